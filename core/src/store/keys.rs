@@ -1,0 +1,80 @@
+//! Layout of the one sled tree. Everything lives in one tree so that a group commit is one
+//! `apply_batch`, which sled recovers atomically.
+//!
+//! | key                               | value                                   |
+//! |-----------------------------------|-----------------------------------------|
+//! | `e` position(8)                   | the stored record                       |
+//! | `c` position(8)                   | ciphertext of the sealed part           |
+//! | `i` event id(16)                  | position(8) stream version(8) digest(32) mac(32) |
+//! | `s` stream 0x00 version(8)        | position(8)                             |
+//! | `v` stream                        | current stream version(8)               |
+//! | `j` subject 0x00 position(8)      | (empty): events that seal data of a subject |
+//! | `f` subject                       | position(8) of its SubjectForgotten     |
+//! | `mhead`                           | position(8) hash(32)                    |
+//!
+//! Positions and versions are big-endian so that byte order is numeric order.
+
+use crate::ids::{EventId, Position, StreamId, SubjectId};
+
+pub(crate) const HEAD: &[u8] = b"mhead";
+
+pub(crate) fn event(p: Position) -> [u8; 9] {
+    let mut k = [b'e'; 9];
+    k[1..].copy_from_slice(&p.0.to_be_bytes());
+    k
+}
+
+pub(crate) fn ciphertext(p: Position) -> [u8; 9] {
+    let mut k = [b'c'; 9];
+    k[1..].copy_from_slice(&p.0.to_be_bytes());
+    k
+}
+
+pub(crate) fn id(id: EventId) -> [u8; 17] {
+    let mut k = [b'i'; 17];
+    k[1..].copy_from_slice(id.0.as_bytes());
+    k
+}
+
+pub(crate) fn stream_event(s: &StreamId, version: u64) -> Vec<u8> {
+    let mut k = stream_prefix(s);
+    k.extend_from_slice(&version.to_be_bytes());
+    k
+}
+
+pub(crate) fn stream_prefix(s: &StreamId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(s.as_str().len() + 10);
+    k.push(b's');
+    k.extend_from_slice(s.as_str().as_bytes());
+    k.push(0);
+    k
+}
+
+pub(crate) fn stream_version(s: &StreamId) -> Vec<u8> {
+    let mut k = vec![b'v'];
+    k.extend_from_slice(s.as_str().as_bytes());
+    k
+}
+
+pub(crate) fn subject_prefix(s: &SubjectId) -> Vec<u8> {
+    let mut k = vec![b'j'];
+    k.extend_from_slice(s.as_str().as_bytes());
+    k.push(0);
+    k
+}
+
+pub(crate) fn subject_event(s: &SubjectId, p: Position) -> Vec<u8> {
+    let mut k = subject_prefix(s);
+    k.extend_from_slice(&p.0.to_be_bytes());
+    k
+}
+
+pub(crate) fn forgotten(s: &SubjectId) -> Vec<u8> {
+    let mut k = vec![b'f'];
+    k.extend_from_slice(s.as_str().as_bytes());
+    k
+}
+
+pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}

@@ -1,0 +1,137 @@
+//! The store: an append-only, hash-chained log of events with a single writer.
+//!
+//! [`EventStore`] is the interface the rest of parlog uses; [`SledStore`] is the embedded default.
+//! The durability contract is written down in ARCHITECTURE.md and next to the writer.
+
+mod keys;
+mod sled_store;
+mod subscription;
+mod writer;
+
+use crate::envelope::{NewEvent, RecordedEvent, SealedData};
+use crate::events::FieldError;
+use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
+use crate::values::{LongText, Timestamp};
+
+pub use sled_store::{ImportedEvent, SledStore};
+pub use subscription::Subscription;
+
+/// The last event of the log; position 0 and the zero hash for an empty log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub position: Position,
+    pub hash: Hash,
+}
+
+/// The outcome of appending one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub id: EventId,
+    pub position: Position,
+    pub stream_version: u64,
+    /// The event was already stored with the same content; this is its original place.
+    pub duplicate: bool,
+}
+
+/// The sealed part of an event as a reader sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SealedView {
+    /// The event has no sealed part.
+    None,
+    Open(SealedData),
+    /// A data subject of this event was forgotten: the sealed bytes and the key are gone.
+    Forgotten {
+        subject: SubjectId,
+        position: Position,
+        at: Timestamp,
+        by: ParticipantId,
+    },
+}
+
+/// The result of walking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub head: Head,
+    /// The first position where the log is not what the chain says, and why.
+    pub first_bad: Option<(Position, String)>,
+}
+
+/// Storage failed or found damage; not the caller's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("storage error in sled: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("the data folder {0} is in use by another parlog process; stop it or use another --data folder")]
+    Locked(String),
+    #[error("no parlog data folder at {0}; run `parlog init` (or `parlog --data DIR init`) first")]
+    NotInitialised(String),
+    #[error("the store is damaged: {0}; run `parlog verify` to find the first bad position")]
+    Corrupt(String),
+    #[error("an earlier write failed, so later ones are refused; restart parlog to recover from the log on disk")]
+    Failed,
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// Why a batch was not appended. Nothing of a refused batch is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("the batch is empty; give at least one event")]
+    EmptyBatch,
+    #[error("the batch has {events} events, over the limit of {max}; split it into smaller batches")]
+    BatchTooLarge { events: usize, max: usize },
+    /// `index` counts from 1, as people do.
+    #[error("event {index}: {error}")]
+    Invalid { index: usize, error: FieldError },
+    #[error("event {index}: stream {stream} is at version {current}, not at the expected version {expected}; read the stream, then retry with expected_version {current}")]
+    WrongExpectedVersion { index: usize, stream: StreamId, expected: u64, current: u64 },
+    #[error("event {index}: id {id} is already stored at position {position} with other content; give a new event a new id (or leave `id` out)")]
+    IdConflict { index: usize, id: EventId, position: Position },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppendError {
+    /// Whether the caller can fix it (bad input or a conflict) rather than the store failing.
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, AppendError::Store(_))
+    }
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, AppendError::WrongExpectedVersion { .. } | AppendError::IdConflict { .. })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForgetError {
+    #[error("no data of subject {0} is stored; check the id (such as resident:r-017 or participant:makelaar-noord-1)")]
+    UnknownSubject(SubjectId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the rest of parlog needs from a store.
+pub trait EventStore: Send + Sync {
+    /// Appends a batch atomically: all events or none. Returns once the batch is durable.
+    fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, AppendError>;
+    /// Events from `from` on, at most `limit`, in log order.
+    fn read_from(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// Events of one stream with a version of `from_version` or later, at most `limit`.
+    fn read_stream(&self, stream: &StreamId, from_version: u64, limit: usize)
+        -> Result<Vec<RecordedEvent>, StoreError>;
+    fn get(&self, id: EventId) -> Result<Option<RecordedEvent>, StoreError>;
+    fn head(&self) -> Head;
+    /// Catch up from `from`, then follow new events as they become durable.
+    fn subscribe(&self, from: Position) -> Subscription;
+    fn verify(&self) -> Result<VerifyReport, StoreError>;
+    fn unseal(&self, event: &RecordedEvent) -> Result<SealedView, StoreError>;
+    /// Destroys the key and sealed bytes of a data subject; the log records who asked and when.
+    fn forget(
+        &self,
+        subject: &SubjectId,
+        by: &ParticipantId,
+        reason: Option<LongText>,
+    ) -> Result<Appended, ForgetError>;
+}

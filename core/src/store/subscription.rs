@@ -1,0 +1,68 @@
+//! Subscriptions: catch up from a position, then follow.
+//!
+//! There is one writer and it publishes the durable head only after a whole group is durable, so
+//! positions up to the head are final and gapless. A subscription remembers the next position it
+//! wants and reads by position; it cannot skip an event (nothing below the head appears later)
+//! or repeat one (it only moves forward). This is the class of bug the landscape warns about.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use super::StoreError;
+use crate::envelope::RecordedEvent;
+use crate::ids::Position;
+
+pub(crate) trait LogReader: Send + Sync {
+    fn read_range(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+}
+
+pub struct Subscription {
+    reader: Arc<dyn LogReader>,
+    head: watch::Receiver<u64>,
+    next: u64,
+}
+
+impl Subscription {
+    pub(crate) fn new(reader: Arc<dyn LogReader>, head: watch::Receiver<u64>, from: Position) -> Self {
+        Subscription { reader, head, next: from.0.max(1) }
+    }
+
+    /// The position of the next event this subscription will return.
+    pub fn next_position(&self) -> Position {
+        Position(self.next)
+    }
+
+    /// The next events, at most `limit` (at least one): waits until there is one.
+    pub async fn next_batch(&mut self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        loop {
+            let head = *self.head.borrow_and_update();
+            if head >= self.next {
+                return self.take(limit);
+            }
+            if self.head.changed().await.is_err() {
+                // The writer is gone: serve what is durable, then report the close.
+                let head = *self.head.borrow();
+                return if head >= self.next { self.take(limit) } else { Err(StoreError::Closed) };
+            }
+        }
+    }
+
+    /// Events that are already durable, without waiting; empty when caught up.
+    pub fn try_next_batch(&mut self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        if *self.head.borrow_and_update() >= self.next {
+            self.take(limit)
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
+    fn take(&mut self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let events = self.reader.read_range(Position(self.next), limit.max(1))?;
+        if let Some(first) = events.first() {
+            assert_eq!(first.position.0, self.next, "a subscription continues where it left off");
+        }
+        self.next += events.len() as u64;
+        Ok(events)
+    }
+}

@@ -1,0 +1,806 @@
+//! The single writer: it alone assigns positions, so they are gapless and in commit order.
+//!
+//! Durability contract (also in ARCHITECTURE.md). Appends queue up; the writer takes all that
+//! are waiting (up to `GROUP_COMMIT_EVENTS_MAX` events), checks each batch against the log and
+//! the batches before it in the group, and commits the accepted ones together:
+//! 1. new subject keys are appended to the key file and fdatasync'ed;
+//! 2. all records, index entries and the new chain head go into one sled `apply_batch`, which
+//!    sled recovers all-or-nothing;
+//! 3. `flush` writes sled's buffers (sled syncs them with sync_file_range, which does not flush
+//!    the disk cache or file metadata), then fdatasync on sled's file makes them durable;
+//! 4. only then is the durable head advanced, readers and subscribers see the events, and the
+//!    appenders get their answer.
+//!
+//! A crash before step 3 ends loses the whole group, none of which was acknowledged. If a write
+//! or sync fails the writer refuses all later work: after a failed fsync the kernel may have
+//! dropped dirty pages, so only a restart, which recovers from what is on disk, is safe.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::atomic::Ordering;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::keys as k;
+use super::sled_store::{stored_kind, ImportedEvent, Shared};
+use super::{AppendError, Appended, ForgetError, Head, StoreError};
+use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
+use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
+use crate::ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
+use crate::limits::{BATCH_EVENTS_MAX, GROUP_COMMIT_EVENTS_MAX, RECORD_BYTES_MAX};
+use crate::seal::{self, SUBJECT_KEY_BYTES};
+use crate::values::{LongText, Timestamp};
+
+type Key = [u8; SUBJECT_KEY_BYTES];
+type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
+
+pub(crate) enum Request {
+    Append {
+        batch: Vec<NewEvent>,
+        reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
+    },
+    Forget {
+        subject: SubjectId,
+        by: ParticipantId,
+        reason: Option<LongText>,
+        reply: oneshot::Sender<Result<Appended, ForgetError>>,
+    },
+    Import {
+        events: Vec<ImportedEvent>,
+        keys: Vec<(SubjectId, Key)>,
+        reply: oneshot::Sender<Result<u64, AppendError>>,
+    },
+}
+
+/// What is known about an event id that is not (or not yet) in sled.
+#[derive(Clone)]
+struct IdInfo {
+    position: Position,
+    stream_version: u64,
+    kind: EventKind,
+    stream: StreamId,
+    digest: [u8; 32],
+    mac: [u8; 32],
+}
+
+/// Changes made by accepted but not yet committed batches.
+#[derive(Default)]
+struct Overlay {
+    versions: HashMap<StreamId, u64>,
+    ids: HashMap<EventId, IdInfo>,
+    keys: HashMap<SubjectId, Key>,
+    new_keys: Vec<(SubjectId, Key)>,
+    forgotten: HashMap<SubjectId, Position>,
+    writes: Vec<(Vec<u8>, Vec<u8>)>,
+    events: u64,
+    last_hash: Option<Hash>,
+}
+
+impl Overlay {
+    fn absorb(&mut self, tx: Overlay) {
+        self.versions.extend(tx.versions);
+        self.ids.extend(tx.ids);
+        self.keys.extend(tx.keys);
+        self.new_keys.extend(tx.new_keys);
+        self.forgotten.extend(tx.forgotten);
+        self.writes.extend(tx.writes);
+        self.events += tx.events;
+        if tx.last_hash.is_some() {
+            self.last_hash = tx.last_hash;
+        }
+    }
+}
+
+struct Writer {
+    shared: std::sync::Arc<Shared>,
+    db_file: File,
+    /// Stream versions read from sled, kept so that hot streams cost no lookup.
+    versions: HashMap<StreamId, u64>,
+}
+
+pub(crate) fn run(shared: std::sync::Arc<Shared>, db_file: File, mut rx: mpsc::Receiver<Request>) {
+    let mut w = Writer { shared, db_file, versions: HashMap::new() };
+    let mut held: Option<Request> = None;
+    loop {
+        let first = match held.take() {
+            Some(r) => r,
+            None => match rx.blocking_recv() {
+                Some(r) => r,
+                None => return,
+            },
+        };
+        if w.shared.failed.load(Ordering::Acquire) {
+            refuse(first);
+            continue;
+        }
+        match first {
+            Request::Append { batch, reply } => {
+                let mut appends = vec![(batch, reply)];
+                let mut events = appends[0].0.len();
+                while events < GROUP_COMMIT_EVENTS_MAX {
+                    match rx.try_recv() {
+                        Ok(Request::Append { batch, reply }) => {
+                            events += batch.len();
+                            appends.push((batch, reply));
+                        }
+                        Ok(other) => {
+                            held = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                w.commit_appends(appends);
+            }
+            Request::Forget { subject, by, reason, reply } => {
+                let _ = reply.send(w.forget(&subject, &by, reason));
+            }
+            Request::Import { events, keys, reply } => {
+                let _ = reply.send(w.import(events, keys));
+            }
+        }
+    }
+}
+
+fn refuse(r: Request) {
+    match r {
+        Request::Append { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
+        Request::Forget { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
+        Request::Import { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
+    }
+}
+
+impl Writer {
+    fn head(&self) -> Head {
+        *self.shared.head.lock().expect("head lock")
+    }
+
+    fn commit_appends(&mut self, appends: Vec<(Vec<NewEvent>, AppendReply)>) {
+        let head = self.head();
+        let mut group = Overlay::default();
+        let mut accepted = Vec::new();
+        for (batch, reply) in appends {
+            match self.check_batch(batch, head, &group) {
+                Ok((tx, result)) => {
+                    group.absorb(tx);
+                    accepted.push((reply, result));
+                }
+                Err(e) => drop(reply.send(Err(e))),
+            }
+        }
+        match self.commit(group, head) {
+            Ok(()) => {
+                for (reply, result) in accepted {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for (reply, _) in accepted {
+                    let _ = reply.send(Err(StoreError::Io(std::io::Error::other(msg.clone())).into()));
+                }
+            }
+        }
+    }
+
+    /// Steps 1 to 4 of the durability contract for the accepted batches of a group.
+    fn commit(&mut self, group: Overlay, head: Head) -> Result<(), StoreError> {
+        if group.events == 0 && group.writes.is_empty() {
+            return Ok(());
+        }
+        let result = self.commit_inner(&group, head);
+        if result.is_err() {
+            self.shared.failed.store(true, Ordering::Release);
+            return result;
+        }
+        let new_head =
+            Head { position: Position(head.position.0 + group.events), hash: group.last_hash.unwrap_or(head.hash) };
+        self.versions.extend(group.versions);
+        *self.shared.head.lock().expect("head lock") = new_head;
+        self.shared.durable.store(new_head.position.0, Ordering::Release);
+        self.shared.head_tx.send_replace(new_head.position.0);
+        Ok(())
+    }
+
+    fn commit_inner(&mut self, group: &Overlay, head: Head) -> Result<(), StoreError> {
+        self.shared.keys.lock().expect("key lock").add(&group.new_keys)?;
+        let mut batch = sled::Batch::default();
+        for (key, value) in &group.writes {
+            batch.insert(key.as_slice(), value.as_slice());
+        }
+        if group.events > 0 {
+            let pos = head.position.0 + group.events;
+            let hash = group.last_hash.expect("events were added");
+            let mut v = pos.to_be_bytes().to_vec();
+            v.extend_from_slice(&hash.0);
+            batch.insert(k::HEAD, v);
+        }
+        self.shared.db.apply_batch(batch)?;
+        self.sync()
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        self.shared.db.flush()?;
+        self.db_file.sync_data()?;
+        Ok(())
+    }
+
+    fn check_batch(
+        &mut self,
+        batch: Vec<NewEvent>,
+        head: Head,
+        group: &Overlay,
+    ) -> Result<(Overlay, Vec<Appended>), AppendError> {
+        if batch.is_empty() {
+            return Err(AppendError::EmptyBatch);
+        }
+        if batch.len() > BATCH_EVENTS_MAX {
+            return Err(AppendError::BatchTooLarge { events: batch.len(), max: BATCH_EVENTS_MAX });
+        }
+        let mut tx = Overlay::default();
+        let mut out = Vec::with_capacity(batch.len());
+        for (i, ev) in batch.into_iter().enumerate() {
+            let index = i + 1;
+            let next = Position(head.position.0 + group.events + tx.events + 1);
+            let prev = tx.last_hash.or(group.last_hash).unwrap_or(head.hash);
+            out.push(self.check_event(ev, index, next, prev, group, &mut tx, false)?);
+        }
+        Ok((tx, out))
+    }
+
+    fn version(&mut self, s: &StreamId, group: &Overlay, tx: &Overlay) -> Result<u64, StoreError> {
+        if let Some(v) = tx.versions.get(s).or_else(|| group.versions.get(s)).or_else(|| self.versions.get(s)) {
+            return Ok(*v);
+        }
+        let v = self.shared.db.get(k::stream_version(s))?.map(|b| k::u64_at(&b, 0)).unwrap_or(0);
+        if v > 0 {
+            self.versions.insert(s.clone(), v);
+        }
+        Ok(v)
+    }
+
+    fn id_info(&self, id: EventId, group: &Overlay, tx: &Overlay) -> Result<Option<IdInfo>, StoreError> {
+        if let Some(i) = tx.ids.get(&id).or_else(|| group.ids.get(&id)) {
+            return Ok(Some(i.clone()));
+        }
+        let Some(v) = self.shared.db.get(k::id(id))? else { return Ok(None) };
+        let (position, kind, stream) = stored_kind(&self.shared, id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("id {id} is indexed but missing")))?;
+        Ok(Some(IdInfo {
+            position,
+            stream_version: k::u64_at(&v, 8),
+            kind,
+            stream,
+            digest: v[16..48].try_into().expect("32 bytes"),
+            mac: v[48..80].try_into().expect("32 bytes"),
+        }))
+    }
+
+    fn forgotten_at(&self, s: &SubjectId, group: &Overlay, tx: &Overlay) -> Result<Option<Position>, StoreError> {
+        if let Some(p) = tx.forgotten.get(s).or_else(|| group.forgotten.get(s)) {
+            return Ok(Some(*p));
+        }
+        Ok(self.shared.db.get(k::forgotten(s))?.map(|v| Position(k::u64_at(&v, 0))))
+    }
+
+    fn key_of(&self, s: &SubjectId, group: &Overlay, tx: &Overlay) -> Option<Key> {
+        tx.keys
+            .get(s)
+            .or_else(|| group.keys.get(s))
+            .copied()
+            .or_else(|| self.shared.keys.lock().expect("key lock").get(s).copied())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_event(
+        &mut self,
+        mut ev: NewEvent,
+        index: usize,
+        position: Position,
+        prev_hash: Hash,
+        group: &Overlay,
+        tx: &mut Overlay,
+        system: bool,
+    ) -> Result<Appended, AppendError> {
+        let invalid =
+            |field: &str, message: String| AppendError::Invalid { index, error: FieldError::new(field, message) };
+        let kind = ev.event.kind();
+
+        // A retried event (same id) is answered with its original place, whatever else changed
+        // since; the same id with other content is a conflict.
+        let digest = content_digest(&ev);
+        if let Some(info) = self.id_info(ev.id, group, tx)? {
+            let mac = match &ev.sealed {
+                Some(s) => {
+                    s.subjects.iter().map(|s| self.key_of(s, group, tx)).collect::<Option<Vec<_>>>().map(|keys| {
+                        let refs: Vec<&Key> = keys.iter().collect();
+                        seal::plaintext_mac(ev.id, &refs, &serde_json::to_vec(&s.data).expect("sealed data serialises"))
+                    })
+                }
+                None => Some([0; 32]),
+            };
+            let same_sealed = mac.is_none_or(|m| m == info.mac); // a forgotten key cannot be compared
+            if info.digest == digest && same_sealed {
+                return Ok(Appended {
+                    id: ev.id,
+                    position: info.position,
+                    stream_version: info.stream_version,
+                    duplicate: true,
+                });
+            }
+            return Err(AppendError::IdConflict { index, id: ev.id, position: info.position });
+        }
+
+        // The stream must fit the kind.
+        let rule = kind.stream_rule();
+        let current = self.version(&ev.stream, group, tx)?;
+        match rule {
+            StreamRule::System(_) if !system => {
+                return Err(invalid(
+                    "kind",
+                    format!("{} is written by parlog itself; use `parlog forget`", kind.name()),
+                ))
+            }
+            _ => {}
+        }
+        if let Some(cat) = rule.category() {
+            if ev.stream.category() != cat {
+                return Err(invalid(
+                    "stream",
+                    format!(
+                        "{} is written to a `{}:` stream such as \"{}:voorbeeld\", got {:?}",
+                        kind.name(),
+                        cat.as_str(),
+                        cat.as_str(),
+                        ev.stream.as_str()
+                    ),
+                ));
+            }
+        }
+        match rule {
+            StreamRule::Creates(_) if current > 0 => {
+                return Err(invalid(
+                    "stream",
+                    format!(
+                        "stream {} already exists (version {current}); {} starts a new stream: choose another name",
+                        ev.stream,
+                        kind.name()
+                    ),
+                ))
+            }
+            StreamRule::Existing(cat) if current == 0 => {
+                return Err(invalid(
+                    "stream",
+                    format!("stream {} does not exist; start it first with {}", ev.stream, creator_of(cat)),
+                ))
+            }
+            _ => {}
+        }
+        if let Some(expected) = ev.expected_version {
+            if expected != current {
+                return Err(AppendError::WrongExpectedVersion { index, stream: ev.stream.clone(), expected, current });
+            }
+        }
+
+        // Corrections are checked against the event they correct.
+        let mut checked_refs = ev.event.refs();
+        if let DomainEvent::EventAmended(a) = &mut ev.event {
+            let target = self.check_target(a.target, &ev.stream, index, group, tx)?;
+            let inner = DomainEvent::parse(target, &a.payload.to_string()).map_err(|e| AppendError::Invalid {
+                index,
+                error: FieldError::new(format!("payload.{}", e.field), e.message),
+            })?;
+            let inner_refs = inner.refs();
+            for (f, s, c) in inner_refs.streams {
+                checked_refs.streams.push((format!("payload.{f}"), s, c));
+            }
+            for (f, e, kinds) in inner_refs.events {
+                checked_refs.events.push((format!("payload.{f}"), e, kinds));
+            }
+            a.payload = serde_json::from_str(&inner.to_json()).expect("normalised payloads are JSON");
+        }
+        if let DomainEvent::EventRetracted(r) = &ev.event {
+            self.check_target(r.target, &ev.stream, index, group, tx)?;
+        }
+
+        for (field, s, cat) in &checked_refs.streams {
+            if s.category() != *cat {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "expected a `{}:` stream such as \"{}:voorbeeld\", got {:?}",
+                        cat.as_str(),
+                        cat.as_str(),
+                        s.as_str()
+                    ),
+                ));
+            }
+            if self.version(s, group, tx)? == 0 {
+                return Err(invalid(
+                    field,
+                    format!("stream {s} does not exist; start it first with {}", creator_of(*cat)),
+                ));
+            }
+        }
+        for (field, id, kinds) in &checked_refs.events {
+            self.check_event_ref(*id, kinds, field, index, group, tx)?;
+        }
+        for (i, id) in ev.causation.iter().enumerate() {
+            self.check_event_ref(*id, &[], &format!("causation[{i}]"), index, group, tx)?;
+        }
+
+        // Seal personal data under the subjects' keys.
+        let mut mac = [0u8; 32];
+        let mut sealed_meta = None;
+        let mut ciphertext = None;
+        if let Some(s) = &ev.sealed {
+            let mut keys = Vec::with_capacity(s.subjects.len());
+            for (j, subj) in s.subjects.iter().enumerate() {
+                if let Some(p) = self.forgotten_at(subj, group, tx)? {
+                    return Err(invalid(
+                        &format!("sealed.subjects[{j}]"),
+                        format!("data subject {subj} was forgotten (position {p}); its id cannot be used again: give the person a new subject id"),
+                    ));
+                }
+                let key = match self.key_of(subj, group, tx) {
+                    Some(key) => key,
+                    None => {
+                        let key: Key = seal::random_bytes();
+                        tx.keys.insert(subj.clone(), key);
+                        tx.new_keys.push((subj.clone(), key));
+                        key
+                    }
+                };
+                keys.push(key);
+            }
+            let refs: Vec<&Key> = keys.iter().collect();
+            let plain = serde_json::to_vec(&s.data).expect("sealed data serialises");
+            let nonce: [u8; 24] = seal::random_bytes();
+            let ct = seal::seal(ev.id, &refs, &nonce, &plain);
+            mac = seal::plaintext_mac(ev.id, &refs, &plain);
+            sealed_meta = Some(SealedMeta {
+                subjects: s.subjects.clone(),
+                nonce,
+                digest: Hash(*blake3::hash(&ct).as_bytes()),
+                ciphertext_bytes: ct.len() as u32,
+            });
+            ciphertext = Some(ct);
+        }
+
+        let mut record = RecordedEvent {
+            position,
+            stream_version: current + 1,
+            id: ev.id,
+            stream: ev.stream.clone(),
+            kind,
+            schema_version: kind.schema_version(),
+            recorded_at: Timestamp(chrono::Utc::now().fixed_offset()),
+            occurred_at: ev.occurred_at,
+            author: ev.author.clone(),
+            causation: ev.causation.clone(),
+            payload: ev.event.to_json(),
+            sealed: sealed_meta,
+            prev_hash,
+            hash: Hash::ZERO,
+        };
+        record.hash = record.compute_hash();
+        let bytes = record.encode();
+        if bytes.len() > RECORD_BYTES_MAX {
+            return Err(invalid(
+                "payload",
+                format!("the event is {} bytes, over the limit of {RECORD_BYTES_MAX}; shorten it", bytes.len()),
+            ));
+        }
+        self.stage(tx, &record, bytes, ciphertext, digest, mac);
+        if let DomainEvent::SubjectForgotten(f) = &ev.event {
+            tx.forgotten.insert(f.subject.clone(), position);
+            tx.writes.push((k::forgotten(&f.subject), position.0.to_be_bytes().to_vec()));
+        }
+        Ok(Appended { id: ev.id, position, stream_version: current + 1, duplicate: false })
+    }
+
+    /// Adds an accepted event's record and index entries to the batch being built.
+    fn stage(
+        &self,
+        tx: &mut Overlay,
+        e: &RecordedEvent,
+        bytes: Vec<u8>,
+        ct: Option<Vec<u8>>,
+        digest: [u8; 32],
+        mac: [u8; 32],
+    ) {
+        // The write-side half of the chain assertions; readers check the other half.
+        assert_eq!(Some(e.prev_hash), Some(tx.last_hash.unwrap_or(e.prev_hash)), "events chain in order");
+        debug_assert_eq!(RecordedEvent::decode(&bytes).as_ref(), Ok(e), "the stored form round-trips");
+        let pos = e.position;
+        tx.writes.push((k::event(pos).to_vec(), bytes));
+        if let Some(ct) = ct {
+            tx.writes.push((k::ciphertext(pos).to_vec(), ct));
+        }
+        let mut idv = Vec::with_capacity(80);
+        idv.extend_from_slice(&pos.0.to_be_bytes());
+        idv.extend_from_slice(&e.stream_version.to_be_bytes());
+        idv.extend_from_slice(&digest);
+        idv.extend_from_slice(&mac);
+        tx.writes.push((k::id(e.id).to_vec(), idv));
+        tx.writes.push((k::stream_event(&e.stream, e.stream_version), pos.0.to_be_bytes().to_vec()));
+        tx.writes.push((k::stream_version(&e.stream), e.stream_version.to_be_bytes().to_vec()));
+        if let Some(meta) = &e.sealed {
+            for s in &meta.subjects {
+                tx.writes.push((k::subject_event(s, pos), Vec::new()));
+            }
+        }
+        tx.versions.insert(e.stream.clone(), e.stream_version);
+        tx.ids.insert(
+            e.id,
+            IdInfo {
+                position: pos,
+                stream_version: e.stream_version,
+                kind: e.kind,
+                stream: e.stream.clone(),
+                digest,
+                mac,
+            },
+        );
+        tx.events += 1;
+        tx.last_hash = Some(e.hash);
+    }
+
+    fn check_target(
+        &self,
+        target: EventId,
+        stream: &StreamId,
+        index: usize,
+        group: &Overlay,
+        tx: &Overlay,
+    ) -> Result<EventKind, AppendError> {
+        let invalid =
+            |message: String| AppendError::Invalid { index, error: FieldError::new("payload.target", message) };
+        let Some(info) = self.id_info(target, group, tx)? else {
+            return Err(invalid(format!("event {target} does not exist; give the id of the event to correct")));
+        };
+        if matches!(info.kind, EventKind::EventAmended | EventKind::EventRetracted | EventKind::SubjectForgotten) {
+            return Err(invalid(format!(
+                "event {target} is a {}, which cannot be corrected; correct the original event",
+                info.kind.name()
+            )));
+        }
+        if &info.stream != stream {
+            return Err(AppendError::Invalid {
+                index,
+                error: FieldError::new(
+                    "stream",
+                    format!("a correction is written to the stream of the event it corrects: {}", info.stream),
+                ),
+            });
+        }
+        Ok(info.kind)
+    }
+
+    fn check_event_ref(
+        &self,
+        id: EventId,
+        kinds: &[EventKind],
+        field: &str,
+        index: usize,
+        group: &Overlay,
+        tx: &Overlay,
+    ) -> Result<(), AppendError> {
+        let invalid = |message: String| AppendError::Invalid { index, error: FieldError::new(field, message) };
+        match self.id_info(id, group, tx)? {
+            None => Err(invalid(format!(
+                "event {id} does not exist; refer only to events already in the log or earlier in this batch"
+            ))),
+            Some(info) if !kinds.is_empty() && !kinds.contains(&info.kind) => Err(invalid(format!(
+                "event {id} is a {}, expected {}",
+                info.kind.name(),
+                kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(" or ")
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn forget(
+        &mut self,
+        subject: &SubjectId,
+        by: &ParticipantId,
+        reason: Option<LongText>,
+    ) -> Result<Appended, ForgetError> {
+        if let Some(p) = self.shared.db.get(k::forgotten(subject)).map_err(StoreError::from)? {
+            let p = Position(k::u64_at(&p, 0));
+            let e =
+                self.shared.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
+            return Ok(Appended { id: e.id, position: p, stream_version: e.stream_version, duplicate: true });
+        }
+        let known = self.shared.keys.lock().expect("key lock").contains(subject)
+            || self.shared.db.scan_prefix(k::subject_prefix(subject)).next().is_some();
+        if !known {
+            return Err(ForgetError::UnknownSubject(subject.clone()));
+        }
+        let head = self.head();
+        let ev = NewEvent {
+            id: EventId::new_random(),
+            stream: StreamId::parse(&format!("{}:subjects", Category::Privacy.as_str())).expect("valid stream id"),
+            event: DomainEvent::SubjectForgotten(SubjectForgotten {
+                subject: subject.clone(),
+                requested_by: by.clone(),
+                reason,
+            }),
+            occurred_at: Timestamp::now_utc(),
+            author: by.clone(),
+            causation: Vec::new(),
+            expected_version: None,
+            sealed: None,
+        };
+        let group = Overlay::default();
+        let mut tx = Overlay::default();
+        let appended = self
+            .check_event(ev, 1, Position(head.position.0 + 1), head.hash, &group, &mut tx, true)
+            .map_err(|e| StoreError::Corrupt(format!("could not record the forget event: {e}")))?;
+        self.commit(tx, head)?;
+        destroy_subject(&self.shared, &self.db_file, subject)?;
+        Ok(appended)
+    }
+
+    fn import(&mut self, events: Vec<ImportedEvent>, keys: Vec<(SubjectId, Key)>) -> Result<u64, AppendError> {
+        let head = self.head();
+        let bad = |p: u64, m: String| AppendError::Invalid { index: p as usize, error: FieldError::new("event", m) };
+        // The file must be a chain of its own, and agree with what the store already holds.
+        let mut prev = Hash::ZERO;
+        for (i, ie) in events.iter().enumerate() {
+            let e = &ie.event;
+            let want = i as u64 + 1;
+            if e.position.0 != want {
+                return Err(bad(
+                    want,
+                    format!("expected position {want}, found {}; import takes a whole export", e.position),
+                ));
+            }
+            if e.prev_hash != prev || e.compute_hash() != e.hash {
+                return Err(bad(
+                    want,
+                    format!("position {want} does not match its hash: the file was changed or is damaged"),
+                ));
+            }
+            match (&e.sealed, &ie.ciphertext) {
+                (Some(m), Some(ct)) if Hash(*blake3::hash(ct).as_bytes()) != m.digest => {
+                    return Err(bad(want, format!("position {want}: the sealed bytes do not match their digest")))
+                }
+                (None, Some(_)) => {
+                    return Err(bad(
+                        want,
+                        format!("position {want}: sealed bytes given for an event without a sealed part"),
+                    ))
+                }
+                _ => {}
+            }
+            if e.domain().is_err() {
+                return Err(bad(want, format!("position {want}: the payload does not fit {}", e.kind.name())));
+            }
+            if want <= head.position.0 {
+                let stored = self.shared.event_at(e.position)?.expect("at or below the head");
+                if stored.hash != e.hash {
+                    return Err(bad(
+                        want,
+                        format!("the store differs from the file at position {want}; import into an empty data folder"),
+                    ));
+                }
+            }
+            prev = e.hash;
+        }
+        let mut added = 0u64;
+        let mut rest = events.into_iter().skip(head.position.0 as usize).peekable();
+        let mut new_keys: Vec<(SubjectId, Key)> = {
+            let have = self.shared.keys.lock().expect("key lock");
+            keys.into_iter().filter(|(s, _)| !have.contains(s)).collect()
+        };
+        while rest.peek().is_some() {
+            let head = self.head();
+            let mut tx = Overlay { new_keys: std::mem::take(&mut new_keys), ..Overlay::default() };
+            for ie in rest.by_ref().take(GROUP_COMMIT_EVENTS_MAX) {
+                let e = ie.event;
+                let current = self.version(&e.stream, &Overlay::default(), &tx)?;
+                if e.stream_version != current + 1 {
+                    return Err(bad(
+                        e.position.0,
+                        format!(
+                            "stream {} would be at version {} but the file says {}",
+                            e.stream,
+                            current + 1,
+                            e.stream_version
+                        ),
+                    ));
+                }
+                if self.id_info(e.id, &Overlay::default(), &tx)?.is_some() {
+                    return Err(bad(e.position.0, format!("id {} is already stored", e.id)));
+                }
+                if let Ok(DomainEvent::SubjectForgotten(f)) = e.domain() {
+                    tx.forgotten.insert(f.subject.clone(), e.position);
+                    tx.writes.push((k::forgotten(&f.subject), e.position.0.to_be_bytes().to_vec()));
+                }
+                let bytes = e.encode();
+                // Imported events cannot be retried by id, so their digest only marks them.
+                let digest = *blake3::hash(&bytes).as_bytes();
+                self.stage(&mut tx, &e, bytes, ie.ciphertext, digest, [0; 32]);
+            }
+            added += tx.events;
+            self.commit(tx, head)?;
+        }
+        Ok(added)
+    }
+}
+
+fn creator_of(cat: Category) -> String {
+    EventKind::ALL
+        .iter()
+        .find(|k| k.stream_rule() == StreamRule::Creates(cat))
+        .map(|k| k.name().to_string())
+        .unwrap_or_else(|| format!("any event on a `{}:` stream", cat.as_str()))
+}
+
+/// The digest that tells a retry of an event from a different event with the same id. It covers
+/// what the client said, not what the store added (position, time).
+fn content_digest(ev: &NewEvent) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key("parlog 2026-11 append content v1");
+    let mut field = |b: &[u8]| {
+        h.update(&(b.len() as u64).to_be_bytes());
+        h.update(b);
+    };
+    field(ev.stream.as_str().as_bytes());
+    field(ev.event.kind().name().as_bytes());
+    field(ev.event.to_json().as_bytes());
+    field(ev.occurred_at.to_string().as_bytes());
+    field(ev.author.as_str().as_bytes());
+    for c in &ev.causation {
+        field(c.0.as_bytes());
+    }
+    if let Some(s) = &ev.sealed {
+        for subj in &s.subjects {
+            field(subj.as_str().as_bytes());
+        }
+    }
+    *h.finalize().as_bytes()
+}
+
+/// Removes a forgotten subject's key and the sealed bytes of every event naming it. Idempotent:
+/// it also finishes a forget that a crash interrupted.
+fn destroy_subject(shared: &Shared, db_file: &File, subject: &SubjectId) -> Result<(), StoreError> {
+    shared.keys.lock().expect("key lock").remove(subject)?;
+    let mut batch = sled::Batch::default();
+    let prefix = k::subject_prefix(subject);
+    for item in shared.db.scan_prefix(&prefix) {
+        let (key, _) = item?;
+        let p = Position(k::u64_at(&key, prefix.len()));
+        batch.remove(&k::ciphertext(p)[..]);
+    }
+    shared.db.apply_batch(batch)?;
+    shared.db.flush()?;
+    db_file.sync_data()?;
+    Ok(())
+}
+
+/// Finishes forgets that a crash interrupted between recording and destroying.
+pub(crate) fn finish_forgetting(shared: &Shared, db_file: &File) -> Result<(), StoreError> {
+    let mut subjects = Vec::new();
+    for item in shared.db.scan_prefix(b"f") {
+        let (key, _) = item?;
+        let s = std::str::from_utf8(&key[1..]).ok().and_then(|s| SubjectId::parse(s).ok());
+        subjects.push(s.ok_or_else(|| StoreError::Corrupt("a forgotten subject id is unreadable".into()))?);
+    }
+    for s in subjects {
+        let has_key = shared.keys.lock().expect("key lock").contains(&s);
+        let has_bytes = {
+            let prefix = k::subject_prefix(&s);
+            let mut any = false;
+            for item in shared.db.scan_prefix(&prefix) {
+                let (key, _) = item?;
+                any |= shared.db.contains_key(k::ciphertext(Position(k::u64_at(&key, prefix.len()))))?;
+            }
+            any
+        };
+        if has_key || has_bytes {
+            destroy_subject(shared, db_file, &s)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Value types used inside payloads: checked texts, lists, dates and times. Their
+//! deserializers produce the messages users see, so each says what was expected and what came.
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::limits::{LIST_ITEMS_MAX, LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX};
+
+/// A text of at most `MAX` characters that is not blank.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text<const MAX: usize>(String);
+
+/// A name, a theme, a title: at most [`SHORT_TEXT_CHARS_MAX`] characters.
+pub type ShortText = Text<SHORT_TEXT_CHARS_MAX>;
+/// A plan, a reflection, a note: at most [`LONG_TEXT_CHARS_MAX`] characters.
+pub type LongText = Text<LONG_TEXT_CHARS_MAX>;
+
+impl<const MAX: usize> Text<MAX> {
+    pub fn new(s: impl Into<String>) -> Result<Self, String> {
+        let s = s.into();
+        let chars = s.chars().count();
+        if s.trim().is_empty() {
+            return Err("expected a text, got an empty one; leave the field out if it has no value".into());
+        }
+        if chars > MAX {
+            return Err(format!(
+                "text is {chars} characters, over the limit of {MAX}; shorten it or split it over several events"
+            ));
+        }
+        Ok(Text(s))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> fmt::Display for Text<MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<const MAX: usize> Serialize for Text<MAX> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Text::new(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A list of at most [`LIST_ITEMS_MAX`] items. Absent in JSON means empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+impl<T> List<T> {
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a List<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T: Serialize> Serialize for List<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<T>::deserialize(d)?;
+        if v.len() > LIST_ITEMS_MAX {
+            return Err(serde::de::Error::custom(format!(
+                "list has {} items, over the limit of {LIST_ITEMS_MAX}",
+                v.len()
+            )));
+        }
+        Ok(List(v))
+    }
+}
+
+/// A moment with its UTC offset, as written in the field (RFC 3339).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub DateTime<FixedOffset>);
+
+impl Timestamp {
+    pub fn now_utc() -> Self {
+        Timestamp(Utc::now().fixed_offset())
+    }
+    pub fn parse(s: &str) -> Result<Self, String> {
+        DateTime::parse_from_rfc3339(s.trim())
+            .map(Timestamp)
+            .map_err(|_| format!("expected an RFC 3339 date and time such as 2018-01-01T09:00:00+01:00, got {s:?}"))
+    }
+    pub fn utc(&self) -> DateTime<Utc> {
+        self.0.with_timezone(&Utc)
+    }
+    /// Microseconds since 1970-01-01 UTC: the stored form.
+    pub fn micros(&self) -> i64 {
+        self.0.timestamp_micros()
+    }
+    pub fn offset_secs(&self) -> i32 {
+        self.0.offset().local_minus_utc()
+    }
+    pub fn from_parts(micros: i64, offset_secs: i32) -> Option<Self> {
+        let utc = DateTime::<Utc>::from_timestamp_micros(micros)?;
+        let off = FixedOffset::east_opt(offset_secs)?;
+        Some(Timestamp(utc.with_timezone(&off)))
+    }
+    pub fn date(&self) -> NaiveDate {
+        self.0.date_naive()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A calendar day (ISO 8601, `2018-01-01`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map(Date)
+            .map_err(|_| format!("expected a date such as 2018-01-01, got {s:?}"))
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Date::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
