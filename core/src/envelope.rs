@@ -86,6 +86,8 @@ struct WireSealed {
 #[derive(Debug, Clone)]
 pub enum AuthorSource<'a> {
     Fixed(&'a ParticipantId),
+    /// The body's author if it gives one, else this one.
+    Default(&'a ParticipantId),
     FromBody,
 }
 
@@ -113,7 +115,8 @@ impl NewEvent {
                 ))
             }
             (AuthorSource::Fixed(fixed), _) => (*fixed).clone(),
-            (AuthorSource::FromBody, Some(given)) => given,
+            (AuthorSource::Default(_) | AuthorSource::FromBody, Some(given)) => given,
+            (AuthorSource::Default(d), None) => (*d).clone(),
             (AuthorSource::FromBody, None) => {
                 return Err(FieldError::new("author", "missing: give the participant id of who wrote it, such as \"makelaar-noord-1\""))
             }
@@ -421,8 +424,7 @@ impl RecordedEvent {
             occurred_at: w.occurred_at,
             author: w.author,
             causation: w.causation,
-            // Payloads are stored normalised, which is what serde_json's sorted maps print.
-            payload: serde_json::to_string(&w.payload).map_err(|e| e.to_string())?,
+            payload: crate::events::canonical_json(&w.payload),
             sealed,
             prev_hash: w.prev_hash,
             hash: w.hash,

@@ -147,10 +147,11 @@ macro_rules! kinds {
             pub fn parse(kind: EventKind, json: &str) -> Result<Self, FieldError> {
                 match kind { $(EventKind::$variant => parse_payload::<$ty>(json).map(DomainEvent::$variant),)+ }
             }
-            /// The normalised JSON form of the payload (stable field order, no absent fields).
+            /// The normalised JSON form of the payload (sorted keys, no absent fields).
             pub fn to_json(&self) -> String {
-                match self { $(DomainEvent::$variant(p) => serde_json::to_string(p),)+ }
-                    .expect("payloads serialise to JSON")
+                let v = match self { $(DomainEvent::$variant(p) => serde_json::to_value(p),)+ }
+                    .expect("payloads serialise to JSON");
+                canonical_json(&v)
             }
             pub fn refs(&self) -> Refs {
                 let mut r = Refs::default();
@@ -159,6 +160,45 @@ macro_rules! kinds {
             }
         }
     };
+}
+
+/// JSON with object keys sorted at every level and no insignificant white space: the form in
+/// which payloads are stored and hashed, so that the same content always gives the same bytes
+/// whatever order a client or a JSON library used.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).expect("strings serialise"));
+                out.push(':');
+                write_canonical(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&serde_json::to_string(other).expect("scalars serialise")),
+    }
 }
 
 fn parse_payload<T: Payload>(json: &str) -> Result<T, FieldError> {

@@ -109,13 +109,16 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
 pub struct Timestamp(pub DateTime<FixedOffset>);
 
 impl Timestamp {
+    /// Now, in UTC, to the microsecond (the stored precision).
     pub fn now_utc() -> Self {
-        Timestamp(Utc::now().fixed_offset())
+        Timestamp::from_parts(Utc::now().timestamp_micros(), 0).expect("now is in range")
     }
+    /// Parses RFC 3339; finer than microseconds is cut off, since that is what is stored.
     pub fn parse(s: &str) -> Result<Self, String> {
-        DateTime::parse_from_rfc3339(s.trim())
-            .map(Timestamp)
-            .map_err(|_| format!("expected an RFC 3339 date and time such as 2018-01-01T09:00:00+01:00, got {s:?}"))
+        let t = DateTime::parse_from_rfc3339(s.trim())
+            .map_err(|_| format!("expected an RFC 3339 date and time such as 2018-01-01T09:00:00+01:00, got {s:?}"))?;
+        Timestamp::from_parts(t.timestamp_micros(), t.offset().local_minus_utc())
+            .ok_or_else(|| format!("date and time out of range: {s:?}"))
     }
     pub fn utc(&self) -> DateTime<Utc> {
         self.0.with_timezone(&Utc)

@@ -139,9 +139,10 @@ impl SledStore {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Appends events exported from another store, keeping their ids, times and hashes. The
-    /// store must be empty or hold exactly the first events of the export (then only the rest
-    /// is appended, which makes import idempotent).
+    /// Appends a chunk of consecutive events exported from a store, keeping their ids, times and
+    /// hashes. Events the store already holds must be identical (same hash) and are skipped, so
+    /// importing again, or resuming an interrupted import, changes nothing; the rest must continue
+    /// the chain from the head. Returns how many events were added.
     pub fn import(
         &self,
         events: Vec<ImportedEvent>,

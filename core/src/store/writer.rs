@@ -474,7 +474,7 @@ impl Writer {
             stream: ev.stream.clone(),
             kind,
             schema_version: kind.schema_version(),
-            recorded_at: Timestamp(chrono::Utc::now().fixed_offset()),
+            recorded_at: Timestamp::now_utc(),
             occurred_at: ev.occurred_at,
             author: ev.author.clone(),
             causation: ev.causation.clone(),
@@ -642,59 +642,70 @@ impl Writer {
         Ok(appended)
     }
 
+    /// Imports a chunk of consecutive exported events. Events at or below the head must be the
+    /// ones stored there (same hash): that makes a repeated or resumed import a no-op for them.
+    /// The rest must continue the chain from the head.
     fn import(&mut self, events: Vec<ImportedEvent>, keys: Vec<(SubjectId, Key)>) -> Result<u64, AppendError> {
         let head = self.head();
         let bad = |p: u64, m: String| AppendError::Invalid { index: p as usize, error: FieldError::new("event", m) };
-        // The file must be a chain of its own, and agree with what the store already holds.
-        let mut prev = Hash::ZERO;
-        for (i, ie) in events.iter().enumerate() {
+        let mut prev: Option<Hash> = None;
+        let mut fresh = Vec::new();
+        for ie in events {
             let e = &ie.event;
-            let want = i as u64 + 1;
-            if e.position.0 != want {
-                return Err(bad(
-                    want,
-                    format!("expected position {want}, found {}; import takes a whole export", e.position),
-                ));
+            let p = e.position.0;
+            if let Some(prev) = prev {
+                if e.prev_hash != prev {
+                    return Err(bad(
+                        p,
+                        format!("position {p} does not link to position {}: events are missing or out of order", p - 1),
+                    ));
+                }
             }
-            if e.prev_hash != prev || e.compute_hash() != e.hash {
+            if p == 0 || e.compute_hash() != e.hash {
                 return Err(bad(
-                    want,
-                    format!("position {want} does not match its hash: the file was changed or is damaged"),
+                    p,
+                    format!("position {p} does not match its hash: the file was changed or is damaged"),
                 ));
             }
             match (&e.sealed, &ie.ciphertext) {
                 (Some(m), Some(ct)) if Hash(*blake3::hash(ct).as_bytes()) != m.digest => {
-                    return Err(bad(want, format!("position {want}: the sealed bytes do not match their digest")))
+                    return Err(bad(p, format!("position {p}: the sealed bytes do not match their digest")))
                 }
                 (None, Some(_)) => {
-                    return Err(bad(
-                        want,
-                        format!("position {want}: sealed bytes given for an event without a sealed part"),
-                    ))
+                    return Err(bad(p, format!("position {p}: sealed bytes given for an event without a sealed part")))
                 }
                 _ => {}
             }
-            if e.domain().is_err() {
-                return Err(bad(want, format!("position {want}: the payload does not fit {}", e.kind.name())));
+            if let Err(err) = e.domain() {
+                return Err(bad(p, format!("position {p}: {err}")));
             }
-            if want <= head.position.0 {
+            if p <= head.position.0 {
                 let stored = self.shared.event_at(e.position)?.expect("at or below the head");
                 if stored.hash != e.hash {
                     return Err(bad(
-                        want,
-                        format!("the store differs from the file at position {want}; import into an empty data folder"),
+                        p,
+                        format!("the store differs from the file at position {p}; import into an empty data folder"),
                     ));
                 }
+            } else {
+                let want = head.position.0 + 1 + fresh.len() as u64;
+                if p != want {
+                    return Err(bad(p, format!("expected position {want} next, found {p}: events are missing")));
+                }
+                if fresh.is_empty() && e.prev_hash != head.hash {
+                    return Err(bad(p, format!("position {p} does not link to the store's head")));
+                }
+                fresh.push(ie.clone());
             }
-            prev = e.hash;
+            prev = Some(e.hash);
         }
-        let mut added = 0u64;
-        let mut rest = events.into_iter().skip(head.position.0 as usize).peekable();
         let mut new_keys: Vec<(SubjectId, Key)> = {
             let have = self.shared.keys.lock().expect("key lock");
             keys.into_iter().filter(|(s, _)| !have.contains(s)).collect()
         };
-        while rest.peek().is_some() {
+        let mut added = 0u64;
+        let mut rest = fresh.into_iter().peekable();
+        while rest.peek().is_some() || !new_keys.is_empty() {
             let head = self.head();
             let mut tx = Overlay { new_keys: std::mem::take(&mut new_keys), ..Overlay::default() };
             for ie in rest.by_ref().take(GROUP_COMMIT_EVENTS_MAX) {
@@ -724,6 +735,10 @@ impl Writer {
                 self.stage(&mut tx, &e, bytes, ie.ciphertext, digest, [0; 32]);
             }
             added += tx.events;
+            if tx.events == 0 {
+                self.shared.keys.lock().expect("key lock").add(&tx.new_keys).map_err(StoreError::from)?;
+                continue;
+            }
             self.commit(tx, head)?;
         }
         Ok(added)

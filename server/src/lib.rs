@@ -1,0 +1,4 @@
+//! parlog-server: the `parlog` command line and (later) the HTTP server. Only this crate knows
+//! about terminals and HTTP; the libraries below it do not.
+
+pub mod cli;
