@@ -1,6 +1,7 @@
 //! The `parlog` command line. Exit codes: 0 ok, 1 a check failed or storage failed, 2 bad usage
 //! or bad input.
 
+pub mod demo;
 mod io;
 
 use std::path::{Path, PathBuf};
@@ -115,6 +116,13 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Load the demo log (the Gouda story) into the data folder, or a demo-style file of your
+    /// own (a JSON array of events that may use `@label` ids).
+    Demo {
+        /// A demo-style JSON file instead of the built-in demo.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
     /// Counts of events, streams and kinds.
     Stats {
         #[arg(long)]
@@ -160,6 +168,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Import { file } => io::import(&open(data)?, &file),
         Command::Forget { subject, by, reason } => forget(data, &subject, &by, reason),
         Command::Stats { json } => stats(data, json),
+        Command::Demo { file } => load_demo(data, file.as_deref()),
     }
 }
 
@@ -375,5 +384,23 @@ fn stats(data: &Path, json: bool) -> Result<i32> {
             println!("  {n:>8}  {k}");
         }
     }
+    Ok(0)
+}
+
+fn load_demo(data: &Path, file: Option<&Path>) -> Result<i32> {
+    let (text, name) = match file {
+        Some(f) => (io::read_input(&f.display().to_string())?, f.display().to_string()),
+        None => (demo::GOUDA.to_string(), "the built-in demo".to_string()),
+    };
+    let events = demo::parse(&text, &name)?;
+    let store = SledStore::init(data)?;
+    let appended = demo::load(&store, events)?;
+    let new = appended.iter().filter(|a| !a.duplicate).count();
+    println!(
+        "{name}: {new} events added, {} already present; the log in {} has {} events",
+        appended.len() - new,
+        data.display(),
+        store.head().position
+    );
     Ok(0)
 }
