@@ -63,9 +63,20 @@ struct WireNewEvent {
     causation: List<EventId>,
     #[serde(default)]
     expected_version: Option<u64>,
-    payload: Box<serde_json::value::RawValue>,
+    payload: serde_json::Value,
     #[serde(default)]
     sealed: Option<WireSealed>,
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,19 +105,31 @@ pub enum AuthorSource<'a> {
 impl NewEvent {
     /// Parses one submitted event from its JSON wire form.
     pub fn from_json(json: &str, author: &AuthorSource<'_>) -> Result<NewEvent, FieldError> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        let wire: WireNewEvent = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // Check the JSON and its outer shape first, so that the messages say what is wrong in
+        // terms of the input rather than of our types.
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| FieldError::new("event", format!("not valid JSON: {e}; an event is one JSON object")))?;
+        if !value.is_object() {
+            return Err(FieldError::new(
+                "event",
+                format!(
+                    "expected an event as a JSON object such as {{\"stream\": \"notes:makelaar-1\", \"kind\": \"ObservationRecorded\", \"occurred_at\": \"2018-01-01T09:00:00+01:00\", \"payload\": {{}}}}, got {}",
+                    json_type(&value)
+                ),
+            ));
+        }
+        let wire: WireNewEvent = serde_path_to_error::deserialize(&value).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." { "event".to_string() } else { path };
+            let top = path == ".";
+            let field = if top { "event".to_string() } else { path };
             let msg = e.into_inner().to_string();
-            let msg = match msg.rfind(" at line ") {
-                Some(i) => msg[..i].to_string(),
-                None => msg,
-            };
+            if top && msg.starts_with("missing field") {
+                return FieldError::new(field, format!("{msg}; an event needs stream, kind, occurred_at and payload (and author, unless it comes from your token)"));
+            }
             FieldError::new(field, msg)
         })?;
         let kind = EventKind::parse(&wire.kind).map_err(|m| FieldError::new("kind", m))?;
-        let event = DomainEvent::parse(kind, wire.payload.get())?;
+        let event = DomainEvent::parse_value(kind, &wire.payload)?;
         let author = match (author, wire.author) {
             (AuthorSource::Fixed(fixed), Some(given)) if &given != *fixed => {
                 return Err(FieldError::new(

@@ -147,6 +147,10 @@ macro_rules! kinds {
             pub fn parse(kind: EventKind, json: &str) -> Result<Self, FieldError> {
                 match kind { $(EventKind::$variant => parse_payload::<$ty>(json).map(DomainEvent::$variant),)+ }
             }
+            /// Parses a payload given as a JSON value (as part of a larger document).
+            pub fn parse_value(kind: EventKind, v: &Value) -> Result<Self, FieldError> {
+                match kind { $(EventKind::$variant => parse_payload_value::<$ty>(v).map(DomainEvent::$variant),)+ }
+            }
             /// The normalised JSON form of the payload (sorted keys, no absent fields).
             pub fn to_json(&self) -> String {
                 let v = match self { $(DomainEvent::$variant(p) => serde_json::to_value(p),)+ }
@@ -209,6 +213,19 @@ fn parse_payload<T: Payload>(json: &str) -> Result<T, FieldError> {
         FieldError::new(field, strip_position(&e.into_inner().to_string()))
     })?;
     de.end().map_err(|e| FieldError::new("payload", strip_position(&e.to_string())))?;
+    value.check()?;
+    Ok(value)
+}
+
+fn parse_payload_value<T: Payload>(v: &Value) -> Result<T, FieldError> {
+    if !v.is_object() {
+        return Err(FieldError::new("payload", "expected the payload as a JSON object, such as {}"));
+    }
+    let value: T = serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "payload".to_string() } else { format!("payload.{path}") };
+        FieldError::new(field, e.into_inner().to_string())
+    })?;
     value.check()?;
     Ok(value)
 }

@@ -1,1 +1,155 @@
+//! Shared helpers for parlog's integration tests, its benchmarks and the crash test's child
+//! process (`src/bin/crash_appender.rs`).
+//!
+//! Events are built the way clients build them: as JSON parsed by `NewEvent::from_json`.
 
+use std::time::Duration;
+
+use parlog_core::limits::PAGE_EVENTS_MAX;
+use parlog_core::{
+    AuthorSource, EventId, EventStore, NewEvent, Position, RecordedEvent, SealedView, SledStore, StoreError,
+};
+
+/// The author of every test event.
+pub const AUTHOR: &str = "bench-1";
+/// Characters of the sealed text of an observation: with the envelope this makes a stored event
+/// of about 700 bytes (the benchmark prints the measured figure).
+pub const OBSERVATION_TEXT_CHARS: usize = 400;
+/// Characters of the open text of a memo, for the same stored size without sealing.
+pub const MEMO_TEXT_CHARS: usize = 550;
+
+const WORDS: &[&str] = &[
+    "buurt",
+    "bewoner",
+    "gesprek",
+    "plein",
+    "winkel",
+    "koffie",
+    "buurthuis",
+    "afspraak",
+    "idee",
+    "zorg",
+    "tuin",
+    "markt",
+    "school",
+    "straat",
+    "fiets",
+    "avond",
+    "ochtend",
+    "vraag",
+    "antwoord",
+    "plan",
+];
+
+/// Deterministic filler text of exactly `chars` ASCII characters; `seed` varies the words so that
+/// records do not compress to nothing.
+pub fn filler_text(chars: usize, seed: u64) -> String {
+    let mut out = String::with_capacity(chars + 16);
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    while out.len() < chars {
+        // xorshift: cheap and good enough to pick words.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push_str(WORDS[(x % WORDS.len() as u64) as usize]);
+        out.push(' ');
+    }
+    out.truncate(chars);
+    out
+}
+
+/// An `ObservationRecorded` on `notes:<notes>` whose free text is sealed for `subject`
+/// (such as `resident:r-1`).
+pub fn observation(id: EventId, notes: &str, subject: &str, seed: u64) -> NewEvent {
+    let json = serde_json::json!({
+        "id": id,
+        "stream": format!("notes:{notes}"),
+        "kind": "ObservationRecorded",
+        "occurred_at": "2026-11-02T09:30:00+01:00",
+        "author": AUTHOR,
+        "payload": {"topic": format!("ronde {}", seed % 1000)},
+        "sealed": {"subjects": [subject], "text": filler_text(OBSERVATION_TEXT_CHARS, seed)},
+    });
+    parse(&json)
+}
+
+/// A `MemoWritten` on `memo:<memo>` with only open data.
+pub fn memo(id: EventId, memo: &str, seed: u64) -> NewEvent {
+    let json = serde_json::json!({
+        "id": id,
+        "stream": format!("memo:{memo}"),
+        "kind": "MemoWritten",
+        "occurred_at": "2026-11-02T09:30:00+01:00",
+        "author": AUTHOR,
+        "payload": {"title": format!("memo {seed}"), "text": filler_text(MEMO_TEXT_CHARS, seed)},
+    });
+    parse(&json)
+}
+
+fn parse(json: &serde_json::Value) -> NewEvent {
+    NewEvent::from_json(&json.to_string(), &AuthorSource::FromBody).expect("test events are valid")
+}
+
+/// Bytes an event occupies as stored: its record plus its sealed ciphertext (index entries and
+/// sled's own overhead not counted).
+pub fn stored_bytes(store: &SledStore, e: &RecordedEvent) -> Result<u64, StoreError> {
+    let ciphertext = match &e.sealed {
+        Some(_) => store.ciphertext(e.position)?.map_or(0, |c| c.len() as u64),
+        None => 0,
+    };
+    Ok(e.encode().len() as u64 + ciphertext)
+}
+
+/// Reads the whole log in pages and checks that positions run 1..=head without gaps.
+pub fn read_all(store: &impl EventStore) -> Result<Vec<RecordedEvent>, String> {
+    let head = store.head().position.0;
+    let mut out = Vec::with_capacity(head as usize);
+    let mut next = 1u64;
+    while next <= head {
+        let page = store.read_from(Position(next), PAGE_EVENTS_MAX).map_err(|e| format!("read from {next}: {e}"))?;
+        if page.is_empty() {
+            return Err(format!("the head is at {head} but reading stops at {}", next - 1));
+        }
+        for e in page {
+            if e.position.0 != next {
+                return Err(format!("expected position {next}, read {}", e.position));
+            }
+            next += 1;
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks that every sealed event of `events` still opens: its key and ciphertext survived.
+pub fn check_sealed_open(store: &impl EventStore, events: &[RecordedEvent]) -> Result<u64, String> {
+    let mut opened = 0;
+    for e in events.iter().filter(|e| e.sealed.is_some()) {
+        match store.unseal(e) {
+            Ok(SealedView::Open(_)) => opened += 1,
+            Ok(other) => return Err(format!("position {}: sealed part is {other:?}", e.position)),
+            Err(err) => return Err(format!("position {}: {err}", e.position)),
+        }
+    }
+    Ok(opened)
+}
+
+/// The `q`-quantile (0.0..=1.0) of sorted samples, nearest rank.
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    assert!(!sorted.is_empty(), "quantile of no samples");
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// The median of a few repetitions' figures.
+pub fn median(values: &[f64]) -> f64 {
+    assert!(!values.is_empty(), "median of no values");
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}

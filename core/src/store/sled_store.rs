@@ -24,6 +24,8 @@ const MARKER_TEXT: &str = "parlog data folder\nstore format 1\n";
 /// sled's page cache; small, because the log is read sequentially and projections keep their own
 /// state.
 const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// How long `open` waits for a lock that this process may still be letting go of.
+const OPEN_LOCKED_WAIT_MS: u64 = 2_000;
 
 /// State shared by the writer thread and readers.
 pub(crate) struct Shared {
@@ -71,7 +73,21 @@ impl SledStore {
     }
 
     /// Opens an existing data folder and checks that the stored head is the last event's hash.
+    /// A folder that is locked is tried again for a moment: sled's I/O threads may still hold a
+    /// store that was just dropped in this process.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(OPEN_LOCKED_WAIT_MS);
+        loop {
+            match SledStore::open_once(dir) {
+                Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(dir: &Path) -> Result<SledStore, StoreError> {
         let marker = dir.join(MARKER_FILE);
         match std::fs::read_to_string(&marker) {
             Ok(t) if t == MARKER_TEXT => {}
@@ -182,9 +198,13 @@ impl SledStore {
         Ok(out)
     }
 
-    /// Closes the store: waits until every queued append is durable and acknowledged.
+    /// Closes the store: waits until every queued append is durable and acknowledged, and until
+    /// sled has let go of its files, so that the folder can be opened again at once.
     pub fn close(mut self) {
         self.shutdown();
+        let db_file = self.dir.join("sled").join("db");
+        drop(self);
+        wait_unlocked(&db_file, std::time::Duration::from_millis(OPEN_LOCKED_WAIT_MS));
     }
 
     fn shutdown(&mut self) {
@@ -198,6 +218,26 @@ impl SledStore {
 impl Drop for SledStore {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Waits until no one holds sled's lock on `db_file` (sled locks it with flock), or the time is up.
+fn wait_unlocked(db_file: &Path, max: std::time::Duration) {
+    use std::os::unix::io::AsRawFd;
+    let deadline = std::time::Instant::now() + max;
+    let Ok(f) = File::open(db_file) else { return };
+    loop {
+        // SAFETY: flock on a file descriptor we own; the lock is released right away.
+        let got = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        if got {
+            // SAFETY: as above.
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+            return;
+        }
+        if std::time::Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
@@ -315,9 +355,12 @@ impl EventStore for SledStore {
             }
             let p = Position(k::u64_at(&pos, 0));
             match self.shared.event_at(p)? {
+                Some(e) if &e.stream == stream => out.push(e),
                 Some(e) => {
-                    assert_eq!(&e.stream, stream, "stream index points at another stream's event");
-                    out.push(e)
+                    return Err(StoreError::Corrupt(format!(
+                        "the index of stream {stream} points at position {p}, an event of stream {}",
+                        e.stream
+                    )))
                 }
                 None => break, // not durable yet
             }
@@ -337,7 +380,8 @@ impl EventStore for SledStore {
     }
 
     fn subscribe(&self, from: Position) -> Subscription {
-        Subscription::new(self.shared.clone(), self.shared.head_tx.subscribe(), from)
+        let reader: Arc<dyn LogReader> = self.shared.clone();
+        Subscription::new(&reader, self.shared.head_tx.subscribe(), from)
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {
@@ -403,6 +447,7 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
     let head = *shared.head.lock().expect("head lock");
     let mut prev = Hash::ZERO;
     let mut expected = 1u64;
+    let mut versions: std::collections::HashMap<StreamId, u64> = std::collections::HashMap::new();
     let bad = |p: u64, m: String| Ok(VerifyReport { events: p - 1, head, first_bad: Some((Position(p), m)) });
     for item in shared.db.scan_prefix(b"e") {
         let (key, bytes) = item?;
@@ -430,6 +475,18 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
             Some(v) if k::u64_at(&v, 0) == at => {}
             _ => return bad(at, format!("the id index does not point at it ({})", e.id)),
         }
+        let version = versions.entry(e.stream.clone()).or_insert(0);
+        if e.stream_version != *version + 1 {
+            return bad(
+                at,
+                format!("it says it is version {} of {}, which is at version {}", e.stream_version, e.stream, version),
+            );
+        }
+        *version += 1;
+        match shared.db.get(k::stream_event(&e.stream, e.stream_version))? {
+            Some(v) if k::u64_at(&v, 0) == at => {}
+            _ => return bad(at, format!("the index of stream {} does not point at it", e.stream)),
+        }
         if let Some(meta) = &e.sealed {
             match shared.db.get(k::ciphertext(e.position))? {
                 Some(ct) if Hash(*blake3::hash(&ct).as_bytes()) == meta.digest => {}
@@ -453,6 +510,21 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
     }
     if prev != head.hash {
         return bad(head.position.0, "the last hash does not match the stored head".into());
+    }
+    // The stream heads can only be compared if nothing was appended during the walk.
+    if *shared.head.lock().expect("head lock") == head {
+        for item in shared.db.scan_prefix(b"v") {
+            let (key, v) = item?;
+            let name = String::from_utf8_lossy(&key[1..]).to_string();
+            let said = k::u64_at(&v, 0);
+            let counted = StreamId::parse(&name).ok().and_then(|s| versions.get(&s).copied()).unwrap_or(0);
+            if said != counted {
+                return bad(
+                    head.position.0,
+                    format!("stream {name} is said to be at version {said} but has {counted} events"),
+                );
+            }
+        }
     }
     Ok(VerifyReport { events: head.position.0, head, first_bad: None })
 }

@@ -5,7 +5,7 @@
 //! wants and reads by position; it cannot skip an event (nothing below the head appears later)
 //! or repeat one (it only moves forward). This is the class of bug the landscape warns about.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use tokio::sync::watch;
 
@@ -18,14 +18,16 @@ pub(crate) trait LogReader: Send + Sync {
 }
 
 pub struct Subscription {
-    reader: Arc<dyn LogReader>,
+    /// Weak, so that a forgotten subscription neither keeps a closed store open nor its folder
+    /// locked.
+    reader: Weak<dyn LogReader>,
     head: watch::Receiver<u64>,
     next: u64,
 }
 
 impl Subscription {
-    pub(crate) fn new(reader: Arc<dyn LogReader>, head: watch::Receiver<u64>, from: Position) -> Self {
-        Subscription { reader, head, next: from.0.max(1) }
+    pub(crate) fn new(reader: &Arc<dyn LogReader>, head: watch::Receiver<u64>, from: Position) -> Self {
+        Subscription { reader: Arc::downgrade(reader), head, next: from.0.max(1) }
     }
 
     /// The position of the next event this subscription will return.
@@ -33,7 +35,8 @@ impl Subscription {
         Position(self.next)
     }
 
-    /// The next events, at most `limit` (at least one): waits until there is one.
+    /// The next events, at most `limit` (at least one): waits until there is one. Once the store
+    /// is closed it answers `StoreError::Closed`.
     pub async fn next_batch(&mut self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         loop {
             let head = *self.head.borrow_and_update();
@@ -41,9 +44,7 @@ impl Subscription {
                 return self.take(limit);
             }
             if self.head.changed().await.is_err() {
-                // The writer is gone: serve what is durable, then report the close.
-                let head = *self.head.borrow();
-                return if head >= self.next { self.take(limit) } else { Err(StoreError::Closed) };
+                return Err(StoreError::Closed);
             }
         }
     }
@@ -58,7 +59,8 @@ impl Subscription {
     }
 
     fn take(&mut self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let events = self.reader.read_range(Position(self.next), limit.max(1))?;
+        let reader = self.reader.upgrade().ok_or(StoreError::Closed)?;
+        let events = reader.read_range(Position(self.next), limit.max(1))?;
         if let Some(first) = events.first() {
             assert_eq!(first.position.0, self.next, "a subscription continues where it left off");
         }

@@ -3,6 +3,8 @@
 
 pub mod demo;
 mod io;
+mod project;
+mod retrospective;
 
 use std::path::{Path, PathBuf};
 
@@ -123,6 +125,11 @@ enum Command {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Show a projection (cycles, role, initiatives, signals, lessons, network, activity,
+    /// warnings, codebook) as text or JSON.
+    Project(project::ProjectArgs),
+    /// Write the handreiking-style retrospective (Markdown or one self-contained HTML file).
+    Retrospective(retrospective::RetroArgs),
     /// Counts of events, streams and kinds.
     Stats {
         #[arg(long)]
@@ -169,6 +176,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Forget { subject, by, reason } => forget(data, &subject, &by, reason),
         Command::Stats { json } => stats(data, json),
         Command::Demo { file } => load_demo(data, file.as_deref()),
+        Command::Project(args) => project::run(&open(data)?, data, args),
+        Command::Retrospective(args) => retrospective::run(&open(data)?, data, args),
     }
 }
 

@@ -1,0 +1,396 @@
+//! Activity and workload: field notes per author, area and month; per makelaar and month the
+//! initiatives they are involved in and the ones they still lead. Also the last day anything
+//! happened (the "today" of views without an as-of day) and, for the warnings, when each cycle
+//! opened, reflected and closed.
+//!
+//! **Memory:** field notes are by far the most frequent kind, so they are only counted: per
+//! author, place as the note gives it and month. Places are resolved to areas when a view is
+//! made, so a later correction of an initiative's area moves its notes too. The month that holds
+//! the as-of day counts whole; replay the log as of a day for an exact cut.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use parlog_core::{BrokerRole, DomainEvent, Level, ParticipantRole, Vocabulary};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::directory::{Directory, Participant};
+use crate::fact::{Fact, Src};
+use crate::initiatives::Status;
+use crate::text::{month_label, month_of, next_month, tr};
+use crate::{Projections, ViewOptions};
+
+/// At most this many months per participant in a view (the most recent ones).
+pub const VIEW_MONTHS_MAX: usize = 240;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// The latest day an event happened (occurred_at); kept equal to the last key of `days`.
+    pub last_day: Option<NaiveDate>,
+    /// Events per day they happened, so that `last_day` stays exact when events are removed.
+    pub days: BTreeMap<NaiveDate, DayCount>,
+    /// Field notes per author (participant stream), place (`area:…` or `initiative:…` as the note
+    /// gives it, or "" when it gives neither) and month (first day).
+    pub notes: BTreeMap<String, BTreeMap<String, BTreeMap<NaiveDate, u64>>>,
+    /// Per cycle stream: when it opened (with level and area), reflected and closed.
+    pub cycles: BTreeMap<String, CycleDates>,
+}
+
+/// The events of one day: how many, and the highest position among those added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct DayCount {
+    pub events: u64,
+    /// Kept when that event is removed while others of the day remain (a counter cannot tell the
+    /// next one); the retracted event stays in the log, so the reference still resolves.
+    pub last_position: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CycleDates {
+    pub opened: Option<CycleOpen>,
+    pub reflections: BTreeMap<u64, Src>,
+    pub closed: BTreeMap<u64, Src>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CycleOpen {
+    pub level: Level,
+    pub area: Option<String>,
+    pub src: Src,
+}
+
+/// An active initiative a makelaar is involved in on a day: their latest role is not "let go".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Involvement {
+    pub initiative: String,
+    pub role: BrokerRole,
+    pub leads: bool,
+    /// The `BrokerRoleSet` that set the current role.
+    pub src: Src,
+}
+
+/// The place of a note as it is counted: the area if it names one, else the initiative, else "".
+fn place(o: &parlog_core::ObservationRecorded) -> &str {
+    o.area.as_ref().or(o.initiative.as_ref()).map(|s| s.as_str()).unwrap_or("")
+}
+
+fn inc<'a, V: Default>(m: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
+    if !m.contains_key(key) {
+        m.insert(key.to_string(), V::default());
+    }
+    m.get_mut(key).expect("inserted above")
+}
+
+/// Subtracts one from a counter and drops it, and maps left empty, at zero.
+fn dec(notes: &mut BTreeMap<String, BTreeMap<String, BTreeMap<NaiveDate, u64>>>, who: &str, at: &str, m: NaiveDate) {
+    let Some(places) = notes.get_mut(who) else { return };
+    if let Some(months) = places.get_mut(at) {
+        if let Some(n) = months.get_mut(&m) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                months.remove(&m);
+            }
+        }
+        if months.is_empty() {
+            places.remove(at);
+        }
+    }
+    if places.is_empty() {
+        notes.remove(who);
+    }
+}
+
+/// The last day of a month, or the day if that is earlier.
+fn month_end(m: NaiveDate, today: NaiveDate) -> NaiveDate {
+    next_month(m).pred_opt().unwrap_or(m).min(today)
+}
+
+fn is_broker_role(r: ParticipantRole) -> bool {
+    matches!(r, ParticipantRole::Makelaar | ParticipantRole::CityCoach)
+}
+
+/// Whether a participant was a makelaar or city-wide coach at any time up to a day.
+fn was_broker(p: &Participant, today: NaiveDate) -> bool {
+    let Some(base) = p.base.as_ref().filter(|b| b.src.date <= today) else { return false };
+    is_broker_role(base.role) || p.role_changes.values().any(|c| c.src.date <= today && is_broker_role(c.role))
+}
+
+impl Activity {
+    pub fn add(&mut self, f: &Fact) {
+        let day = self.days.entry(f.date()).or_default();
+        day.events += 1;
+        day.last_position = day.last_position.max(f.position);
+        self.last_day = self.days.keys().next_back().copied();
+        let src = f.src();
+        match &f.data {
+            DomainEvent::ObservationRecorded(o) => {
+                let who = format!("participant:{}", f.author);
+                *inc(inc(&mut self.notes, &who), place(o)).entry(month_of(src.date)).or_default() += 1;
+            }
+            DomainEvent::CycleOpened(c) => {
+                let area = c.area.as_ref().map(|a| a.to_string());
+                inc(&mut self.cycles, f.stream.as_str()).opened = Some(CycleOpen { level: c.level, area, src });
+            }
+            DomainEvent::ReflectionRecorded(_) => {
+                inc(&mut self.cycles, f.stream.as_str()).reflections.insert(f.position, src);
+            }
+            DomainEvent::CycleClosed(_) => {
+                inc(&mut self.cycles, f.stream.as_str()).closed.insert(f.position, src);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn remove(&mut self, f: &Fact) {
+        let d = f.date();
+        if let Some(n) = self.days.get_mut(&d) {
+            n.events = n.events.saturating_sub(1);
+            if n.events == 0 {
+                self.days.remove(&d);
+            }
+        }
+        self.last_day = self.days.keys().next_back().copied();
+        let cycle = self.cycles.get_mut(f.stream.as_str());
+        match (&f.data, cycle) {
+            (DomainEvent::ObservationRecorded(o), _) => {
+                dec(&mut self.notes, &format!("participant:{}", f.author), place(o), month_of(d));
+            }
+            (DomainEvent::CycleOpened(_), Some(c)) => c.opened = None,
+            (DomainEvent::ReflectionRecorded(_), Some(c)) => drop(c.reflections.remove(&f.position)),
+            (DomainEvent::CycleClosed(_), Some(c)) => drop(c.closed.remove(&f.position)),
+            _ => {}
+        }
+    }
+
+    /// The day views treat as today: the as-of day, else the last day in the log.
+    pub fn today(&self, day: Option<NaiveDate>) -> Option<NaiveDate> {
+        day.or(self.last_day)
+    }
+
+    /// A source for the last day anything happened on or before a day (or at all): that day
+    /// and the highest position seen on it.
+    pub fn last_src(&self, day: Option<NaiveDate>) -> Option<Src> {
+        let (date, n) = match day {
+            Some(d) => self.days.range(..=d).next_back(),
+            None => self.days.iter().next_back(),
+        }?;
+        Some(Src { position: n.last_position, date: *date })
+    }
+
+    /// The active initiatives a makelaar (participant stream) is involved in on a day: those that
+    /// exist and are active, where the makelaar's latest role is not "let go". By initiative.
+    pub fn involved(p: &Projections, broker: &str, day: NaiveDate) -> Vec<Involvement> {
+        let mut out = Vec::new();
+        for (stream, i) in &p.initiatives.items {
+            if !i.exists_on(Some(day)) || i.status_on(Some(day)) != Status::Active {
+                continue;
+            }
+            if let Some(b) = i.brokers_on(Some(day)).get(broker).filter(|b| b.role != BrokerRole::LetGo) {
+                out.push(Involvement { initiative: stream.clone(), role: b.role, leads: b.leads, src: b.src });
+            }
+        }
+        out
+    }
+
+    /// The area a counted place stands for in a month: the area itself, the initiative's area,
+    /// or (for notes that give neither, or an initiative no longer in the log) the author's area.
+    fn area_of(p: &Projections, who: &str, at: &str, end: NaiveDate) -> Option<String> {
+        if at.starts_with("area:") {
+            return Some(at.to_string());
+        }
+        if let Some(b) = p.initiatives.items.get(at).and_then(|i| i.base.as_ref()) {
+            return Some(b.area.clone());
+        }
+        p.directory.participants.get(who).and_then(|x| x.area_on(Some(end))).map(|a| a.to_string())
+    }
+
+    /// Notes of one author per month and area, up to today.
+    fn notes_of(
+        &self,
+        p: &Projections,
+        who: &str,
+        today: NaiveDate,
+    ) -> BTreeMap<NaiveDate, BTreeMap<Option<String>, u64>> {
+        let mut out: BTreeMap<NaiveDate, BTreeMap<Option<String>, u64>> = BTreeMap::new();
+        for (at, months) in self.notes.get(who).into_iter().flatten() {
+            for (m, n) in months.range(..=today) {
+                let area = Self::area_of(p, who, at, month_end(*m, today));
+                *out.entry(*m).or_default().entry(area).or_default() += n;
+            }
+        }
+        out
+    }
+
+    fn areas_json(dir: &Directory, areas: &BTreeMap<Option<String>, u64>) -> Vec<Value> {
+        areas
+            .iter()
+            .map(|(a, n)| json!({"area": a, "area_name": a.as_ref().map(|a| dir.area_name(a)), "notes": n}))
+            .collect()
+    }
+
+    /// Months a makelaar is shown for: from registration (or an earlier note) to leaving or today.
+    fn broker_months(
+        &self,
+        part: &Participant,
+        notes: &BTreeMap<NaiveDate, BTreeMap<Option<String>, u64>>,
+        today: NaiveDate,
+    ) -> Vec<NaiveDate> {
+        let Some(base) = part.base.as_ref() else { return Vec::new() };
+        let first = notes.keys().next().copied().unwrap_or(base.src.date).min(base.src.date);
+        let last = part.left_on(Some(today)).map(|l| l.src.date).unwrap_or(today);
+        let mut out = Vec::new();
+        let mut m = month_of(first);
+        while m <= last {
+            out.push(m);
+            m = next_month(m);
+        }
+        let skip = out.len().saturating_sub(VIEW_MONTHS_MAX);
+        out.split_off(skip)
+    }
+
+    fn broker_json(&self, p: &Projections, o: &ViewOptions, who: &str, today: NaiveDate) -> Value {
+        let (dir, ini, lang) = (&p.directory, &p.initiatives, o.lang);
+        let part = &dir.participants[who];
+        let notes = self.notes_of(p, who, today);
+        let months: Vec<Value> = self
+            .broker_months(part, &notes, today)
+            .into_iter()
+            .map(|m| {
+                let areas = notes.get(&m).cloned().unwrap_or_default();
+                let involved = Self::involved(p, who, month_end(m, today));
+                json!({
+                    "month": month_label(m),
+                    "notes": areas.values().sum::<u64>(),
+                    "areas": Self::areas_json(dir, &areas),
+                    "active_initiatives": involved.len(),
+                    "leading": involved.iter().filter(|i| i.leads).count(),
+                    "initiatives": involved.iter().map(|i| json!({
+                        "id": i.initiative, "name": ini.name(&i.initiative),
+                        "role": i.role, "role_label": i.role.label(lang), "leads": i.leads, "src": i.src,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let role = part.role_on(Some(today));
+        json!({
+            "participant": who, "label": dir.who(who),
+            "role": role, "role_label": role.map(|r| r.label(lang)),
+            "area": part.area_on(Some(today)), "area_name": part.area_on(Some(today)).map(|a| dir.area_name(a)),
+            "notes": notes.values().flat_map(|a| a.values()).sum::<u64>(),
+            "months": months,
+        })
+    }
+
+    fn other_json(&self, p: &Projections, o: &ViewOptions, who: &str, today: NaiveDate) -> Value {
+        let dir = &p.directory;
+        let notes = self.notes_of(p, who, today);
+        let role = dir.participants.get(who).and_then(|x| x.role_on(Some(today)));
+        json!({
+            "participant": who, "label": dir.who(who),
+            "role": role, "role_label": role.map(|r| r.label(o.lang)),
+            "notes": notes.values().flat_map(|a| a.values()).sum::<u64>(),
+            "months": notes.iter().map(|(m, areas)| json!({
+                "month": month_label(*m), "notes": areas.values().sum::<u64>(), "areas": Self::areas_json(dir, areas),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Makelaars (participants who were makelaar or coach up to today) and other note authors.
+    fn people(&self, dir: &Directory, today: NaiveDate) -> (Vec<String>, Vec<String>) {
+        let brokers: Vec<String> =
+            dir.participants.iter().filter(|(_, x)| was_broker(x, today)).map(|(id, _)| id.clone()).collect();
+        let others: Vec<String> = self
+            .notes
+            .iter()
+            .filter(|(who, places)| {
+                !brokers.contains(who) && places.values().any(|m| m.range(..=today).next().is_some())
+            })
+            .map(|(who, _)| who.clone())
+            .collect();
+        (brokers, others)
+    }
+
+    /// Notes per area and month over all authors.
+    fn area_totals(&self, p: &Projections, today: NaiveDate) -> BTreeMap<Option<String>, BTreeMap<NaiveDate, u64>> {
+        let mut out: BTreeMap<Option<String>, BTreeMap<NaiveDate, u64>> = BTreeMap::new();
+        for who in self.notes.keys() {
+            for (m, areas) in self.notes_of(p, who, today) {
+                for (a, n) in areas {
+                    *out.entry(a).or_default().entry(m).or_default() += n;
+                }
+            }
+        }
+        out
+    }
+
+    pub fn view(&self, p: &Projections, o: &ViewOptions) -> Value {
+        let Some(today) = self.today(o.day) else {
+            return json!({"today": null, "brokers": [], "others": [], "areas": []});
+        };
+        let dir = &p.directory;
+        let (brokers, others) = self.people(dir, today);
+        let areas: Vec<Value> = self
+            .area_totals(p, today)
+            .iter()
+            .map(|(a, months)| {
+                json!({
+                    "area": a, "area_name": a.as_ref().map(|a| dir.area_name(a)),
+                    "notes": months.values().sum::<u64>(),
+                    "months": months.iter().map(|(m, n)| json!({"month": month_label(*m), "notes": n})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "today": today,
+            "brokers": brokers.iter().map(|w| self.broker_json(p, o, w, today)).collect::<Vec<_>>(),
+            "others": others.iter().map(|w| self.other_json(p, o, w, today)).collect::<Vec<_>>(),
+            "areas": areas,
+        })
+    }
+
+    pub fn text(&self, p: &Projections, o: &ViewOptions) -> String {
+        let lang = o.lang;
+        let Some(today) = self.today(o.day) else {
+            return tr(lang, "Geen activiteit.\n", "No activity.\n").to_string();
+        };
+        let (dir, ini) = (&p.directory, &p.initiatives);
+        let (brokers, others) = self.people(dir, today);
+        let mut out = String::new();
+        for who in &brokers {
+            let part = &dir.participants[who];
+            let role = part.role_on(Some(today)).map(|r| r.label(lang)).unwrap_or_default();
+            out += &format!("{} ({role})\n", dir.who(who));
+            let notes = self.notes_of(p, who, today);
+            for m in self.broker_months(part, &notes, today) {
+                let n: u64 = notes.get(&m).map(|a| a.values().sum()).unwrap_or(0);
+                let involved = Self::involved(p, who, month_end(m, today));
+                if n == 0 && involved.is_empty() {
+                    continue;
+                }
+                let leading = involved.iter().filter(|i| i.leads).count();
+                let names: Vec<String> = involved.iter().map(|i| ini.name(&i.initiative)).collect();
+                out += &format!(
+                    "  {}: {n} {}, {} {}{}, {} {leading}\n",
+                    month_label(m),
+                    tr(lang, "veldnotities", "field notes"),
+                    involved.len(),
+                    tr(lang, "actieve initiatieven", "active initiatives"),
+                    if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) },
+                    tr(lang, "zelf trekker bij", "still leading"),
+                );
+            }
+        }
+        if !others.is_empty() {
+            out += tr(lang, "Andere auteurs van veldnotities:\n", "Other authors of field notes:\n");
+        }
+        for who in &others {
+            let n: u64 = self.notes_of(p, who, today).values().flat_map(|a| a.values()).sum();
+            out += &format!("  {}: {n} {}\n", dir.who(who), tr(lang, "veldnotities", "field notes"));
+        }
+        if out.is_empty() {
+            out = tr(lang, "Geen activiteit.\n", "No activity.\n").to_string();
+        }
+        out
+    }
+}

@@ -1,0 +1,53 @@
+//! What a projection sees of an event: the envelope and its current payload (after amendments).
+
+use chrono::NaiveDate;
+use parlog_core::{DomainEvent, EventId, ParticipantId, RecordedEvent, StreamId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// An event as projections see it. For an amended event, `data` is the latest amendment's
+/// payload and `revision` counts the amendments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    pub position: u64,
+    pub id: EventId,
+    pub stream: StreamId,
+    pub occurred: Timestamp,
+    pub recorded: Timestamp,
+    pub author: ParticipantId,
+    pub causation: Vec<EventId>,
+    pub data: DomainEvent,
+    pub sealed: bool,
+    pub revision: u32,
+}
+
+impl Fact {
+    pub fn from_recorded(e: &RecordedEvent, data: DomainEvent) -> Fact {
+        Fact {
+            position: e.position.0,
+            id: e.id,
+            stream: e.stream.clone(),
+            occurred: e.occurred_at,
+            recorded: e.recorded_at,
+            author: e.author.clone(),
+            causation: e.causation.clone(),
+            data,
+            sealed: e.sealed.is_some(),
+            revision: 0,
+        }
+    }
+
+    pub fn src(&self) -> Src {
+        Src { position: self.position, date: self.occurred.date() }
+    }
+
+    pub fn date(&self) -> NaiveDate {
+        self.occurred.date()
+    }
+}
+
+/// A reference to the event a statement rests on: its position and the day it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Src {
+    pub position: u64,
+    pub date: NaiveDate,
+}

@@ -1,0 +1,316 @@
+//! Initiatives: route, area, initiators, stages, the broker's role over time, Positive Health,
+//! hand-over or stop.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use parlog_core::{BrokerRole, DomainEvent, EventId, HealthDimension, InitiativeStage, Lang, Route, Vocabulary};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::Directory;
+use crate::fact::{Fact, Src};
+use crate::text::{src_ref, tr};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Initiatives {
+    pub items: BTreeMap<String, Initiative>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Initiative {
+    pub base: Option<Base>,
+    pub stages: BTreeMap<u64, Stage>,
+    pub broker: BTreeMap<u64, Broker>,
+    pub handed_over: BTreeMap<u64, HandOver>,
+    pub stopped: BTreeMap<u64, Stopped>,
+    pub collectivised: BTreeMap<u64, Collectivised>,
+    /// Field notes about the initiative, per month.
+    pub notes_per_month: BTreeMap<NaiveDate, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Base {
+    pub name: String,
+    pub route: Route,
+    pub area: String,
+    pub description: String,
+    pub initiators: Vec<String>,
+    pub health: Vec<HealthDimension>,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub stage: InitiativeStage,
+    pub note: Option<String>,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Broker {
+    pub broker: String,
+    pub role: BrokerRole,
+    pub leads: bool,
+    pub note: Option<String>,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandOver {
+    pub organisation: String,
+    pub note: Option<String>,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stopped {
+    pub reason: String,
+    pub src: Src,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Collectivised {
+    pub signals: Vec<EventId>,
+    pub rationale: String,
+    pub src: Src,
+}
+
+/// Where an initiative stands on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    HandedOver,
+    Stopped,
+}
+
+impl Status {
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Status::Active => tr(lang, "actief", "active"),
+            Status::HandedOver => tr(lang, "overgedragen", "handed over"),
+            Status::Stopped => tr(lang, "gestopt", "stopped"),
+        }
+    }
+}
+
+fn upto<T>(m: &BTreeMap<u64, T>, day: Option<NaiveDate>, src: impl Fn(&T) -> Src) -> impl Iterator<Item = &T> {
+    let mut v: Vec<&T> = m.values().filter(|x| day.is_none_or(|d| src(x).date <= d)).collect();
+    v.sort_by_key(|x| src(x));
+    v.into_iter()
+}
+
+impl Initiative {
+    pub fn status_on(&self, day: Option<NaiveDate>) -> Status {
+        if upto(&self.stopped, day, |s| s.src).next().is_some() {
+            Status::Stopped
+        } else if upto(&self.handed_over, day, |h| h.src).next().is_some() {
+            Status::HandedOver
+        } else {
+            Status::Active
+        }
+    }
+    pub fn stage_on(&self, day: Option<NaiveDate>) -> Option<&Stage> {
+        upto(&self.stages, day, |s| s.src).last()
+    }
+    /// The broker's latest role per broker on a day.
+    pub fn brokers_on(&self, day: Option<NaiveDate>) -> BTreeMap<&str, &Broker> {
+        let mut out = BTreeMap::new();
+        for b in upto(&self.broker, day, |b| b.src) {
+            out.insert(b.broker.as_str(), b);
+        }
+        out
+    }
+    pub fn started(&self) -> Option<Src> {
+        self.base.as_ref().map(|b| b.src)
+    }
+    pub fn exists_on(&self, day: Option<NaiveDate>) -> bool {
+        self.base.as_ref().is_some_and(|b| day.is_none_or(|d| b.src.date <= d))
+    }
+}
+
+impl Initiatives {
+    pub fn add(&mut self, f: &Fact) {
+        let key = f.stream.as_str().to_string();
+        let src = f.src();
+        match &f.data {
+            DomainEvent::InitiativeStarted(s) => {
+                self.items.entry(key).or_default().base = Some(Base {
+                    name: s.name.to_string(),
+                    route: s.route,
+                    area: s.area.to_string(),
+                    description: s.description.to_string(),
+                    initiators: s.initiators.iter().map(|i| i.to_string()).collect(),
+                    health: s.health.0.clone(),
+                    src,
+                });
+            }
+            DomainEvent::InitiativeStageChanged(s) => {
+                let note = s.note.as_ref().map(|n| n.to_string());
+                self.items.entry(key).or_default().stages.insert(f.position, Stage { stage: s.stage, note, src });
+            }
+            DomainEvent::BrokerRoleSet(b) => {
+                self.items.entry(key).or_default().broker.insert(
+                    f.position,
+                    Broker {
+                        broker: b.broker.to_string(),
+                        role: b.role,
+                        leads: b.broker_leads,
+                        note: b.note.as_ref().map(|n| n.to_string()),
+                        src,
+                    },
+                );
+            }
+            DomainEvent::InitiativeHandedOver(h) => {
+                let note = h.note.as_ref().map(|n| n.to_string());
+                let organisation = h.organisation.to_string();
+                self.items.entry(key).or_default().handed_over.insert(f.position, HandOver { organisation, note, src });
+            }
+            DomainEvent::InitiativeStopped(s) => {
+                self.items
+                    .entry(key)
+                    .or_default()
+                    .stopped
+                    .insert(f.position, Stopped { reason: s.reason.to_string(), src });
+            }
+            DomainEvent::SignalsCollectivised(c) => {
+                self.items.entry(key).or_default().collectivised.insert(
+                    f.position,
+                    Collectivised { signals: c.signals.0.clone(), rationale: c.rationale.to_string(), src },
+                );
+            }
+            DomainEvent::ObservationRecorded(o) => {
+                if let Some(i) = &o.initiative {
+                    *self
+                        .items
+                        .entry(i.to_string())
+                        .or_default()
+                        .notes_per_month
+                        .entry(crate::text::month_of(src.date))
+                        .or_default() += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn remove(&mut self, f: &Fact) {
+        let key = f.stream.as_str();
+        let pos = f.position;
+        let item = match &f.data {
+            DomainEvent::ObservationRecorded(o) => o.initiative.as_ref().map(|i| i.as_str()),
+            _ => Some(key),
+        };
+        let Some(item) = item.and_then(|k| self.items.get_mut(k)) else { return };
+        match &f.data {
+            DomainEvent::InitiativeStarted(_) => item.base = None,
+            DomainEvent::InitiativeStageChanged(_) => drop(item.stages.remove(&pos)),
+            DomainEvent::BrokerRoleSet(_) => drop(item.broker.remove(&pos)),
+            DomainEvent::InitiativeHandedOver(_) => drop(item.handed_over.remove(&pos)),
+            DomainEvent::InitiativeStopped(_) => drop(item.stopped.remove(&pos)),
+            DomainEvent::SignalsCollectivised(_) => drop(item.collectivised.remove(&pos)),
+            DomainEvent::ObservationRecorded(_) => {
+                let m = crate::text::month_of(f.date());
+                if let Some(n) = item.notes_per_month.get_mut(&m) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        item.notes_per_month.remove(&m);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Initiatives that exist on a day, oldest first.
+    pub fn on(&self, day: Option<NaiveDate>) -> Vec<(&String, &Initiative)> {
+        let mut v: Vec<_> = self.items.iter().filter(|(_, i)| i.exists_on(day)).collect();
+        v.sort_by_key(|(_, i)| i.started());
+        v
+    }
+
+    pub fn name(&self, stream: &str) -> String {
+        match self.items.get(stream).and_then(|i| i.base.as_ref()) {
+            Some(b) => b.name.clone(),
+            None => stream.split_once(':').map(|(_, n)| n).unwrap_or(stream).to_string(),
+        }
+    }
+
+    pub fn view(&self, dir: &Directory, day: Option<NaiveDate>, lang: Lang) -> serde_json::Value {
+        let items: Vec<serde_json::Value> = self
+            .on(day)
+            .into_iter()
+            .map(|(id, i)| {
+                let b = i.base.as_ref().expect("on() keeps initiatives with a base");
+                let status = i.status_on(day);
+                serde_json::json!({
+                    "id": id,
+                    "name": b.name,
+                    "route": b.route, "route_label": b.route.label(lang),
+                    "area": b.area, "area_name": dir.area_name(&b.area),
+                    "description": b.description,
+                    "initiators": b.initiators.iter().map(|p| serde_json::json!({"id": p, "label": dir.who(p)})).collect::<Vec<_>>(),
+                    "health": b.health.iter().map(|h| serde_json::json!({"id": h, "label": h.label(lang)})).collect::<Vec<_>>(),
+                    "started": b.src,
+                    "status": status, "status_label": status.label(lang),
+                    "stage": i.stage_on(day).map(|s| s.stage), "stage_label": i.stage_on(day).map(|s| s.stage.label(lang)),
+                    "stages": upto(&i.stages, day, |s| s.src).map(|s| serde_json::json!({
+                        "stage": s.stage, "label": s.stage.label(lang), "note": s.note, "src": s.src
+                    })).collect::<Vec<_>>(),
+                    "broker_roles": upto(&i.broker, day, |b| b.src).map(|r| serde_json::json!({
+                        "broker": r.broker, "broker_label": dir.who(&r.broker), "role": r.role, "role_label": r.role.label(lang),
+                        "broker_leads": r.leads, "note": r.note, "src": r.src
+                    })).collect::<Vec<_>>(),
+                    "handed_over": upto(&i.handed_over, day, |h| h.src).next().map(|h| serde_json::json!({
+                        "organisation": h.organisation, "organisation_label": dir.who(&h.organisation), "note": h.note, "src": h.src
+                    })),
+                    "stopped": upto(&i.stopped, day, |s| s.src).next().map(|s| serde_json::json!({"reason": s.reason, "src": s.src})),
+                    "collectivised": upto(&i.collectivised, day, |c| c.src).map(|c| serde_json::json!({
+                        "signals": c.signals, "rationale": c.rationale, "src": c.src
+                    })).collect::<Vec<_>>(),
+                    "notes": i.notes_per_month.iter().filter(|(m, _)| day.is_none_or(|d| **m <= d)).map(|(_, n)| n).sum::<u64>(),
+                })
+            })
+            .collect();
+        serde_json::json!({ "initiatives": items })
+    }
+
+    pub fn text(&self, dir: &Directory, day: Option<NaiveDate>, lang: Lang) -> String {
+        let mut out = String::new();
+        for (_, i) in self.on(day) {
+            let b = i.base.as_ref().expect("on() keeps initiatives with a base");
+            let status = i.status_on(day);
+            out += &format!(
+                "{} ({}, {} {}, {}) {}\n",
+                b.name,
+                dir.area_name(&b.area),
+                tr(lang, "route:", "route:"),
+                b.route.label(lang),
+                status.label(lang),
+                src_ref(&b.src)
+            );
+            for s in upto(&i.stages, day, |s| s.src) {
+                out += &format!("  {} {}: {}\n", s.src.date, tr(lang, "fase", "stage"), s.stage.label(lang));
+            }
+            for r in upto(&i.broker, day, |b| b.src) {
+                let leads = if r.leads { tr(lang, " (trekt het initiatief)", " (leads the initiative)") } else { "" };
+                out += &format!("  {} {}: {}{}\n", r.src.date, dir.who(&r.broker), r.role.label(lang), leads);
+            }
+            if let Some(h) = upto(&i.handed_over, day, |h| h.src).next() {
+                out += &format!(
+                    "  {} {} {}\n",
+                    h.src.date,
+                    tr(lang, "overgedragen aan", "handed over to"),
+                    dir.who(&h.organisation)
+                );
+            }
+            if let Some(s) = upto(&i.stopped, day, |s| s.src).next() {
+                out += &format!("  {} {}: {}\n", s.src.date, tr(lang, "gestopt", "stopped"), s.reason);
+            }
+        }
+        if out.is_empty() {
+            out = tr(lang, "Geen initiatieven.\n", "No initiatives.\n").to_string();
+        }
+        out
+    }
+}

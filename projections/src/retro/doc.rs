@@ -1,0 +1,104 @@
+//! The retrospective as a document model, rendered to Markdown and HTML by the same code path so
+//! that both formats say exactly the same things.
+
+use chrono::NaiveDate;
+
+use crate::fact::Src;
+
+/// A statement and the events it rests on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    /// A short lead in bold (a name, a label), may be empty.
+    pub lead: String,
+    pub text: String,
+    pub srcs: Vec<Src>,
+}
+
+impl Stmt {
+    pub fn new(lead: impl Into<String>, text: impl Into<String>, srcs: Vec<Src>) -> Stmt {
+        let mut srcs = srcs;
+        srcs.sort();
+        srcs.dedup();
+        Stmt { lead: lead.into(), text: text.into(), srcs }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Para(Stmt),
+    List(Vec<Stmt>),
+    /// A remark about the report itself (such as a list cut short), not a statement about the
+    /// research; rendered in italics.
+    Note(String),
+    Chart(Chart),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub blocks: Vec<Block>,
+    pub subsections: Vec<Section>,
+}
+
+impl Section {
+    pub fn new(id: impl Into<String>, title: impl Into<String>) -> Section {
+        Section { id: id.into(), title: title.into(), blocks: Vec::new(), subsections: Vec::new() }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty() && self.subsections.iter().all(Section::is_empty)
+    }
+}
+
+/// What the sources list says about a cited event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceInfo {
+    pub position: u64,
+    pub date: NaiveDate,
+    pub kind: String,
+    pub stream: String,
+    pub author: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    pub lang: parlog_core::Lang,
+    pub title: String,
+    pub subtitle: String,
+    /// Label / value lines of the cover: period, log position, head hash, ….
+    pub cover: Vec<(String, String)>,
+    pub sections: Vec<Section>,
+    pub sources_title: String,
+    pub sources: Vec<SourceInfo>,
+}
+
+/// Charts, as data. HTML draws them as inline SVG, Markdown prints them as small tables.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chart {
+    /// The role over time: capacity steps and method changes.
+    RoleTimeline {
+        title: String,
+        from: NaiveDate,
+        to: NaiveDate,
+        capacity: Vec<(NaiveDate, f64, Src)>,
+        methods: Vec<(NaiveDate, String, Src)>,
+        fte_label: String,
+    },
+    /// Cycles per level, in spiral order.
+    Spiral { title: String, levels: Vec<SpiralLevel> },
+    /// Stages of initiatives over time; `end` is a hand-over or stop.
+    Stages { title: String, from: NaiveDate, to: NaiveDate, rows: Vec<StageRow>, legend: Vec<String> },
+    /// Signals per theme per year.
+    Signals { title: String, years: Vec<i32>, themes: Vec<(String, Vec<u64>)> },
+}
+
+/// A level's name and its cycles (question, opened, source) in spiral order.
+pub type SpiralLevel = (String, Vec<(String, NaiveDate, Src)>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    pub name: String,
+    /// (from, to, index into the legend)
+    pub spans: Vec<(NaiveDate, NaiveDate, usize)>,
+    pub end: Option<(NaiveDate, String)>,
+}

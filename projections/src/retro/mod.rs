@@ -1,0 +1,66 @@
+//! The handreiking-style retrospective: a practice guide built from the projections, in which
+//! every statement cites the events it rests on.
+//!
+//! Structure (after the guide it is modelled on): the study; the role in the municipality; the
+//! makelaar at work; in the neighbourhood; conditions for other municipalities; an appendix with
+//! the cycles; the sources.
+
+mod build;
+mod build_more;
+mod build_signals;
+mod doc;
+mod html;
+mod md;
+
+use chrono::NaiveDate;
+use parlog_core::{Hash, Lang};
+
+pub use doc::{Block, Chart, Doc, Section, SourceInfo, StageRow, Stmt};
+
+use crate::Projections;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Html,
+}
+
+/// What the report is made from, for its cover.
+#[derive(Debug, Clone)]
+pub struct LogInfo {
+    /// The last position read (the log's head for a date-based view).
+    pub position: u64,
+    pub head_hash: Hash,
+    /// The as-of day, if the report is limited to one, and whether it goes by recorded time.
+    pub as_of_day: Option<NaiveDate>,
+    pub by_recorded: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RetroOptions {
+    pub lang: Lang,
+    /// Only initiatives, cycles and signals in this area (stream id such as `area:noord`) or
+    /// in areas under it.
+    pub area: Option<String>,
+    /// Longest lists; the rest is counted in a note.
+    pub list_items_max: usize,
+}
+
+impl Default for RetroOptions {
+    fn default() -> Self {
+        RetroOptions { lang: Lang::Nl, area: None, list_items_max: 40 }
+    }
+}
+
+/// Builds the document. `source` tells what an event is, for the list of sources; it is called
+/// only for cited positions.
+pub fn build(p: &Projections, log: &LogInfo, o: &RetroOptions, source: &dyn Fn(u64) -> Option<SourceInfo>) -> Doc {
+    build::build(p, log, o, source)
+}
+
+pub fn render(doc: &Doc, format: Format) -> String {
+    match format {
+        Format::Markdown => md::render(doc),
+        Format::Html => html::render(doc),
+    }
+}

@@ -1,0 +1,128 @@
+//! The child process of the crash test (`tests/tests/it/crash.rs`): it opens the store in a data
+//! folder and appends from several threads until it is killed.
+//!
+//! Usage: `crash_appender DATA_DIR THREADS SEED`
+//!
+//! Output on stdout, one line each, flushed at once:
+//! - `ready <head>` when the store is open, with the position of its head;
+//! - `ack <position> <id>` for every event of a batch once `append` has returned it, i.e. once
+//!   the store says it is durable. The lines of one batch are written together, after the append
+//!   returned and before the thread appends again.
+//!
+//! Each thread appends batches of 1 to 3 events with ids it chose itself: open memos, sealed
+//! observations for a subject it reuses, and now and then one for a new subject (which adds a
+//! key to the key file). Now and then it retries a batch it just had acknowledged and checks
+//! that the store answers with the same positions, marked as duplicates.
+//!
+//! Exit codes: it never ends by itself unless something is wrong: 1 the store refused or
+//! answered wrongly (details on stderr), 2 bad usage.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use parlog_core::{EventId, EventStore, NewEvent, SledStore};
+use parlog_tests::{memo, observation};
+
+/// Events in one batch, at most.
+const BATCH_EVENTS_MAX: u64 = 3;
+/// One batch in this many is retried, to check idempotent retries.
+const RETRY_ONE_IN: u32 = 10;
+/// One sealed observation in this many names a new data subject.
+const NEW_SUBJECT_ONE_IN: u32 = 8;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (dir, threads, seed) = match parse_args(&args) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("crash_appender: {msg}\nusage: crash_appender DATA_DIR THREADS SEED");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match SledStore::init(&dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("crash_appender: cannot open {}: {e}", dir.display());
+            return ExitCode::from(1);
+        }
+    };
+    emit(&format!("ready {}\n", store.head().position.0));
+    let failed = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn({
+                    let store = &store;
+                    move || append_until_killed(store, t, seed)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("appender thread panicked")).find_map(Result::err)
+    });
+    let msg = failed.unwrap_or_else(|| "appender threads ended without an error".into());
+    eprintln!("crash_appender: {msg}");
+    ExitCode::from(1)
+}
+
+fn parse_args(args: &[String]) -> Result<(PathBuf, u32, u64), String> {
+    let [dir, threads, seed] = args else {
+        return Err(format!("expected 3 arguments, got {}", args.len()));
+    };
+    let threads = threads.parse().map_err(|_| format!("THREADS: expected a number such as 4, got {threads:?}"))?;
+    let seed = seed.parse().map_err(|_| format!("SEED: expected a number such as 42, got {seed:?}"))?;
+    Ok((PathBuf::from(dir), threads, seed))
+}
+
+/// Writes one or more whole lines to stdout in one write and flushes them, so that the test
+/// never reads an acknowledgement the child had not finished saying.
+fn emit(lines: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout means the test is gone; the kill follows, so there is nothing to do.
+    let _ = out.write_all(lines.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Appends batches until the process is killed; returns only when the store answers wrongly.
+fn append_until_killed(store: &SledStore, thread: u32, seed: u64) -> Result<(), String> {
+    let mut rng = fastrand::Rng::with_seed(seed ^ (u64::from(thread) << 32));
+    let mut new_subjects = 0u64;
+    loop {
+        let events = rng.u64(1..=BATCH_EVENTS_MAX);
+        let batch: Vec<NewEvent> = (0..events)
+            .map(|_| {
+                let id = EventId(uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes()).into_uuid());
+                let text_seed = rng.u64(..);
+                match rng.u32(0..4) {
+                    0 => memo(id, &format!("t{thread}"), text_seed),
+                    _ if rng.u32(0..NEW_SUBJECT_ONE_IN) == 0 => {
+                        new_subjects += 1;
+                        let subject = format!("resident:r-{seed}-{thread}-{new_subjects}");
+                        observation(id, &format!("t{thread}"), &subject, text_seed)
+                    }
+                    _ => observation(id, &format!("t{thread}"), &format!("resident:r-t{thread}"), text_seed),
+                }
+            })
+            .collect();
+        let ids: Vec<EventId> = batch.iter().map(|e| e.id).collect();
+        let retry = (rng.u32(0..RETRY_ONE_IN) == 0).then(|| batch.clone());
+        let appended = store.append(batch).map_err(|e| format!("thread {thread}: append failed: {e}"))?;
+        let mut lines = String::new();
+        for (a, id) in appended.iter().zip(&ids) {
+            if a.id != *id || a.duplicate {
+                return Err(format!("thread {thread}: appending {id} was answered with {a:?}"));
+            }
+            lines.push_str(&format!("ack {} {}\n", a.position.0, a.id));
+        }
+        if appended.len() != ids.len() {
+            return Err(format!("thread {thread}: {} events appended, {} answers", ids.len(), appended.len()));
+        }
+        emit(&lines);
+        if let Some(batch) = retry {
+            let again = store.append(batch).map_err(|e| format!("thread {thread}: retry failed: {e}"))?;
+            let same = again.len() == appended.len()
+                && again.iter().zip(&appended).all(|(r, a)| r.duplicate && r.id == a.id && r.position == a.position);
+            if !same {
+                return Err(format!("thread {thread}: retry answered {again:?}, first answer was {appended:?}"));
+            }
+        }
+    }
+}

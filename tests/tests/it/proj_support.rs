@@ -1,0 +1,115 @@
+//! Given/when/then support for projection tests: given events (as JSON, with `@label` ids),
+//! the projections as of the head, built through a real store and the engine.
+
+use parlog_core::{AuthorSource, EventStore, NewEvent, SledStore};
+use parlog_projections::{AsOf, Engine, Projections};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// A deterministic UUID for a label, so tests can refer to events by name.
+pub fn id(label: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, label.as_bytes()).to_string()
+}
+
+/// One event. `payload` may use `id("label")` for references.
+pub fn ev(label: &str, stream: &str, kind: &str, occurred: &str, payload: Value) -> Value {
+    json!({
+        "id": id(label), "stream": stream, "kind": kind, "occurred_at": format!("{occurred}T10:00:00+01:00"),
+        "author": "onderzoeker-a", "payload": payload
+    })
+}
+
+/// The same with another author.
+pub fn ev_by(label: &str, author: &str, stream: &str, kind: &str, occurred: &str, payload: Value) -> Value {
+    let mut e = ev(label, stream, kind, occurred, payload);
+    e["author"] = json!(author);
+    e
+}
+
+/// A store holding `events` (appended in one batch), in its own temporary folder.
+pub fn store_with(events: &[Value]) -> (TempDir, SledStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::init(&dir.path().join("data")).expect("store");
+    let batch: Vec<NewEvent> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            NewEvent::from_json(&e.to_string(), &AuthorSource::FromBody)
+                .unwrap_or_else(|err| panic!("given event {} is invalid: {err}\n{e}", i + 1))
+        })
+        .collect();
+    store.append(batch).unwrap_or_else(|err| panic!("given events were refused: {err}"));
+    (dir, store)
+}
+
+/// Given these events, the projections as of the head.
+pub fn given(events: &[Value]) -> Projections {
+    let (_dir, store) = store_with(events);
+    Engine::as_of(&store, AsOf::Head).expect("engine").state
+}
+
+/// A small study in a municipality that is not Gouda, to build on in tests.
+pub fn base_world() -> Vec<Value> {
+    vec![
+        ev(
+            "study",
+            "study:zwolle",
+            "StudyStarted",
+            "2020-01-06",
+            json!({
+                "title": "Buurtmakelaar Zwolle", "question": "Wat levert de buurtmakelaar op?", "municipality": "Zwolle",
+                "levels": ["gemeente", "functie", "wijk"]
+            }),
+        ),
+        ev("city", "area:zwolle", "AreaDefined", "2020-01-06", json!({"name": "Zwolle", "kind": "city"})),
+        ev(
+            "area-a",
+            "area:assendorp",
+            "AreaDefined",
+            "2020-01-06",
+            json!({"name": "Assendorp", "kind": "district", "parent": "area:zwolle"}),
+        ),
+        ev(
+            "area-b",
+            "area:holtenbroek",
+            "AreaDefined",
+            "2020-01-06",
+            json!({"name": "Holtenbroek", "kind": "district", "parent": "area:zwolle"}),
+        ),
+        ev(
+            "p-r",
+            "participant:onderzoeker-a",
+            "ParticipantRegistered",
+            "2020-01-06",
+            json!({"label": "onderzoeker A", "role": "researcher"}),
+        ),
+        ev(
+            "p-m1",
+            "participant:makelaar-a",
+            "ParticipantRegistered",
+            "2020-01-06",
+            json!({"label": "makelaar Assendorp", "role": "makelaar", "area": "area:assendorp"}),
+        ),
+        ev(
+            "p-m2",
+            "participant:makelaar-b",
+            "ParticipantRegistered",
+            "2020-01-06",
+            json!({"label": "makelaar Holtenbroek", "role": "makelaar", "area": "area:holtenbroek"}),
+        ),
+        ev(
+            "p-org",
+            "participant:welzijn-zwolle",
+            "ParticipantRegistered",
+            "2020-01-06",
+            json!({"label": "Welzijn Zwolle", "role": "organisation"}),
+        ),
+        ev(
+            "p-vol",
+            "participant:vrijwilliger-1",
+            "ParticipantRegistered",
+            "2020-01-06",
+            json!({"label": "vrijwilliger 1", "role": "volunteer", "recruitment": "broker_request"}),
+        ),
+    ]
+}

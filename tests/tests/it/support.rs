@@ -1,0 +1,259 @@
+//! What every test needs: its own data folder with a store in it, events built from JSON, and a
+//! few ways to look at what the store left on disk.
+//!
+//! A test that fails keeps its data folder and prints where it is, so the store can be inspected
+//! (with `parlog --data DIR verify`, or sled directly).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parlog_core::limits::PAGE_EVENTS_MAX;
+use parlog_core::{
+    Appended, AuthorSource, EventStore, FieldError, Head, NewEvent, Position, RecordedEvent, SledStore, StoreError,
+};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// The author of every test event unless a test says otherwise.
+pub const AUTHOR: &str = "onderzoeker-1";
+/// When every test event happened unless a test says otherwise.
+pub const OCCURRED_AT: &str = "2024-03-01T09:00:00+01:00";
+
+/// How long opening waits for a lock left behind by a store that was just closed.
+const OPEN_LOCKED_WAIT: Duration = Duration::from_secs(10);
+
+/// A temporary data folder and the store opened in it.
+pub struct TestStore {
+    tmp: Option<TempDir>,
+    data: PathBuf,
+    store: Option<Arc<SledStore>>,
+    /// Whether a failing test keeps the folder (see [`TestStore::discard_on_failure`]).
+    keep_on_failure: bool,
+}
+
+/// A fresh, empty store in its own temporary folder.
+pub fn setup() -> TestStore {
+    let tmp = tempfile::Builder::new().prefix("parlog-test-").tempdir().expect("a temporary folder can be made");
+    let data = tmp.path().join("data");
+    let store = SledStore::init(&data).unwrap_or_else(|e| panic!("init of {} failed: {e}", data.display()));
+    TestStore { tmp: Some(tmp), data, store: Some(Arc::new(store)), keep_on_failure: true }
+}
+
+impl TestStore {
+    /// The data folder (what `parlog --data` would be given).
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
+    /// The open store; panics if the test closed it.
+    pub fn store(&self) -> &Arc<SledStore> {
+        self.store.as_ref().expect("the store is open")
+    }
+
+    /// Closes the store and waits for its writer to finish, so the folder can be opened by
+    /// something else (sled directly, or a new store).
+    pub fn close(&mut self) {
+        if let Some(store) = self.store.take() {
+            match Arc::try_unwrap(store) {
+                Ok(store) => store.close(),
+                Err(_) => panic!("the store is still shared by another thread or value; drop it before closing"),
+            }
+        }
+    }
+
+    /// Opens the (closed) store again.
+    pub fn open(&mut self) {
+        if let Err(e) = self.try_open() {
+            panic!("opening {} failed: {e}", self.data.display());
+        }
+    }
+
+    /// Opens the store, waiting out a lock that the closed store's sled still holds.
+    ///
+    /// Why the wait: sled's I/O threads can keep the database file (and its lock) open for a
+    /// moment after the last `Db` handle is dropped, so opening right after `close` now and then
+    /// fails with `Locked` although no store is open (see `reopen_right_after_close_is_not_locked`
+    /// in store_model.rs, which pins this down).
+    pub fn try_open(&mut self) -> Result<(), StoreError> {
+        assert!(self.store.is_none(), "close the store before opening it again");
+        let deadline = Instant::now() + OPEN_LOCKED_WAIT;
+        loop {
+            match SledStore::open(&self.data) {
+                Ok(store) => {
+                    self.store = Some(Arc::new(store));
+                    return Ok(());
+                }
+                Err(StoreError::Locked(_)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn reopen(&mut self) {
+        self.close();
+        self.open();
+    }
+
+    /// Do not keep the folder when the test fails: for property tests, which fail many times
+    /// while shrinking (the smallest case is printed anyway), and for tests that pin down a
+    /// known bug and are expected to fail.
+    pub fn discard_on_failure(mut self) -> Self {
+        self.keep_on_failure = false;
+        self
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if !std::thread::panicking() || !self.keep_on_failure {
+            return;
+        }
+        // Close first so that the kept folder is what a restart would see.
+        if let Some(store) = self.store.take() {
+            drop(store);
+        }
+        if let Some(tmp) = self.tmp.take() {
+            let kept = tmp.keep();
+            eprintln!("the failing test's data folder is kept for inspection: {}", kept.join("data").display());
+        }
+    }
+}
+
+// ---- events ---------------------------------------------------------------------------------
+
+/// Parses one event as a client would submit it; panics if the test wrote an invalid event.
+pub fn event(json: &Value) -> NewEvent {
+    try_event(json).unwrap_or_else(|e| panic!("the test's event does not parse: {e}\n{json:#}"))
+}
+
+/// Parses one event, returning the parse error for tests about bad input.
+pub fn try_event(json: &Value) -> Result<NewEvent, FieldError> {
+    NewEvent::from_json(&json.to_string(), &AuthorSource::FromBody)
+}
+
+/// An event of `kind` on `stream` with `payload`, written by [`AUTHOR`] at [`OCCURRED_AT`].
+pub fn ev(stream: &str, kind: &str, payload: Value) -> Value {
+    json!({ "stream": stream, "kind": kind, "occurred_at": OCCURRED_AT, "author": AUTHOR, "payload": payload })
+}
+
+pub fn study_started(stream: &str) -> Value {
+    ev(
+        stream,
+        "StudyStarted",
+        json!({
+            "title": "Sociaal makelen in Noord",
+            "question": "Wat levert sociaal makelen op voor de wijk?",
+            "municipality": "Voorbeeldstad",
+            "levels": ["wijk"],
+        }),
+    )
+}
+
+pub fn area_defined(stream: &str) -> Value {
+    ev(stream, "AreaDefined", json!({ "name": "Noord", "kind": "district" }))
+}
+
+pub fn participant_registered(stream: &str) -> Value {
+    ev(stream, "ParticipantRegistered", json!({ "label": "makelaar 1", "role": "makelaar" }))
+}
+
+/// A field note about `area` whose text is sealed under `subjects`.
+pub fn observation(stream: &str, area: &str, subjects: &[&str], text: &str) -> Value {
+    let mut e = ev(stream, "ObservationRecorded", json!({ "area": area }));
+    e["sealed"] = json!({ "subjects": subjects, "text": text });
+    e
+}
+
+/// The smallest useful chain: a study, an area, a participant and a sealed field note.
+pub fn base_chain() -> Vec<Value> {
+    vec![
+        study_started("study:x"),
+        area_defined("area:noord"),
+        participant_registered("participant:m1"),
+        observation("notes:m1", "area:noord", &["resident:r-1"], "De bewoner vertelde over de speeltuin."),
+    ]
+}
+
+/// Appends events that the test expects to be accepted.
+pub fn append(store: &SledStore, events: &[Value]) -> Vec<Appended> {
+    let batch = events.iter().map(event).collect();
+    store.append(batch).unwrap_or_else(|e| panic!("append failed: {e}\n{events:#?}"))
+}
+
+/// Every event in the log, in order.
+pub fn all_events(store: &SledStore) -> Vec<RecordedEvent> {
+    let mut out: Vec<RecordedEvent> = Vec::new();
+    loop {
+        let from = Position(out.len() as u64 + 1);
+        let page = store.read_from(from, PAGE_EVENTS_MAX).expect("the log can be read");
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+/// What a reader can see of the store: compare two to show that nothing changed.
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub head: Head,
+    pub events: Vec<RecordedEvent>,
+}
+
+pub fn snapshot(store: &SledStore) -> Snapshot {
+    Snapshot { head: store.head(), events: all_events(store) }
+}
+
+// ---- the data folder on disk ----------------------------------------------------------------
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The files under `dir` whose raw bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    assert!(!needle.is_empty(), "search for something");
+    files_under(dir)
+        .into_iter()
+        .filter(|f| {
+            let bytes = std::fs::read(f).unwrap_or_else(|e| panic!("cannot read {}: {e}", f.display()));
+            bytes.windows(needle.len()).any(|w| w == needle)
+        })
+        .collect()
+}
+
+/// The subject keys in the key file `DATA/keys`, parsed from its documented format: the magic
+/// `PLKEYS01`, then entries of `[u8 len][subject][32-byte key][4-byte check]`.
+pub fn subject_keys(data: &Path) -> Vec<(String, [u8; 32])> {
+    let bytes = std::fs::read(data.join("keys")).expect("the key file can be read");
+    assert!(bytes.starts_with(b"PLKEYS01"), "the key file starts with its magic");
+    let mut out = Vec::new();
+    let mut at = 8;
+    while at < bytes.len() {
+        let len = bytes[at] as usize;
+        let end = at + 1 + len + 32 + 4;
+        assert!(end <= bytes.len(), "the key file ends in the middle of an entry at byte {at}");
+        let subject = std::str::from_utf8(&bytes[at + 1..at + 1 + len]).expect("subject ids are UTF-8").to_string();
+        let key: [u8; 32] = bytes[at + 1 + len..at + 1 + len + 32].try_into().expect("32 bytes");
+        out.push((subject, key));
+        at = end;
+    }
+    out
+}

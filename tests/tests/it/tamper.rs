@@ -1,0 +1,270 @@
+//! Tamper evidence: change the stored bytes behind the store's back (with sled itself, as
+//! someone with access to the data folder could) and the store must notice, at the right place.
+//!
+//! Each case closes the store, edits the sled tree directly (keys as in core's store/keys.rs:
+//! `e` + position for a record, `c` + position for a ciphertext, `i` + id for the id index,
+//! `mhead` for the head), then opens the store and runs `verify`. The last event is checked when
+//! the store opens, so damage there may instead make `open` fail with `StoreError::Corrupt`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use parlog_core::{EventStore, Position, SealedView, StoreError, VerifyReport};
+use serde_json::{json, Value};
+
+use crate::support::{all_events, append, ev, observation, setup, TestStore};
+
+/// Events in the store that gets tampered with.
+const EVENTS: u64 = 20;
+/// How long opening sled waits for a lock that the store just closed still holds (sled's I/O
+/// threads let go of the file a moment after the last handle is dropped).
+const SLED_LOCKED_WAIT: Duration = Duration::from_secs(10);
+
+/// A store of [`EVENTS`] events, every other one from position 4 on with a sealed part; closed.
+fn tampered_store() -> TestStore {
+    let mut t = setup();
+    let mut events: Vec<Value> = crate::support::base_chain();
+    for i in events.len() as u64 + 1..=EVENTS {
+        events.push(if i % 2 == 0 {
+            observation("notes:m1", "area:noord", &["resident:r-1", "resident:r-2"], &format!("notitie {i}"))
+        } else {
+            ev(
+                "signals:noord",
+                "SignalRaised",
+                json!({ "theme": format!("thema {i}"), "area": "area:noord", "count": i }),
+            )
+        });
+    }
+    append(t.store(), &events);
+    assert_eq!(t.store().head().position, Position(EVENTS));
+    assert_eq!(t.store().verify().expect("verify").first_bad, None, "the untouched store verifies");
+    t.close();
+    t
+}
+
+fn key(prefix: u8, p: u64) -> [u8; 9] {
+    let mut k = [prefix; 9];
+    k[1..].copy_from_slice(&p.to_be_bytes());
+    k
+}
+
+/// Opens the store's sled database directly.
+fn open_sled(data: &Path) -> sled::Db {
+    let deadline = Instant::now() + SLED_LOCKED_WAIT;
+    loop {
+        match sled::Config::new().path(data.join("sled")).flush_every_ms(None).open() {
+            Ok(db) => return db,
+            Err(sled::Error::Io(e)) if e.to_string().contains("lock") && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Err(e) => panic!("opening sled in {} failed: {e}", data.display()),
+        }
+    }
+}
+
+/// Changes the sled tree with `edit`, then makes the change durable and lets go of the folder.
+fn with_sled<R>(data: &Path, edit: impl FnOnce(&sled::Db) -> R) -> R {
+    let db = open_sled(data);
+    let r = edit(&db);
+    db.flush().expect("sled flush");
+    drop(db);
+    r
+}
+
+fn get(db: &sled::Db, k: &[u8]) -> Vec<u8> {
+    db.get(k).expect("sled get").unwrap_or_else(|| panic!("no value under {k:?}")).to_vec()
+}
+
+/// What the store says about its log after tampering: the verify report, or why it would not open.
+fn outcome(t: &mut TestStore) -> Result<VerifyReport, StoreError> {
+    t.try_open()?;
+    let report = t.store().verify();
+    t.close();
+    report
+}
+
+/// The store finds damage first at `bad`: verify says so, or, for the last event, the store
+/// refuses to open as corrupt. Returns the reason given.
+fn assert_found_at(t: &mut TestStore, bad: u64, what: &str) -> String {
+    match outcome(t) {
+        Ok(VerifyReport { first_bad: Some((p, why)), .. }) if p == Position(bad) => why,
+        Err(StoreError::Corrupt(why)) if bad == EVENTS => why,
+        other => panic!("{what}: expected the damage to be found at position {bad}, got {other:?}"),
+    }
+}
+
+fn assert_verifies(t: &mut TestStore, what: &str) {
+    match outcome(t) {
+        Ok(r) if r.first_bad.is_none() && r.events == EVENTS => {}
+        other => panic!("{what}: expected the store to verify, got {other:?}"),
+    }
+}
+
+/// Flips each byte of the record at `p` in turn and checks that each flip is found at `p`.
+fn flip_each_byte(t: &mut TestStore, p: u64) {
+    let data = t.data().to_path_buf();
+    let original = with_sled(&data, |db| get(db, &key(b'e', p)));
+    for offset in 0..original.len() {
+        let mut flipped = original.clone();
+        flipped[offset] ^= 0x01;
+        with_sled(&data, |db| db.insert(key(b'e', p), flipped).expect("sled insert"));
+        assert_found_at(t, p, &format!("flipped byte {offset} of {} of the record at {p}", original.len()));
+    }
+    with_sled(&data, |db| db.insert(key(b'e', p), original).expect("sled insert"));
+    assert_verifies(t, &format!("the record at {p} restored"));
+}
+
+#[test]
+fn every_flipped_byte_of_a_sealed_record_is_found_at_its_position() {
+    let mut t = tampered_store();
+    flip_each_byte(&mut t, 10);
+}
+
+#[test]
+fn every_flipped_byte_of_the_first_record_is_found() {
+    // Nothing comes before it: its link is to the zero hash.
+    flip_each_byte(&mut tampered_store(), 1);
+}
+
+#[test]
+fn every_flipped_byte_of_an_open_record_is_found_at_its_position() {
+    flip_each_byte(&mut tampered_store(), 11);
+}
+
+#[test]
+fn every_flipped_byte_of_the_last_record_is_found() {
+    // `open` checks the last event against the stored head itself.
+    flip_each_byte(&mut tampered_store(), EVENTS);
+}
+
+#[test]
+fn a_deleted_record_is_found_at_its_position() {
+    let mut t = tampered_store();
+    let data = t.data().to_path_buf();
+    for p in [1, 7, 10] {
+        let original = with_sled(&data, |db| db.remove(key(b'e', p)).expect("sled remove").expect("a record"));
+        let why = assert_found_at(&mut t, p, &format!("record {p} deleted"));
+        assert!(why.contains(&format!("position {p} is missing")), "the reason names the gap: {why}");
+        with_sled(&data, |db| db.insert(key(b'e', p), original).expect("sled insert"));
+    }
+    assert_verifies(&mut t, "records restored");
+
+    // Without its last event the log no longer ends where the head says.
+    with_sled(&data, |db| db.remove(key(b'e', EVENTS)).expect("sled remove"));
+    match t.try_open() {
+        Err(StoreError::Corrupt(why)) => assert!(why.contains(&format!("position {EVENTS}")), "{why}"),
+        other => panic!("expected the store to refuse to open as corrupt, got {:?}", other.map(|_| "an open store")),
+    }
+}
+
+#[test]
+fn records_swapped_or_moved_are_found() {
+    let mut t = tampered_store();
+    let data = t.data().to_path_buf();
+    // Two records trade places: each is intact, but not where its chain says.
+    with_sled(&data, |db| {
+        let (a, b) = (get(db, &key(b'e', 5)), get(db, &key(b'e', 6)));
+        db.insert(key(b'e', 5), b).expect("sled insert");
+        db.insert(key(b'e', 6), a).expect("sled insert");
+    });
+    let why = assert_found_at(&mut t, 5, "records 5 and 6 swapped");
+    assert!(why.contains("says it is at position 6"), "{why}");
+}
+
+#[test]
+fn altered_or_deleted_ciphertext_is_found_at_its_position() {
+    let mut t = tampered_store();
+    let data = t.data().to_path_buf();
+    let p = 8;
+    let original = with_sled(&data, |db| get(db, &key(b'c', p)));
+    for offset in [0, original.len() / 2, original.len() - 1] {
+        let mut altered = original.clone();
+        altered[offset] ^= 0x80;
+        with_sled(&data, |db| db.insert(key(b'c', p), altered).expect("sled insert"));
+        let why = assert_found_at(&mut t, p, &format!("ciphertext byte {offset} of position {p} flipped"));
+        assert!(why.contains("sealed bytes do not match their digest"), "{why}");
+    }
+
+    // Reading it does not hand out tampered text either.
+    t.open();
+    let event = t.store().read_from(Position(p), 1).expect("read").remove(0);
+    match t.store().unseal(&event) {
+        Err(StoreError::Corrupt(why)) => assert!(why.contains(&format!("position {p}")), "{why}"),
+        other => panic!("unseal of tampered sealed bytes: expected Corrupt, got {other:?}"),
+    }
+    t.close();
+
+    with_sled(&data, |db| db.remove(key(b'c', p)).expect("sled remove"));
+    let why = assert_found_at(&mut t, p, "ciphertext deleted");
+    assert!(why.contains("sealed bytes are missing but no subject was forgotten"), "{why}");
+
+    with_sled(&data, |db| db.insert(key(b'c', p), original).expect("sled insert"));
+    assert_verifies(&mut t, "ciphertext restored");
+    t.open();
+    let event = t.store().read_from(Position(p), 1).expect("read").remove(0);
+    assert!(matches!(t.store().unseal(&event), Ok(SealedView::Open(_))), "restored sealed bytes open again");
+}
+
+#[test]
+fn an_id_index_that_points_elsewhere_is_found() {
+    let mut t = tampered_store();
+    t.open();
+    let log = all_events(t.store());
+    t.close();
+    let (at, to) = (&log[11], &log[12]);
+    let mut id_key = vec![b'i'];
+    id_key.extend_from_slice(at.id.0.as_bytes());
+    with_sled(t.data(), |db| {
+        let mut v = get(db, &id_key);
+        v[..8].copy_from_slice(&to.position.0.to_be_bytes());
+        db.insert(id_key, v).expect("sled insert");
+    });
+    let why = assert_found_at(&mut t, at.position.0, "id index of position 12 changed");
+    assert!(why.contains("id index"), "{why}");
+}
+
+#[test]
+fn a_changed_head_makes_open_refuse_the_store() {
+    let mut t = tampered_store();
+    let original = with_sled(t.data(), |db| get(db, b"mhead"));
+    for offset in [0, 7, 8, 39] {
+        let mut altered = original.clone();
+        altered[offset] ^= 0x01;
+        with_sled(t.data(), |db| db.insert(b"mhead", altered).expect("sled insert"));
+        match t.try_open() {
+            Err(StoreError::Corrupt(_)) => {}
+            other => panic!("head byte {offset} flipped: expected Corrupt, got {:?}", other.map(|_| "an open store")),
+        }
+    }
+    with_sled(t.data(), |db| db.insert(b"mhead", original).expect("sled insert"));
+    assert_verifies(&mut t, "head restored");
+}
+
+/// Pins down a gap in core: `verify` checks the chain and the id index, but not the stream index
+/// (`s` stream 0x00 version -> position), so an entry pointing at another stream's event goes
+/// unnoticed; and `read_stream` then meets it with an `assert_eq!` (a panic, which takes down the
+/// caller's thread) where damage on disk should be `StoreError::Corrupt`.
+#[test]
+fn a_stream_index_that_points_elsewhere_is_found() {
+    let mut t = tampered_store().discard_on_failure();
+    // notes:m1 version 1 is the note at position 4; point its index entry at the study (1).
+    let mut stream_key = b"snotes:m1\0".to_vec();
+    stream_key.extend_from_slice(&1u64.to_be_bytes());
+    with_sled(t.data(), |db| {
+        assert_eq!(get(db, &stream_key), 4u64.to_be_bytes().to_vec(), "the index entry as the store wrote it");
+        db.insert(stream_key, 1u64.to_be_bytes().to_vec()).expect("sled insert");
+    });
+    let found = outcome(&mut t).map(|r| r.first_bad);
+    t.open();
+    let notes = parlog_core::StreamId::parse("notes:m1").expect("a stream id");
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.store().read_stream(&notes, 1, 10)));
+    match read {
+        Ok(Err(StoreError::Corrupt(_))) => {}
+        Ok(other) => panic!("read_stream over a damaged index: expected Corrupt, got {other:?}"),
+        Err(_) => panic!("read_stream panicked on a damaged stream index instead of returning Corrupt"),
+    }
+    assert!(
+        matches!(found, Ok(Some((Position(4), _)))),
+        "verify should find the stream index damage at position 4, got {found:?}"
+    );
+}
