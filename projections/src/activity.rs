@@ -178,6 +178,12 @@ impl Activity {
         Some(Src { position: n.last_position, date: *date })
     }
 
+    /// A source for the first day anything happened: that day and the highest position on it.
+    pub fn first_src(&self) -> Option<Src> {
+        let (date, n) = self.days.iter().next()?;
+        Some(Src { position: n.last_position, date: *date })
+    }
+
     /// The active initiatives a makelaar (participant stream) is involved in on a day: those that
     /// exist and are active, where the makelaar's latest role is not "let go". By initiative.
     pub fn involved(p: &Projections, broker: &str, day: NaiveDate) -> Vec<Involvement> {

@@ -61,6 +61,11 @@ pub struct Engine {
     pub position: u64,
     /// The hash of the event at `position`, to recognise the same log when a checkpoint is read.
     pub hash: Hash,
+    /// The last position whose event the projections include (for a view as of a day, events
+    /// after it may have been read and left out), and its hash: together they name the log
+    /// prefix a view rests on.
+    pub included: u64,
+    pub included_hash: Hash,
     checkpoint_dir: Option<PathBuf>,
     /// Position of the last checkpoint written or read.
     saved_at: u64,
@@ -77,7 +82,15 @@ struct Checkpoint {
 impl Engine {
     /// A fresh engine at position 0.
     pub fn new() -> Engine {
-        Engine { state: Projections::default(), position: 0, hash: Hash::ZERO, checkpoint_dir: None, saved_at: 0 }
+        Engine {
+            state: Projections::default(),
+            position: 0,
+            hash: Hash::ZERO,
+            included: 0,
+            included_hash: Hash::ZERO,
+            checkpoint_dir: None,
+            saved_at: 0,
+        }
     }
 
     /// Opens the projections of a store: from the checkpoint in `dir` if it belongs to this log
@@ -91,6 +104,8 @@ impl Engine {
                 engine.state = cp.state;
                 engine.position = cp.position;
                 engine.hash = cp.hash;
+                engine.included = cp.position;
+                engine.included_hash = cp.hash;
                 engine.saved_at = cp.position;
             }
         }
@@ -108,6 +123,8 @@ impl Engine {
         self.state = Projections::default();
         self.position = 0;
         self.hash = Hash::ZERO;
+        self.included = 0;
+        self.included_hash = Hash::ZERO;
         self.catch_up(store)
     }
 
@@ -137,6 +154,8 @@ impl Engine {
                 if as_of.includes(e) {
                     self.apply(store, e, as_of)?;
                     applied += 1;
+                    self.included = e.position.0;
+                    self.included_hash = e.hash;
                 }
                 self.position = e.position.0;
                 self.hash = e.hash;

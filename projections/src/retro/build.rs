@@ -87,7 +87,7 @@ pub(super) fn build(
         (Lang::En, None) => "A practice guide from the log".to_string(),
     };
     let mut cover = Vec::new();
-    let start = study.map(|s| s.src.date);
+    let start = p.activity.first_src().map(|s| s.date).or(study.map(|s| s.src.date));
     cover.push((
         c.t("Periode", "Period").to_string(),
         format!(
@@ -161,12 +161,12 @@ fn study_section(c: &Ctx) -> Section {
     if !study.partners.is_empty() {
         items.push(Stmt::new(c.t("Partners:", "Partners:"), study.partners.join(", "), vec![study.src]));
     }
-    if let Some(today) = c.today {
+    if let (Some(today), Some(first)) = (c.today, c.p.activity.first_src()) {
         let text = match c.lang {
-            Lang::Nl => format!("van {} tot en met {today}", study.src.date),
-            Lang::En => format!("from {} up to and including {today}", study.src.date),
+            Lang::Nl => format!("van {} tot en met {today}", first.date),
+            Lang::En => format!("from {} up to and including {today}", first.date),
         };
-        let mut srcs = vec![study.src];
+        let mut srcs = vec![first];
         if let Some(last) = c.p.activity.last_src(c.day) {
             srcs.push(last);
         }

@@ -120,7 +120,10 @@ pub fn esc(s: &str) -> String {
 }
 
 /// Colours for series, chosen to stay apart in print and for common colour blindness.
-const PALETTE: [&str; 8] = ["#1f6f8b", "#e07a1f", "#3a9d5d", "#b23a48", "#7b5ea7", "#c9a227", "#4f7cac", "#8c564b"];
+const PALETTE: [&str; 12] = [
+    "#1f6f8b", "#e07a1f", "#3a9d5d", "#b23a48", "#7b5ea7", "#c9a227", "#4f7cac", "#8c564b", "#2a9d8f", "#d1495b", "#6a994e",
+    "#5e548e",
+];
 
 fn days(from: NaiveDate, d: NaiveDate) -> f64 {
     (d - from).num_days() as f64

@@ -28,7 +28,7 @@ pub enum Format {
 /// What the report is made from, for its cover.
 #[derive(Debug, Clone)]
 pub struct LogInfo {
-    /// The last position read (the log's head for a date-based view).
+    /// The last position the report includes, and its hash: they name the log prefix it rests on.
     pub position: u64,
     pub head_hash: Hash,
     /// The as-of day, if the report is limited to one, and whether it goes by recorded time.

@@ -52,7 +52,7 @@ pub fn render(
         AsOf::Recorded(d) => (true, Some(d)),
         other => (false, other.day()),
     };
-    let info = LogInfo { position: engine.position, head_hash: engine.hash, as_of_day: day, by_recorded };
+    let info = LogInfo { position: engine.included, head_hash: engine.included_hash, as_of_day: day, by_recorded };
     let opts = RetroOptions { lang, area, ..RetroOptions::default() };
     let dir = &engine.state.directory;
     let source = |p: u64| -> Option<SourceInfo> {
