@@ -2,3 +2,5 @@
 //! about terminals and HTTP; the libraries below it do not.
 
 pub mod cli;
+pub mod http;
+pub mod report;

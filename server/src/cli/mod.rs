@@ -5,6 +5,7 @@ pub mod demo;
 mod io;
 mod project;
 mod retrospective;
+mod serve;
 
 use std::path::{Path, PathBuf};
 
@@ -130,6 +131,11 @@ enum Command {
     Project(project::ProjectArgs),
     /// Write the handreiking-style retrospective (Markdown or one self-contained HTML file).
     Retrospective(retrospective::RetroArgs),
+    /// Run the HTTP server with the web interface.
+    Serve(serve::ServeArgs),
+    /// Create, list or revoke API tokens.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
     /// Counts of events, streams and kinds.
     Stats {
         #[arg(long)]
@@ -177,6 +183,8 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Stats { json } => stats(data, json),
         Command::Demo { file } => load_demo(data, file.as_deref()),
         Command::Project(args) => project::run(&open(data)?, data, args),
+        Command::Serve(args) => serve::serve(data, args),
+        Command::Token(cmd) => serve::token(data, cmd),
         Command::Retrospective(args) => retrospective::run(&open(data)?, data, args),
     }
 }

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use parlog_core::{EventStore, Lang, Position, SledStore, StreamId};
-use parlog_projections::retro::{self, Format, LogInfo, RetroOptions, SourceInfo};
+use parlog_core::{Lang, SledStore};
+use parlog_projections::retro::Format;
 use parlog_projections::AsOf;
 
 use super::project::{projections, AsOfArgs, LangArg};
@@ -32,7 +32,7 @@ pub struct RetroArgs {
     out: Option<PathBuf>,
 }
 
-/// Renders the retrospective of a store; shared with the server.
+/// Renders the retrospective of a store.
 pub fn render(
     store: &SledStore,
     data: &Path,
@@ -41,32 +41,9 @@ pub fn render(
     area: Option<String>,
     format: Format,
 ) -> Result<String> {
-    if let Some(a) = &area {
-        let id = StreamId::parse(a).map_err(|m| Failure::Input(format!("--area: {m}")))?;
-        if id.category() != parlog_core::Category::Area {
-            return Err(Failure::Input(format!("--area: expected an area stream such as area:noord, got {a:?}")));
-        }
-    }
+    crate::report::check_area(area.as_deref()).map_err(|m| Failure::Input(format!("--area: {m}")))?;
     let engine = projections(store, data, as_of, false)?;
-    let (by_recorded, day) = match as_of {
-        AsOf::Recorded(d) => (true, Some(d)),
-        other => (false, other.day()),
-    };
-    let info = LogInfo { position: engine.included, head_hash: engine.included_hash, as_of_day: day, by_recorded };
-    let opts = RetroOptions { lang, area, ..RetroOptions::default() };
-    let dir = &engine.state.directory;
-    let source = |p: u64| -> Option<SourceInfo> {
-        let e = store.read_from(Position(p), 1).ok()?.into_iter().next()?;
-        Some(SourceInfo {
-            position: p,
-            date: e.occurred_at.date(),
-            kind: e.kind.label(lang).to_string(),
-            stream: e.stream.to_string(),
-            author: dir.author(e.author.as_str()),
-        })
-    };
-    let doc = retro::build(&engine.state, &info, &opts, &source);
-    Ok(retro::render(&doc, format))
+    Ok(crate::report::retrospective(store, &engine, as_of, lang, area, format))
 }
 
 pub fn run(store: &SledStore, data: &Path, a: RetroArgs) -> Result<i32> {

@@ -1,0 +1,110 @@
+//! Admin: verify the chain, forget a data subject, manage tokens.
+
+use super::body::LimitedBytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use parlog_core::{EventStore, LongText, ParticipantId, SubjectId};
+use serde_json::{json, Value};
+
+use super::auth::{Caller, Role};
+use super::error::{ApiError, ApiResult};
+use super::events::parse_body;
+use super::state::AppState;
+
+fn admin(caller: &Caller, what: &str) -> ApiResult<()> {
+    caller.require(caller.role == Role::Admin, what)
+}
+
+/// GET /api/v1/verify
+pub async fn verify(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    admin(&caller, "verify the log")?;
+    let store = state.store.clone();
+    let report = tokio::task::spawn_blocking(move || store.verify())
+        .await
+        .map_err(|e| ApiError::Internal(format!("verify: {e}")))??;
+    Ok(Json(json!({
+        "ok": report.first_bad.is_none(),
+        "events": report.events,
+        "head": {"position": report.head.position.0, "hash": report.head.hash},
+        "first_bad": report.first_bad.map(|(p, why)| json!({"position": p.0, "reason": why})),
+    })))
+}
+
+/// POST /api/v1/subjects/{subject}/forget, body `{"reason": "..."}` (optional).
+pub async fn forget(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(subject): Path<String>,
+    LimitedBytes(body): LimitedBytes,
+) -> ApiResult<Json<Value>> {
+    admin(&caller, "forget data subjects")?;
+    let subject = SubjectId::parse(&subject).map_err(ApiError::BadRequest)?;
+    let reason = if body.is_empty() {
+        None
+    } else {
+        match parse_body(&state, &body)?.get("reason") {
+            Some(Value::String(r)) => {
+                Some(LongText::new(r.clone()).map_err(|m| ApiError::BadRequest(format!("`reason`: {m}")))?)
+            }
+            Some(Value::Null) | None => None,
+            Some(_) => return Err(ApiError::BadRequest("`reason`: expected a text".into())),
+        }
+    };
+    let store = state.store.clone();
+    let by = caller.participant.clone();
+    let a = tokio::task::spawn_blocking(move || store.forget(&subject, &by, reason))
+        .await
+        .map_err(|e| ApiError::Internal(format!("forget: {e}")))??;
+    Ok(Json(json!({"position": a.position.0, "id": a.id, "already_forgotten": a.duplicate})))
+}
+
+/// GET /api/v1/tokens
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    admin(&caller, "manage tokens")?;
+    let tokens = state.tokens.list().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let out: Vec<Value> = tokens
+        .iter()
+        .map(|t| json!({"id": t.id, "participant": t.participant, "role": t.role, "created_at": t.created_at, "revoked_at": t.revoked_at}))
+        .collect();
+    Ok(Json(json!({ "tokens": out })))
+}
+
+/// POST /api/v1/tokens, body `{"participant": "...", "role": "makelaar"}`: the token is in the
+/// answer, once.
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    LimitedBytes(body): LimitedBytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    admin(&caller, "manage tokens")?;
+    let v = parse_body(&state, &body)?;
+    let participant = v["participant"]
+        .as_str()
+        .ok_or_else(|| {
+            ApiError::BadRequest("`participant`: missing; give a participant id such as \"makelaar-noord-1\"".into())
+        })
+        .and_then(|p| ParticipantId::parse(p).map_err(|m| ApiError::BadRequest(format!("`participant`: {m}"))))?;
+    let role = v["role"]
+        .as_str()
+        .ok_or_else(|| ApiError::BadRequest("`role`: missing; expected makelaar, researcher, viewer or admin".into()))
+        .and_then(|r| Role::parse(r).map_err(|m| ApiError::BadRequest(format!("`role`: {m}"))))?;
+    let (record, token) = state.tokens.create(participant, role).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": record.id, "participant": record.participant, "role": record.role, "token": token})),
+    ))
+}
+
+/// DELETE /api/v1/tokens/{id}
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    admin(&caller, "manage tokens")?;
+    match state.tokens.revoke(&id).map_err(|e| ApiError::Internal(e.to_string()))? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::NotFound(format!("no token with id {id}; GET /api/v1/tokens lists them"))),
+    }
+}

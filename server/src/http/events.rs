@@ -1,0 +1,225 @@
+//! Appending and reading events.
+
+use std::time::Instant;
+
+use super::body::LimitedBytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use parlog_core::{
+    AuthorSource, DomainEvent, EventId, EventKind, EventStore, NewEvent, Position, RecordedEvent, SealedView, StreamId,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{role_label, Caller};
+use super::error::{ApiError, ApiResult};
+use super::state::AppState;
+
+/// The API form of a stored event (v1): the envelope, and the sealed part opened for roles that
+/// may read it.
+pub fn event_json(state: &AppState, caller: &Caller, e: &RecordedEvent) -> ApiResult<Value> {
+    let mut v = e.to_wire();
+    if e.sealed.is_some() {
+        match state.store.unseal(e)? {
+            SealedView::Forgotten { subject, position, at, by } => {
+                v["sealed"]["forgotten"] = json!({"subject": subject, "at": at, "by": by, "position": position.0});
+            }
+            SealedView::Open(data) if caller.role.reads_sealed() => v["sealed"]["data"] = json!(data),
+            _ => {}
+        }
+    }
+    Ok(v)
+}
+
+/// Parses a JSON body within its byte limit, with a problem response naming what is wrong.
+pub fn parse_body(state: &AppState, body: &axum::body::Bytes) -> ApiResult<Value> {
+    if body.len() > state.limits.body_bytes_max {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the body is {} bytes, over the limit of {} (body_bytes_max); send fewer events per request",
+            body.len(),
+            state.limits.body_bytes_max
+        )));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
+/// POST /api/v1/events: a JSON array of events, or `{"events": [...]}`, appended atomically.
+pub async fn append(
+    State(state): State<AppState>,
+    caller: Caller,
+    LimitedBytes(body): LimitedBytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let started = Instant::now();
+    state.metrics.append_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let result = append_inner(&state, &caller, &body).await;
+    match &result {
+        Ok((_, Json(v))) => {
+            let new =
+                v["appended"].as_array().map(|a| a.iter().filter(|x| x["duplicate"] == false).count()).unwrap_or(0);
+            state.metrics.appended_events.fetch_add(new as u64, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.observe_append(started.elapsed().as_secs_f64());
+        }
+        Err(_) => drop(state.metrics.append_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+    }
+    result
+}
+
+async fn append_inner(
+    state: &AppState,
+    caller: &Caller,
+    body: &axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let v = parse_body(state, body)?;
+    let items = match v {
+        Value::Array(items) => items,
+        Value::Object(mut o) => match o.remove("events") {
+            Some(Value::Array(items)) => items,
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "expected a JSON array of events, or an object {\"events\": [...]}".into(),
+                ))
+            }
+        },
+        _ => {
+            return Err(ApiError::BadRequest(
+                "expected a JSON array of events, or an object {\"events\": [...]}".into(),
+            ))
+        }
+    };
+    let limit = parlog_core::limits::BATCH_EVENTS_MAX;
+    if items.len() > limit {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the batch has {} events, over the limit of {limit} (batch_events_max); split it",
+            items.len()
+        )));
+    }
+    let source = AuthorSource::Fixed(&caller.participant);
+    let mut batch = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        // Say "not allowed" before "malformed": a makelaar need not fix a payload they may not send.
+        if let Some(kind) = item.get("kind").and_then(Value::as_str).and_then(|k| EventKind::parse(k).ok()) {
+            if !caller.role.may_append(kind) {
+                return Err(forbidden_kind(caller, kind, i + 1));
+            }
+        }
+        let ev = NewEvent::from_json(&item.to_string(), &source)
+            .map_err(|e| ApiError::BadRequest(format!("event {}: {e}", i + 1)))?;
+        check_permission(state, caller, &ev, i + 1)?;
+        batch.push(ev);
+    }
+    let appended = state.store.append_async(batch).await?;
+    let all_duplicates = appended.iter().all(|a| a.duplicate);
+    let out: Vec<Value> = appended
+        .iter()
+        .map(|a| json!({"id": a.id, "position": a.position.0, "stream_version": a.stream_version, "duplicate": a.duplicate}))
+        .collect();
+    let status = if all_duplicates { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(json!({ "appended": out, "head": state.store.head().position.0 }))))
+}
+
+fn forbidden_kind(caller: &Caller, kind: EventKind, index: usize) -> ApiError {
+    let allowed = caller.role.allowed_kinds();
+    ApiError::Forbidden(format!(
+        "event {index}: role {} may not append {}; it may append: {}",
+        caller.role.as_str(),
+        kind.name(),
+        if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
+    ))
+}
+
+fn check_permission(state: &AppState, caller: &Caller, ev: &NewEvent, index: usize) -> ApiResult<()> {
+    let kind = ev.event.kind();
+    let role = caller.role;
+    if !role.may_append(kind) {
+        return Err(forbidden_kind(caller, kind, index));
+    }
+    match &ev.event {
+        DomainEvent::ParticipantRegistered(p) if !role.may_register(p.role) => Err(ApiError::Forbidden(format!(
+            "event {index}: role {} may register residents, volunteers and organisations, not a {}",
+            role.as_str(),
+            role_label(p.role)
+        ))),
+        DomainEvent::EventAmended(a) => check_target(state, caller, a.target, index),
+        DomainEvent::EventRetracted(r) => check_target(state, caller, r.target, index),
+        _ => Ok(()),
+    }
+}
+
+/// A correction may only be made by a role that may write the corrected kind.
+fn check_target(state: &AppState, caller: &Caller, target: EventId, index: usize) -> ApiResult<()> {
+    // A target that does not exist is refused by the store with a clear message.
+    let Some(t) = state.store.get(target)? else { return Ok(()) };
+    if caller.role.may_append(t.kind) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "event {index}: role {} may not correct a {}",
+            caller.role.as_str(),
+            t.kind.name()
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Page {
+    from: Option<u64>,
+    limit: Option<usize>,
+}
+
+fn page_limit(state: &AppState, limit: Option<usize>) -> ApiResult<usize> {
+    let max = state.limits.page_events_max;
+    match limit {
+        None => Ok(100.min(max)),
+        Some(0) => Err(ApiError::BadRequest("limit must be at least 1".into())),
+        Some(n) if n > max => Err(ApiError::BadRequest(format!(
+            "limit {n} is over the page limit of {max} (page_events_max); page with `from`"
+        ))),
+        Some(n) => Ok(n),
+    }
+}
+
+/// GET /api/v1/events?from=&limit=: the global log, paged by position.
+pub async fn read_log(State(state): State<AppState>, caller: Caller, Query(q): Query<Page>) -> ApiResult<Json<Value>> {
+    caller.require(caller.role.reads_events(), "read events; viewers read projections and reports")?;
+    let limit = page_limit(&state, q.limit)?;
+    let from = q.from.unwrap_or(1).max(1);
+    let events = state.store.read_from(Position(from), limit)?;
+    let next = events.last().map(|e| e.position.0 + 1).filter(|_| events.len() == limit);
+    let out = events.iter().map(|e| event_json(&state, &caller, e)).collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(json!({"events": out, "next": next, "head": state.store.head().position.0})))
+}
+
+/// GET /api/v1/events/{id}
+pub async fn read_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require(caller.role.reads_events(), "read events; viewers read projections and reports")?;
+    let id = EventId::parse(&id).map_err(ApiError::BadRequest)?;
+    let e = state.store.get(id)?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id}")))?;
+    Ok(Json(event_json(&state, &caller, &e)?))
+}
+
+#[derive(Deserialize)]
+pub struct StreamPage {
+    from_version: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// GET /api/v1/streams/{stream}?from_version=&limit=
+pub async fn read_stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(stream): Path<String>,
+    Query(q): Query<StreamPage>,
+) -> ApiResult<Json<Value>> {
+    caller.require(caller.role.reads_events(), "read events; viewers read projections and reports")?;
+    let s = StreamId::parse(&stream).map_err(ApiError::BadRequest)?;
+    let limit = page_limit(&state, q.limit)?;
+    let events = state.store.read_stream(&s, q.from_version.unwrap_or(1), limit)?;
+    let next = events.last().map(|e| e.stream_version + 1).filter(|_| events.len() == limit);
+    let out = events.iter().map(|e| event_json(&state, &caller, e)).collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(json!({"stream": s, "events": out, "next_version": next})))
+}

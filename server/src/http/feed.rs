@@ -1,0 +1,88 @@
+//! The live feed: Server-Sent Events that catch up from a position (or `Last-Event-ID`) and then
+//! follow. It reads by position through a store subscription, so it neither skips nor repeats
+//! an event while others append.
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream, StreamExt};
+use parlog_core::{EventStore, Position};
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use super::metrics::Metrics;
+use super::state::AppState;
+
+/// Events sent per SSE write.
+const FEED_BATCH_EVENTS: usize = 256;
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    /// First position to send; default: the next event after the current head.
+    from: Option<u64>,
+}
+
+/// Holds a feed slot for as long as the stream lives.
+struct Slot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    metrics: Arc<Metrics>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.metrics.sse_clients.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// GET /api/v1/feed
+pub async fn feed(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(q): Query<FeedQuery>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    caller.require(caller.role.reads_events(), "follow the event feed; viewers read projections and reports")?;
+    let last_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let from = match (last_id, q.from) {
+        (Some(id), _) => {
+            id.trim()
+                .parse::<u64>()
+                .map_err(|_| ApiError::BadRequest(format!("Last-Event-ID: expected a position, got {id:?}")))?
+                + 1
+        }
+        (None, Some(f)) => f.max(1),
+        (None, None) => state.store.head().position.0 + 1,
+    };
+    let permit = state.sse_slots.clone().try_acquire_owned().map_err(|_| {
+        ApiError::TooManyRequests(format!(
+            "{} feed clients are connected, the limit (sse_clients_max); try again later",
+            state.limits.sse_clients_max
+        ))
+    })?;
+    state.metrics.sse_clients.fetch_add(1, Ordering::Relaxed);
+    let slot = Slot { _permit: permit, metrics: state.metrics.clone() };
+    let sub = state.store.subscribe(Position(from));
+    let shutdown = state.shutdown.subscribe();
+    let events = stream::unfold(
+        (sub, slot, state, caller, shutdown),
+        |(mut sub, slot, state, caller, mut shutdown)| async move {
+            let batch = tokio::select! {
+                b = sub.next_batch(FEED_BATCH_EVENTS) => b.ok()?,
+                _ = shutdown.changed() => return None,
+            };
+            let items: Vec<Result<Event, Infallible>> = batch
+                .iter()
+                .filter_map(|e| super::events::event_json(&state, &caller, e).ok().map(|v| (e.position.0, v)))
+                .map(|(p, v)| Ok(Event::default().id(p.to_string()).event("event").data(v.to_string())))
+                .collect();
+            Some((stream::iter(items), (sub, slot, state, caller, shutdown)))
+        },
+    )
+    .flatten();
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,141 @@
+//! The HTTP server: a JSON API under `/api/v1`, the live feed, metrics and the web interface.
+//! `app(state)` builds the router and does nothing else, so tests drive it with `oneshot`.
+
+pub mod admin;
+pub mod auth;
+mod body;
+pub mod error;
+mod events;
+mod feed;
+pub mod metrics;
+pub mod openapi;
+pub mod state;
+mod views;
+mod web;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use parlog_core::{EventStore, Position, SledStore};
+
+use auth::Caller;
+use error::ApiError;
+pub use state::{AppState, Limits};
+
+/// The router. Pure: builds routes and layers from `state`, starts nothing.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/events", get(events::read_log).post(events::append))
+        .route("/events/{id}", get(events::read_event))
+        .route("/streams/{stream}", get(events::read_stream))
+        .route("/projections/{name}", get(views::projection))
+        .route("/retrospective", get(views::retrospective))
+        .route("/charts/{name}", get(views::chart))
+        .route("/feed", get(feed::feed))
+        .route("/verify", get(admin::verify))
+        .route("/subjects/{subject}/forget", post(admin::forget))
+        .route("/tokens", get(admin::list_tokens).post(admin::create_token))
+        .route("/tokens/{id}", delete(admin::revoke_token))
+        .route("/openapi.json", get(openapi::serve_document));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .merge(web::routes())
+        .fallback(|| async { ApiError::NotFound("no such route; GET /api/v1/openapi.json lists the API".into()) })
+        .layer(middleware::from_fn_with_state(state.clone(), limit_time))
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>, _caller: Caller) -> Response {
+    let head = state.store.head().position.0;
+    let projected = state.live.read().expect("projection lock").position;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(head, projected)).into_response()
+}
+
+/// Counts requests and bounds the time to the response's head (`request_timeout_ms`). The live
+/// feed answers at once and then streams, so it is not cut off.
+async fn limit_time(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let ms = state.limits.request_timeout_ms;
+    match tokio::time::timeout(Duration::from_millis(ms), next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!(ms, "request timed out");
+            ApiError::Unavailable(format!(
+                "the request took longer than {ms} ms (request_timeout_ms); try a smaller page or report"
+            ))
+            .into_response()
+        }
+    }
+}
+
+/// Keeps the live projections caught up as events arrive, so that views answer without replay.
+async fn follow(state: AppState) {
+    let from = state.live.read().expect("projection lock").position + 1;
+    let mut sub = state.store.subscribe(Position(from));
+    let mut shutdown = state.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            batch = sub.next_batch(4_096) => if batch.is_err() { return },
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = state.catch_up().await {
+            tracing::warn!(error = ?e, "projections could not catch up");
+        }
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM. Shutdown stops accepting, ends live feeds, lets
+/// requests in flight finish (every acknowledged append is durable before it is acknowledged),
+/// saves the projections' checkpoint and closes the store.
+pub async fn serve(store: SledStore, data: std::path::PathBuf, addr: SocketAddr, banner: String) -> anyhow::Result<()> {
+    let store = Arc::new(store);
+    let state = AppState::new(store.clone(), data, Limits::default()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
+    println!("parlog serves on http://{local}/");
+    print!("{banner}");
+    tracing::info!(%local, head = store.head().position.0, "serving");
+    let follower = tokio::spawn(follow(state.clone()));
+    let signal_state = state.clone();
+    let shutdown = async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = signal_state.shutdown.send(true);
+    };
+    axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
+    let _ = follower.await;
+    state.save_checkpoint();
+    drop(state);
+    match Arc::try_unwrap(store) {
+        Ok(store) => store.close(),
+        Err(_) => tracing::warn!("the store is still in use at shutdown; it closes when the process ends"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

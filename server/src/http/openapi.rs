@@ -1,0 +1,105 @@
+//! The OpenAPI document, built from the same table of routes that the tests check against the
+//! router.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+
+/// One documented route: method, path (OpenAPI style), summary, who may call it, query
+/// parameters, and whether it takes a JSON body.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub roles: &'static str,
+    pub query: &'static [(&'static str, &'static str)],
+    pub body: Option<&'static str>,
+}
+
+const VIEW_QUERY: &[(&str, &str)] = &[
+    ("as_of", "A day (YYYY-MM-DD): only what happened by then (or was recorded, with basis=recorded)."),
+    ("basis", "occurred (default) or recorded."),
+    ("as_of_position", "Only the log up to and including this position."),
+    ("lang", "nl (default) or en."),
+];
+
+pub const ROUTES: &[Route] = &[
+    Route { method: "post", path: "/api/v1/events", summary: "Append a batch of events atomically (a JSON array, or {\"events\": [...]}). The author is the token's participant. Idempotent by event id; optional expected_version per event.", roles: "makelaar, researcher (per event kind)", query: &[], body: Some("events") },
+    Route { method: "get", path: "/api/v1/events", summary: "Read the global log, paged by position.", roles: "makelaar, researcher, admin", query: &[("from", "First position (default 1)."), ("limit", "Events per page (default 100, at most page_events_max).")], body: None },
+    Route { method: "get", path: "/api/v1/events/{id}", summary: "One event by id.", roles: "makelaar, researcher, admin", query: &[], body: None },
+    Route { method: "get", path: "/api/v1/streams/{stream}", summary: "The events of one stream.", roles: "makelaar, researcher, admin", query: &[("from_version", "First stream version (default 1)."), ("limit", "Events per page.")], body: None },
+    Route { method: "get", path: "/api/v1/projections/{name}", summary: "A projection: cycles, role, initiatives, signals, lessons, network, activity, warnings or codebook.", roles: "all", query: &[("as_of", "A day (YYYY-MM-DD)."), ("basis", "occurred (default) or recorded."), ("as_of_position", "A position."), ("lang", "nl or en."), ("since", "Role: the earlier day of a diff."), ("lead_months_max", "Warnings threshold."), ("active_initiatives_max", "Warnings threshold."), ("reflection_gap_days_max", "Warnings threshold.")], body: None },
+    Route { method: "get", path: "/api/v1/retrospective", summary: "The handreiking-style retrospective.", roles: "all", query: &[("format", "html (default) or md."), ("area", "Only this area, such as area:noord."), ("as_of", "A day."), ("basis", "occurred or recorded."), ("as_of_position", "A position."), ("lang", "nl or en.")], body: None },
+    Route { method: "get", path: "/api/v1/charts/{name}", summary: "A chart (role, cycles, initiatives, signals) as an HTML figure with inline SVG.", roles: "all", query: VIEW_QUERY, body: None },
+    Route { method: "get", path: "/api/v1/feed", summary: "Server-Sent Events: every event from a position (or Last-Event-ID + 1), then live.", roles: "makelaar, researcher, admin", query: &[("from", "First position; default: only new events.")], body: None },
+    Route { method: "get", path: "/api/v1/verify", summary: "Walk the hash chain; names the first bad position.", roles: "admin", query: &[], body: None },
+    Route { method: "post", path: "/api/v1/subjects/{subject}/forget", summary: "Destroy a data subject's key and sealed data; recorded as an event.", roles: "admin", query: &[], body: Some("forget") },
+    Route { method: "get", path: "/api/v1/tokens", summary: "List tokens (without secrets).", roles: "admin", query: &[], body: None },
+    Route { method: "post", path: "/api/v1/tokens", summary: "Create a token for a participant and role; the token is shown once.", roles: "admin", query: &[], body: Some("token") },
+    Route { method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token.", roles: "admin", query: &[], body: None },
+    Route { method: "get", path: "/api/v1/openapi.json", summary: "This document.", roles: "all", query: &[], body: None },
+    Route { method: "get", path: "/metrics", summary: "Prometheus metrics (appends, latency, projection lag).", roles: "all", query: &[], body: None },
+    Route { method: "get", path: "/healthz", summary: "Liveness; needs no token.", roles: "anyone", query: &[], body: None },
+];
+
+fn path_params(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect()
+}
+
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in ROUTES {
+        let mut params = path_params(r.path);
+        params.extend(r.query.iter().map(|(n, d)| json!({"name": n, "in": "query", "required": false, "description": d, "schema": {"type": "string"}})));
+        let mut op = json!({
+            "summary": r.summary,
+            "description": format!("Who may call it: {}.", r.roles),
+            "parameters": params,
+            "responses": {
+                "200": {"description": "OK"},
+                "4XX": {"description": "A problem: what was wrong and how to fix it.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+            },
+        });
+        if r.path != "/healthz" {
+            op["security"] = json!([{"bearer": []}]);
+        }
+        if let Some(b) = r.body {
+            op["requestBody"] = json!({"required": b != "forget", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{b}")}}}});
+        }
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        entry[r.method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "parlog API", "version": "1", "description": "An event-sourced, tamper-evident log for participatory action research. Errors are application/problem+json."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from `parlog token create`."}},
+            "schemas": {
+                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}},
+                "events": {"oneOf": [{"type": "array", "items": {"$ref": "#/components/schemas/NewEvent"}}, {"type": "object", "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/NewEvent"}}}}]},
+                "NewEvent": {"type": "object", "required": ["stream", "kind", "occurred_at", "payload"], "properties": {
+                    "id": {"type": "string", "format": "uuid", "description": "Makes retries safe."},
+                    "stream": {"type": "string", "example": "notes:makelaar-noord-1"},
+                    "kind": {"type": "string", "example": "ObservationRecorded"},
+                    "occurred_at": {"type": "string", "format": "date-time"},
+                    "causation": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+                    "expected_version": {"type": "integer", "minimum": 0},
+                    "payload": {"type": "object"},
+                    "sealed": {"type": "object", "properties": {"subjects": {"type": "array", "items": {"type": "string"}}, "text": {"type": "string"}, "quotes": {"type": "array", "items": {"type": "string"}}, "names": {"type": "array", "items": {"type": "string"}}}}
+                }},
+                "forget": {"type": "object", "properties": {"reason": {"type": "string"}}},
+                "token": {"type": "object", "required": ["participant", "role"], "properties": {"participant": {"type": "string"}, "role": {"type": "string", "enum": ["makelaar", "researcher", "viewer", "admin"]}}},
+            }
+        }
+    })
+}
+
+/// GET /api/v1/openapi.json
+pub async fn serve_document(_caller: Caller) -> Json<Value> {
+    Json(document())
+}

@@ -1,0 +1,165 @@
+//! Projections, the retrospective and charts.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use parlog_core::Lang;
+use parlog_projections::retro::Format;
+use parlog_projections::{AsOf, Engine, Thresholds, ViewOptions};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use super::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct ViewQuery {
+    /// A day (YYYY-MM-DD): only what happened (or, with basis=recorded, was recorded) by then.
+    as_of: Option<String>,
+    basis: Option<String>,
+    as_of_position: Option<u64>,
+    lang: Option<String>,
+    since: Option<String>,
+    lead_months_max: Option<u32>,
+    active_initiatives_max: Option<u32>,
+    reflection_gap_days_max: Option<u32>,
+    format: Option<String>,
+    area: Option<String>,
+}
+
+fn day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
+    s.as_deref()
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| ApiError::BadRequest(format!("`{field}`: expected a day such as 2017-12-31, got {d:?}")))
+        })
+        .transpose()
+}
+
+impl ViewQuery {
+    fn as_of(&self) -> ApiResult<AsOf> {
+        let d = day("as_of", &self.as_of)?;
+        match (d, self.as_of_position, self.basis.as_deref()) {
+            (Some(_), Some(_), _) => {
+                Err(ApiError::BadRequest("give either `as_of` or `as_of_position`, not both".into()))
+            }
+            (Some(d), None, None | Some("occurred")) => Ok(AsOf::Occurred(d)),
+            (Some(d), None, Some("recorded")) => Ok(AsOf::Recorded(d)),
+            (_, _, Some(b)) if b != "occurred" && b != "recorded" => {
+                Err(ApiError::BadRequest(format!("`basis`: expected occurred or recorded, got {b:?}")))
+            }
+            (None, Some(p), _) => Ok(AsOf::Position(p)),
+            _ => Ok(AsOf::Head),
+        }
+    }
+    fn lang(&self) -> ApiResult<Lang> {
+        match self.lang.as_deref() {
+            None | Some("nl") => Ok(Lang::Nl),
+            Some("en") => Ok(Lang::En),
+            Some(l) => Err(ApiError::BadRequest(format!("`lang`: expected nl or en, got {l:?}"))),
+        }
+    }
+    fn options(&self, as_of: AsOf) -> ApiResult<ViewOptions> {
+        let d = Thresholds::default();
+        Ok(ViewOptions {
+            lang: self.lang()?,
+            day: as_of.day(),
+            since: day("since", &self.since)?,
+            thresholds: Thresholds {
+                lead_months_max: self.lead_months_max.unwrap_or(d.lead_months_max),
+                active_initiatives_max: self.active_initiatives_max.unwrap_or(d.active_initiatives_max),
+                reflection_gap_days_max: self.reflection_gap_days_max.unwrap_or(d.reflection_gap_days_max),
+            },
+        })
+    }
+}
+
+/// Runs `f` on the projections for `as_of`: the live ones for the head, a fresh replay otherwise.
+async fn with_projections<T: Send + 'static>(
+    state: &AppState,
+    as_of: AsOf,
+    f: impl FnOnce(&Engine) -> T + Send + 'static,
+) -> ApiResult<T> {
+    if as_of == AsOf::Head {
+        state.catch_up().await?;
+        let engine = state.live.read().expect("projection lock");
+        return Ok(f(&engine));
+    }
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || Engine::as_of(store.as_ref(), as_of).map(|e| f(&e)))
+        .await
+        .map_err(|e| ApiError::Internal(format!("replaying the log: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// GET /api/v1/projections/{name}
+pub async fn projection(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> ApiResult<Json<Value>> {
+    if !parlog_projections::PROJECTION_NAMES.contains(&name.as_str()) {
+        return Err(parlog_projections::UnknownProjection(name).into());
+    }
+    let as_of = q.as_of()?;
+    let opts = q.options(as_of)?;
+    let view = with_projections(&state, as_of, move |e| {
+        let mut v = e.state.view(&name, &opts).expect("name checked");
+        v["as_of_position"] = e.included.into();
+        v
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// GET /api/v1/retrospective?format=md|html
+pub async fn retrospective(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<ViewQuery>,
+) -> ApiResult<Response> {
+    let format = match q.format.as_deref() {
+        None | Some("html") => Format::Html,
+        Some("md") => Format::Markdown,
+        Some(f) => return Err(ApiError::BadRequest(format!("`format`: expected md or html, got {f:?}"))),
+    };
+    crate::report::check_area(q.area.as_deref()).map_err(|m| ApiError::BadRequest(format!("`area`: {m}")))?;
+    let as_of = q.as_of()?;
+    let lang = q.lang()?;
+    let store = state.store.clone();
+    let area = q.area.clone();
+    let text = with_projections(&state, as_of, move |e| {
+        crate::report::retrospective(store.as_ref(), e, as_of, lang, area, format)
+    })
+    .await?;
+    let content_type = match format {
+        Format::Html => "text/html; charset=utf-8",
+        Format::Markdown => "text/markdown; charset=utf-8",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+}
+
+/// GET /api/v1/charts/{name}: an SVG picture (role, cycles, initiatives, signals).
+pub async fn chart(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> ApiResult<Response> {
+    let as_of = q.as_of()?;
+    let opts = q.options(as_of)?;
+    let svg = with_projections(&state, as_of, move |e| {
+        parlog_projections::retro::chart_svg(&e.state, &name, opts.lang, opts.day)
+    })
+    .await?;
+    match svg {
+        Some(svg) => Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], svg).into_response()),
+        None => Err(ApiError::NotFound(
+            "unknown chart, or nothing to draw yet; charts: role, cycles, initiatives, signals".into(),
+        )),
+    }
+}
