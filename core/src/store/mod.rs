@@ -39,6 +39,11 @@ pub enum SealedView {
     /// The event has no sealed part.
     None,
     Open(SealedData),
+    /// This store has no key for a subject of the event (the log was imported without keys):
+    /// the sealed bytes are intact but cannot be read here.
+    NoKey {
+        subject: SubjectId,
+    },
     /// A data subject of this event was forgotten: the sealed bytes and the key are gone.
     Forgotten {
         subject: SubjectId,

@@ -133,6 +133,21 @@ pub(super) fn build(
     }
 }
 
+/// A chart by name, as the report would draw it.
+pub(super) fn chart(p: &Projections, o: &RetroOptions, day: Option<NaiveDate>, name: &str) -> Option<Chart> {
+    let c = Ctx { p, o, lang: o.lang, day, today: day.or(p.last_day()) };
+    match name {
+        "initiatives" => {
+            let list = initiatives(&c);
+            (!list.is_empty()).then(|| stages_chart(&c, &list))
+        }
+        "signals" => super::build_signals::signals_chart(&c),
+        "role" => super::build_more::role_chart_for(&c),
+        "cycles" => super::build_more::spiral_chart(&c),
+        _ => None,
+    }
+}
+
 fn collect(s: &Section, out: &mut BTreeSet<u64>) {
     for b in &s.blocks {
         match b {
@@ -175,14 +190,17 @@ fn study_section(c: &Ctx) -> Section {
     s.blocks.push(Block::List(items));
 
     // Participants, grouped by role; labels only (names are personal data and stay sealed).
-    let mut by_role: BTreeMap<ParticipantRole, Vec<(String, Src)>> = BTreeMap::new();
+    let mut by_role: BTreeMap<ParticipantRole, Vec<(String, Vec<Src>)>> = BTreeMap::new();
     for (stream, part) in &c.p.directory.participants {
         let Some(base) = &part.base else { continue };
         if !c.visible(&base.src) {
             continue;
         }
         let role = part.role_on(c.day).unwrap_or(base.role);
-        by_role.entry(role).or_default().push((c.p.directory.who(stream), base.src));
+        // The registration and every role change up to the day: the role shown rests on them.
+        let mut srcs = vec![base.src];
+        srcs.extend(part.role_changes.values().map(|ch| ch.src).filter(|s| c.visible(s)));
+        by_role.entry(role).or_default().push((c.p.directory.who(stream), srcs));
     }
     let mut sub = Section::new("deelnemers", c.t("Deelnemers", "Participants"));
     let items: Vec<Stmt> = by_role
@@ -191,7 +209,11 @@ fn study_section(c: &Ctx) -> Section {
             people.sort();
             let labels: Vec<&str> = people.iter().map(|(l, _)| l.as_str()).collect();
             let text = format!("{} ({})", labels.join(", "), people.len());
-            Stmt::new(format!("{}:", role.label(c.lang)), text, people.iter().map(|(_, s)| *s).collect())
+            Stmt::new(
+                format!("{}:", role.label(c.lang)),
+                text,
+                people.iter().flat_map(|(_, s)| s.iter().copied()).collect(),
+            )
         })
         .collect();
     if !items.is_empty() {

@@ -91,6 +91,21 @@ fn role_section(c: &Ctx) -> Section {
     s
 }
 
+/// The role chart, if a role has been described.
+pub(super) fn role_chart_for(c: &Ctx) -> Option<Chart> {
+    let (_, role) = c.p.role.primary()?;
+    let d = role.described.as_ref().filter(|d| c.visible(&d.src))?;
+    Some(role_chart(c, d.effective, d.capacity_fte, d.src))
+}
+
+/// The spiral chart, if there are cycles.
+pub(super) fn spiral_chart(c: &Ctx) -> Option<Chart> {
+    cycles_appendix(c).blocks.into_iter().find_map(|b| match b {
+        Block::Chart(ch) => Some(ch),
+        _ => None,
+    })
+}
+
 fn role_chart(c: &Ctx, start: chrono::NaiveDate, fte: f64, src: Src) -> Chart {
     let (_, role) = c.p.role.primary().expect("caller checked");
     let mut capacity = vec![(start, fte, src)];
@@ -316,10 +331,16 @@ fn cycles_appendix(c: &Ctx) -> Section {
                 }
                 let mut text = match c.lang {
                     Lang::Nl => {
-                        format!("plan: {}. {actions} acties, {notes} veldnotities, {reflections} reflecties", b.plan)
+                        format!(
+                            "plan: {} {actions} acties, {notes} veldnotities, {reflections} reflecties",
+                            sentence(&b.plan)
+                        )
                     }
                     Lang::En => {
-                        format!("plan: {}. {actions} actions, {notes} field notes, {reflections} reflections", b.plan)
+                        format!(
+                            "plan: {} {actions} actions, {notes} field notes, {reflections} reflections",
+                            sentence(&b.plan)
+                        )
                     }
                 };
                 if let Some(closed) = cycle.outcome_on(c.day) {
@@ -359,6 +380,8 @@ fn cycles_appendix(c: &Ctx) -> Section {
             level_section.subsections.push(area_section);
         }
         if !chart_cycles.is_empty() {
+            // One spiral per level, in the order the cycles were opened, whatever their area.
+            chart_cycles.sort_by_key(|(_, _, src)| *src);
             chart_levels.push((capitalise(level.label(c.lang)), chart_cycles));
         }
         s.subsections.push(level_section);
@@ -370,6 +393,16 @@ fn cycles_appendix(c: &Ctx) -> Section {
         }));
     }
     s
+}
+
+/// A text as a sentence: with a full stop unless it already ends in punctuation.
+fn sentence(s: &str) -> String {
+    let t = s.trim_end();
+    if t.ends_with(['.', '!', '?', ':', ';']) {
+        t.to_string()
+    } else {
+        format!("{t}.")
+    }
 }
 
 fn fmt_fte(f: f64) -> String {

@@ -71,9 +71,10 @@ pub(super) fn signal_statements(c: &Ctx) -> Vec<Stmt> {
             let total: u64 = per_year.values().sum();
             let first = per_year.keys().next().copied().unwrap_or_default();
             let last = per_year.keys().last().copied().unwrap_or_default();
+            let years = if first == last { first.to_string() } else { format!("{first}–{last}") };
             let mut text = match c.lang {
-                Lang::Nl => format!("{total} vragen gemeld ({first}–{last})"),
-                Lang::En => format!("{total} questions reported ({first}–{last})"),
+                Lang::Nl => format!("{total} vragen gemeld ({years})"),
+                Lang::En => format!("{total} questions reported ({years})"),
             };
             if let Some(names) = into.get(&key) {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();

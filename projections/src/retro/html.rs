@@ -121,8 +121,8 @@ pub fn esc(s: &str) -> String {
 
 /// Colours for series, chosen to stay apart in print and for common colour blindness.
 const PALETTE: [&str; 12] = [
-    "#1f6f8b", "#e07a1f", "#3a9d5d", "#b23a48", "#7b5ea7", "#c9a227", "#4f7cac", "#8c564b", "#2a9d8f", "#d1495b", "#6a994e",
-    "#5e548e",
+    "#1f6f8b", "#e07a1f", "#3a9d5d", "#b23a48", "#7b5ea7", "#c9a227", "#4f7cac", "#8c564b", "#2a9d8f", "#d1495b",
+    "#6a994e", "#5e548e",
 ];
 
 fn days(from: NaiveDate, d: NaiveDate) -> f64 {
@@ -142,7 +142,7 @@ fn year_ticks(out: &mut String, from: NaiveDate, to: NaiveDate, x0: f64, w: f64,
     }
 }
 
-fn chart(out: &mut String, c: &Chart) {
+pub(super) fn chart(out: &mut String, c: &Chart) {
     match c {
         Chart::RoleTimeline { title, from, to, capacity, methods, fte_label } => {
             let (w, h, x0, y0, ch) = (720.0, 220.0, 60.0, 20.0, 120.0);

@@ -58,6 +58,16 @@ pub fn build(p: &Projections, log: &LogInfo, o: &RetroOptions, source: &dyn Fn(u
     build::build(p, log, o, source)
 }
 
+/// One of the report's charts (role, cycles, initiatives, signals) as an HTML `<figure>` with
+/// inline SVG, for the web interface. `None` if the name is unknown or there is nothing to draw.
+pub fn chart_svg(p: &Projections, name: &str, lang: Lang, day: Option<NaiveDate>) -> Option<String> {
+    let o = RetroOptions { lang, ..RetroOptions::default() };
+    let chart = build::chart(p, &o, day, name)?;
+    let mut out = String::new();
+    html::chart(&mut out, &chart);
+    Some(out)
+}
+
 pub fn render(doc: &Doc, format: Format) -> String {
     match format {
         Format::Markdown => md::render(doc),

@@ -103,3 +103,21 @@ impl From<UnknownProjection> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `axum::extract::Query` whose rejection is a problem like every other bad input (axum's own
+/// answers `text/plain`): "`limit`: invalid digit found in string".
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(q)) => Ok(Query(q)),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "{}; GET /api/v1/openapi.json lists the parameters",
+                e.body_text().replace("Failed to deserialize query string: ", "query parameter ")
+            ))),
+        }
+    }
+}

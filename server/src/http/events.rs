@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::body::LimitedBytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use parlog_core::{
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::{role_label, Caller};
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Query};
 use super::state::AppState;
 
 /// The API form of a stored event (v1): the envelope, and the sealed part opened for roles that
@@ -26,6 +26,7 @@ pub fn event_json(state: &AppState, caller: &Caller, e: &RecordedEvent) -> ApiRe
                 v["sealed"]["forgotten"] = json!({"subject": subject, "at": at, "by": by, "position": position.0});
             }
             SealedView::Open(data) if caller.role.reads_sealed() => v["sealed"]["data"] = json!(data),
+            SealedView::NoKey { subject } => v["sealed"]["no_key"] = json!({"subject": subject}),
             _ => {}
         }
     }
@@ -219,6 +220,10 @@ pub async fn read_stream(
     let s = StreamId::parse(&stream).map_err(ApiError::BadRequest)?;
     let limit = page_limit(&state, q.limit)?;
     let events = state.store.read_stream(&s, q.from_version.unwrap_or(1), limit)?;
+    // A stream exists once it has an event; an empty page of a stream that exists is fine.
+    if events.is_empty() && state.store.read_stream(&s, 1, 1)?.is_empty() {
+        return Err(ApiError::NotFound(format!("no stream {s}: it has no events yet; check the name")));
+    }
     let next = events.last().map(|e| e.stream_version + 1).filter(|_| events.len() == limit);
     let out = events.iter().map(|e| event_json(&state, &caller, e)).collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(json!({"stream": s, "events": out, "next_version": next})))

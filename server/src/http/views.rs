@@ -1,6 +1,6 @@
 //! Projections, the retrospective and charts.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Query};
 use super::state::AppState;
 
 #[derive(Deserialize, Default)]
@@ -143,7 +143,8 @@ pub async fn retrospective(
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
-/// GET /api/v1/charts/{name}: an SVG picture (role, cycles, initiatives, signals).
+/// GET /api/v1/charts/{name}: a picture (role, cycles, initiatives, signals) as an HTML figure
+/// with inline SVG.
 pub async fn chart(
     State(state): State<AppState>,
     _caller: Caller,
@@ -157,7 +158,8 @@ pub async fn chart(
     })
     .await?;
     match svg {
-        Some(svg) => Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], svg).into_response()),
+        // An HTML figure (caption and inline SVG), not an SVG document: served as HTML.
+        Some(svg) => Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], svg).into_response()),
         None => Err(ApiError::NotFound(
             "unknown chart, or nothing to draw yet; charts: role, cycles, initiatives, signals".into(),
         )),

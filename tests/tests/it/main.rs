@@ -1,5 +1,7 @@
 //! parlog's integration tests, one module per feature.
 mod bad_input;
+mod cli;
+mod cli_support;
 mod crash;
 mod privacy;
 mod proj_activity;
@@ -11,6 +13,7 @@ mod proj_role;
 mod proj_signals;
 mod proj_support;
 mod proj_warnings;
+mod retrospective;
 mod store_model;
 mod subscription;
 mod support;
