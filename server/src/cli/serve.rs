@@ -91,7 +91,8 @@ pub fn serve(data: &Path, a: ServeArgs) -> Result<i32> {
         for (participant, role) in DEMO_USERS {
             let p = ParticipantId::parse(participant).expect("valid demo participant");
             let (_, token) = tokens.create(p, role).map_err(|e| Failure::Check(format!("tokens: {e}")))?;
-            banner += &format!("  {:<10} http://{}/#token={token}\n", role.as_str(), a.addr);
+            // The address is filled in once the server has bound it (the port may be 0).
+            banner += &format!("  {:<10} http://{{addr}}/#token={token}\n", role.as_str());
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -13,10 +13,12 @@ pub enum ApiError {
     Unauthorized(String),
     Forbidden(String),
     NotFound(String),
+    MethodNotAllowed(String),
     Conflict(String),
     PayloadTooLarge(String),
     TooManyRequests(String),
     Unavailable(String),
+    Timeout(String),
     Internal(String),
 }
 
@@ -27,10 +29,12 @@ impl ApiError {
             ApiError::Unauthorized(d) => (StatusCode::UNAUTHORIZED, "unauthorized", d),
             ApiError::Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", d),
             ApiError::NotFound(d) => (StatusCode::NOT_FOUND, "not-found", d),
+            ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", d),
             ApiError::Conflict(d) => (StatusCode::CONFLICT, "conflict", d),
             ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", d),
             ApiError::TooManyRequests(d) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", d),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", d),
+            ApiError::Timeout(d) => (StatusCode::REQUEST_TIMEOUT, "timeout", d),
             ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; the details are in its log")
             }

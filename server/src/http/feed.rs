@@ -39,6 +39,13 @@ impl Drop for Slot {
     }
 }
 
+/// A shutdown receiver that has already fired: the stream ends at its next turn.
+fn ended() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    drop(tx);
+    rx
+}
+
 /// GET /api/v1/feed
 pub async fn feed(
     State(state): State<AppState>,
@@ -75,11 +82,24 @@ pub async fn feed(
                 b = sub.next_batch(FEED_BATCH_EVENTS) => b.ok()?,
                 _ = shutdown.changed() => return None,
             };
-            let items: Vec<Result<Event, Infallible>> = batch
-                .iter()
-                .filter_map(|e| super::events::event_json(&state, &caller, e).ok().map(|v| (e.position.0, v)))
-                .map(|(p, v)| Ok(Event::default().id(p.to_string()).event("event").data(v.to_string())))
-                .collect();
+            // An event that cannot be shown ends the feed rather than being skipped: the client
+            // reconnects with Last-Event-ID and gets it again, so no position is ever missed.
+            let mut items: Vec<Result<Event, Infallible>> = Vec::with_capacity(batch.len());
+            for e in &batch {
+                match super::events::event_json(&state, &caller, e) {
+                    Ok(v) => {
+                        items.push(Ok(Event::default().id(e.position.0.to_string()).event("event").data(v.to_string())))
+                    }
+                    Err(err) => {
+                        tracing::warn!(position = e.position.0, error = ?err, "feed ends: an event could not be shown");
+                        return if items.is_empty() {
+                            None
+                        } else {
+                            Some((stream::iter(items), (sub, slot, state, caller, ended())))
+                        };
+                    }
+                }
+            }
             Some((stream::iter(items), (sub, slot, state, caller, shutdown)))
         },
     )

@@ -51,6 +51,13 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such route; GET /api/v1/openapi.json lists the API".into()) })
+        // A problem like every other error; axum still adds the `Allow` header.
+        .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
+            ApiError::MethodNotAllowed(format!(
+                "{method} is not served at {}; the `Allow` header and GET /api/v1/openapi.json list the methods",
+                uri.path()
+            ))
+        })
         .layer(middleware::from_fn_with_state(state.clone(), limit_time))
         .with_state(state)
 }
@@ -70,7 +77,7 @@ async fn limit_time(State(state): State<AppState>, req: Request, next: Next) -> 
         Ok(resp) => resp,
         Err(_) => {
             tracing::warn!(ms, "request timed out");
-            ApiError::Unavailable(format!(
+            ApiError::Timeout(format!(
                 "the request took longer than {ms} ms (request_timeout_ms); try a smaller page or report"
             ))
             .into_response()
@@ -104,7 +111,7 @@ pub async fn serve(store: SledStore, data: std::path::PathBuf, addr: SocketAddr,
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
     println!("parlog serves on http://{local}/");
-    print!("{banner}");
+    print!("{}", banner.replace("{addr}", &local.to_string()));
     tracing::info!(%local, head = store.head().position.0, "serving");
     let follower = tokio::spawn(follow(state.clone()));
     let signal_state = state.clone();

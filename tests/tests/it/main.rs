@@ -1,4 +1,6 @@
 //! parlog's integration tests, one module per feature.
+mod api;
+mod api_support;
 mod bad_input;
 mod cli;
 mod cli_support;
@@ -14,6 +16,7 @@ mod proj_signals;
 mod proj_support;
 mod proj_warnings;
 mod retrospective;
+mod server_process;
 mod store_model;
 mod subscription;
 mod support;
