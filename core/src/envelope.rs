@@ -303,6 +303,29 @@ impl RecordedEvent {
     /// Reads a stored record. Checks structure only; [`RecordedEvent::compute_hash`] checks
     /// content.
     pub fn decode(bytes: &[u8]) -> Result<RecordedEvent, DecodeError> {
+        let (e, used) = RecordedEvent::decode_prefix(bytes)?;
+        if used != bytes.len() {
+            return Err(DecodeError(format!("{} trailing bytes", bytes.len() - used)));
+        }
+        Ok(e)
+    }
+
+    /// Reads a stored value: the record, then the ciphertext of its sealed part, if it was not
+    /// forgotten. The ciphertext sits outside the hashed record; the record covers its digest.
+    pub fn decode_stored(bytes: &[u8]) -> Result<(RecordedEvent, Option<&[u8]>), DecodeError> {
+        let (e, used) = RecordedEvent::decode_prefix(bytes)?;
+        let rest = &bytes[used..];
+        match (&e.sealed, rest.len()) {
+            (_, 0) => Ok((e, None)),
+            (Some(m), n) if n == m.ciphertext_bytes as usize => Ok((e, Some(rest))),
+            (Some(m), n) => {
+                Err(DecodeError(format!("{n} bytes of ciphertext where the record says {}", m.ciphertext_bytes)))
+            }
+            (None, n) => Err(DecodeError(format!("{n} trailing bytes"))),
+        }
+    }
+
+    fn decode_prefix(bytes: &[u8]) -> Result<(RecordedEvent, usize), DecodeError> {
         let mut r = Reader { b: bytes, at: 0 };
         let format = r.u8()?;
         if format != RECORD_FORMAT_V1 {
@@ -347,25 +370,26 @@ impl RecordedEvent {
         };
         let prev_hash = Hash(r.array::<32>()?);
         let hash = Hash(r.array::<32>()?);
-        if r.at != bytes.len() {
-            return Err(DecodeError(format!("{} trailing bytes", bytes.len() - r.at)));
-        }
-        Ok(RecordedEvent {
-            position,
-            stream_version,
-            id,
-            stream,
-            kind,
-            schema_version,
-            recorded_at,
-            occurred_at,
-            author,
-            causation,
-            payload,
-            sealed,
-            prev_hash,
-            hash,
-        })
+        let used = r.at;
+        Ok((
+            RecordedEvent {
+                position,
+                stream_version,
+                id,
+                stream,
+                kind,
+                schema_version,
+                recorded_at,
+                occurred_at,
+                author,
+                causation,
+                payload,
+                sealed,
+                prev_hash,
+                hash,
+            },
+            used,
+        ))
     }
 
     /// The JSON wire form (API version 1): the envelope with the open payload inline. The

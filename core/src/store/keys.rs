@@ -3,16 +3,15 @@
 //!
 //! | key                               | value                                   |
 //! |-----------------------------------|-----------------------------------------|
-//! | `e` position(8)                   | the stored record                       |
-//! | `c` position(8)                   | ciphertext of the sealed part           |
+//! | `e` position(8)                   | the stored record, then the ciphertext of its sealed part |
 //! | `i` event id(16)                  | position(8) stream version(8) digest(32) mac(32) |
 //! | `s` stream 0x00 version(8)        | position(8)                             |
-//! | `v` stream                        | current stream version(8)               |
-//! | `j` subject 0x00 position(8)      | (empty): events that seal data of a subject |
 //! | `f` subject                       | position(8) of its SubjectForgotten     |
 //! | `mhead`                           | position(8) hash(32)                    |
 //!
-//! Positions and versions are big-endian so that byte order is numeric order.
+//! Positions and versions are big-endian so that byte order is numeric order. Three keys per
+//! event keep the writer fast: a stream's version is its last `s` key, and the events of a
+//! subject (needed only to forget it) are found by a walk over the log.
 
 use crate::ids::{EventId, Position, StreamId, SubjectId};
 
@@ -20,12 +19,6 @@ pub(crate) const HEAD: &[u8] = b"mhead";
 
 pub(crate) fn event(p: Position) -> [u8; 9] {
     let mut k = [b'e'; 9];
-    k[1..].copy_from_slice(&p.0.to_be_bytes());
-    k
-}
-
-pub(crate) fn ciphertext(p: Position) -> [u8; 9] {
-    let mut k = [b'c'; 9];
     k[1..].copy_from_slice(&p.0.to_be_bytes());
     k
 }
@@ -50,29 +43,20 @@ pub(crate) fn stream_prefix(s: &StreamId) -> Vec<u8> {
     k
 }
 
-pub(crate) fn stream_version(s: &StreamId) -> Vec<u8> {
-    let mut k = vec![b'v'];
-    k.extend_from_slice(s.as_str().as_bytes());
-    k
-}
-
-pub(crate) fn subject_prefix(s: &SubjectId) -> Vec<u8> {
-    let mut k = vec![b'j'];
-    k.extend_from_slice(s.as_str().as_bytes());
-    k.push(0);
-    k
-}
-
-pub(crate) fn subject_event(s: &SubjectId, p: Position) -> Vec<u8> {
-    let mut k = subject_prefix(s);
-    k.extend_from_slice(&p.0.to_be_bytes());
-    k
-}
-
 pub(crate) fn forgotten(s: &SubjectId) -> Vec<u8> {
     let mut k = vec![b'f'];
     k.extend_from_slice(s.as_str().as_bytes());
     k
+}
+
+/// The stream and version of an `s` key.
+pub(crate) fn parse_stream_event(key: &[u8]) -> Option<(StreamId, u64)> {
+    let body = key.strip_prefix(b"s")?;
+    if body.len() < 9 || body[body.len() - 9] != 0 {
+        return None;
+    }
+    let name = std::str::from_utf8(&body[..body.len() - 9]).ok()?;
+    Some((StreamId::parse(name).ok()?, u64_at(body, body.len() - 8)))
 }
 
 pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {

@@ -171,7 +171,7 @@ impl SledStore {
 
     /// The ciphertext of an event's sealed part, for export. `None` once forgotten.
     pub fn ciphertext(&self, p: Position) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.shared.db.get(k::ciphertext(p))?.map(|v| v.to_vec()))
+        self.shared.ciphertext_at(p)
     }
 
     /// The keys of the subjects named by `events`, for an export that includes keys.
@@ -187,13 +187,15 @@ impl SledStore {
 
     /// Every stream and its version, for statistics.
     pub fn streams(&self) -> Result<Vec<(StreamId, u64)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.shared.db.scan_prefix(b"v") {
-            let (key, v) = item?;
-            let name =
-                std::str::from_utf8(&key[1..]).map_err(|_| StoreError::Corrupt("stream name is not UTF-8".into()))?;
-            let s = StreamId::parse(name).map_err(StoreError::Corrupt)?;
-            out.push((s, k::u64_at(&v, 0)));
+        let mut out: Vec<(StreamId, u64)> = Vec::new();
+        for item in self.shared.db.scan_prefix(b"s") {
+            let (key, _) = item?;
+            let (s, version) = k::parse_stream_event(&key)
+                .ok_or_else(|| StoreError::Corrupt("a stream index key is unreadable".into()))?;
+            match out.last_mut() {
+                Some((last, v)) if *last == s => *v = version,
+                _ => out.push((s, version)),
+            }
         }
         Ok(out)
     }
@@ -249,7 +251,8 @@ fn check_head(db: &sled::Db) -> Result<Head, StoreError> {
         (Some(h), Some((key, bytes))) => {
             let pos = Position(k::u64_at(&h, 0));
             let hash = Hash(h[8..40].try_into().expect("32 bytes"));
-            let e = RecordedEvent::decode(&bytes).map_err(|e| StoreError::Corrupt(format!("last event: {e}")))?;
+            let (e, _) =
+                RecordedEvent::decode_stored(&bytes).map_err(|e| StoreError::Corrupt(format!("last event: {e}")))?;
             if k::u64_at(&key, 1) != pos.0 || e.position != pos {
                 return Err(StoreError::Corrupt(format!(
                     "the head says position {pos} but the last event is at {}",
@@ -306,6 +309,13 @@ impl Shared {
         }
     }
 
+    pub(crate) fn ciphertext_at(&self, p: Position) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.db.get(k::event(p))? {
+            Some(b) => Ok(decode_stored_at(&b, p.0)?.1.map(<[u8]>::to_vec)),
+            None => Ok(None),
+        }
+    }
+
     pub(crate) fn position_of(&self, id: EventId) -> Result<Option<Position>, StoreError> {
         Ok(self.db.get(k::id(id))?.map(|v| Position(k::u64_at(&v, 0))))
     }
@@ -314,11 +324,17 @@ impl Shared {
 /// Decodes a record read at `pos` and checks that it says it is at `pos` (the read-side half of
 /// the position assertion; the writer checks before writing).
 fn decode_at(bytes: &[u8], pos: u64) -> Result<RecordedEvent, StoreError> {
-    let e = RecordedEvent::decode(bytes).map_err(|e| StoreError::Corrupt(format!("position {pos}: {e}")))?;
+    decode_stored_at(bytes, pos).map(|(e, _)| e)
+}
+
+/// The same, with the ciphertext stored after the record.
+fn decode_stored_at(bytes: &[u8], pos: u64) -> Result<(RecordedEvent, Option<&[u8]>), StoreError> {
+    let (e, ct) =
+        RecordedEvent::decode_stored(bytes).map_err(|e| StoreError::Corrupt(format!("position {pos}: {e}")))?;
     if e.position.0 != pos {
         return Err(StoreError::Corrupt(format!("the record at position {pos} says it is at {}", e.position)));
     }
-    Ok(e)
+    Ok((e, ct))
 }
 
 impl LogReader for Shared {
@@ -419,8 +435,7 @@ fn unseal(shared: &Shared, e: &RecordedEvent) -> Result<SealedView, StoreError> 
         }
     }
     let ct = shared
-        .db
-        .get(k::ciphertext(e.position))?
+        .ciphertext_at(e.position)?
         .ok_or_else(|| StoreError::Corrupt(format!("position {}: the sealed bytes are missing", e.position)))?;
     if Hash(*blake3::hash(&ct).as_bytes()) != meta.digest {
         return Err(StoreError::Corrupt(format!(
@@ -459,8 +474,8 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
         if at != expected {
             return bad(expected, format!("position {expected} is missing"));
         }
-        let e = match RecordedEvent::decode(&bytes) {
-            Ok(e) => e,
+        let (e, ct) = match RecordedEvent::decode_stored(&bytes) {
+            Ok(x) => x,
             Err(err) => return bad(at, err.0),
         };
         if e.position.0 != at {
@@ -489,8 +504,8 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
             _ => return bad(at, format!("the index of stream {} does not point at it", e.stream)),
         }
         if let Some(meta) = &e.sealed {
-            match shared.db.get(k::ciphertext(e.position))? {
-                Some(ct) if Hash(*blake3::hash(&ct).as_bytes()) == meta.digest => {}
+            match ct {
+                Some(ct) if Hash(*blake3::hash(ct).as_bytes()) == meta.digest => {}
                 Some(_) => return bad(at, "its sealed bytes do not match their digest".into()),
                 None => {
                     let mut forgotten = false;
@@ -514,17 +529,25 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
     }
     // The stream heads can only be compared if nothing was appended during the walk.
     if *shared.head.lock().expect("head lock") == head {
-        for item in shared.db.scan_prefix(b"v") {
-            let (key, v) = item?;
-            let name = String::from_utf8_lossy(&key[1..]).to_string();
-            let said = k::u64_at(&v, 0);
-            let counted = StreamId::parse(&name).ok().and_then(|s| versions.get(&s).copied()).unwrap_or(0);
-            if said != counted {
+        let mut indexed = 0u64;
+        for item in shared.db.scan_prefix(b"s") {
+            let (key, _) = item?;
+            indexed += 1;
+            let Some((s, version)) = k::parse_stream_event(&key) else {
+                return bad(head.position.0, "a stream index key is unreadable".into());
+            };
+            if versions.get(&s).is_none_or(|v| version > *v) {
                 return bad(
                     head.position.0,
-                    format!("stream {name} is said to be at version {said} but has {counted} events"),
+                    format!("the index of stream {s} has a version {version} it does not have"),
                 );
             }
+        }
+        if indexed != head.position.0 {
+            return bad(
+                head.position.0,
+                format!("the stream index has {indexed} entries for {} events", head.position),
+            );
         }
     }
     Ok(VerifyReport { events: head.position.0, head, first_bad: None })

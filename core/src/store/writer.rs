@@ -252,7 +252,14 @@ impl Writer {
         if let Some(v) = tx.versions.get(s).or_else(|| group.versions.get(s)).or_else(|| self.versions.get(s)) {
             return Ok(*v);
         }
-        let v = self.shared.db.get(k::stream_version(s))?.map(|b| k::u64_at(&b, 0)).unwrap_or(0);
+        // A stream's version is the version in its last index key.
+        let v = match self.shared.db.scan_prefix(k::stream_prefix(s)).next_back() {
+            Some(item) => {
+                let (key, _) = item?;
+                k::u64_at(&key, key.len() - 8)
+            }
+            None => 0,
+        };
         if v > 0 {
             self.versions.insert(s.clone(), v);
         }
@@ -455,7 +462,7 @@ impl Writer {
             }
             let refs: Vec<&Key> = keys.iter().collect();
             let plain = serde_json::to_vec(&s.data).expect("sealed data serialises");
-            let nonce: [u8; 24] = seal::random_bytes();
+            let nonce = seal::nonce_for(ev.id);
             let ct = seal::seal(ev.id, &refs, &nonce, &plain);
             mac = seal::plaintext_mac(ev.id, &refs, &plain);
             sealed_meta = Some(SealedMeta {
@@ -513,10 +520,13 @@ impl Writer {
         assert_eq!(Some(e.prev_hash), Some(tx.last_hash.unwrap_or(e.prev_hash)), "events chain in order");
         debug_assert_eq!(RecordedEvent::decode(&bytes).as_ref(), Ok(e), "the stored form round-trips");
         let pos = e.position;
-        tx.writes.push((k::event(pos).to_vec(), bytes));
+        // The ciphertext is stored after the record, outside what the hash covers (it covers its
+        // digest), so that forgetting can drop it and leave the record as it was.
+        let mut value = bytes;
         if let Some(ct) = ct {
-            tx.writes.push((k::ciphertext(pos).to_vec(), ct));
+            value.extend_from_slice(&ct);
         }
+        tx.writes.push((k::event(pos).to_vec(), value));
         let mut idv = Vec::with_capacity(80);
         idv.extend_from_slice(&pos.0.to_be_bytes());
         idv.extend_from_slice(&e.stream_version.to_be_bytes());
@@ -524,12 +534,6 @@ impl Writer {
         idv.extend_from_slice(&mac);
         tx.writes.push((k::id(e.id).to_vec(), idv));
         tx.writes.push((k::stream_event(&e.stream, e.stream_version), pos.0.to_be_bytes().to_vec()));
-        tx.writes.push((k::stream_version(&e.stream), e.stream_version.to_be_bytes().to_vec()));
-        if let Some(meta) = &e.sealed {
-            for s in &meta.subjects {
-                tx.writes.push((k::subject_event(s, pos), Vec::new()));
-            }
-        }
         tx.versions.insert(e.stream.clone(), e.stream_version);
         tx.ids.insert(
             e.id,
@@ -612,8 +616,9 @@ impl Writer {
                 self.shared.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
             return Ok(Appended { id: e.id, position: p, stream_version: e.stream_version, duplicate: true });
         }
-        let known = self.shared.keys.lock().expect("key lock").contains(subject)
-            || self.shared.db.scan_prefix(k::subject_prefix(subject)).next().is_some();
+        // Keys exist for every subject with sealed data; a log imported without keys is walked.
+        let known =
+            self.shared.keys.lock().expect("key lock").contains(subject) || !sealing(&self.shared, subject)?.is_empty();
         if !known {
             return Err(ForgetError::UnknownSubject(subject.clone()));
         }
@@ -777,24 +782,39 @@ fn content_digest(ev: &NewEvent) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
-/// Removes a forgotten subject's key and the sealed bytes of every event naming it. Idempotent:
-/// it also finishes a forget that a crash interrupted.
+/// The positions and stored values of events that still hold sealed bytes naming `subject`.
+/// A walk over the log: forgetting is rare, and an index of subjects would cost every append.
+fn sealing(shared: &Shared, subject: &SubjectId) -> Result<Vec<(Position, Vec<u8>)>, StoreError> {
+    let mut out = Vec::new();
+    for item in shared.db.scan_prefix(b"e") {
+        let (key, value) = item?;
+        let (e, ct) = RecordedEvent::decode_stored(&value)
+            .map_err(|err| StoreError::Corrupt(format!("position {}: {err}", k::u64_at(&key, 1))))?;
+        let names = e.sealed.as_ref().is_some_and(|m| m.subjects.contains(subject));
+        if names && ct.is_some() {
+            out.push((e.position, e.encode()));
+        }
+    }
+    Ok(out)
+}
+
+/// Drops the sealed bytes of every event naming a forgotten subject (their records stay as they
+/// are), makes that durable, and then destroys the subject's key. Idempotent: while the key is
+/// there, a crash is finished on the next open.
 fn destroy_subject(shared: &Shared, db_file: &File, subject: &SubjectId) -> Result<(), StoreError> {
-    shared.keys.lock().expect("key lock").remove(subject)?;
     let mut batch = sled::Batch::default();
-    let prefix = k::subject_prefix(subject);
-    for item in shared.db.scan_prefix(&prefix) {
-        let (key, _) = item?;
-        let p = Position(k::u64_at(&key, prefix.len()));
-        batch.remove(&k::ciphertext(p)[..]);
+    for (p, record) in sealing(shared, subject)? {
+        batch.insert(&k::event(p)[..], record);
     }
     shared.db.apply_batch(batch)?;
     shared.db.flush()?;
     db_file.sync_data()?;
+    shared.keys.lock().expect("key lock").remove(subject)?;
     Ok(())
 }
 
-/// Finishes forgets that a crash interrupted between recording and destroying.
+/// Finishes forgets that a crash interrupted between recording and destroying: a forgotten
+/// subject whose key is still in the key file.
 pub(crate) fn finish_forgetting(shared: &Shared, db_file: &File) -> Result<(), StoreError> {
     let mut subjects = Vec::new();
     for item in shared.db.scan_prefix(b"f") {
@@ -803,17 +823,7 @@ pub(crate) fn finish_forgetting(shared: &Shared, db_file: &File) -> Result<(), S
         subjects.push(s.ok_or_else(|| StoreError::Corrupt("a forgotten subject id is unreadable".into()))?);
     }
     for s in subjects {
-        let has_key = shared.keys.lock().expect("key lock").contains(&s);
-        let has_bytes = {
-            let prefix = k::subject_prefix(&s);
-            let mut any = false;
-            for item in shared.db.scan_prefix(&prefix) {
-                let (key, _) = item?;
-                any |= shared.db.contains_key(k::ciphertext(Position(k::u64_at(&key, prefix.len()))))?;
-            }
-            any
-        };
-        if has_key || has_bytes {
+        if shared.keys.lock().expect("key lock").contains(&s) {
             destroy_subject(shared, db_file, &s)?;
         }
     }

@@ -171,16 +171,22 @@ fn records_swapped_or_moved_are_found() {
     assert!(why.contains("says it is at position 6"), "{why}");
 }
 
+/// The ciphertext of a sealed part is stored after its record in the event's value (outside
+/// the hashed record, which covers its digest).
 #[test]
 fn altered_or_deleted_ciphertext_is_found_at_its_position() {
     let mut t = tampered_store();
     let data = t.data().to_path_buf();
     let p = 8;
-    let original = with_sled(&data, |db| get(db, &key(b'c', p)));
-    for offset in [0, original.len() / 2, original.len() - 1] {
+    let original = with_sled(&data, |db| get(db, &key(b'e', p)));
+    let (event, ct) = parlog_core::RecordedEvent::decode_stored(&original).expect("a stored value");
+    let ct_len = ct.expect("position 8 holds sealed bytes").len();
+    assert_eq!(ct_len as u32, event.sealed.as_ref().expect("sealed").ciphertext_bytes);
+    let record_len = original.len() - ct_len;
+    for offset in [0, ct_len / 2, ct_len - 1] {
         let mut altered = original.clone();
-        altered[offset] ^= 0x80;
-        with_sled(&data, |db| db.insert(key(b'c', p), altered).expect("sled insert"));
+        altered[record_len + offset] ^= 0x80;
+        with_sled(&data, |db| db.insert(key(b'e', p), altered).expect("sled insert"));
         let why = assert_found_at(&mut t, p, &format!("ciphertext byte {offset} of position {p} flipped"));
         assert!(why.contains("sealed bytes do not match their digest"), "{why}");
     }
@@ -194,11 +200,12 @@ fn altered_or_deleted_ciphertext_is_found_at_its_position() {
     }
     t.close();
 
-    with_sled(&data, |db| db.remove(key(b'c', p)).expect("sled remove"));
+    let record_only = original[..record_len].to_vec();
+    with_sled(&data, |db| db.insert(key(b'e', p), record_only).expect("sled insert"));
     let why = assert_found_at(&mut t, p, "ciphertext deleted");
     assert!(why.contains("sealed bytes are missing but no subject was forgotten"), "{why}");
 
-    with_sled(&data, |db| db.insert(key(b'c', p), original).expect("sled insert"));
+    with_sled(&data, |db| db.insert(key(b'e', p), original).expect("sled insert"));
     assert_verifies(&mut t, "ciphertext restored");
     t.open();
     let event = t.store().read_from(Position(p), 1).expect("read").remove(0);
