@@ -12,3 +12,55 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+# ---- browser tests of the web interface (tests/browser) -----------------------------------------
+# Headless Chromium from Debian's `chromium` package, driven by playwright-core from the npm
+# registry (no browser download). Installs what is missing and does nothing when it is there.
+# PARLOG_SKIP_BROWSER=1 skips them, on a machine without Debian's packages.
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -n "$@"
+    else
+        echo "need root to run: $*" >&2
+        return 1
+    fi
+}
+
+apt_updated=
+apt_install() {
+    if [ -z "$apt_updated" ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
+        apt_updated=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" </dev/null
+}
+
+browser_tests() {
+    if [ ! -x /usr/bin/chromium ]; then
+        echo "installing Debian's chromium for the browser tests"
+        apt_install chromium
+    fi
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "installing Node.js and npm for the browser tests"
+        apt_install nodejs npm
+    fi
+    # npm ci only when the lock file changed since the last install: it empties node_modules.
+    local lock_sum stamp
+    lock_sum="$(sha256sum tests/browser/package-lock.json | cut -d' ' -f1)"
+    stamp=tests/browser/node_modules/.parlog-lock-sha256
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+        (cd tests/browser && npm ci --no-audit --no-fund </dev/null)
+        echo "$lock_sum" >"$stamp"
+    fi
+    cargo build --locked --bin parlog
+    PARLOG_BIN=target/debug/parlog node tests/browser/run.mjs
+}
+
+if [ "${PARLOG_SKIP_BROWSER:-}" = 1 ]; then
+    echo "browser tests skipped (PARLOG_SKIP_BROWSER=1)"
+else
+    browser_tests
+fi

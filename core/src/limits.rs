@@ -9,8 +9,8 @@ pub const LONG_TEXT_CHARS_MAX: usize = 20_000;
 pub const LIST_ITEMS_MAX: usize = 200;
 /// Events in one appended batch.
 pub const BATCH_EVENTS_MAX: usize = 1_000;
-/// Bytes of one event's stored record (envelope plus open payload). Kept well below sled's
-/// blob threshold (a quarter of its segment size) so that every record lives in sled's log.
+/// Bytes of one event's stored record (envelope plus open payload); with its ciphertext it stays
+/// well within a log frame.
 pub const RECORD_BYTES_MAX: usize = 64 * 1024;
 /// Bytes of the JSON of one sealed payload before encryption.
 pub const SEALED_BYTES_MAX: usize = 48 * 1024;

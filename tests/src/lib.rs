@@ -3,6 +3,8 @@
 //!
 //! Events are built the way clients build them: as JSON parsed by `NewEvent::from_json`.
 
+pub mod gen;
+
 use std::time::Duration;
 
 use parlog_core::limits::PAGE_EVENTS_MAX;

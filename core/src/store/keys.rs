@@ -1,13 +1,14 @@
-//! Layout of the one sled tree. Everything lives in one tree so that a group commit is one
-//! `apply_batch`, which sled recovers atomically.
+//! Layout of the one sled tree, which holds the indexes of the log (the events themselves are in
+//! the log file, see `log.rs`). A group's entries are one `apply_batch`, which sled recovers
+//! atomically; entries a crash loses are rebuilt from the log on open.
 //!
 //! | key                               | value                                   |
 //! |-----------------------------------|-----------------------------------------|
-//! | `e` position(8)                   | the stored record, then the ciphertext of its sealed part |
+//! | `o` position(8)                   | offset(8) of the event's frame in the log |
 //! | `i` event id(16)                  | position(8) stream version(8) digest(32) mac(32) |
 //! | `s` stream 0x00 version(8)        | position(8)                             |
 //! | `f` subject                       | position(8) of its SubjectForgotten     |
-//! | `mhead`                           | position(8) hash(32)                    |
+//! | `mindexed`                        | position(8) log offset(8): how far the indexes reach |
 //!
 //! Positions and versions are big-endian so that byte order is numeric order. Three keys per
 //! event keep the writer fast: a stream's version is its last `s` key, and the events of a
@@ -15,10 +16,11 @@
 
 use crate::ids::{EventId, Position, StreamId, SubjectId};
 
-pub(crate) const HEAD: &[u8] = b"mhead";
+/// The last position whose index entries are written, and the log offset after its commit.
+pub(crate) const INDEXED: &[u8] = b"mindexed";
 
-pub(crate) fn event(p: Position) -> [u8; 9] {
-    let mut k = [b'e'; 9];
+pub(crate) fn offset(p: Position) -> [u8; 9] {
+    let mut k = [b'o'; 9];
     k[1..].copy_from_slice(&p.0.to_be_bytes());
     k
 }

@@ -1,6 +1,6 @@
 //! The embedded default store on sled 0.34.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::keys as k;
+use super::log::{Frame, FrameError, LogFile, COMMIT_FRAME_BYTES, HEADER_BYTES, INDEX_BYTES};
 use super::subscription::{LogReader, Subscription};
 use super::writer::{self, Request};
 use super::{AppendError, Appended, EventStore, ForgetError, Head, SealedView, StoreError, VerifyReport};
@@ -26,10 +27,17 @@ const MARKER_TEXT: &str = "parlog data folder\nstore format 1\n";
 const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// How long `open` waits for a lock that this process may still be letting go of.
 const OPEN_LOCKED_WAIT_MS: u64 = 2_000;
+/// How often sled writes the indexes out in the background.
+const SLED_FLUSH_EVERY_MS: u64 = 500;
 
 /// State shared by the writer thread and readers.
 pub(crate) struct Shared {
+    /// The indexes: positions to log offsets, ids, streams, forgotten subjects.
     pub(crate) db: sled::Db,
+    /// The events themselves, in commit order.
+    pub(crate) log: LogFile,
+    /// The end of the committed log: readers read below it, the writer appends at it.
+    pub(crate) log_end: AtomicU64,
     /// The last position that is durable. Readers never see past it, so nobody can observe an
     /// event that a crash could still take away.
     pub(crate) durable: AtomicU64,
@@ -104,8 +112,9 @@ impl SledStore {
             .path(&sled_dir)
             .cache_capacity(SLED_CACHE_BYTES)
             .mode(sled::Mode::HighThroughput)
-            // parlog flushes itself after every group commit and follows with fdatasync.
-            .flush_every_ms(None)
+            // The indexes need not be durable at acknowledgement: the log is, and opening
+            // rebuilds any index entries a crash lost from it.
+            .flush_every_ms(Some(SLED_FLUSH_EVERY_MS))
             .open()
             .map_err(|e| match e {
                 sled::Error::Io(ref io)
@@ -115,27 +124,27 @@ impl SledStore {
                 }
                 e => StoreError::Sled(e),
             })?;
-        // sled makes its writes with sync_file_range, which does not make them durable; the
-        // writer follows each flush with fdatasync on this handle of the same file.
-        let db_file = OpenOptions::new().read(true).write(true).open(sled_dir.join("db"))?;
         seal::sync_dir(&sled_dir)?;
         seal::sync_dir(dir)?;
         let keys = KeyFile::open(&dir.join("keys"))?;
-        let head = check_head(&db)?;
+        let log = LogFile::open(&dir.join("log"))?;
+        let (head, log_end) = recover(&db, &log)?;
         let (head_tx, _) = watch::channel(head.position.0);
         let shared = Arc::new(Shared {
             db,
+            log,
+            log_end: AtomicU64::new(log_end),
             durable: AtomicU64::new(head.position.0),
             head: Mutex::new(head),
             head_tx,
             keys: Mutex::new(keys),
             failed: AtomicBool::new(false),
         });
-        writer::finish_forgetting(&shared, &db_file)?;
+        writer::finish_forgetting(&shared)?;
         let (tx, rx) = mpsc::channel(WRITER_QUEUE_APPENDS_MAX);
         let w = {
             let shared = shared.clone();
-            std::thread::Builder::new().name("parlog-writer".into()).spawn(move || writer::run(shared, db_file, rx))?
+            std::thread::Builder::new().name("parlog-writer".into()).spawn(move || writer::run(shared, rx))?
         };
         Ok(SledStore { shared, tx: Some(tx), writer: Some(w), dir: dir.to_path_buf() })
     }
@@ -182,7 +191,7 @@ impl SledStore {
 
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.shared.db.size_on_disk()?)
+        Ok(self.shared.db.size_on_disk()? + self.shared.log.len()?)
     }
 
     /// Every stream and its version, for statistics.
@@ -243,36 +252,169 @@ fn wait_unlocked(db_file: &Path, max: std::time::Duration) {
     }
 }
 
-fn check_head(db: &sled::Db) -> Result<Head, StoreError> {
-    let stored = db.get(k::HEAD)?;
-    let last = db.scan_prefix(b"e").next_back().transpose()?;
-    match (stored, last) {
-        (None, None) => Ok(Head { position: Position(0), hash: Hash::ZERO }),
-        (Some(h), Some((key, bytes))) => {
-            let pos = Position(k::u64_at(&h, 0));
-            let hash = Hash(h[8..40].try_into().expect("32 bytes"));
-            let (e, _) =
-                RecordedEvent::decode_stored(&bytes).map_err(|e| StoreError::Corrupt(format!("last event: {e}")))?;
-            if k::u64_at(&key, 1) != pos.0 || e.position != pos {
-                return Err(StoreError::Corrupt(format!(
-                    "the head says position {pos} but the last event is at {}",
-                    e.position
-                )));
-            }
-            if e.hash != hash || e.compute_hash() != hash {
-                return Err(StoreError::Corrupt(format!(
-                    "the hash of the last event (position {pos}) does not match the stored head"
-                )));
-            }
-            Ok(Head { position: pos, hash })
+/// An event read back from the log.
+#[derive(Clone)]
+pub(crate) struct Loaded {
+    pub(crate) event: RecordedEvent,
+    /// Position, stream version, content digest and keyed mac: what the id index holds.
+    pub(crate) index: [u8; INDEX_BYTES],
+    /// The sealed part's ciphertext; `None` if there is none or it was destroyed (zeros).
+    pub(crate) ciphertext: Option<Vec<u8>>,
+    pub(crate) offset: u64,
+}
+
+/// Turns an event frame into a `Loaded`, checking that it says it is at `expected` (the
+/// read-side half of the position assertion; the writer checks before writing).
+fn loaded(frame: Frame, offset: u64, expected: Option<u64>) -> Result<Loaded, StoreError> {
+    let Frame::Event { record, index, ciphertext } = frame else {
+        let what = expected.map(|p| format!("the event at position {p}")).unwrap_or_else(|| "an event".into());
+        return Err(StoreError::Corrupt(format!("offset {offset} holds a commit where {what} was expected")));
+    };
+    let event = RecordedEvent::decode(&record).map_err(|e| StoreError::Corrupt(format!("offset {offset}: {e}")))?;
+    if let Some(p) = expected {
+        if event.position.0 != p {
+            return Err(StoreError::Corrupt(format!("the record at position {p} says it is at {}", event.position)));
         }
-        _ => Err(StoreError::Corrupt("the head and the events disagree about whether the log is empty".into())),
     }
+    let ciphertext = match (&event.sealed, ciphertext.len()) {
+        (_, 0) => None,
+        (Some(m), n) if n == m.ciphertext_bytes as usize => (!ciphertext.iter().all(|b| *b == 0)).then_some(ciphertext),
+        (_, n) => {
+            return Err(StoreError::Corrupt(format!(
+                "position {}: {n} bytes of ciphertext that its record does not announce",
+                event.position
+            )))
+        }
+    };
+    Ok(Loaded { event, index, ciphertext, offset })
+}
+
+/// The index entries of a committed event: its offset, id, and stream version (and, for a
+/// forget, the forgotten subject).
+pub(crate) fn index_entries(l: &Loaded, batch: &mut sled::Batch) {
+    let e = &l.event;
+    batch.insert(&k::offset(e.position)[..], &l.offset.to_be_bytes()[..]);
+    let mut idv = Vec::with_capacity(80);
+    idv.extend_from_slice(&e.position.0.to_be_bytes());
+    idv.extend_from_slice(&e.stream_version.to_be_bytes());
+    idv.extend_from_slice(&l.index);
+    batch.insert(&k::id(e.id)[..], idv);
+    batch.insert(k::stream_event(&e.stream, e.stream_version), &e.position.0.to_be_bytes()[..]);
+    if e.kind == EventKind::SubjectForgotten {
+        if let Ok(DomainEvent::SubjectForgotten(f)) = e.domain() {
+            batch.insert(k::forgotten(&f.subject), &e.position.0.to_be_bytes()[..]);
+        }
+    }
+}
+
+/// Brings the indexes up to the log and finds the head. The log is read from where the
+/// indexes end; every group closed by a commit frame is indexed; what follows the last commit
+/// frame (a group whose write a crash cut short, never acknowledged) is cut off.
+fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
+    let (mut pos, mut end) = match db.get(k::INDEXED)? {
+        Some(v) => (k::u64_at(&v, 0), k::u64_at(&v, 8)),
+        None => (0, HEADER_BYTES),
+    };
+    let file_len = log.len()?;
+    let mut hash = Hash::ZERO;
+    if pos > 0 {
+        let off = db.get(k::offset(Position(pos)))?.map(|v| k::u64_at(&v, 0));
+        let off = off.ok_or_else(|| StoreError::Corrupt(format!("the index has no offset for position {pos}")))?;
+        let (frame, _) =
+            log.read_frame(off, file_len).map_err(|e| StoreError::Corrupt(format!("position {pos}: {e:?}")))?;
+        let l = loaded(frame, off, Some(pos))?;
+        if l.event.compute_hash() != l.event.hash {
+            return Err(StoreError::Corrupt(format!("the event at position {pos} does not match its hash")));
+        }
+        hash = l.event.hash;
+    }
+    // The indexes say the log was committed up to `end` with head `pos`: the frame just before
+    // `end` must be the commit that says so (a changed index cannot hide the last events).
+    if pos > 0 {
+        let at = end.checked_sub(COMMIT_FRAME_BYTES).filter(|a| *a >= HEADER_BYTES);
+        let commit = at.map(|a| log.read_frame(a, file_len));
+        match commit {
+            Some(Ok((Frame::Commit { position, hash: h }, next)))
+                if position == pos && Hash(h) == hash && next == end => {}
+            _ => {
+                return Err(StoreError::Corrupt(format!(
+                    "the indexes say the log is committed up to position {pos} at offset {end}, but the log does not"
+                )))
+            }
+        }
+    }
+    let mut pending: Vec<Loaded> = Vec::new();
+    let mut batch = sled::Batch::default();
+    let mut indexed_any = false;
+    let mut at = end;
+    loop {
+        match log.read_frame(at, file_len) {
+            Ok((frame @ Frame::Event { .. }, next)) => {
+                let want = pos + pending.len() as u64 + 1;
+                let l = loaded(frame, at, Some(want))?;
+                let prev = pending.last().map(|p| p.event.hash).unwrap_or(hash);
+                if l.event.prev_hash != prev || l.event.compute_hash() != l.event.hash {
+                    return Err(StoreError::Corrupt(format!("position {want} does not continue the chain")));
+                }
+                pending.push(l);
+                at = next;
+            }
+            Ok((Frame::Commit { position, hash: h }, next)) => {
+                let last = pending.last().map(|p| (p.event.position.0, p.event.hash)).unwrap_or((pos, hash));
+                if (position, Hash(h)) != (last.0, last.1) {
+                    return Err(StoreError::Corrupt(format!(
+                        "the commit at offset {at} names position {position}, not {}",
+                        last.0
+                    )));
+                }
+                for l in pending.drain(..) {
+                    index_entries(&l, &mut batch);
+                }
+                indexed_any = true;
+                pos = position;
+                hash = Hash(h);
+                end = next;
+                at = next;
+            }
+            Err(FrameError::End) | Err(FrameError::Torn(_)) => break,
+            Err(FrameError::Io(e)) => return Err(e.into()),
+        }
+    }
+    if end < file_len {
+        log.file.set_len(end)?;
+        log.file.sync_all()?;
+    }
+    if indexed_any {
+        let mut v = pos.to_be_bytes().to_vec();
+        v.extend_from_slice(&end.to_be_bytes());
+        batch.insert(k::INDEXED, v);
+        db.apply_batch(batch)?;
+        db.flush()?;
+    }
+    Ok((Head { position: Position(pos), hash }, end))
 }
 
 impl Shared {
     pub(crate) fn durable(&self) -> u64 {
         self.durable.load(Ordering::Acquire)
+    }
+
+    fn offset_of(&self, p: Position) -> Result<u64, StoreError> {
+        self.db
+            .get(k::offset(p))?
+            .map(|v| k::u64_at(&v, 0))
+            .ok_or_else(|| StoreError::Corrupt(format!("position {p} has no offset in the index")))
+    }
+
+    /// The event at a durable position, with its index part and ciphertext.
+    pub(crate) fn load(&self, p: Position) -> Result<Option<Loaded>, StoreError> {
+        if p.0 == 0 || p.0 > self.durable() {
+            return Ok(None);
+        }
+        let off = self.offset_of(p)?;
+        let end = self.log_end.load(Ordering::Acquire);
+        let (frame, _) = self.log.read_frame(off, end).map_err(|e| frame_error(p, e))?;
+        loaded(frame, off, Some(p.0)).map(Some)
     }
 
     pub(crate) fn read_range(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -281,39 +423,30 @@ impl Shared {
         if from > durable || limit == 0 {
             return Ok(Vec::new());
         }
-        let limit = limit.min(PAGE_EVENTS_MAX) as u64;
-        let to = durable.min(from.saturating_add(limit - 1));
-        let mut out = Vec::with_capacity((to - from + 1) as usize);
-        for item in self.db.range(k::event(Position(from))..=k::event(Position(to))) {
-            let (key, bytes) = item?;
-            let e = decode_at(&bytes, k::u64_at(&key, 1))?;
-            let expected = from + out.len() as u64;
-            if e.position.0 != expected {
-                return Err(StoreError::Corrupt(format!("position {expected} is missing")));
+        let limit = limit.min(PAGE_EVENTS_MAX).min((durable - from + 1) as usize);
+        let off = self.offset_of(Position(from))?;
+        let end = self.log_end.load(Ordering::Acquire);
+        let (frames, _) = self.log.read_frames(off, end, limit).map_err(|e| frame_error(Position(from), e))?;
+        let mut out = Vec::with_capacity(limit);
+        for (at, frame) in frames {
+            if let Frame::Commit { .. } = frame {
+                continue;
             }
-            out.push(e);
+            let expected = from + out.len() as u64;
+            out.push(loaded(frame, at, Some(expected))?.event);
         }
-        if out.len() as u64 != to - from + 1 {
+        if out.len() != limit {
             return Err(StoreError::Corrupt(format!("position {} is missing", from + out.len() as u64)));
         }
         Ok(out)
     }
 
     pub(crate) fn event_at(&self, p: Position) -> Result<Option<RecordedEvent>, StoreError> {
-        if p.0 == 0 || p.0 > self.durable() {
-            return Ok(None);
-        }
-        match self.db.get(k::event(p))? {
-            Some(b) => Ok(Some(decode_at(&b, p.0)?)),
-            None => Err(StoreError::Corrupt(format!("position {p} is missing"))),
-        }
+        Ok(self.load(p)?.map(|l| l.event))
     }
 
     pub(crate) fn ciphertext_at(&self, p: Position) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.db.get(k::event(p))? {
-            Some(b) => Ok(decode_stored_at(&b, p.0)?.1.map(<[u8]>::to_vec)),
-            None => Ok(None),
-        }
+        Ok(self.load(p)?.and_then(|l| l.ciphertext))
     }
 
     pub(crate) fn position_of(&self, id: EventId) -> Result<Option<Position>, StoreError> {
@@ -321,20 +454,12 @@ impl Shared {
     }
 }
 
-/// Decodes a record read at `pos` and checks that it says it is at `pos` (the read-side half of
-/// the position assertion; the writer checks before writing).
-fn decode_at(bytes: &[u8], pos: u64) -> Result<RecordedEvent, StoreError> {
-    decode_stored_at(bytes, pos).map(|(e, _)| e)
-}
-
-/// The same, with the ciphertext stored after the record.
-fn decode_stored_at(bytes: &[u8], pos: u64) -> Result<(RecordedEvent, Option<&[u8]>), StoreError> {
-    let (e, ct) =
-        RecordedEvent::decode_stored(bytes).map_err(|e| StoreError::Corrupt(format!("position {pos}: {e}")))?;
-    if e.position.0 != pos {
-        return Err(StoreError::Corrupt(format!("the record at position {pos} says it is at {}", e.position)));
+fn frame_error(p: Position, e: FrameError) -> StoreError {
+    match e {
+        FrameError::Io(e) => StoreError::Io(e),
+        FrameError::End => StoreError::Corrupt(format!("position {p} lies past the end of the log")),
+        FrameError::Torn(m) => StoreError::Corrupt(format!("position {p}: {m}")),
     }
-    Ok((e, ct))
 }
 
 impl LogReader for Shared {
@@ -461,73 +586,109 @@ fn unseal(shared: &Shared, e: &RecordedEvent) -> Result<SealedView, StoreError> 
 
 fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
     let head = *shared.head.lock().expect("head lock");
+    let end = shared.log_end.load(Ordering::Acquire);
     let mut prev = Hash::ZERO;
     let mut expected = 1u64;
     let mut versions: std::collections::HashMap<StreamId, u64> = std::collections::HashMap::new();
     let bad = |p: u64, m: String| Ok(VerifyReport { events: p - 1, head, first_bad: Some((Position(p), m)) });
-    for item in shared.db.scan_prefix(b"e") {
-        let (key, bytes) = item?;
-        let at = k::u64_at(&key, 1);
-        if at > head.position.0 {
-            break; // appended after this walk began
-        }
-        if at != expected {
-            return bad(expected, format!("position {expected} is missing"));
-        }
-        let (e, ct) = match RecordedEvent::decode_stored(&bytes) {
-            Ok(x) => x,
-            Err(err) => return bad(at, err.0),
+    let mut at = HEADER_BYTES;
+    while expected <= head.position.0 {
+        // Fast path: a page of frames at once. If the page holds a damaged frame, go frame by
+        // frame so that the damage is reported at its own position.
+        let (frames, next) = match shared.log.read_frames(at, end, PAGE_EVENTS_MAX) {
+            Ok(f) => f,
+            Err(FrameError::Io(e)) => return Err(e.into()),
+            Err(_) => match shared.log.read_frame(at, end) {
+                Ok((frame, next)) => (vec![(at, frame)], next),
+                Err(FrameError::Io(e)) => return Err(e.into()),
+                Err(e) => return bad(expected, format!("its frame in the log is damaged: {e:?}")),
+            },
         };
-        if e.position.0 != at {
-            return bad(at, format!("the record says it is at position {}", e.position));
+        if frames.is_empty() {
+            break;
         }
-        if e.prev_hash != prev {
-            return bad(at, "it does not link to the previous event's hash".into());
-        }
-        if e.compute_hash() != e.hash {
-            return bad(at, "its content does not match its hash".into());
-        }
-        match shared.db.get(k::id(e.id))? {
-            Some(v) if k::u64_at(&v, 0) == at => {}
-            _ => return bad(at, format!("the id index does not point at it ({})", e.id)),
-        }
-        let version = versions.entry(e.stream.clone()).or_insert(0);
-        if e.stream_version != *version + 1 {
-            return bad(
-                at,
-                format!("it says it is version {} of {}, which is at version {}", e.stream_version, e.stream, version),
-            );
-        }
-        *version += 1;
-        match shared.db.get(k::stream_event(&e.stream, e.stream_version))? {
-            Some(v) if k::u64_at(&v, 0) == at => {}
-            _ => return bad(at, format!("the index of stream {} does not point at it", e.stream)),
-        }
-        if let Some(meta) = &e.sealed {
-            match ct {
-                Some(ct) if Hash(*blake3::hash(ct).as_bytes()) == meta.digest => {}
-                Some(_) => return bad(at, "its sealed bytes do not match their digest".into()),
-                None => {
-                    let mut forgotten = false;
-                    for s in &meta.subjects {
-                        forgotten |= shared.db.contains_key(k::forgotten(s))?;
+        for (off, frame) in frames {
+            let frame = match frame {
+                Frame::Commit { position, hash } => {
+                    if position != expected - 1 || Hash(hash) != prev {
+                        return bad(
+                            expected.max(1),
+                            format!("the commit at offset {off} names position {position}, not {}", expected - 1),
+                        );
                     }
-                    if !forgotten {
-                        return bad(at, "its sealed bytes are missing but no subject was forgotten".into());
+                    continue;
+                }
+                f => f,
+            };
+            if expected > head.position.0 {
+                break;
+            }
+            let l = match loaded(frame, off, None) {
+                Ok(l) => l,
+                Err(StoreError::Corrupt(m)) => return bad(expected, m),
+                Err(e) => return Err(e),
+            };
+            let e = &l.event;
+            let at_pos = expected;
+            if e.position.0 != at_pos {
+                return bad(at_pos, format!("the record there says it is at position {}", e.position));
+            }
+            if e.prev_hash != prev {
+                return bad(at_pos, "it does not link to the previous event's hash".into());
+            }
+            if e.compute_hash() != e.hash {
+                return bad(at_pos, "its content does not match its hash".into());
+            }
+            match shared.db.get(k::offset(e.position))? {
+                Some(v) if k::u64_at(&v, 0) == off => {}
+                _ => return bad(at_pos, "the position index does not point at it".into()),
+            }
+            match shared.db.get(k::id(e.id))? {
+                Some(v) if k::u64_at(&v, 0) == at_pos => {}
+                _ => return bad(at_pos, format!("the id index does not point at it ({})", e.id)),
+            }
+            let version = versions.entry(e.stream.clone()).or_insert(0);
+            if e.stream_version != *version + 1 {
+                return bad(
+                    at_pos,
+                    format!(
+                        "it says it is version {} of {}, which is at version {}",
+                        e.stream_version, e.stream, version
+                    ),
+                );
+            }
+            *version += 1;
+            match shared.db.get(k::stream_event(&e.stream, e.stream_version))? {
+                Some(v) if k::u64_at(&v, 0) == at_pos => {}
+                _ => return bad(at_pos, format!("the index of stream {} does not point at it", e.stream)),
+            }
+            if let Some(meta) = &e.sealed {
+                match &l.ciphertext {
+                    Some(ct) if Hash(*blake3::hash(ct).as_bytes()) == meta.digest => {}
+                    Some(_) => return bad(at_pos, "its sealed bytes do not match their digest".into()),
+                    None => {
+                        let mut forgotten = false;
+                        for s in &meta.subjects {
+                            forgotten |= shared.db.contains_key(k::forgotten(s))?;
+                        }
+                        if !forgotten {
+                            return bad(at_pos, "its sealed bytes are missing but no subject was forgotten".into());
+                        }
                     }
                 }
             }
+            prev = e.hash;
+            expected += 1;
         }
-        prev = e.hash;
-        expected += 1;
+        at = next;
     }
     if expected - 1 != head.position.0 {
         return bad(expected, format!("the head is at {} but the log ends at {}", head.position, expected - 1));
     }
     if prev != head.hash {
-        return bad(head.position.0, "the last hash does not match the stored head".into());
+        return bad(head.position.0, "the last hash does not match the head".into());
     }
-    // The stream heads can only be compared if nothing was appended during the walk.
+    // The stream index can only be compared if nothing was appended during the walk.
     if *shared.head.lock().expect("head lock") == head {
         let mut indexed = 0u64;
         for item in shared.db.scan_prefix(b"s") {
@@ -556,7 +717,6 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
 /// What the writer needs to know about a stored event to check a reference to it.
 pub(crate) fn stored_kind(shared: &Shared, id: EventId) -> Result<Option<(Position, EventKind, StreamId)>, StoreError> {
     let Some(p) = shared.position_of(id)? else { return Ok(None) };
-    let b = shared.db.get(k::event(p))?.ok_or_else(|| StoreError::Corrupt(format!("position {p} is missing")))?;
-    let e = decode_at(&b, p.0)?;
+    let e = shared.load(p)?.ok_or_else(|| StoreError::Corrupt(format!("position {p} is missing")))?.event;
     Ok(Some((p, e.kind, e.stream)))
 }

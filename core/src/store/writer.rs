@@ -4,30 +4,31 @@
 //! are waiting (up to `GROUP_COMMIT_EVENTS_MAX` events), checks each batch against the log and
 //! the batches before it in the group, and commits the accepted ones together:
 //! 1. new subject keys are appended to the key file and fdatasync'ed;
-//! 2. all records, index entries and the new chain head go into one sled `apply_batch`, which
-//!    sled recovers all-or-nothing;
-//! 3. `flush` writes sled's buffers (sled syncs them with sync_file_range, which does not flush
-//!    the disk cache or file metadata), then fdatasync on sled's file makes them durable;
-//! 4. only then is the durable head advanced, readers and subscribers see the events, and the
-//!    appenders get their answer.
+//! 2. the group's event frames and a commit frame naming the new chain head are written to the
+//!    end of the log file in one write, and the log is fdatasync'ed;
+//! 3. only then is the durable head advanced, the index entries applied to sled (which writes
+//!    them out in the background), readers and subscribers see the events, and the appenders
+//!    get their answer.
 //!
-//! A crash before step 3 ends loses the whole group, none of which was acknowledged. If a write
-//! or sync fails the writer refuses all later work: after a failed fsync the kernel may have
-//! dropped dirty pages, so only a restart, which recovers from what is on disk, is safe.
+//! A crash before step 2 ends loses the whole group, none of which was acknowledged: on open,
+//! frames after the last commit frame are cut off. Index entries a crash lost are rebuilt from
+//! the log on open. If a write or sync fails the writer refuses all later work: after a failed
+//! fsync the kernel may have dropped dirty pages, so only a restart, which recovers from what is
+//! on disk, is safe.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::sync::atomic::Ordering;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::keys as k;
-use super::sled_store::{stored_kind, ImportedEvent, Shared};
+use super::log::{Frame, LogFile, INDEX_BYTES};
+use super::sled_store::{index_entries, stored_kind, ImportedEvent, Loaded, Shared};
 use super::{AppendError, Appended, ForgetError, Head, StoreError};
 use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
 use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
 use crate::ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
-use crate::limits::{BATCH_EVENTS_MAX, GROUP_COMMIT_EVENTS_MAX, RECORD_BYTES_MAX};
+use crate::limits::{BATCH_EVENTS_MAX, GROUP_COMMIT_EVENTS_MAX, PAGE_EVENTS_MAX, RECORD_BYTES_MAX};
 use crate::seal::{self, SUBJECT_KEY_BYTES};
 use crate::values::{LongText, Timestamp};
 
@@ -71,7 +72,8 @@ struct Overlay {
     keys: HashMap<SubjectId, Key>,
     new_keys: Vec<(SubjectId, Key)>,
     forgotten: HashMap<SubjectId, Position>,
-    writes: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Accepted events in order, with their record bytes, waiting for the group's commit.
+    staged: Vec<(Loaded, Vec<u8>)>,
     events: u64,
     last_hash: Option<Hash>,
 }
@@ -83,7 +85,7 @@ impl Overlay {
         self.keys.extend(tx.keys);
         self.new_keys.extend(tx.new_keys);
         self.forgotten.extend(tx.forgotten);
-        self.writes.extend(tx.writes);
+        self.staged.extend(tx.staged);
         self.events += tx.events;
         if tx.last_hash.is_some() {
             self.last_hash = tx.last_hash;
@@ -93,13 +95,12 @@ impl Overlay {
 
 struct Writer {
     shared: std::sync::Arc<Shared>,
-    db_file: File,
     /// Stream versions read from sled, kept so that hot streams cost no lookup.
     versions: HashMap<StreamId, u64>,
 }
 
-pub(crate) fn run(shared: std::sync::Arc<Shared>, db_file: File, mut rx: mpsc::Receiver<Request>) {
-    let mut w = Writer { shared, db_file, versions: HashMap::new() };
+pub(crate) fn run(shared: std::sync::Arc<Shared>, mut rx: mpsc::Receiver<Request>) {
+    let mut w = Writer { shared, versions: HashMap::new() };
     let mut held: Option<Request> = None;
     loop {
         let first = match held.take() {
@@ -185,7 +186,7 @@ impl Writer {
 
     /// Steps 1 to 4 of the durability contract for the accepted batches of a group.
     fn commit(&mut self, group: Overlay, head: Head) -> Result<(), StoreError> {
-        if group.events == 0 && group.writes.is_empty() {
+        if group.events == 0 {
             return Ok(());
         }
         let result = self.commit_inner(&group, head);
@@ -204,24 +205,29 @@ impl Writer {
 
     fn commit_inner(&mut self, group: &Overlay, head: Head) -> Result<(), StoreError> {
         self.shared.keys.lock().expect("key lock").add(&group.new_keys)?;
+        let base = self.shared.log_end.load(Ordering::Acquire);
+        let mut frames = Vec::with_capacity(
+            group.staged.iter().map(|(l, r)| r.len() + l.ciphertext.as_ref().map_or(0, Vec::len) + 80).sum::<usize>()
+                + 64,
+        );
         let mut batch = sled::Batch::default();
-        for (key, value) in &group.writes {
-            batch.insert(key.as_slice(), value.as_slice());
+        for (l, record) in &group.staged {
+            let offset = base + frames.len() as u64;
+            LogFile::encode_event(&mut frames, record, &l.index, l.ciphertext.as_deref().unwrap_or(&[]));
+            index_entries(&Loaded { offset, ..l.clone() }, &mut batch);
         }
-        if group.events > 0 {
-            let pos = head.position.0 + group.events;
-            let hash = group.last_hash.expect("events were added");
-            let mut v = pos.to_be_bytes().to_vec();
-            v.extend_from_slice(&hash.0);
-            batch.insert(k::HEAD, v);
-        }
+        let pos = head.position.0 + group.events;
+        let hash = group.last_hash.expect("events were added");
+        LogFile::encode_commit(&mut frames, pos, &hash.0);
+        // The durable step: the group and its commit frame reach the disk before anything is
+        // acknowledged. The indexes follow in sled and are rebuilt from the log after a crash.
+        self.shared.log.write_durable(base, &frames)?;
+        let end = base + frames.len() as u64;
+        let mut v = pos.to_be_bytes().to_vec();
+        v.extend_from_slice(&end.to_be_bytes());
+        batch.insert(k::INDEXED, v);
         self.shared.db.apply_batch(batch)?;
-        self.sync()
-    }
-
-    fn sync(&self) -> Result<(), StoreError> {
-        self.shared.db.flush()?;
-        self.db_file.sync_data()?;
+        self.shared.log_end.store(end, Ordering::Release);
         Ok(())
     }
 
@@ -501,7 +507,6 @@ impl Writer {
         self.stage(tx, &record, bytes, ciphertext, digest, mac);
         if let DomainEvent::SubjectForgotten(f) = &ev.event {
             tx.forgotten.insert(f.subject.clone(), position);
-            tx.writes.push((k::forgotten(&f.subject), position.0.to_be_bytes().to_vec()));
         }
         Ok(Appended { id: ev.id, position, stream_version: current + 1, duplicate: false })
     }
@@ -520,20 +525,10 @@ impl Writer {
         assert_eq!(Some(e.prev_hash), Some(tx.last_hash.unwrap_or(e.prev_hash)), "events chain in order");
         debug_assert_eq!(RecordedEvent::decode(&bytes).as_ref(), Ok(e), "the stored form round-trips");
         let pos = e.position;
-        // The ciphertext is stored after the record, outside what the hash covers (it covers its
-        // digest), so that forgetting can drop it and leave the record as it was.
-        let mut value = bytes;
-        if let Some(ct) = ct {
-            value.extend_from_slice(&ct);
-        }
-        tx.writes.push((k::event(pos).to_vec(), value));
-        let mut idv = Vec::with_capacity(80);
-        idv.extend_from_slice(&pos.0.to_be_bytes());
-        idv.extend_from_slice(&e.stream_version.to_be_bytes());
-        idv.extend_from_slice(&digest);
-        idv.extend_from_slice(&mac);
-        tx.writes.push((k::id(e.id).to_vec(), idv));
-        tx.writes.push((k::stream_event(&e.stream, e.stream_version), pos.0.to_be_bytes().to_vec()));
+        let mut index = [0u8; INDEX_BYTES];
+        index[..32].copy_from_slice(&digest);
+        index[32..].copy_from_slice(&mac);
+        tx.staged.push((Loaded { event: e.clone(), index, ciphertext: ct, offset: 0 }, bytes));
         tx.versions.insert(e.stream.clone(), e.stream_version);
         tx.ids.insert(
             e.id,
@@ -643,7 +638,7 @@ impl Writer {
             .check_event(ev, 1, Position(head.position.0 + 1), head.hash, &group, &mut tx, true)
             .map_err(|e| StoreError::Corrupt(format!("could not record the forget event: {e}")))?;
         self.commit(tx, head)?;
-        destroy_subject(&self.shared, &self.db_file, subject)?;
+        destroy_subject(&self.shared, subject)?;
         Ok(appended)
     }
 
@@ -732,7 +727,6 @@ impl Writer {
                 }
                 if let Ok(DomainEvent::SubjectForgotten(f)) = e.domain() {
                     tx.forgotten.insert(f.subject.clone(), e.position);
-                    tx.writes.push((k::forgotten(&f.subject), e.position.0.to_be_bytes().to_vec()));
                 }
                 let bytes = e.encode();
                 // Imported events cannot be retried by id, so their digest only marks them.
@@ -782,40 +776,52 @@ fn content_digest(ev: &NewEvent) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
-/// The positions and stored values of events that still hold sealed bytes naming `subject`.
-/// A walk over the log: forgetting is rare, and an index of subjects would cost every append.
-fn sealing(shared: &Shared, subject: &SubjectId) -> Result<Vec<(Position, Vec<u8>)>, StoreError> {
+/// The log offsets of events that still hold sealed bytes naming `subject`. A walk over the
+/// log: forgetting is rare, and an index of subjects would cost every append.
+fn sealing(shared: &Shared, subject: &SubjectId) -> Result<Vec<u64>, StoreError> {
+    let end = shared.log_end.load(Ordering::Acquire);
     let mut out = Vec::new();
-    for item in shared.db.scan_prefix(b"e") {
-        let (key, value) = item?;
-        let (e, ct) = RecordedEvent::decode_stored(&value)
-            .map_err(|err| StoreError::Corrupt(format!("position {}: {err}", k::u64_at(&key, 1))))?;
-        let names = e.sealed.as_ref().is_some_and(|m| m.subjects.contains(subject));
-        if names && ct.is_some() {
-            out.push((e.position, e.encode()));
+    let mut at = super::log::HEADER_BYTES;
+    while at < end {
+        let (frames, next) = shared
+            .log
+            .read_frames(at, end, PAGE_EVENTS_MAX)
+            .map_err(|e| StoreError::Corrupt(format!("the log at offset {at}: {e:?}")))?;
+        if frames.is_empty() {
+            break;
         }
+        for (off, frame) in frames {
+            if let Frame::Event { record, ciphertext, .. } = frame {
+                if ciphertext.is_empty() || ciphertext.iter().all(|b| *b == 0) {
+                    continue;
+                }
+                let e = RecordedEvent::decode(&record)
+                    .map_err(|err| StoreError::Corrupt(format!("offset {off}: {err}")))?;
+                if e.sealed.as_ref().is_some_and(|m| m.subjects.contains(subject)) {
+                    out.push(off);
+                }
+            }
+        }
+        at = next;
     }
     Ok(out)
 }
 
-/// Drops the sealed bytes of every event naming a forgotten subject (their records stay as they
-/// are), makes that durable, and then destroys the subject's key. Idempotent: while the key is
-/// there, a crash is finished on the next open.
-fn destroy_subject(shared: &Shared, db_file: &File, subject: &SubjectId) -> Result<(), StoreError> {
-    let mut batch = sled::Batch::default();
-    for (p, record) in sealing(shared, subject)? {
-        batch.insert(&k::event(p)[..], record);
+/// Overwrites the sealed bytes of every event naming a forgotten subject with zeros in the log
+/// (the records stay byte for byte), makes that durable, and then destroys the subject's key.
+/// Idempotent: while the key is there, a crash is finished on the next open.
+fn destroy_subject(shared: &Shared, subject: &SubjectId) -> Result<(), StoreError> {
+    let end = shared.log_end.load(Ordering::Acquire);
+    for off in sealing(shared, subject)? {
+        shared.log.zero_ciphertext(off, end)?;
     }
-    shared.db.apply_batch(batch)?;
-    shared.db.flush()?;
-    db_file.sync_data()?;
     shared.keys.lock().expect("key lock").remove(subject)?;
     Ok(())
 }
 
 /// Finishes forgets that a crash interrupted between recording and destroying: a forgotten
 /// subject whose key is still in the key file.
-pub(crate) fn finish_forgetting(shared: &Shared, db_file: &File) -> Result<(), StoreError> {
+pub(crate) fn finish_forgetting(shared: &Shared) -> Result<(), StoreError> {
     let mut subjects = Vec::new();
     for item in shared.db.scan_prefix(b"f") {
         let (key, _) = item?;
@@ -824,7 +830,7 @@ pub(crate) fn finish_forgetting(shared: &Shared, db_file: &File) -> Result<(), S
     }
     for s in subjects {
         if shared.keys.lock().expect("key lock").contains(&s) {
-            destroy_subject(shared, db_file, &s)?;
+            destroy_subject(shared, &s)?;
         }
     }
     Ok(())

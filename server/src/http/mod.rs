@@ -44,7 +44,8 @@ pub fn app(state: AppState) -> Router {
         .route("/subjects/{subject}/forget", post(admin::forget))
         .route("/tokens", get(admin::list_tokens).post(admin::create_token))
         .route("/tokens/{id}", delete(admin::revoke_token))
-        .route("/openapi.json", get(openapi::serve_document));
+        .route("/openapi.json", get(openapi::serve_document))
+        .route("/me", get(me));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(|| async { "ok\n" }))
@@ -60,6 +61,17 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(middleware::from_fn_with_state(state.clone(), limit_time))
         .with_state(state)
+}
+
+/// GET /api/v1/me: who the token belongs to and what it may do, for the web page.
+async fn me(caller: Caller) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "participant": caller.participant,
+        "role": caller.role,
+        "may_append": caller.role.allowed_kinds(),
+        "reads_events": caller.role.reads_events(),
+        "reads_sealed": caller.role.reads_sealed(),
+    }))
 }
 
 async fn metrics(State(state): State<AppState>, _caller: Caller) -> Response {

@@ -39,6 +39,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "post", path: "/api/v1/tokens", summary: "Create a token for a participant and role; the token is shown once.", roles: "admin", query: &[], body: Some("token") },
     Route { method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token.", roles: "admin", query: &[], body: None },
     Route { method: "get", path: "/api/v1/openapi.json", summary: "This document.", roles: "all", query: &[], body: None },
+    Route { method: "get", path: "/api/v1/me", summary: "The token's participant and role, and what it may do.", roles: "all", query: &[], body: None },
     Route { method: "get", path: "/metrics", summary: "Prometheus metrics (appends, latency, projection lag).", roles: "all", query: &[], body: None },
     Route { method: "get", path: "/healthz", summary: "Liveness; needs no token.", roles: "anyone", query: &[], body: None },
 ];

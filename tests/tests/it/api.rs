@@ -55,6 +55,7 @@ const MATRIX: &[(&str, &str, [bool; 4])] = &[
     ("post", "/api/v1/tokens", [false, false, false, true]),
     ("delete", "/api/v1/tokens/{id}", [false, false, false, true]),
     ("get", "/api/v1/openapi.json", [true, true, true, true]),
+    ("get", "/api/v1/me", [true, true, true, true]),
     ("get", "/metrics", [true, true, true, true]),
     ("get", "/healthz", [true, true, true, true]),
 ];

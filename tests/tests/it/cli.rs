@@ -411,17 +411,20 @@ fn open_sled(data: &Path) -> sled::Db {
     }
 }
 
-/// Flips one bit in the middle of the stored record at `position` (key `e` + position as u64
-/// big-endian, see core's store/keys.rs).
+/// Flips one bit in the middle of the record of the event at `position` in the log file (its
+/// frame's offset is under sled key `o` + position as u64 big-endian; a frame is
+/// `[u32 length][u8 type][u32 record length][record]…`, see core's store/log.rs).
 fn flip_record_byte(data: &Path, position: u64) {
-    let mut key = vec![b'e'];
+    let mut key = vec![b'o'];
     key.extend_from_slice(&position.to_be_bytes());
     let db = open_sled(data);
-    let mut record = db.get(&key).expect("sled get").unwrap_or_else(|| panic!("no record at {position}")).to_vec();
-    let at = record.len() / 2;
-    record[at] ^= 0x01;
-    db.insert(key, record).expect("sled insert");
-    db.flush().expect("sled flush");
+    let offset = db.get(&key).expect("sled get").unwrap_or_else(|| panic!("no offset for {position}"));
+    let offset = u64::from_be_bytes(offset[..8].try_into().expect("8 bytes")) as usize;
+    drop(db);
+    let mut log = std::fs::read(data.join("log")).expect("read the log");
+    let record_len = u32::from_be_bytes(log[offset + 5..offset + 9].try_into().expect("4 bytes")) as usize;
+    log[offset + 9 + record_len / 2] ^= 0x01;
+    std::fs::write(data.join("log"), log).expect("write the log");
 }
 
 #[test]

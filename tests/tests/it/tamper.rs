@@ -1,10 +1,13 @@
-//! Tamper evidence: change the stored bytes behind the store's back (with sled itself, as
-//! someone with access to the data folder could) and the store must notice, at the right place.
+//! Tamper evidence: change the stored bytes behind the store's back (in the log file, or in the
+//! sled indexes, as someone with access to the data folder could) and the store must notice, at
+//! the right place.
 //!
-//! Each case closes the store, edits the sled tree directly (keys as in core's store/keys.rs:
-//! `e` + position for a record, `c` + position for a ciphertext, `i` + id for the id index,
-//! `mhead` for the head), then opens the store and runs `verify`. The last event is checked when
-//! the store opens, so damage there may instead make `open` fail with `StoreError::Corrupt`.
+//! Each case closes the store, edits the log file `DATA/log` (frames as in core's store/log.rs:
+//! `[u32 body length][u8 type][u32 record length][record][64-byte index][ciphertext][u32 check]`
+//! for an event) or the sled tree (keys as in core's store/keys.rs: `o` + position for a frame's
+//! offset, `i` + id for the id index, `s` + stream for the stream index, `mindexed`), then opens
+//! the store and runs `verify`. The last event is checked when the store opens, so damage there
+//! may instead make `open` fail with `StoreError::Corrupt`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -71,6 +74,35 @@ fn with_sled<R>(data: &Path, edit: impl FnOnce(&sled::Db) -> R) -> R {
     r
 }
 
+/// Where the frame of the event at `p` lies in the log file: (offset, length), and the range of
+/// its ciphertext.
+struct Span {
+    offset: usize,
+    len: usize,
+    ciphertext: std::ops::Range<usize>,
+}
+
+fn span(data: &Path, p: u64) -> Span {
+    let offset = with_sled(data, |db| {
+        let v = get(db, &key(b'o', p));
+        u64::from_be_bytes(v[..8].try_into().expect("8 bytes")) as usize
+    });
+    let log = std::fs::read(data.join("log")).expect("read the log");
+    let body = u32::from_be_bytes(log[offset..offset + 4].try_into().expect("4 bytes")) as usize;
+    let record = u32::from_be_bytes(log[offset + 5..offset + 9].try_into().expect("4 bytes")) as usize;
+    let len = 5 + body;
+    let ct_start = offset + 9 + record + 64;
+    Span { offset, len, ciphertext: ct_start..offset + len - 4 }
+}
+
+fn read_log(data: &Path) -> Vec<u8> {
+    std::fs::read(data.join("log")).expect("read the log")
+}
+
+fn write_log(data: &Path, bytes: &[u8]) {
+    std::fs::write(data.join("log"), bytes).expect("write the log");
+}
+
 fn get(db: &sled::Db, k: &[u8]) -> Vec<u8> {
     db.get(k).expect("sled get").unwrap_or_else(|| panic!("no value under {k:?}")).to_vec()
 }
@@ -100,18 +132,20 @@ fn assert_verifies(t: &mut TestStore, what: &str) {
     }
 }
 
-/// Flips each byte of the record at `p` in turn and checks that each flip is found at `p`.
+/// Flips each byte of the frame of the event at `p` in turn and checks that each flip is found
+/// at `p`.
 fn flip_each_byte(t: &mut TestStore, p: u64) {
     let data = t.data().to_path_buf();
-    let original = with_sled(&data, |db| get(db, &key(b'e', p)));
-    for offset in 0..original.len() {
+    let sp = span(&data, p);
+    let original = read_log(&data);
+    for i in sp.offset..sp.offset + sp.len {
         let mut flipped = original.clone();
-        flipped[offset] ^= 0x01;
-        with_sled(&data, |db| db.insert(key(b'e', p), flipped).expect("sled insert"));
-        assert_found_at(t, p, &format!("flipped byte {offset} of {} of the record at {p}", original.len()));
+        flipped[i] ^= 0x01;
+        write_log(&data, &flipped);
+        assert_found_at(t, p, &format!("flipped byte {} of {} of the frame at {p}", i - sp.offset, sp.len));
     }
-    with_sled(&data, |db| db.insert(key(b'e', p), original).expect("sled insert"));
-    assert_verifies(t, &format!("the record at {p} restored"));
+    write_log(&data, &original);
+    assert_verifies(t, &format!("the frame at {p} restored"));
 }
 
 #[test]
@@ -133,7 +167,7 @@ fn every_flipped_byte_of_an_open_record_is_found_at_its_position() {
 
 #[test]
 fn every_flipped_byte_of_the_last_record_is_found() {
-    // `open` checks the last event against the stored head itself.
+    // `open` checks the last event against the commit that closes the log itself.
     flip_each_byte(&mut tampered_store(), EVENTS);
 }
 
@@ -141,16 +175,29 @@ fn every_flipped_byte_of_the_last_record_is_found() {
 fn a_deleted_record_is_found_at_its_position() {
     let mut t = tampered_store();
     let data = t.data().to_path_buf();
+    let original = read_log(&data);
     for p in [1, 7, 10] {
-        let original = with_sled(&data, |db| db.remove(key(b'e', p)).expect("sled remove").expect("a record"));
-        let why = assert_found_at(&mut t, p, &format!("record {p} deleted"));
-        assert!(why.contains(&format!("position {p} is missing")), "the reason names the gap: {why}");
-        with_sled(&data, |db| db.insert(key(b'e', p), original).expect("sled insert"));
+        let sp = span(&data, p);
+        let mut cut = original.clone();
+        cut.drain(sp.offset..sp.offset + sp.len);
+        write_log(&data, &cut);
+        // Everything after the cut moves, so the store may already refuse to open (the last
+        // event is no longer where the indexes put it); if it opens, verify names `p`.
+        match outcome(&mut t) {
+            Ok(VerifyReport { first_bad: Some((found, why)), .. }) => {
+                assert_eq!(found, Position(p), "record {p} deleted: {why}")
+            }
+            Err(StoreError::Corrupt(why)) => assert!(why.contains("position"), "the reason names a position: {why}"),
+            other => panic!("record {p} deleted: expected damage to be found, got {other:?}"),
+        }
+        write_log(&data, &original);
     }
     assert_verifies(&mut t, "records restored");
 
-    // Without its last event the log no longer ends where the head says.
-    with_sled(&data, |db| db.remove(key(b'e', EVENTS)).expect("sled remove"));
+    // Without its last event (and the commit after it) the log no longer ends where the
+    // indexes say it was committed.
+    let sp = span(&data, EVENTS);
+    write_log(&data, &original[..sp.offset]);
     match t.try_open() {
         Err(StoreError::Corrupt(why)) => assert!(why.contains(&format!("position {EVENTS}")), "{why}"),
         other => panic!("expected the store to refuse to open as corrupt, got {:?}", other.map(|_| "an open store")),
@@ -162,32 +209,33 @@ fn records_swapped_or_moved_are_found() {
     let mut t = tampered_store();
     let data = t.data().to_path_buf();
     // Two records trade places: each is intact, but not where its chain says.
-    with_sled(&data, |db| {
-        let (a, b) = (get(db, &key(b'e', 5)), get(db, &key(b'e', 6)));
-        db.insert(key(b'e', 5), b).expect("sled insert");
-        db.insert(key(b'e', 6), a).expect("sled insert");
-    });
+    let (a, b) = (span(&data, 5), span(&data, 6));
+    let log = read_log(&data);
+    let mut swapped = log[..a.offset].to_vec();
+    swapped.extend_from_slice(&log[b.offset..b.offset + b.len]);
+    swapped.extend_from_slice(&log[a.offset..a.offset + a.len]);
+    swapped.extend_from_slice(&log[b.offset + b.len..]);
+    write_log(&data, &swapped);
     let why = assert_found_at(&mut t, 5, "records 5 and 6 swapped");
-    assert!(why.contains("says it is at position 6"), "{why}");
+    assert!(why.contains("position 6") || why.contains("index"), "{why}");
 }
 
-/// The ciphertext of a sealed part is stored after its record in the event's value (outside
-/// the hashed record, which covers its digest).
+/// The ciphertext of a sealed part is stored after its record in the frame (outside the
+/// hashed record, which covers its digest, and outside the frame's check, so that forgetting
+/// can overwrite it with zeros).
 #[test]
 fn altered_or_deleted_ciphertext_is_found_at_its_position() {
     let mut t = tampered_store();
     let data = t.data().to_path_buf();
     let p = 8;
-    let original = with_sled(&data, |db| get(db, &key(b'e', p)));
-    let (event, ct) = parlog_core::RecordedEvent::decode_stored(&original).expect("a stored value");
-    let ct_len = ct.expect("position 8 holds sealed bytes").len();
-    assert_eq!(ct_len as u32, event.sealed.as_ref().expect("sealed").ciphertext_bytes);
-    let record_len = original.len() - ct_len;
-    for offset in [0, ct_len / 2, ct_len - 1] {
+    let sp = span(&data, p);
+    let original = read_log(&data);
+    assert!(!sp.ciphertext.is_empty(), "position 8 holds sealed bytes");
+    for i in [sp.ciphertext.start, (sp.ciphertext.start + sp.ciphertext.end) / 2, sp.ciphertext.end - 1] {
         let mut altered = original.clone();
-        altered[record_len + offset] ^= 0x80;
-        with_sled(&data, |db| db.insert(key(b'e', p), altered).expect("sled insert"));
-        let why = assert_found_at(&mut t, p, &format!("ciphertext byte {offset} of position {p} flipped"));
+        altered[i] ^= 0x80;
+        write_log(&data, &altered);
+        let why = assert_found_at(&mut t, p, &format!("ciphertext byte {i} of position {p} flipped"));
         assert!(why.contains("sealed bytes do not match their digest"), "{why}");
     }
 
@@ -200,12 +248,14 @@ fn altered_or_deleted_ciphertext_is_found_at_its_position() {
     }
     t.close();
 
-    let record_only = original[..record_len].to_vec();
-    with_sled(&data, |db| db.insert(key(b'e', p), record_only).expect("sled insert"));
-    let why = assert_found_at(&mut t, p, "ciphertext deleted");
+    // Destroyed without a forget: zeros where the ciphertext was.
+    let mut zeroed = original.clone();
+    zeroed[sp.ciphertext.clone()].fill(0);
+    write_log(&data, &zeroed);
+    let why = assert_found_at(&mut t, p, "ciphertext zeroed");
     assert!(why.contains("sealed bytes are missing but no subject was forgotten"), "{why}");
 
-    with_sled(&data, |db| db.insert(key(b'e', p), original).expect("sled insert"));
+    write_log(&data, &original);
     assert_verifies(&mut t, "ciphertext restored");
     t.open();
     let event = t.store().read_from(Position(p), 1).expect("read").remove(0);
@@ -230,27 +280,30 @@ fn an_id_index_that_points_elsewhere_is_found() {
     assert!(why.contains("id index"), "{why}");
 }
 
+/// The indexes record how far the log was committed (`mindexed`: position and offset); a
+/// changed record of that must not hide the last events: the log's own commit frame disagrees.
 #[test]
-fn a_changed_head_makes_open_refuse_the_store() {
+fn a_changed_commit_mark_makes_open_refuse_the_store() {
     let mut t = tampered_store();
-    let original = with_sled(t.data(), |db| get(db, b"mhead"));
-    for offset in [0, 7, 8, 39] {
+    let original = with_sled(t.data(), |db| get(db, b"mindexed"));
+    for offset in [7, 15] {
         let mut altered = original.clone();
         altered[offset] ^= 0x01;
-        with_sled(t.data(), |db| db.insert(b"mhead", altered).expect("sled insert"));
+        with_sled(t.data(), |db| db.insert(b"mindexed", altered).expect("sled insert"));
         match t.try_open() {
             Err(StoreError::Corrupt(_)) => {}
-            other => panic!("head byte {offset} flipped: expected Corrupt, got {:?}", other.map(|_| "an open store")),
+            other => {
+                panic!("commit mark byte {offset} flipped: expected Corrupt, got {:?}", other.map(|_| "an open store"))
+            }
         }
     }
-    with_sled(t.data(), |db| db.insert(b"mhead", original).expect("sled insert"));
-    assert_verifies(&mut t, "head restored");
+    with_sled(t.data(), |db| db.insert(b"mindexed", original).expect("sled insert"));
+    assert_verifies(&mut t, "commit mark restored");
 }
 
-/// Pins down a gap in core: `verify` checks the chain and the id index, but not the stream index
-/// (`s` stream 0x00 version -> position), so an entry pointing at another stream's event goes
-/// unnoticed; and `read_stream` then meets it with an `assert_eq!` (a panic, which takes down the
-/// caller's thread) where damage on disk should be `StoreError::Corrupt`.
+/// Regression: `verify` did not check the stream index (`s` stream 0x00 version -> position), so
+/// an entry pointing at another stream's event went unnoticed, and `read_stream` met it with a
+/// panic where damage on disk should be `StoreError::Corrupt`.
 #[test]
 fn a_stream_index_that_points_elsewhere_is_found() {
     let mut t = tampered_store().discard_on_failure();
