@@ -255,6 +255,16 @@ impl RecordedEvent {
         out
     }
 
+    /// Sets the hash from the content and returns the stored form, encoding once.
+    pub fn hash_and_encode(&mut self) -> Vec<u8> {
+        let mut out = self.encode_unhashed();
+        let mut h = blake3::Hasher::new_derive_key(HASH_CONTEXT);
+        h.update(&out);
+        self.hash = Hash(*h.finalize().as_bytes());
+        out.extend_from_slice(&self.hash.0);
+        out
+    }
+
     /// The hash this event must have: blake3 over position, previous hash, the envelope, the
     /// open payload and the digest of the sealed ciphertext, i.e. every stored byte but itself.
     pub fn compute_hash(&self) -> Hash {

@@ -291,13 +291,12 @@ fn loaded(frame: Frame, offset: u64, expected: Option<u64>) -> Result<Loaded, St
 
 /// The index entries of a committed event: its offset, id, and stream version (and, for a
 /// forget, the forgotten subject).
-pub(crate) fn index_entries(l: &Loaded, batch: &mut sled::Batch) {
-    let e = &l.event;
-    batch.insert(&k::offset(e.position)[..], &l.offset.to_be_bytes()[..]);
+pub(crate) fn index_entries(e: &RecordedEvent, offset: u64, index: &[u8; INDEX_BYTES], batch: &mut sled::Batch) {
+    batch.insert(&k::offset(e.position)[..], &offset.to_be_bytes()[..]);
     let mut idv = Vec::with_capacity(80);
     idv.extend_from_slice(&e.position.0.to_be_bytes());
     idv.extend_from_slice(&e.stream_version.to_be_bytes());
-    idv.extend_from_slice(&l.index);
+    idv.extend_from_slice(index);
     batch.insert(&k::id(e.id)[..], idv);
     batch.insert(k::stream_event(&e.stream, e.stream_version), &e.position.0.to_be_bytes()[..]);
     if e.kind == EventKind::SubjectForgotten {
@@ -368,7 +367,7 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
                     )));
                 }
                 for l in pending.drain(..) {
-                    index_entries(&l, &mut batch);
+                    index_entries(&l.event, l.offset, &l.index, &mut batch);
                 }
                 indexed_any = true;
                 pos = position;

@@ -214,7 +214,7 @@ impl Writer {
         for (l, record) in &group.staged {
             let offset = base + frames.len() as u64;
             LogFile::encode_event(&mut frames, record, &l.index, l.ciphertext.as_deref().unwrap_or(&[]));
-            index_entries(&Loaded { offset, ..l.clone() }, &mut batch);
+            index_entries(&l.event, offset, &l.index, &mut batch);
         }
         let pos = head.position.0 + group.events;
         let hash = group.last_hash.expect("events were added");
@@ -321,7 +321,8 @@ impl Writer {
 
         // A retried event (same id) is answered with its original place, whatever else changed
         // since; the same id with other content is a conflict.
-        let digest = content_digest(&ev);
+        let mut payload_json = ev.event.to_json();
+        let digest = content_digest(&ev, &payload_json);
         if let Some(info) = self.id_info(ev.id, group, tx)? {
             let mac = match &ev.sealed {
                 Some(s) => {
@@ -411,6 +412,9 @@ impl Writer {
                 checked_refs.events.push((format!("payload.{f}"), e, kinds));
             }
             a.payload = serde_json::from_str(&inner.to_json()).expect("normalised payloads are JSON");
+            // The stored payload holds the amendment as normalised; the digest above keeps what
+            // the client sent.
+            payload_json = ev.event.to_json();
         }
         if let DomainEvent::EventRetracted(r) = &ev.event {
             self.check_target(r.target, &ev.stream, index, group, tx)?;
@@ -491,20 +495,19 @@ impl Writer {
             occurred_at: ev.occurred_at,
             author: ev.author.clone(),
             causation: ev.causation.clone(),
-            payload: ev.event.to_json(),
+            payload: payload_json,
             sealed: sealed_meta,
             prev_hash,
             hash: Hash::ZERO,
         };
-        record.hash = record.compute_hash();
-        let bytes = record.encode();
+        let bytes = record.hash_and_encode();
         if bytes.len() > RECORD_BYTES_MAX {
             return Err(invalid(
                 "payload",
                 format!("the event is {} bytes, over the limit of {RECORD_BYTES_MAX}; shorten it", bytes.len()),
             ));
         }
-        self.stage(tx, &record, bytes, ciphertext, digest, mac);
+        self.stage(tx, record, bytes, ciphertext, digest, mac);
         if let DomainEvent::SubjectForgotten(f) = &ev.event {
             tx.forgotten.insert(f.subject.clone(), position);
         }
@@ -515,7 +518,7 @@ impl Writer {
     fn stage(
         &self,
         tx: &mut Overlay,
-        e: &RecordedEvent,
+        e: RecordedEvent,
         bytes: Vec<u8>,
         ct: Option<Vec<u8>>,
         digest: [u8; 32],
@@ -523,12 +526,11 @@ impl Writer {
     ) {
         // The write-side half of the chain assertions; readers check the other half.
         assert_eq!(Some(e.prev_hash), Some(tx.last_hash.unwrap_or(e.prev_hash)), "events chain in order");
-        debug_assert_eq!(RecordedEvent::decode(&bytes).as_ref(), Ok(e), "the stored form round-trips");
+        debug_assert_eq!(RecordedEvent::decode(&bytes).as_ref(), Ok(&e), "the stored form round-trips");
         let pos = e.position;
         let mut index = [0u8; INDEX_BYTES];
         index[..32].copy_from_slice(&digest);
         index[32..].copy_from_slice(&mac);
-        tx.staged.push((Loaded { event: e.clone(), index, ciphertext: ct, offset: 0 }, bytes));
         tx.versions.insert(e.stream.clone(), e.stream_version);
         tx.ids.insert(
             e.id,
@@ -543,6 +545,7 @@ impl Writer {
         );
         tx.events += 1;
         tx.last_hash = Some(e.hash);
+        tx.staged.push((Loaded { event: e, index, ciphertext: ct, offset: 0 }, bytes));
     }
 
     fn check_target(
@@ -731,7 +734,7 @@ impl Writer {
                 let bytes = e.encode();
                 // Imported events cannot be retried by id, so their digest only marks them.
                 let digest = *blake3::hash(&bytes).as_bytes();
-                self.stage(&mut tx, &e, bytes, ie.ciphertext, digest, [0; 32]);
+                self.stage(&mut tx, e, bytes, ie.ciphertext, digest, [0; 32]);
             }
             added += tx.events;
             if tx.events == 0 {
@@ -754,7 +757,7 @@ fn creator_of(cat: Category) -> String {
 
 /// The digest that tells a retry of an event from a different event with the same id. It covers
 /// what the client said, not what the store added (position, time).
-fn content_digest(ev: &NewEvent) -> [u8; 32] {
+fn content_digest(ev: &NewEvent, payload_json: &str) -> [u8; 32] {
     let mut h = blake3::Hasher::new_derive_key("parlog 2026-11 append content v1");
     let mut field = |b: &[u8]| {
         h.update(&(b.len() as u64).to_be_bytes());
@@ -762,7 +765,7 @@ fn content_digest(ev: &NewEvent) -> [u8; 32] {
     };
     field(ev.stream.as_str().as_bytes());
     field(ev.event.kind().name().as_bytes());
-    field(ev.event.to_json().as_bytes());
+    field(payload_json.as_bytes());
     field(ev.occurred_at.to_string().as_bytes());
     field(ev.author.as_str().as_bytes());
     for c in &ev.causation {
