@@ -21,7 +21,7 @@ use crate::seal::{self, KeyFile, SUBJECT_KEY_BYTES};
 use crate::values::LongText;
 
 const MARKER_FILE: &str = "PARLOG";
-const MARKER_TEXT: &str = "parlog data folder\nstore format 1\n";
+const MARKER_TEXT: &str = "parlog data folder\nstore format 2\n";
 /// sled's page cache; small, because the log is read sequentially and projections keep their own
 /// state.
 const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;

@@ -230,11 +230,27 @@ pub(super) fn initiatives<'a>(c: &'a Ctx) -> Vec<(&'a String, &'a Initiative)> {
 
 pub(super) fn neighbourhood_section(c: &Ctx) -> Section {
     let mut s = Section::new("wijk", c.t("In de wijk", "In the neighbourhood"));
-    let list = initiatives(c);
+    let mut list = initiatives(c);
     if list.is_empty() {
         return s;
     }
+    // A large log has more initiatives than a report can portray: the most recent ones.
+    let max = c.o.list_items_max.max(1);
+    let left_out = list.len().saturating_sub(max);
+    if left_out > 0 {
+        list.drain(..left_out);
+    }
     s.blocks.push(Block::Chart(stages_chart(c, &list)));
+    if left_out > 0 {
+        s.blocks.push(Block::Note(match c.lang {
+            Lang::Nl => {
+                format!("De {max} meest recente initiatieven; {left_out} eerdere staan in de projectie initiatives.")
+            }
+            Lang::En => {
+                format!("The {max} most recent initiatives; {left_out} earlier ones are in the initiatives projection.")
+            }
+        }));
+    }
     for (id, i) in &list {
         s.subsections.push(portrait(c, id, i));
     }

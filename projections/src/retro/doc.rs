@@ -12,14 +12,21 @@ pub struct Stmt {
     pub lead: String,
     pub text: String,
     pub srcs: Vec<Src>,
+    /// Sources left out to keep the statement readable (shown as `[+N]`).
+    pub more_srcs: usize,
 }
+
+/// Sources cited per statement; the rest are counted.
+pub const SOURCES_PER_STATEMENT_MAX: usize = 50;
 
 impl Stmt {
     pub fn new(lead: impl Into<String>, text: impl Into<String>, srcs: Vec<Src>) -> Stmt {
         let mut srcs = srcs;
         srcs.sort();
         srcs.dedup();
-        Stmt { lead: lead.into(), text: text.into(), srcs }
+        let more_srcs = srcs.len().saturating_sub(SOURCES_PER_STATEMENT_MAX);
+        srcs.truncate(SOURCES_PER_STATEMENT_MAX);
+        Stmt { lead: lead.into(), text: text.into(), srcs, more_srcs }
     }
 }
 

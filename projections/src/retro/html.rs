@@ -101,7 +101,8 @@ fn stmt(s: &Stmt) -> String {
     let lead = if s.lead.is_empty() { String::new() } else { format!("<strong>{}</strong> ", esc(&s.lead)) };
     let refs: Vec<String> =
         s.srcs.iter().map(|r| format!("<a class=\"src\" href=\"#e{0}\">[#{0} {1}]</a>", r.position, r.date)).collect();
-    format!("{lead}{} {}", esc(&s.text), refs.join(" "))
+    let more = if s.more_srcs > 0 { format!(" [+{}]", s.more_srcs) } else { String::new() };
+    format!("{lead}{} {}{more}", esc(&s.text), refs.join(" "))
 }
 
 pub fn esc(s: &str) -> String {

@@ -45,7 +45,8 @@ fn section(out: &mut String, s: &Section, level: usize) {
 
 fn stmt(s: &Stmt) -> String {
     let lead = if s.lead.is_empty() { String::new() } else { format!("**{}** ", s.lead) };
-    format!("{lead}{} {}", s.text, src_refs(&s.srcs))
+    let more = if s.more_srcs > 0 { format!(" [+{}]", s.more_srcs) } else { String::new() };
+    format!("{lead}{} {}{more}", s.text, src_refs(&s.srcs))
 }
 
 fn chart(out: &mut String, c: &Chart) {

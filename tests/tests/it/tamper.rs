@@ -328,3 +328,16 @@ fn a_stream_index_that_points_elsewhere_is_found() {
         "verify should find the stream index damage at position 4, got {found:?}"
     );
 }
+
+/// Regression: a data folder written by the first store format (events in sled) opened as an
+/// empty log under the second (events in a log file), so appends would have started a new
+/// chain beside the old one. The format marker now refuses it.
+#[test]
+fn a_folder_of_another_store_format_is_refused() {
+    let mut t = tampered_store();
+    std::fs::write(t.data().join("PARLOG"), "parlog data folder\nstore format 1\n").expect("write the marker");
+    match t.try_open() {
+        Err(StoreError::Corrupt(why)) => assert!(why.contains("another version of parlog"), "{why}"),
+        other => panic!("expected the store to refuse an older format, got {:?}", other.map(|_| "an open store")),
+    }
+}
