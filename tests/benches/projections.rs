@@ -137,7 +137,7 @@ fn run(o: &Options) -> BenchResult<bool> {
     std::fs::create_dir_all(&root)?;
     println!("parlog projections benchmark ({} build)", if cfg!(debug_assertions) { "DEBUG" } else { "release" });
     println!("  machine: {}", machine());
-    println!("  data in {} ({})", root.display(), file_system_of(&root));
+    println!("  data in {} ({})", root.display(), parlog_tests::file_system_of(&root));
     let log = ensure_log(&root, o.events)?;
     let mut ok = true;
     let mut rebuild_rate = None;
@@ -875,23 +875,4 @@ fn machine() -> String {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0);
     format!("nproc {nproc}, {model}, {:.1} GiB memory", mem_kib as f64 / (1024.0 * 1024.0))
-}
-
-/// The file system a path is on, from /proc/self/mounts, to show the data is on a real disk.
-fn file_system_of(path: &Path) -> String {
-    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else { return "file system unknown".into() };
-    let best = mounts
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (f.len() >= 3 && path.starts_with(f[1]))
-                .then(|| (f[1].len(), format!("{} on {}, mounted at {}", f[2], f[0], f[1])))
-        })
-        .max_by_key(|(len, _)| *len);
-    match best {
-        Some((_, s)) if s.starts_with("tmpfs") => format!("{s}; WARNING: tmpfs"),
-        Some((_, s)) => s,
-        None => "file system unknown".into(),
-    }
 }

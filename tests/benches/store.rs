@@ -136,7 +136,7 @@ fn run(o: &Options) -> BenchResult<bool> {
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("parlog-bench");
     std::fs::create_dir_all(&root)?;
     println!("parlog store benchmark ({} build)", if cfg!(debug_assertions) { "DEBUG" } else { "release" });
-    println!("  temporary folders in {} ({})", root.display(), file_system_of(&root));
+    println!("  temporary folders in {} ({})", root.display(), parlog_tests::file_system_of(&root));
     println!(
         "  scale {}, median of {} repetitions, events: {}",
         o.scale,
@@ -411,24 +411,5 @@ fn for_each_page(
         let Some(last) = page.last() else { return Ok(next - 1) };
         next = last.position.0 + 1;
         f(&page)?;
-    }
-}
-
-/// The file system a path is on, from /proc/self/mounts, to show the data is on a real disk.
-fn file_system_of(path: &Path) -> String {
-    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else { return "file system unknown".into() };
-    let best = mounts
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (f.len() >= 3 && path.starts_with(f[1]))
-                .then(|| (f[1].len(), format!("{} on {}, mounted at {}", f[2], f[0], f[1])))
-        })
-        .max_by_key(|(len, _)| *len);
-    match best {
-        Some((_, s)) if s.starts_with("tmpfs") => format!("{s}; WARNING: tmpfs, figures say nothing about a disk"),
-        Some((_, s)) => s,
-        None => "file system unknown".into(),
     }
 }

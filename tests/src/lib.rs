@@ -155,3 +155,22 @@ pub fn median(values: &[f64]) -> f64 {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
+
+/// The file system a path is on, from /proc/self/mounts, to show the data is on a real disk.
+pub fn file_system_of(path: &std::path::Path) -> String {
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else { return "file system unknown".into() };
+    let best = mounts
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f.len() >= 3 && path.starts_with(f[1]))
+                .then(|| (f[1].len(), format!("{} on {}, mounted at {}", f[2], f[0], f[1])))
+        })
+        .max_by_key(|(len, _)| *len);
+    match best {
+        Some((_, s)) if s.starts_with("tmpfs") => format!("{s}; WARNING: tmpfs, figures say nothing about a disk"),
+        Some((_, s)) => s,
+        None => "file system unknown".into(),
+    }
+}
