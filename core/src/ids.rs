@@ -237,7 +237,7 @@ pub struct Hash(pub [u8; 32]);
 impl Hash {
     pub const ZERO: Hash = Hash([0; 32]);
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::envelope::hex(&self.0)
     }
     pub fn from_hex(s: &str) -> Result<Self, String> {
         let bytes = s.as_bytes();

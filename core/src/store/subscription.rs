@@ -49,6 +49,24 @@ impl Subscription {
         }
     }
 
+    /// The next durable positions, at most `limit` (at least one), without reading the events:
+    /// for readers that keep the encoded events elsewhere (the HTTP feed's cache). Waits until
+    /// there is one; answers `StoreError::Closed` once the store is closed.
+    pub async fn next_positions(&mut self, limit: usize) -> Result<std::ops::RangeInclusive<u64>, StoreError> {
+        loop {
+            let head = *self.head.borrow_and_update();
+            if head >= self.next {
+                let from = self.next;
+                let to = head.min(from + limit.max(1) as u64 - 1);
+                self.next = to + 1;
+                return Ok(from..=to);
+            }
+            if self.head.changed().await.is_err() {
+                return Err(StoreError::Closed);
+            }
+        }
+    }
+
     /// Events that are already durable, without waiting; empty when caught up.
     pub fn try_next_batch(&mut self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         if *self.head.borrow_and_update() >= self.next {

@@ -56,6 +56,8 @@ pub async fn forget(
     let a = tokio::task::spawn_blocking(move || store.forget(&subject, &by, reason))
         .await
         .map_err(|e| ApiError::Internal(format!("forget: {e}")))??;
+    // Nothing forgotten may be served from the feed's cache.
+    state.feed_cache.clear();
     Ok(Json(json!({"position": a.position.0, "id": a.id, "already_forgotten": a.duplicate})))
 }
 

@@ -78,28 +78,46 @@ pub async fn feed(
     let events = stream::unfold(
         (sub, slot, state, caller, shutdown),
         |(mut sub, slot, state, caller, mut shutdown)| async move {
-            let batch = tokio::select! {
-                b = sub.next_batch(FEED_BATCH_EVENTS) => b.ok()?,
-                _ = shutdown.changed() => return None,
+            let range = tokio::select! {
+            r = sub.next_positions(FEED_BATCH_EVENTS) => r.ok()?,
+            _ = shutdown.changed() => return None,
+        };
+        // Each event is read and encoded once for all subscribers (per kind of reader); a
+        // subscriber only reads the store for positions no one has encoded yet.
+        let sealed = caller.role.reads_sealed();
+        let mut items: Vec<Result<Event, Infallible>> = Vec::with_capacity((range.end() - range.start() + 1) as usize);
+        let mut p = *range.start();
+        while p <= *range.end() {
+            if let Some(d) = state.feed_cache.get(p, sealed) {
+                items.push(Ok(Event::default().id(p.to_string()).event("event").data(&*d)));
+                p += 1;
+                continue;
+            }
+            let missing = (*range.end() - p + 1) as usize;
+            let events = match state.store.read_from(Position(p), missing) {
+                Ok(ev) if !ev.is_empty() => ev,
+                other => {
+                    tracing::warn!(position = p, error = ?other.err(), "feed ends: events could not be read");
+                    return if items.is_empty() { None } else { Some((stream::iter(items), (sub, slot, state, caller, ended()))) };
+                }
             };
-            // An event that cannot be shown ends the feed rather than being skipped: the client
-            // reconnects with Last-Event-ID and gets it again, so no position is ever missed.
-            let mut items: Vec<Result<Event, Infallible>> = Vec::with_capacity(batch.len());
-            for e in &batch {
+            for e in &events {
                 match super::events::event_json(&state, &caller, e) {
                     Ok(v) => {
-                        items.push(Ok(Event::default().id(e.position.0.to_string()).event("event").data(v.to_string())))
+                        let d: Arc<str> = v.to_string().into();
+                        state.feed_cache.put(e.position.0, sealed, d.clone());
+                        items.push(Ok(Event::default().id(e.position.0.to_string()).event("event").data(&*d)));
                     }
                     Err(err) => {
+                        // An event that cannot be shown ends the feed rather than being skipped:
+                        // the client reconnects with Last-Event-ID and gets it again.
                         tracing::warn!(position = e.position.0, error = ?err, "feed ends: an event could not be shown");
-                        return if items.is_empty() {
-                            None
-                        } else {
-                            Some((stream::iter(items), (sub, slot, state, caller, ended())))
-                        };
+                        return if items.is_empty() { None } else { Some((stream::iter(items), (sub, slot, state, caller, ended()))) };
                     }
                 }
             }
+            p += events.len() as u64;
+        }
             Some((stream::iter(items), (sub, slot, state, caller, shutdown)))
         },
     )

@@ -41,6 +41,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub sse_slots: Arc<Semaphore>,
+    /// Encoded projection views at the head, until the head moves.
+    pub views: Arc<ViewCache>,
+    /// Encoded feed events, shared by all subscribers.
+    pub feed_cache: Arc<FeedCache>,
     /// Set to true when the server shuts down: live feeds end so connections can drain.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
@@ -55,6 +59,8 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             sse_slots: Arc::new(Semaphore::new(limits.sse_clients_max)),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
+            views: Arc::new(ViewCache::default()),
+            feed_cache: Arc::new(FeedCache::default()),
             store,
             data,
             limits,
@@ -81,5 +87,56 @@ impl AppState {
         if let Err(e) = self.live.write().expect("projection lock").save_checkpoint() {
             tracing::warn!(error = %e, "could not save the projections' checkpoint");
         }
+    }
+}
+
+/// Views kept per query (name and options) for one head position; at most
+/// `VIEW_CACHE_ENTRIES_MAX`, all dropped when the head moves.
+#[derive(Default)]
+pub struct ViewCache {
+    inner: std::sync::Mutex<(u64, std::collections::HashMap<String, axum::body::Bytes>)>,
+}
+
+const VIEW_CACHE_ENTRIES_MAX: usize = 256;
+
+impl ViewCache {
+    pub fn get(&self, key: &str, position: u64) -> Option<axum::body::Bytes> {
+        let c = self.inner.lock().expect("view cache lock");
+        (c.0 == position).then(|| c.1.get(key).cloned()).flatten()
+    }
+    pub fn put(&self, key: String, position: u64, body: axum::body::Bytes) {
+        let mut c = self.inner.lock().expect("view cache lock");
+        if c.0 != position {
+            *c = (position, std::collections::HashMap::new());
+        }
+        if c.1.len() < VIEW_CACHE_ENTRIES_MAX {
+            c.1.insert(key, body);
+        }
+    }
+}
+
+/// The feed's encoded events (with and without sealed text) for the most recent positions, so
+/// that a hundred subscribers do not each read, decrypt and encode the same event. Cleared
+/// when a subject is forgotten, so no forgotten text is served from it.
+#[derive(Default)]
+pub struct FeedCache {
+    inner: std::sync::Mutex<std::collections::BTreeMap<(u64, bool), Arc<str>>>,
+}
+
+const FEED_CACHE_ENTRIES_MAX: usize = 16_384;
+
+impl FeedCache {
+    pub fn get(&self, position: u64, sealed: bool) -> Option<Arc<str>> {
+        self.inner.lock().expect("feed cache lock").get(&(position, sealed)).cloned()
+    }
+    pub fn put(&self, position: u64, sealed: bool, data: Arc<str>) {
+        let mut c = self.inner.lock().expect("feed cache lock");
+        c.insert((position, sealed), data);
+        while c.len() > FEED_CACHE_ENTRIES_MAX {
+            c.pop_first();
+        }
+    }
+    pub fn clear(&self) {
+        self.inner.lock().expect("feed cache lock").clear();
     }
 }

@@ -3,13 +3,11 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::NaiveDate;
 use parlog_core::Lang;
 use parlog_projections::retro::Format;
 use parlog_projections::{AsOf, Engine, Thresholds, ViewOptions};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult, Query};
@@ -101,19 +99,36 @@ pub async fn projection(
     _caller: Caller,
     Path(name): Path<String>,
     Query(q): Query<ViewQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     if !parlog_projections::PROJECTION_NAMES.contains(&name.as_str()) {
         return Err(parlog_projections::UnknownProjection(name).into());
     }
     let as_of = q.as_of()?;
     let opts = q.options(as_of)?;
-    let view = with_projections(&state, as_of, move |e| {
+    // A view is a pure function of the log prefix and its options, so the encoded answer for
+    // the head can be kept until the head moves.
+    let key = format!("{name}?{opts:?}");
+    if as_of == AsOf::Head {
+        state.catch_up().await?;
+        let at = state.live.read().expect("projection lock").position;
+        if let Some(body) = state.views.get(&key, at) {
+            return Ok(json_response(body));
+        }
+    }
+    let (at, body) = with_projections(&state, as_of, move |e| {
         let mut v = e.state.view(&name, &opts).expect("name checked");
         v["as_of_position"] = e.included.into();
-        v
+        (e.position, axum::body::Bytes::from(serde_json::to_vec(&v).expect("views serialise")))
     })
     .await?;
-    Ok(Json(view))
+    if as_of == AsOf::Head {
+        state.views.put(key, at, body.clone());
+    }
+    Ok(json_response(body))
+}
+
+fn json_response(body: axum::body::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// GET /api/v1/retrospective?format=md|html
