@@ -1133,3 +1133,24 @@ fn read_feed(
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime")
 }
+
+/// The feed keeps encoded events in a cache shared by its subscribers; once a subject is
+/// forgotten, a feed that replays the event must show it forgotten, never the cached text.
+#[tokio::test]
+async fn the_feed_serves_no_forgotten_text_from_its_cache() {
+    let api = setup();
+    let subject = format!("resident:{}", uniq("r"));
+    let secret = format!("GEHEIM-{}", uniq("tekst"));
+    let mut ev = note(&notes_of(&api, Role::Makelaar), "huisbezoek", &secret);
+    ev["sealed"]["subjects"] = json!([subject]);
+    api.append_ok(Role::Makelaar, &[ev]).await;
+    let at = api.head();
+    let from = format!("/api/v1/feed?from={at}");
+    let before = api.feed_events(&from, Role::Researcher, None, 1).await;
+    assert!(before[0].data.contains(&secret), "the feed shows the sealed text to a researcher: {:?}", before[0]);
+
+    api.post(&format!("/api/v1/subjects/{subject}/forget"), Role::Admin, &json!({})).await.json_of(200);
+    let after = api.feed_events(&from, Role::Researcher, None, 1).await;
+    assert!(!after[0].data.contains(&secret), "no forgotten text from the cache: {:?}", after[0]);
+    assert!(after[0].data.contains("\"forgotten\""), "the event shows it was forgotten: {:?}", after[0]);
+}
