@@ -126,11 +126,13 @@ pub async fn serve(store: SledStore, data: std::path::PathBuf, addr: SocketAddr,
     print!("{}", banner.replace("{addr}", &local.to_string()));
     tracing::info!(%local, head = store.head().position.0, "serving");
     let follower = tokio::spawn(follow(state.clone()));
-    let signal_state = state.clone();
+    // The signal future holds only the shutdown switch, not the state: axum may keep it alive
+    // after serving ends, and the store must then be free to close.
+    let switch = state.shutdown.clone();
     let shutdown = async move {
         wait_for_signal().await;
         tracing::info!("shutting down");
-        let _ = signal_state.shutdown.send(true);
+        let _ = switch.send(true);
     };
     axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
     let _ = follower.await;
