@@ -320,21 +320,6 @@ impl RecordedEvent {
         Ok(e)
     }
 
-    /// Reads a stored value: the record, then the ciphertext of its sealed part, if it was not
-    /// forgotten. The ciphertext sits outside the hashed record; the record covers its digest.
-    pub fn decode_stored(bytes: &[u8]) -> Result<(RecordedEvent, Option<&[u8]>), DecodeError> {
-        let (e, used) = RecordedEvent::decode_prefix(bytes)?;
-        let rest = &bytes[used..];
-        match (&e.sealed, rest.len()) {
-            (_, 0) => Ok((e, None)),
-            (Some(m), n) if n == m.ciphertext_bytes as usize => Ok((e, Some(rest))),
-            (Some(m), n) => {
-                Err(DecodeError(format!("{n} bytes of ciphertext where the record says {}", m.ciphertext_bytes)))
-            }
-            (None, n) => Err(DecodeError(format!("{n} trailing bytes"))),
-        }
-    }
-
     fn decode_prefix(bytes: &[u8]) -> Result<(RecordedEvent, usize), DecodeError> {
         let mut r = Reader { b: bytes, at: 0 };
         let format = r.u8()?;

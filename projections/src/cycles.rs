@@ -99,6 +99,17 @@ pub struct Closed {
     pub src: Src,
 }
 
+impl From<&parlog_core::Insight> for InsightRecord {
+    fn from(i: &parlog_core::Insight) -> Self {
+        InsightRecord {
+            kind: i.kind,
+            text: i.text.to_string(),
+            theme: i.theme.as_ref().map(|t| t.to_string()),
+            stakeholder: i.stakeholder,
+        }
+    }
+}
+
 /// One step of a cycle, in the order things happened.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Step<'a> {
@@ -218,16 +229,7 @@ impl Cycles {
                     id: f.id,
                     summary: r.summary.as_ref().map(|s| s.to_string()),
                     participants: r.participants.iter().map(|p| p.to_string()).collect(),
-                    insights: r
-                        .insights
-                        .iter()
-                        .map(|i| InsightRecord {
-                            kind: i.kind,
-                            text: i.text.to_string(),
-                            theme: i.theme.as_ref().map(|t| t.to_string()),
-                            stakeholder: i.stakeholder,
-                        })
-                        .collect(),
+                    insights: r.insights.iter().map(InsightRecord::from).collect(),
                     observations: r.observations.0.clone(),
                     author,
                     src,

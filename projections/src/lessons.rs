@@ -77,16 +77,7 @@ impl Lessons {
                 let source = LessonSource {
                     id: f.id,
                     cycle: f.stream.as_str().to_string(),
-                    insights: r
-                        .insights
-                        .iter()
-                        .map(|i| InsightRecord {
-                            kind: i.kind,
-                            text: i.text.to_string(),
-                            theme: i.theme.as_ref().map(|t| t.to_string()),
-                            stakeholder: i.stakeholder,
-                        })
-                        .collect(),
+                    insights: r.insights.iter().map(InsightRecord::from).collect(),
                     observations: r.observations.0.clone(),
                     src: f.src(),
                 };
