@@ -1154,3 +1154,27 @@ async fn the_feed_serves_no_forgotten_text_from_its_cache() {
     assert!(!after[0].data.contains(&secret), "no forgotten text from the cache: {:?}", after[0]);
     assert!(after[0].data.contains("\"forgotten\""), "the event shows it was forgotten: {:?}", after[0]);
 }
+
+/// Views at the head are kept encoded until the head moves: an append must show in the next
+/// answer, never a stale cached one.
+#[tokio::test]
+async fn a_cached_view_changes_when_the_log_does() {
+    let api = setup();
+    let path = "/api/v1/projections/initiatives";
+    let notes_of_weggeefwinkel = |v: &Value| {
+        v["initiatives"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["id"] == json!("initiative:weggeefwinkel")))
+            .and_then(|i| i["notes"].as_u64())
+            .expect("the demo's weggeefwinkel with a note count")
+    };
+    let before = api.get(path, Role::Viewer).await.json_of(200);
+    let again = api.get(path, Role::Viewer).await.json_of(200);
+    assert_eq!(before, again, "the same head gives the same answer");
+    let mut ev = note(&notes_of(&api, Role::Makelaar), "weggeefwinkel", "Nieuwe vrijwilliger meldt zich.");
+    ev["payload"]["initiative"] = json!("initiative:weggeefwinkel");
+    api.append_ok(Role::Makelaar, &[ev]).await;
+    let after = api.get(path, Role::Viewer).await.json_of(200);
+    assert_eq!(notes_of_weggeefwinkel(&after), notes_of_weggeefwinkel(&before) + 1, "the new note is counted");
+    assert_eq!(after["as_of_position"], json!(api.head()));
+}
