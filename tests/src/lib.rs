@@ -174,3 +174,24 @@ pub fn file_system_of(path: &std::path::Path) -> String {
         None => "file system unknown".into(),
     }
 }
+
+/// Where the frame of the event at `position` starts in a log file's bytes, found by walking the
+/// frames as core's store/log.rs lays them out: the 8-byte magic, then frames of
+/// `[u32 body length][u8 type][body]`, type 1 an event (in position order), type 2 a commit.
+/// For tests that change the log behind the store's back.
+pub fn frame_offset(log: &[u8], position: u64) -> usize {
+    assert!(position > 0, "positions start at 1");
+    let mut at = 8;
+    let mut events = 0;
+    while at + 5 <= log.len() {
+        let body = u32::from_be_bytes(log[at..at + 4].try_into().expect("4 bytes")) as usize;
+        if log[at + 4] == 1 {
+            events += 1;
+            if events == position {
+                return at;
+            }
+        }
+        at += 5 + body;
+    }
+    panic!("the log has no event at position {position} ({events} events)");
+}

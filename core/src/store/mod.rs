@@ -4,6 +4,7 @@
 //! The durability contract is written down in ARCHITECTURE.md and next to the writer.
 
 mod keys;
+mod known_ids;
 mod log;
 mod sled_store;
 mod subscription;

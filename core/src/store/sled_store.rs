@@ -27,6 +27,8 @@ const MARKER_TEXT: &str = "parlog data folder\nstore format 2\n";
 const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// How long `open` waits for a lock that this process may still be letting go of.
 const OPEN_LOCKED_WAIT_MS: u64 = 2_000;
+/// Events whose index entries recovery applies to sled at once.
+const RECOVER_BATCH_EVENTS_MAX: usize = 16_384;
 /// How often sled writes the indexes out in the background.
 const SLED_FLUSH_EVERY_MS: u64 = 500;
 
@@ -126,6 +128,12 @@ impl SledStore {
             })?;
         seal::sync_dir(&sled_dir)?;
         seal::sync_dir(dir)?;
+        if db.get(k::FORMAT)?.as_deref() != Some(k::INDEX_FORMAT) {
+            // Indexes of another layout (or a folder from before layouts were marked): rebuild
+            // them all from the log below.
+            db.clear()?;
+            db.insert(k::FORMAT, k::INDEX_FORMAT)?;
+        }
         let keys = KeyFile::open(&dir.join("keys"))?;
         let log = LogFile::open(&dir.join("log"))?;
         let (head, log_end) = recover(&db, &log)?;
@@ -291,14 +299,12 @@ fn loaded(frame: Frame, offset: u64, expected: Option<u64>) -> Result<Loaded, St
 
 /// The index entries of a committed event: its offset, id, and stream version (and, for a
 /// forget, the forgotten subject).
-pub(crate) fn index_entries(e: &RecordedEvent, offset: u64, index: &[u8; INDEX_BYTES], batch: &mut sled::Batch) {
-    batch.insert(&k::offset(e.position)[..], &offset.to_be_bytes()[..]);
-    let mut idv = Vec::with_capacity(80);
-    idv.extend_from_slice(&e.position.0.to_be_bytes());
-    idv.extend_from_slice(&e.stream_version.to_be_bytes());
-    idv.extend_from_slice(index);
-    batch.insert(&k::id(e.id)[..], idv);
-    batch.insert(k::stream_event(&e.stream, e.stream_version), &e.position.0.to_be_bytes()[..]);
+pub(crate) fn index_entries(e: &RecordedEvent, offset: u64, batch: &mut sled::Batch) {
+    if k::offset_anchor(e.position) == e.position {
+        batch.insert(&k::offset(e.position)[..], &offset.to_be_bytes()[..]);
+    }
+    batch.insert(&k::id(e.id)[..], &k::located(e.position, offset)[..]);
+    batch.insert(k::stream_event(&e.stream, e.stream_version), &k::located(e.position, offset)[..]);
     if e.kind == EventKind::SubjectForgotten {
         if let Ok(DomainEvent::SubjectForgotten(f)) = e.domain() {
             batch.insert(k::forgotten(&f.subject), &e.position.0.to_be_bytes()[..]);
@@ -310,15 +316,16 @@ pub(crate) fn index_entries(e: &RecordedEvent, offset: u64, index: &[u8; INDEX_B
 /// indexes end; every group closed by a commit frame is indexed; what follows the last commit
 /// frame (a group whose write a crash cut short, never acknowledged) is cut off.
 fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
-    let (mut pos, mut end) = match db.get(k::INDEXED)? {
-        Some(v) => (k::u64_at(&v, 0), k::u64_at(&v, 8)),
-        None => (0, HEADER_BYTES),
+    let indexed = match db.get(k::INDEXED)? {
+        Some(v) => k::Indexed::decode(&v).ok_or_else(|| StoreError::Corrupt("the index mark is unreadable".into()))?,
+        None => k::Indexed { position: 0, end: HEADER_BYTES, last_frame: 0 },
     };
+    let (mut pos, mut end) = (indexed.position, indexed.end);
     let file_len = log.len()?;
     let mut hash = Hash::ZERO;
+    let mut last_frame = indexed.last_frame;
     if pos > 0 {
-        let off = db.get(k::offset(Position(pos)))?.map(|v| k::u64_at(&v, 0));
-        let off = off.ok_or_else(|| StoreError::Corrupt(format!("the index has no offset for position {pos}")))?;
+        let off = indexed.last_frame;
         let (frame, _) =
             log.read_frame(off, file_len).map_err(|e| StoreError::Corrupt(format!("position {pos}: {e:?}")))?;
         let l = loaded(frame, off, Some(pos))?;
@@ -345,6 +352,7 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
     let mut pending: Vec<Loaded> = Vec::new();
     let mut batch = sled::Batch::default();
     let mut indexed_any = false;
+    let mut batch_events = 0usize;
     let mut at = end;
     loop {
         match log.read_frame(at, file_len) {
@@ -367,13 +375,21 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
                     )));
                 }
                 for l in pending.drain(..) {
-                    index_entries(&l.event, l.offset, &l.index, &mut batch);
+                    index_entries(&l.event, l.offset, &mut batch);
+                    last_frame = l.offset;
+                    batch_events += 1;
                 }
                 indexed_any = true;
                 pos = position;
                 hash = Hash(h);
                 end = next;
                 at = next;
+                // A whole log to index (new index layout) goes in bounded batches.
+                if batch_events >= RECOVER_BATCH_EVENTS_MAX {
+                    batch.insert(k::INDEXED, &k::Indexed { position: pos, end, last_frame }.encode()[..]);
+                    db.apply_batch(std::mem::take(&mut batch))?;
+                    batch_events = 0;
+                }
             }
             Err(FrameError::End) | Err(FrameError::Torn(_)) => break,
             Err(FrameError::Io(e)) => return Err(e.into()),
@@ -384,9 +400,7 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
         log.file.sync_all()?;
     }
     if indexed_any {
-        let mut v = pos.to_be_bytes().to_vec();
-        v.extend_from_slice(&end.to_be_bytes());
-        batch.insert(k::INDEXED, v);
+        batch.insert(k::INDEXED, &k::Indexed { position: pos, end, last_frame }.encode()[..]);
         db.apply_batch(batch)?;
         db.flush()?;
     }
@@ -399,10 +413,7 @@ impl Shared {
     }
 
     fn offset_of(&self, p: Position) -> Result<u64, StoreError> {
-        self.db
-            .get(k::offset(p))?
-            .map(|v| k::u64_at(&v, 0))
-            .ok_or_else(|| StoreError::Corrupt(format!("position {p} has no offset in the index")))
+        offset_in(&self.db, &self.log, p, self.log_end.load(Ordering::Acquire))
     }
 
     /// The event at a durable position, with its index part and ciphertext.
@@ -411,6 +422,14 @@ impl Shared {
             return Ok(None);
         }
         let off = self.offset_of(p)?;
+        self.load_at(p, off)
+    }
+
+    /// The event at a durable position whose frame an index says is at `off`.
+    pub(crate) fn load_at(&self, p: Position, off: u64) -> Result<Option<Loaded>, StoreError> {
+        if p.0 == 0 || p.0 > self.durable() {
+            return Ok(None);
+        }
         let end = self.log_end.load(Ordering::Acquire);
         let (frame, _) = self.log.read_frame(off, end).map_err(|e| frame_error(p, e))?;
         loaded(frame, off, Some(p.0)).map(Some)
@@ -448,9 +467,27 @@ impl Shared {
         Ok(self.load(p)?.and_then(|l| l.ciphertext))
     }
 
-    pub(crate) fn position_of(&self, id: EventId) -> Result<Option<Position>, StoreError> {
-        Ok(self.db.get(k::id(id))?.map(|v| Position(k::u64_at(&v, 0))))
+    /// Where the id index says the event `id` is: its position and the offset of its frame.
+    pub(crate) fn id_entry(&self, id: EventId) -> Result<Option<(Position, u64)>, StoreError> {
+        match self.db.get(k::id(id))? {
+            None => Ok(None),
+            Some(v) => k::parse_located(&v)
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt(format!("the id index entry of {id} is unreadable"))),
+        }
     }
+}
+
+/// The log offset of the frame of the event at `p`: from the nearest `o` entry at or below, then
+/// frame headers forward.
+fn offset_in(db: &sled::Db, log: &LogFile, p: Position, end: u64) -> Result<u64, StoreError> {
+    let anchor = k::offset_anchor(p);
+    let off = db
+        .get(k::offset(anchor))?
+        .filter(|v| v.len() == 8)
+        .map(|v| k::u64_at(&v, 0))
+        .ok_or_else(|| StoreError::Corrupt(format!("position {anchor} has no offset in the index")))?;
+    log.skip_events(off, end, p.0 - anchor.0).map_err(|e| frame_error(p, e))
 }
 
 fn frame_error(p: Position, e: FrameError) -> StoreError {
@@ -489,12 +526,13 @@ impl EventStore for SledStore {
         let prefix = k::stream_prefix(stream);
         let mut out = Vec::new();
         for item in self.shared.db.range(start..).take(limit) {
-            let (key, pos) = item?;
+            let (key, v) = item?;
             if !key.starts_with(&prefix) {
                 break;
             }
-            let p = Position(k::u64_at(&pos, 0));
-            match self.shared.event_at(p)? {
+            let (p, off) = k::parse_located(&v)
+                .ok_or_else(|| StoreError::Corrupt(format!("an index entry of stream {stream} is unreadable")))?;
+            match self.shared.load_at(p, off)?.map(|l| l.event) {
                 Some(e) if &e.stream == stream => out.push(e),
                 Some(e) => {
                     return Err(StoreError::Corrupt(format!(
@@ -509,8 +547,8 @@ impl EventStore for SledStore {
     }
 
     fn get(&self, id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
-        match self.shared.position_of(id)? {
-            Some(p) => self.shared.event_at(p),
+        match self.shared.id_entry(id)? {
+            Some(entry) => Ok(Some(load_indexed(&self.shared, id, entry)?.event)),
             None => Ok(None),
         }
     }
@@ -638,12 +676,14 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
             if e.compute_hash() != e.hash {
                 return bad(at_pos, "its content does not match its hash".into());
             }
-            match shared.db.get(k::offset(e.position))? {
-                Some(v) if k::u64_at(&v, 0) == off => {}
-                _ => return bad(at_pos, "the position index does not point at it".into()),
+            if k::offset_anchor(e.position) == e.position {
+                match shared.db.get(k::offset(e.position))? {
+                    Some(v) if v.len() == 8 && k::u64_at(&v, 0) == off => {}
+                    _ => return bad(at_pos, "the position index does not point at it".into()),
+                }
             }
-            match shared.db.get(k::id(e.id))? {
-                Some(v) if k::u64_at(&v, 0) == at_pos => {}
+            match shared.db.get(k::id(e.id))?.and_then(|v| k::parse_located(&v)) {
+                Some((p, o)) if p.0 == at_pos && o == off => {}
                 _ => return bad(at_pos, format!("the id index does not point at it ({})", e.id)),
             }
             let version = versions.entry(e.stream.clone()).or_insert(0);
@@ -657,8 +697,8 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
                 );
             }
             *version += 1;
-            match shared.db.get(k::stream_event(&e.stream, e.stream_version))? {
-                Some(v) if k::u64_at(&v, 0) == at_pos => {}
+            match shared.db.get(k::stream_event(&e.stream, e.stream_version))?.and_then(|v| k::parse_located(&v)) {
+                Some((p, o)) if p.0 == at_pos && o == off => {}
                 _ => return bad(at_pos, format!("the index of stream {} does not point at it", e.stream)),
             }
             if let Some(meta) = &e.sealed {
@@ -714,8 +754,14 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
 }
 
 /// What the writer needs to know about a stored event to check a reference to it.
-pub(crate) fn stored_kind(shared: &Shared, id: EventId) -> Result<Option<(Position, EventKind, StreamId)>, StoreError> {
-    let Some(p) = shared.position_of(id)? else { return Ok(None) };
-    let e = shared.load(p)?.ok_or_else(|| StoreError::Corrupt(format!("position {p} is missing")))?.event;
-    Ok(Some((p, e.kind, e.stream)))
+/// The stored event an id index entry leads to; an entry that leads elsewhere is damage.
+pub(crate) fn load_indexed(shared: &Shared, id: EventId, (p, off): (Position, u64)) -> Result<Loaded, StoreError> {
+    let l = shared.load_at(p, off)?.ok_or_else(|| StoreError::Corrupt(format!("position {p} is missing")))?;
+    if l.event.id != id {
+        return Err(StoreError::Corrupt(format!(
+            "the id index of {id} points at position {p}, the event {}",
+            l.event.id
+        )));
+    }
+    Ok(l)
 }

@@ -6,29 +6,36 @@
 //! 1. new subject keys are appended to the key file and fdatasync'ed;
 //! 2. the group's event frames and a commit frame naming the new chain head are written to the
 //!    end of the log file in one write, and the log is fdatasync'ed;
-//! 3. only then is the durable head advanced, the index entries applied to sled (which writes
-//!    them out in the background), readers and subscribers see the events, and the appenders
-//!    get their answer.
+//! 3. only then is the group handed to the publisher thread, which applies its index entries to
+//!    sled (which writes them out in the background), advances the visible head so that readers
+//!    and subscribers see the events, and answers the appenders. Meanwhile the writer goes on
+//!    with the next group: checking and syncing one group overlaps indexing the one before.
 //!
 //! A crash before step 2 ends loses the whole group, none of which was acknowledged: on open,
 //! frames after the last commit frame are cut off. Index entries a crash lost are rebuilt from
-//! the log on open. If a write or sync fails the writer refuses all later work: after a failed
-//! fsync the kernel may have dropped dirty pages, so only a restart, which recovers from what is
-//! on disk, is safe.
+//! the log on open. If a write, sync or index update fails the store refuses all later work:
+//! after a failed fsync the kernel may have dropped dirty pages, so only a restart, which
+//! recovers from what is on disk, is safe.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::keys as k;
+use super::known_ids::KnownIds;
 use super::log::{Frame, LogFile, INDEX_BYTES};
-use super::sled_store::{index_entries, stored_kind, ImportedEvent, Loaded, Shared};
+use super::sled_store::{index_entries, load_indexed, ImportedEvent, Loaded, Shared};
 use super::{AppendError, Appended, ForgetError, Head, StoreError};
 use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
 use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
 use crate::ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
-use crate::limits::{BATCH_EVENTS_MAX, GROUP_COMMIT_EVENTS_MAX, PAGE_EVENTS_MAX, RECORD_BYTES_MAX};
+use crate::limits::{
+    BATCH_EVENTS_MAX, GROUP_COMMIT_EVENTS_MAX, PAGE_EVENTS_MAX, PUBLISH_QUEUE_GROUPS_MAX, RECORD_BYTES_MAX,
+};
 use crate::seal::{self, SUBJECT_KEY_BYTES};
 use crate::values::{LongText, Timestamp};
 
@@ -93,21 +100,60 @@ impl Overlay {
     }
 }
 
-struct Writer {
-    shared: std::sync::Arc<Shared>,
-    /// Stream versions read from sled, kept so that hot streams cost no lookup.
-    versions: HashMap<StreamId, u64>,
+/// A synced group on its way to the publisher.
+struct Published {
+    batch: sled::Batch,
+    head: Head,
+    log_end: u64,
+    acks: Vec<(AppendReply, Vec<Appended>)>,
 }
 
-pub(crate) fn run(shared: std::sync::Arc<Shared>, mut rx: mpsc::Receiver<Request>) {
-    let mut w = Writer { shared, versions: HashMap::new() };
+enum ToPublisher {
+    Group(Published),
+    /// Answered once every group sent before it is visible (or the store failed).
+    Barrier(std_mpsc::Sender<Result<(), StoreError>>),
+}
+
+struct Writer {
+    shared: Arc<Shared>,
+    /// Stream versions, kept so that hot streams cost no lookup. Every stream the writer wrote to
+    /// is here, so a group that sled has not indexed yet is never missed.
+    versions: HashMap<StreamId, u64>,
+    /// Every forgotten subject and the position of its forget event (few; loaded at start).
+    forgotten: HashMap<SubjectId, Position>,
+    /// The head as written and synced; ahead of the visible head while the publisher works.
+    written: Head,
+    /// The end of the synced log, where the next group goes.
+    write_end: u64,
+    /// Ids of synced groups that sled may not have indexed yet, and per group its last position
+    /// and ids, to let them go once the publisher has made the group visible.
+    recent: HashMap<EventId, IdInfo>,
+    recent_groups: VecDeque<(u64, Vec<EventId>)>,
+    /// Which ids may be in the log, so that new ones (nearly all) cost no sled lookup.
+    known: KnownIds,
+    publisher: Option<std_mpsc::SyncSender<ToPublisher>>,
+    publisher_thread: Option<JoinHandle<()>>,
+}
+
+pub(crate) fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Request>) {
+    let mut w = match Writer::start(shared.clone()) {
+        Ok(w) => w,
+        Err(_) => {
+            // Every request is refused with `Failed`, which tells the caller to restart.
+            shared.failed.store(true, Ordering::Release);
+            while let Some(r) = rx.blocking_recv() {
+                refuse(r);
+            }
+            return;
+        }
+    };
     let mut held: Option<Request> = None;
     loop {
         let first = match held.take() {
             Some(r) => r,
             None => match rx.blocking_recv() {
                 Some(r) => r,
-                None => return,
+                None => break,
             },
         };
         if w.shared.failed.load(Ordering::Acquire) {
@@ -141,6 +187,12 @@ pub(crate) fn run(shared: std::sync::Arc<Shared>, mut rx: mpsc::Receiver<Request
             }
         }
     }
+    // Every queued append is answered before the store closes.
+    w.known.stop();
+    w.publisher.take();
+    if let Some(t) = w.publisher_thread.take() {
+        let _ = t.join();
+    }
 }
 
 fn refuse(r: Request) {
@@ -151,13 +203,106 @@ fn refuse(r: Request) {
     }
 }
 
+/// The publisher: applies each synced group's index entries to sled, in order, then makes the
+/// group visible and answers its appenders. It runs beside the writer, so that indexing one group
+/// overlaps checking and syncing the next.
+fn publish(shared: Arc<Shared>, rx: std_mpsc::Receiver<ToPublisher>) {
+    for msg in rx {
+        match msg {
+            ToPublisher::Group(g) => {
+                let applied = if shared.failed.load(Ordering::Acquire) {
+                    Err(StoreError::Failed)
+                } else {
+                    shared.db.apply_batch(g.batch).map_err(StoreError::from)
+                };
+                match applied {
+                    Ok(()) => {
+                        // Readers find the index entries before they learn of the new head.
+                        shared.log_end.store(g.log_end, Ordering::Release);
+                        *shared.head.lock().expect("head lock") = g.head;
+                        shared.durable.store(g.head.position.0, Ordering::Release);
+                        shared.head_tx.send_replace(g.head.position.0);
+                        for (reply, result) in g.acks {
+                            let _ = reply.send(Ok(result));
+                        }
+                    }
+                    Err(e) => {
+                        shared.failed.store(true, Ordering::Release);
+                        let msg = e.to_string();
+                        for (reply, _) in g.acks {
+                            let _ = reply.send(Err(StoreError::Io(std::io::Error::other(msg.clone())).into()));
+                        }
+                    }
+                }
+            }
+            ToPublisher::Barrier(done) => {
+                let failed = shared.failed.load(Ordering::Acquire);
+                let _ = done.send(if failed { Err(StoreError::Failed) } else { Ok(()) });
+            }
+        }
+    }
+}
+
 impl Writer {
-    fn head(&self) -> Head {
-        *self.shared.head.lock().expect("head lock")
+    fn start(shared: Arc<Shared>) -> Result<Writer, StoreError> {
+        let mut forgotten = HashMap::new();
+        for item in shared.db.scan_prefix(b"f") {
+            let (key, v) = item?;
+            let s = std::str::from_utf8(&key[1..]).ok().and_then(|s| SubjectId::parse(s).ok());
+            let s = s.ok_or_else(|| StoreError::Corrupt("a forgotten subject id is unreadable".into()))?;
+            forgotten.insert(s, Position(k::u64_at(&v, 0)));
+        }
+        let written = *shared.head.lock().expect("head lock");
+        let write_end = shared.log_end.load(Ordering::Acquire);
+        let (tx, rx) = std_mpsc::sync_channel(PUBLISH_QUEUE_GROUPS_MAX);
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new().name("parlog-publisher".into()).spawn(move || publish(shared, rx))?
+        };
+        Ok(Writer {
+            shared,
+            versions: HashMap::new(),
+            forgotten,
+            written,
+            write_end,
+            recent: HashMap::new(),
+            recent_groups: VecDeque::new(),
+            known: KnownIds::new(),
+            publisher: Some(tx),
+            publisher_thread: Some(thread),
+        })
+    }
+
+    /// Lets go of the ids of groups that are now visible (so sled has them).
+    fn forget_indexed(&mut self) {
+        let visible = self.shared.durable();
+        while let Some((last, _)) = self.recent_groups.front() {
+            if *last > visible {
+                break;
+            }
+            let (_, ids) = self.recent_groups.pop_front().expect("front exists");
+            for id in ids {
+                self.recent.remove(&id);
+            }
+        }
+    }
+
+    fn send(&self, msg: ToPublisher) -> Result<(), StoreError> {
+        self.publisher.as_ref().and_then(|p| p.send(msg).ok()).ok_or(StoreError::Failed)
+    }
+
+    /// Waits until everything written is visible: for work that reads the log itself.
+    fn drain(&mut self) -> Result<(), StoreError> {
+        let (done, wait) = std_mpsc::channel();
+        self.send(ToPublisher::Barrier(done))?;
+        wait.recv().map_err(|_| StoreError::Failed)??;
+        self.forget_indexed();
+        Ok(())
     }
 
     fn commit_appends(&mut self, appends: Vec<(Vec<NewEvent>, AppendReply)>) {
-        let head = self.head();
+        self.forget_indexed();
+        let head = self.written;
         let mut group = Overlay::default();
         let mut accepted = Vec::new();
         for (batch, reply) in appends {
@@ -169,52 +314,77 @@ impl Writer {
                 Err(e) => drop(reply.send(Err(e))),
             }
         }
-        match self.commit(group, head) {
-            Ok(()) => {
-                for (reply, result) in accepted {
-                    let _ = reply.send(Ok(result));
-                }
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                for (reply, _) in accepted {
-                    let _ = reply.send(Err(StoreError::Io(std::io::Error::other(msg.clone())).into()));
-                }
-            }
+        if accepted.is_empty() {
+            return;
         }
+        // Answers that name earlier events (retries) also go through the publisher, so that
+        // nobody is told of a position before readers can see it. A failure has answered every
+        // appender of the group and stops the store.
+        let _ = self.commit(group, accepted);
     }
 
-    /// Steps 1 to 4 of the durability contract for the accepted batches of a group.
-    fn commit(&mut self, group: Overlay, head: Head) -> Result<(), StoreError> {
+    /// Steps 1 and 2 of the durability contract for the accepted batches of a group, then hands
+    /// the group to the publisher for step 3. A group without new events (all retries) only
+    /// waits its turn.
+    fn commit(&mut self, group: Overlay, acks: Vec<(AppendReply, Vec<Appended>)>) -> Result<(), StoreError> {
+        let head = self.written;
         if group.events == 0 {
-            return Ok(());
+            let batch = sled::Batch::default();
+            let g = Published { batch, head, log_end: self.write_end, acks };
+            return self.send_group(g);
         }
-        let result = self.commit_inner(&group, head);
-        if result.is_err() {
-            self.shared.failed.store(true, Ordering::Release);
-            return result;
-        }
+        let batch = match self.write(&group, head) {
+            Ok(batch) => batch,
+            Err(e) => {
+                self.shared.failed.store(true, Ordering::Release);
+                let msg = e.to_string();
+                for (reply, _) in acks {
+                    let _ = reply.send(Err(StoreError::Io(std::io::Error::other(msg.clone())).into()));
+                }
+                return Err(e);
+            }
+        };
         let new_head =
             Head { position: Position(head.position.0 + group.events), hash: group.last_hash.unwrap_or(head.hash) };
+        self.written = new_head;
+        let mut ids = Vec::with_capacity(group.ids.len());
+        for (id, info) in group.ids {
+            ids.push(id);
+            self.known.insert(id);
+            self.recent.insert(id, info);
+        }
+        self.recent_groups.push_back((new_head.position.0, ids));
         self.versions.extend(group.versions);
-        *self.shared.head.lock().expect("head lock") = new_head;
-        self.shared.durable.store(new_head.position.0, Ordering::Release);
-        self.shared.head_tx.send_replace(new_head.position.0);
+        self.forgotten.extend(group.forgotten);
+        self.send_group(Published { batch, head: new_head, log_end: self.write_end, acks })
+    }
+
+    fn send_group(&mut self, g: Published) -> Result<(), StoreError> {
+        let Some(p) = self.publisher.as_ref() else { return Err(StoreError::Failed) };
+        if let Err(std_mpsc::SendError(ToPublisher::Group(g))) = p.send(ToPublisher::Group(g)) {
+            self.shared.failed.store(true, Ordering::Release);
+            for (reply, _) in g.acks {
+                let _ = reply.send(Err(StoreError::Failed.into()));
+            }
+            return Err(StoreError::Failed);
+        }
         Ok(())
     }
 
-    fn commit_inner(&mut self, group: &Overlay, head: Head) -> Result<(), StoreError> {
+    /// Writes a group durably to the log (steps 1 and 2) and returns its index entries.
+    fn write(&mut self, group: &Overlay, head: Head) -> Result<sled::Batch, StoreError> {
         self.shared.keys.lock().expect("key lock").add(&group.new_keys)?;
-        let base = self.shared.log_end.load(Ordering::Acquire);
+        let base = self.write_end;
         let mut frames = Vec::with_capacity(
             group.staged.iter().map(|(l, r)| r.len() + l.ciphertext.as_ref().map_or(0, Vec::len) + 80).sum::<usize>()
                 + 64,
         );
         let mut batch = sled::Batch::default();
+        let mut last_frame = base;
         for (l, record) in &group.staged {
-            let offset = base + frames.len() as u64;
+            last_frame = base + frames.len() as u64;
             LogFile::encode_event(&mut frames, record, &l.index, l.ciphertext.as_deref().unwrap_or(&[]));
-            index_entries(&l.event, offset, &l.index, &mut batch);
+            index_entries(&l.event, last_frame, &mut batch);
         }
         let pos = head.position.0 + group.events;
         let hash = group.last_hash.expect("events were added");
@@ -223,12 +393,9 @@ impl Writer {
         // acknowledged. The indexes follow in sled and are rebuilt from the log after a crash.
         self.shared.log.write_durable(base, &frames)?;
         let end = base + frames.len() as u64;
-        let mut v = pos.to_be_bytes().to_vec();
-        v.extend_from_slice(&end.to_be_bytes());
-        batch.insert(k::INDEXED, v);
-        self.shared.db.apply_batch(batch)?;
-        self.shared.log_end.store(end, Ordering::Release);
-        Ok(())
+        batch.insert(k::INDEXED, &k::Indexed { position: pos, end, last_frame }.encode()[..]);
+        self.write_end = end;
+        Ok(batch)
     }
 
     fn check_batch(
@@ -273,27 +440,23 @@ impl Writer {
     }
 
     fn id_info(&self, id: EventId, group: &Overlay, tx: &Overlay) -> Result<Option<IdInfo>, StoreError> {
-        if let Some(i) = tx.ids.get(&id).or_else(|| group.ids.get(&id)) {
+        if let Some(i) = tx.ids.get(&id).or_else(|| group.ids.get(&id)).or_else(|| self.recent.get(&id)) {
             return Ok(Some(i.clone()));
         }
-        let Some(v) = self.shared.db.get(k::id(id))? else { return Ok(None) };
-        let (position, kind, stream) = stored_kind(&self.shared, id)?
-            .ok_or_else(|| StoreError::Corrupt(format!("id {id} is indexed but missing")))?;
+        let Some(entry) = self.shared.id_entry(id)? else { return Ok(None) };
+        let l = load_indexed(&self.shared, id, entry)?;
         Ok(Some(IdInfo {
-            position,
-            stream_version: k::u64_at(&v, 8),
-            kind,
-            stream,
-            digest: v[16..48].try_into().expect("32 bytes"),
-            mac: v[48..80].try_into().expect("32 bytes"),
+            position: l.event.position,
+            stream_version: l.event.stream_version,
+            kind: l.event.kind,
+            stream: l.event.stream,
+            digest: l.index[..32].try_into().expect("32 bytes"),
+            mac: l.index[32..].try_into().expect("32 bytes"),
         }))
     }
 
-    fn forgotten_at(&self, s: &SubjectId, group: &Overlay, tx: &Overlay) -> Result<Option<Position>, StoreError> {
-        if let Some(p) = tx.forgotten.get(s).or_else(|| group.forgotten.get(s)) {
-            return Ok(Some(*p));
-        }
-        Ok(self.shared.db.get(k::forgotten(s))?.map(|v| Position(k::u64_at(&v, 0))))
+    fn forgotten_at(&self, s: &SubjectId, group: &Overlay, tx: &Overlay) -> Option<Position> {
+        tx.forgotten.get(s).or_else(|| group.forgotten.get(s)).or_else(|| self.forgotten.get(s)).copied()
     }
 
     fn key_of(&self, s: &SubjectId, group: &Overlay, tx: &Overlay) -> Option<Key> {
@@ -323,7 +486,10 @@ impl Writer {
         // since; the same id with other content is a conflict.
         let mut payload_json = ev.event.to_json();
         let digest = content_digest(&ev, &payload_json);
-        if let Some(info) = self.id_info(ev.id, group, tx)? {
+        let local = tx.ids.contains_key(&ev.id) || group.ids.contains_key(&ev.id);
+        let stored =
+            if local || self.known.may_contain(&self.shared, ev.id) { self.id_info(ev.id, group, tx)? } else { None };
+        if let Some(info) = stored {
             let mac = match &ev.sealed {
                 Some(s) => {
                     s.subjects.iter().map(|s| self.key_of(s, group, tx)).collect::<Option<Vec<_>>>().map(|keys| {
@@ -453,7 +619,7 @@ impl Writer {
         if let Some(s) = &ev.sealed {
             let mut keys = Vec::with_capacity(s.subjects.len());
             for (j, subj) in s.subjects.iter().enumerate() {
-                if let Some(p) = self.forgotten_at(subj, group, tx)? {
+                if let Some(p) = self.forgotten_at(subj, group, tx) {
                     return Err(invalid(
                         &format!("sealed.subjects[{j}]"),
                         format!("data subject {subj} was forgotten (position {p}); its id cannot be used again: give the person a new subject id"),
@@ -608,8 +774,9 @@ impl Writer {
         by: &ParticipantId,
         reason: Option<LongText>,
     ) -> Result<Appended, ForgetError> {
-        if let Some(p) = self.shared.db.get(k::forgotten(subject)).map_err(StoreError::from)? {
-            let p = Position(k::u64_at(&p, 0));
+        // Forgetting walks the log, so everything written must be visible first.
+        self.drain()?;
+        if let Some(p) = self.forgotten.get(subject).copied() {
             let e =
                 self.shared.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
             return Ok(Appended { id: e.id, position: p, stream_version: e.stream_version, duplicate: true });
@@ -620,7 +787,7 @@ impl Writer {
         if !known {
             return Err(ForgetError::UnknownSubject(subject.clone()));
         }
-        let head = self.head();
+        let head = self.written;
         let ev = NewEvent {
             id: EventId::new_random(),
             stream: StreamId::parse(&format!("{}:subjects", Category::Privacy.as_str())).expect("valid stream id"),
@@ -640,7 +807,8 @@ impl Writer {
         let appended = self
             .check_event(ev, 1, Position(head.position.0 + 1), head.hash, &group, &mut tx, true)
             .map_err(|e| StoreError::Corrupt(format!("could not record the forget event: {e}")))?;
-        self.commit(tx, head)?;
+        self.commit(tx, Vec::new())?;
+        self.drain()?;
         destroy_subject(&self.shared, subject)?;
         Ok(appended)
     }
@@ -649,7 +817,9 @@ impl Writer {
     /// ones stored there (same hash): that makes a repeated or resumed import a no-op for them.
     /// The rest must continue the chain from the head.
     fn import(&mut self, events: Vec<ImportedEvent>, keys: Vec<(SubjectId, Key)>) -> Result<u64, AppendError> {
-        let head = self.head();
+        // Events at or below the head are compared with what readers see.
+        self.drain()?;
+        let head = self.written;
         let bad = |p: u64, m: String| AppendError::Invalid { index: p as usize, error: FieldError::new("event", m) };
         let mut prev: Option<Hash> = None;
         let mut fresh = Vec::new();
@@ -709,7 +879,6 @@ impl Writer {
         let mut added = 0u64;
         let mut rest = fresh.into_iter().peekable();
         while rest.peek().is_some() || !new_keys.is_empty() {
-            let head = self.head();
             let mut tx = Overlay { new_keys: std::mem::take(&mut new_keys), ..Overlay::default() };
             for ie in rest.by_ref().take(GROUP_COMMIT_EVENTS_MAX) {
                 let e = ie.event;
@@ -741,8 +910,9 @@ impl Writer {
                 self.shared.keys.lock().expect("key lock").add(&tx.new_keys).map_err(StoreError::from)?;
                 continue;
             }
-            self.commit(tx, head)?;
+            self.commit(tx, Vec::new())?;
         }
+        self.drain()?;
         Ok(added)
     }
 }

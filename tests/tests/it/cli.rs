@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -28,9 +27,6 @@ const SUBCOMMANDS: [&str; 12] = [
 
 const PROJECTIONS: [&str; 9] =
     ["cycles", "role", "initiatives", "signals", "lessons", "network", "activity", "warnings", "codebook"];
-
-/// How long opening sled waits for the lock of a `parlog` process that just exited.
-const SLED_LOCKED_WAIT: Duration = Duration::from_secs(10);
 
 fn ndjson(events: &[Value]) -> String {
     events.iter().map(|e| format!("{e}\n")).collect()
@@ -396,32 +392,11 @@ fn forget_of_an_unknown_or_malformed_subject_exits_2() {
 
 // ---- verify and tampering -------------------------------------------------------------------
 
-/// Opens the data folder's sled database directly, as someone with access to the disk could,
-/// after the `parlog` process has exited.
-fn open_sled(data: &Path) -> sled::Db {
-    let deadline = Instant::now() + SLED_LOCKED_WAIT;
-    loop {
-        match sled::Config::new().path(data.join("sled")).flush_every_ms(None).open() {
-            Ok(db) => return db,
-            Err(sled::Error::Io(e)) if e.to_string().contains("lock") && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10))
-            }
-            Err(e) => panic!("opening sled in {} failed: {e}", data.display()),
-        }
-    }
-}
-
-/// Flips one bit in the middle of the record of the event at `position` in the log file (its
-/// frame's offset is under sled key `o` + position as u64 big-endian; a frame is
-/// `[u32 length][u8 type][u32 record length][record]…`, see core's store/log.rs).
+/// Flips one bit in the middle of the record of the event at `position` in the log file (a frame
+/// is `[u32 length][u8 type][u32 record length][record]…`, see core's store/log.rs).
 fn flip_record_byte(data: &Path, position: u64) {
-    let mut key = vec![b'o'];
-    key.extend_from_slice(&position.to_be_bytes());
-    let db = open_sled(data);
-    let offset = db.get(&key).expect("sled get").unwrap_or_else(|| panic!("no offset for {position}"));
-    let offset = u64::from_be_bytes(offset[..8].try_into().expect("8 bytes")) as usize;
-    drop(db);
     let mut log = std::fs::read(data.join("log")).expect("read the log");
+    let offset = parlog_tests::frame_offset(&log, position);
     let record_len = u32::from_be_bytes(log[offset + 5..offset + 9].try_into().expect("4 bytes")) as usize;
     log[offset + 9 + record_len / 2] ^= 0x01;
     std::fs::write(data.join("log"), log).expect("write the log");

@@ -618,3 +618,34 @@ fn reopen_right_after_close_is_not_locked() {
 }
 
 const REOPEN_ROUNDS: u32 = 300;
+
+/// The writer knows which ids are in the log from a scan of the id index that starts with the
+/// first append after opening and runs beside it; retries of events from before the reopen must
+/// be recognised while the scan runs and after it is done, and new events must still be new.
+#[test]
+fn retries_of_events_from_before_a_reopen_stay_duplicates() {
+    let mut t = setup();
+    let note = |i: usize| {
+        event(&json!({
+            "id": uuid::Uuid::from_u128(0x5ca1ab1e_0000_4000_8000_000000000000 + i as u128).to_string(),
+            "stream": format!("notes:scan{}", i % 7),
+            "kind": "ObservationRecorded",
+            "occurred_at": OCCURRED_AT,
+            "author": AUTHOR,
+            "payload": { "topic": format!("notitie {i}") },
+        }))
+    };
+    let before: Vec<Appended> = (0..300).flat_map(|i| t.store().append(vec![note(i)]).expect("append")).collect();
+    t.reopen();
+    for round in 0..40 {
+        for (i, original) in before.iter().enumerate().step_by(13) {
+            let again = t.store().append(vec![note(i)]).expect("a retry is accepted");
+            assert!(again[0].duplicate, "round {round}: the retry of event {i} is a duplicate");
+            assert_eq!(again[0].position, original.position, "round {round}: at its original position");
+        }
+        let fresh = t.store().append(vec![note(1_000 + round)]).expect("a new event");
+        assert!(!fresh[0].duplicate, "round {round}: a new id is new");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(t.store().head().position, Position(340));
+}

@@ -4,8 +4,8 @@
 //!
 //! Each case closes the store, edits the log file `DATA/log` (frames as in core's store/log.rs:
 //! `[u32 body length][u8 type][u32 record length][record][64-byte index][ciphertext][u32 check]`
-//! for an event) or the sled tree (keys as in core's store/keys.rs: `o` + position for a frame's
-//! offset, `i` + id for the id index, `s` + stream for the stream index, `mindexed`), then opens
+//! for an event) or the sled tree (keys as in core's store/keys.rs: `i` + id for the id index and
+//! `s` + stream for the stream index, each holding position and frame offset, `mindexed`), then opens
 //! the store and runs `verify`. The last event is checked when the store opens, so damage there
 //! may instead make `open` fail with `StoreError::Corrupt`.
 
@@ -45,12 +45,6 @@ fn tampered_store() -> TestStore {
     t
 }
 
-fn key(prefix: u8, p: u64) -> [u8; 9] {
-    let mut k = [prefix; 9];
-    k[1..].copy_from_slice(&p.to_be_bytes());
-    k
-}
-
 /// Opens the store's sled database directly.
 fn open_sled(data: &Path) -> sled::Db {
     let deadline = Instant::now() + SLED_LOCKED_WAIT;
@@ -83,11 +77,8 @@ struct Span {
 }
 
 fn span(data: &Path, p: u64) -> Span {
-    let offset = with_sled(data, |db| {
-        let v = get(db, &key(b'o', p));
-        u64::from_be_bytes(v[..8].try_into().expect("8 bytes")) as usize
-    });
     let log = std::fs::read(data.join("log")).expect("read the log");
+    let offset = parlog_tests::frame_offset(&log, p);
     let body = u32::from_be_bytes(log[offset..offset + 4].try_into().expect("4 bytes")) as usize;
     let record = u32::from_be_bytes(log[offset + 5..offset + 9].try_into().expect("4 bytes")) as usize;
     let len = 5 + body;
@@ -280,13 +271,13 @@ fn an_id_index_that_points_elsewhere_is_found() {
     assert!(why.contains("id index"), "{why}");
 }
 
-/// The indexes record how far the log was committed (`mindexed`: position and offset); a
+/// The indexes record how far the log was committed (`mindexed`: position, end and last frame); a
 /// changed record of that must not hide the last events: the log's own commit frame disagrees.
 #[test]
 fn a_changed_commit_mark_makes_open_refuse_the_store() {
     let mut t = tampered_store();
     let original = with_sled(t.data(), |db| get(db, b"mindexed"));
-    for offset in [7, 15] {
+    for offset in [7, 15, 23] {
         let mut altered = original.clone();
         altered[offset] ^= 0x01;
         with_sled(t.data(), |db| db.insert(b"mindexed", altered).expect("sled insert"));
@@ -301,7 +292,8 @@ fn a_changed_commit_mark_makes_open_refuse_the_store() {
     assert_verifies(&mut t, "commit mark restored");
 }
 
-/// Regression: `verify` did not check the stream index (`s` stream 0x00 version -> position), so
+/// Regression: `verify` did not check the stream index (`s` stream 0x00 version -> position and
+/// offset), so
 /// an entry pointing at another stream's event went unnoticed, and `read_stream` met it with a
 /// panic where damage on disk should be `StoreError::Corrupt`.
 #[test]
@@ -311,8 +303,10 @@ fn a_stream_index_that_points_elsewhere_is_found() {
     let mut stream_key = b"snotes:m1\0".to_vec();
     stream_key.extend_from_slice(&1u64.to_be_bytes());
     with_sled(t.data(), |db| {
-        assert_eq!(get(db, &stream_key), 4u64.to_be_bytes().to_vec(), "the index entry as the store wrote it");
-        db.insert(stream_key, 1u64.to_be_bytes().to_vec()).expect("sled insert");
+        let mut v = get(db, &stream_key);
+        assert_eq!(v[..8], 4u64.to_be_bytes(), "the index entry as the store wrote it");
+        v[..8].copy_from_slice(&1u64.to_be_bytes());
+        db.insert(stream_key, v).expect("sled insert");
     });
     let found = outcome(&mut t).map(|r| r.first_bad);
     t.open();
@@ -340,4 +334,33 @@ fn a_folder_of_another_store_format_is_refused() {
         Err(StoreError::Corrupt(why)) => assert!(why.contains("another version of parlog"), "{why}"),
         other => panic!("expected the store to refuse an older format, got {:?}", other.map(|_| "an open store")),
     }
+}
+
+/// The indexes are derived from the log: indexes of another layout (marked by `mformat`, or not
+/// marked at all, as before layouts were marked) are dropped and rebuilt from the log on open,
+/// whatever they hold.
+#[test]
+fn indexes_of_another_layout_are_rebuilt_from_the_log() {
+    let mut t = tampered_store();
+    t.open();
+    let before = all_events(t.store());
+    t.close();
+    with_sled(t.data(), |db| {
+        assert_eq!(get(db, b"mformat"), b"parlog index 2".to_vec(), "the store marks its index layout");
+        db.remove(b"mformat").expect("sled remove");
+        // What an older layout might have left: entries the current one does not know.
+        db.insert(b"o\0\0\0\0\0\0\0\x02", &[1u8, 2, 3][..]).expect("sled insert");
+        let ids: Vec<_> = db.scan_prefix(b"i").keys().map(|k| k.expect("a key")).collect();
+        for id in ids {
+            db.remove(id).expect("sled remove");
+        }
+    });
+    assert_verifies(&mut t, "after rebuilding the indexes");
+    t.open();
+    assert_eq!(all_events(t.store()), before, "the same events");
+    for e in &before {
+        assert_eq!(t.store().get(e.id).expect("get").as_ref(), Some(e), "found by id again");
+    }
+    t.close();
+    with_sled(t.data(), |db| assert_eq!(get(db, b"mformat"), b"parlog index 2".to_vec(), "marked again"));
 }
