@@ -1,3 +1,7 @@
+// The allocator of the `parlog` binary (and of the benchmarks, which measure what it runs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // Behave like other Unix tools when the reader goes away (`parlog log | head`): end quietly
     // instead of failing on a closed pipe.

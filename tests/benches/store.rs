@@ -22,6 +22,10 @@
 //!
 //! Exit code: 0 when every target is met, 1 when one is missed, 2 bad usage.
 
+// The allocator of the `parlog` binary, so that the figures are the ones it gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -119,9 +123,9 @@ fn options() -> Result<Options, String> {
         Ok("memo") => Kind::Memo,
         Ok(other) => return Err(format!("PARLOG_BENCH_EVENT: expected observation or memo, got {other:?}")),
     };
-    let parts = std::env::var("PARLOG_BENCH_PARTS").unwrap_or_else(|_| "abcd".into());
-    if parts.is_empty() || !parts.chars().all(|c| "abcd".contains(c)) {
-        return Err(format!("PARLOG_BENCH_PARTS: expected some of the letters abcd such as \"bc\", got {parts:?}"));
+    let parts = std::env::var("PARLOG_BENCH_PARTS").unwrap_or_else(|_| "abcde".into());
+    if parts.is_empty() || !parts.chars().all(|c| "abcde".contains(c)) {
+        return Err(format!("PARLOG_BENCH_PARTS: expected some of the letters abcde such as \"bc\", got {parts:?}"));
     }
     Ok(Options { scale, reps, kind, parts })
 }
@@ -163,6 +167,15 @@ fn run(o: &Options) -> BenchResult<bool> {
         let concurrent = append_runs(o, &root, CONCURRENT_APPENDERS, per_thread)?;
         ok &= concurrent.print(
             &format!("(c) {CONCURRENT_APPENDERS} appenders"),
+            TARGET_CONCURRENT_EVENTS_PER_S,
+            &format!("{TARGET_CONCURRENT_EVENTS_PER_S:.0}"),
+        );
+    }
+    if o.parts.contains('e') {
+        let per_task = count(CONCURRENT_APPENDS_PER_THREAD, o.scale);
+        let tasks = AppendFigures::of(&reps(o, || append_run_async(o.kind, &root, CONCURRENT_APPENDERS, per_task))?);
+        ok &= tasks.print(
+            &format!("(e) {CONCURRENT_APPENDERS} appenders as async tasks"),
             TARGET_CONCURRENT_EVENTS_PER_S,
             &format!("{TARGET_CONCURRENT_EVENTS_PER_S:.0}"),
         );
@@ -349,6 +362,56 @@ fn append_run(kind: Kind, root: &Path, threads: usize, per_thread: usize) -> Ben
         avg_stored_bytes: stored as f64 / events.len() as f64,
     };
     store.close();
+    Ok(run)
+}
+
+/// As `append_run`, but the appenders are tasks on a tokio runtime with one worker per core, as
+/// in the server (`SledStore::append_async`), instead of threads that each block on their append.
+fn append_run_async(kind: Kind, root: &Path, tasks: usize, per_task: usize) -> BenchResult<AppendRun> {
+    let dir = tempfile::tempdir_in(root)?;
+    let store = Arc::new(SledStore::init(&dir.path().join("data"))?);
+    let warm: Vec<NewEvent> = (0..tasks).map(|t| kind.event(t, usize::MAX)).collect();
+    store.append(warm)?;
+    let work: Vec<Vec<NewEvent>> = (0..tasks).map(|t| (0..per_task).map(|i| kind.event(t, i)).collect()).collect();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?;
+    let (elapsed, latencies) = rt.block_on(async {
+        let start_line = Arc::new(tokio::sync::Barrier::new(tasks + 1));
+        let handles: Vec<_> = work
+            .into_iter()
+            .map(|events| {
+                let (store, start_line) = (store.clone(), start_line.clone());
+                tokio::spawn(async move {
+                    start_line.wait().await;
+                    let mut lat = Vec::with_capacity(events.len());
+                    for e in events {
+                        let t = Instant::now();
+                        store.append_async(vec![e]).await.map_err(|e| e.to_string())?;
+                        lat.push(t.elapsed());
+                    }
+                    Ok::<_, String>(lat)
+                })
+            })
+            .collect();
+        start_line.wait().await;
+        let start = Instant::now();
+        let mut all = Vec::with_capacity(tasks * per_task);
+        for h in handles {
+            all.extend(h.await.map_err(|e| e.to_string())??);
+        }
+        Ok::<_, String>((start.elapsed(), all))
+    })?;
+    drop(rt);
+    let mut latencies = latencies;
+    latencies.sort();
+    let events = store.read_from(Position(tasks as u64 + 1), SIZE_SAMPLE_EVENTS)?;
+    let stored: u64 = events.iter().map(|e| stored_bytes(&store, e)).sum::<Result<_, _>>()?;
+    let run = AppendRun {
+        events_per_s: (tasks * per_task) as f64 / elapsed.as_secs_f64(),
+        latencies,
+        avg_stored_bytes: stored as f64 / events.len() as f64,
+    };
+    Arc::try_unwrap(store).map_err(|_| "the store is still shared")?.close();
     Ok(run)
 }
 
