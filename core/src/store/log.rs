@@ -12,11 +12,17 @@
 //!
 //! Events after the last commit frame were never acknowledged: recovery cuts them off, so a
 //! group is durable whole or not at all.
+//!
+//! The file is extended with zeros ahead of the end, `PREALLOCATE_BYTES` at a time: an fdatasync
+//! after a write that grows the file must also write the inode (its size), one more synchronous
+//! write per group; inside the zeroed space it writes only the data. A zero header reads as a
+//! torn frame, so the zeros past the last commit are cut off like any unfinished group.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const MAGIC: &[u8; 8] = b"PARLOG01";
 pub(crate) const HEADER_BYTES: u64 = MAGIC.len() as u64;
@@ -25,6 +31,9 @@ pub(crate) const INDEX_BYTES: usize = 64;
 /// A commit frame's size: header (5), position (8), hash (32), check (4).
 pub(crate) const COMMIT_FRAME_BYTES: u64 = 49;
 const COMMIT: u8 = 2;
+/// How far ahead of the end the file is extended with zeros: a few thousand events, and small
+/// enough that the first append after opening (which cuts the zeros off) pays little for it.
+const PREALLOCATE_BYTES: u64 = 2 * 1024 * 1024;
 /// The largest frame body: a record and its ciphertext, with room to spare.
 const FRAME_BODY_BYTES_MAX: usize = 256 * 1024;
 
@@ -63,6 +72,8 @@ fn check(kind: u8, parts: &[&[u8]]) -> u32 {
 
 pub(crate) struct LogFile {
     pub(crate) file: File,
+    /// The file's length: the end of the log and the zeros ahead of it. Only the writer grows it.
+    allocated: AtomicU64,
 }
 
 impl LogFile {
@@ -82,11 +93,20 @@ impl LogFile {
                 format!("{} is not a parlog log", path.display()),
             ));
         }
-        Ok(LogFile { file })
+        let allocated = AtomicU64::new(file.metadata()?.len());
+        Ok(LogFile { file, allocated })
     }
 
     pub(crate) fn len(&self) -> std::io::Result<u64> {
         Ok(self.file.metadata()?.len())
+    }
+
+    /// Cuts the file at `end` (what follows the last commit) and makes that durable.
+    pub(crate) fn cut(&self, end: u64) -> std::io::Result<()> {
+        self.file.set_len(end)?;
+        self.file.sync_all()?;
+        self.allocated.store(end, Ordering::Release);
+        Ok(())
     }
 
     /// Encodes an event frame into `out`; returns the frame's length.
@@ -117,6 +137,15 @@ impl LogFile {
 
     /// Writes bytes at `offset` (the end of the committed log) and makes them durable.
     pub(crate) fn write_durable(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        let needed = offset + bytes.len() as u64;
+        let allocated = self.allocated.load(Ordering::Acquire);
+        if needed > allocated {
+            // Zeros from the end of this write on; the sync below makes them durable too.
+            let to = needed + PREALLOCATE_BYTES;
+            let zeros = vec![0u8; (to - needed) as usize];
+            self.file.write_all_at(&zeros, needed)?;
+            self.allocated.store(to, Ordering::Release);
+        }
         self.file.write_all_at(bytes, offset)?;
         self.file.sync_data()
     }

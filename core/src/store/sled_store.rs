@@ -396,8 +396,7 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
         }
     }
     if end < file_len {
-        log.file.set_len(end)?;
-        log.file.sync_all()?;
+        log.cut(end)?;
     }
     if indexed_any {
         batch.insert(k::INDEXED, &k::Indexed { position: pos, end, last_frame }.encode()[..]);

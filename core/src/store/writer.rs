@@ -18,7 +18,7 @@
 //! recovers from what is on disk, is safe.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -40,6 +40,11 @@ use crate::seal::{self, SUBJECT_KEY_BYTES};
 use crate::values::{LongText, Timestamp};
 
 type Key = [u8; SUBJECT_KEY_BYTES];
+
+/// Groups of at most this many events are published by the writer itself when the publisher is
+/// idle: a lone appender waits for no second thread, while under load groups are larger and the
+/// publisher indexes one group as the writer checks and syncs the next.
+const INLINE_PUBLISH_EVENTS_MAX: usize = 4;
 type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
 
 pub(crate) enum Request {
@@ -133,6 +138,9 @@ struct Writer {
     known: KnownIds,
     publisher: Option<std_mpsc::SyncSender<ToPublisher>>,
     publisher_thread: Option<JoinHandle<()>>,
+    /// Messages sent to the publisher that it has not finished: when none, a small group is
+    /// published by the writer itself, which saves a lone appender two thread wake-ups.
+    publisher_pending: Arc<AtomicUsize>,
 }
 
 pub(crate) fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Request>) {
@@ -206,38 +214,42 @@ fn refuse(r: Request) {
 /// The publisher: applies each synced group's index entries to sled, in order, then makes the
 /// group visible and answers its appenders. It runs beside the writer, so that indexing one group
 /// overlaps checking and syncing the next.
-fn publish(shared: Arc<Shared>, rx: std_mpsc::Receiver<ToPublisher>) {
+fn publish(shared: Arc<Shared>, rx: std_mpsc::Receiver<ToPublisher>, pending: Arc<AtomicUsize>) {
     for msg in rx {
         match msg {
-            ToPublisher::Group(g) => {
-                let applied = if shared.failed.load(Ordering::Acquire) {
-                    Err(StoreError::Failed)
-                } else {
-                    shared.db.apply_batch(g.batch).map_err(StoreError::from)
-                };
-                match applied {
-                    Ok(()) => {
-                        // Readers find the index entries before they learn of the new head.
-                        shared.log_end.store(g.log_end, Ordering::Release);
-                        *shared.head.lock().expect("head lock") = g.head;
-                        shared.durable.store(g.head.position.0, Ordering::Release);
-                        shared.head_tx.send_replace(g.head.position.0);
-                        for (reply, result) in g.acks {
-                            let _ = reply.send(Ok(result));
-                        }
-                    }
-                    Err(e) => {
-                        shared.failed.store(true, Ordering::Release);
-                        let msg = e.to_string();
-                        for (reply, _) in g.acks {
-                            let _ = reply.send(Err(StoreError::Io(std::io::Error::other(msg.clone())).into()));
-                        }
-                    }
-                }
-            }
+            ToPublisher::Group(g) => publish_group(&shared, g),
             ToPublisher::Barrier(done) => {
                 let failed = shared.failed.load(Ordering::Acquire);
                 let _ = done.send(if failed { Err(StoreError::Failed) } else { Ok(()) });
+            }
+        }
+        pending.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Step 3 of the durability contract for one synced group.
+fn publish_group(shared: &Shared, g: Published) {
+    let applied = if shared.failed.load(Ordering::Acquire) {
+        Err(StoreError::Failed)
+    } else {
+        shared.db.apply_batch(g.batch).map_err(StoreError::from)
+    };
+    match applied {
+        Ok(()) => {
+            // Readers find the index entries before they learn of the new head.
+            shared.log_end.store(g.log_end, Ordering::Release);
+            *shared.head.lock().expect("head lock") = g.head;
+            shared.durable.store(g.head.position.0, Ordering::Release);
+            shared.head_tx.send_replace(g.head.position.0);
+            for (reply, result) in g.acks {
+                let _ = reply.send(Ok(result));
+            }
+        }
+        Err(e) => {
+            shared.failed.store(true, Ordering::Release);
+            let msg = e.to_string();
+            for (reply, _) in g.acks {
+                let _ = reply.send(Err(StoreError::Io(std::io::Error::other(msg.clone())).into()));
             }
         }
     }
@@ -255,9 +267,10 @@ impl Writer {
         let written = *shared.head.lock().expect("head lock");
         let write_end = shared.log_end.load(Ordering::Acquire);
         let (tx, rx) = std_mpsc::sync_channel(PUBLISH_QUEUE_GROUPS_MAX);
+        let publisher_pending = Arc::new(AtomicUsize::new(0));
         let thread = {
-            let shared = shared.clone();
-            std::thread::Builder::new().name("parlog-publisher".into()).spawn(move || publish(shared, rx))?
+            let (shared, pending) = (shared.clone(), publisher_pending.clone());
+            std::thread::Builder::new().name("parlog-publisher".into()).spawn(move || publish(shared, rx, pending))?
         };
         Ok(Writer {
             shared,
@@ -270,6 +283,7 @@ impl Writer {
             known: KnownIds::new(),
             publisher: Some(tx),
             publisher_thread: Some(thread),
+            publisher_pending,
         })
     }
 
@@ -288,6 +302,7 @@ impl Writer {
     }
 
     fn send(&self, msg: ToPublisher) -> Result<(), StoreError> {
+        self.publisher_pending.fetch_add(1, Ordering::AcqRel);
         self.publisher.as_ref().and_then(|p| p.send(msg).ok()).ok_or(StoreError::Failed)
     }
 
@@ -360,7 +375,15 @@ impl Writer {
     }
 
     fn send_group(&mut self, g: Published) -> Result<(), StoreError> {
+        // Nothing before it is still being published (only the writer sends, so the publisher
+        // stays idle): publishing it here keeps the order and spares the hand-over.
+        let events = g.acks.iter().map(|(_, r)| r.len()).sum::<usize>();
+        if events <= INLINE_PUBLISH_EVENTS_MAX && self.publisher_pending.load(Ordering::Acquire) == 0 {
+            publish_group(&self.shared, g);
+            return if self.shared.failed.load(Ordering::Acquire) { Err(StoreError::Failed) } else { Ok(()) };
+        }
         let Some(p) = self.publisher.as_ref() else { return Err(StoreError::Failed) };
+        self.publisher_pending.fetch_add(1, Ordering::AcqRel);
         if let Err(std_mpsc::SendError(ToPublisher::Group(g))) = p.send(ToPublisher::Group(g)) {
             self.shared.failed.store(true, Ordering::Release);
             for (reply, _) in g.acks {
