@@ -54,6 +54,13 @@ impl<'de> Deserialize<'de> for EventId {
 }
 
 fn check_slug(s: &str, what: &str, example: &str) -> Result<(), String> {
+    // Fast path over bytes for the usual valid id (every stored id is read through here); any
+    // other input takes the path below, which writes the message.
+    let ok_byte = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.');
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= ID_CHARS_MAX && b[0].is_ascii_alphanumeric() && b.iter().all(ok_byte) {
+        return Ok(());
+    }
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
     if s.is_empty() || s.chars().count() > ID_CHARS_MAX {
         return Err(format!("expected {what} of 1 to {ID_CHARS_MAX} characters such as {example:?}, got {s:?}"));

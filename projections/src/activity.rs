@@ -4,7 +4,9 @@
 //! opened, reflected and closed.
 //!
 //! **Memory:** field notes are by far the most frequent kind, so they are only counted: per
-//! author, place as the note gives it and month. Places are resolved to areas when a view is
+//! author, place as the note gives it and month. Authors and places are kept once in [`Names`]
+//! and counted by index (a note is counted with two hash look-ups, not string comparisons);
+//! views go back to the strings. Places are resolved to areas when a view is
 //! made, so a later correction of an initiative's area moves its notes too. The month that holds
 //! the as-of day counts whole; replay the log as of a day for an exact cut.
 
@@ -18,6 +20,7 @@ use serde_json::{json, Value};
 use crate::directory::{Directory, Participant};
 use crate::fact::{Fact, Src};
 use crate::initiatives::Status;
+use crate::names::{Names, Sym};
 use crate::text::{month_label, month_of, next_month, tr};
 use crate::{Projections, ViewOptions};
 
@@ -31,8 +34,10 @@ pub struct Activity {
     /// Events per day they happened, so that `last_day` stays exact when events are removed.
     pub days: BTreeMap<NaiveDate, DayCount>,
     /// Field notes per author (participant stream), place (`area:…` or `initiative:…` as the note
-    /// gives it, or "" when it gives neither) and month (first day).
-    pub notes: BTreeMap<String, BTreeMap<String, BTreeMap<NaiveDate, u64>>>,
+    /// gives it, or "" when it gives neither) and month (first day); authors and places as
+    /// indexes into `names`.
+    pub notes: BTreeMap<Sym, BTreeMap<Sym, BTreeMap<NaiveDate, u64>>>,
+    pub names: Names,
     /// Per cycle stream: when it opened (with level and area), reflected and closed.
     pub cycles: BTreeMap<String, CycleDates>,
 }
@@ -82,10 +87,26 @@ fn inc<'a, V: Default>(m: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
     m.get_mut(key).expect("inserted above")
 }
 
+/// The participant stream of an author, `participant:<id>`, written into `buf` so that counting
+/// a note allocates nothing. Ids are at most `ID_CHARS_MAX` bytes; a longer one (impossible for a
+/// checked id) is cut, which only merges its counts.
+fn participant_key<'a>(author: &str, buf: &'a mut [u8; PARTICIPANT_KEY_BYTES_MAX]) -> &'a str {
+    const PREFIX: &[u8] = b"participant:";
+    let n = author.len().min(PARTICIPANT_KEY_BYTES_MAX - PREFIX.len());
+    buf[..PREFIX.len()].copy_from_slice(PREFIX);
+    buf[PREFIX.len()..PREFIX.len() + n].copy_from_slice(&author.as_bytes()[..n]);
+    std::str::from_utf8(&buf[..PREFIX.len() + n]).unwrap_or("participant:")
+}
+
+const PARTICIPANT_KEY_BYTES_MAX: usize = 12 + parlog_core::limits::ID_CHARS_MAX;
+
+/// Field notes per author, place and month, by name (as views want them).
+type Counts = BTreeMap<String, BTreeMap<String, BTreeMap<NaiveDate, u64>>>;
+
 /// Subtracts one from a counter and drops it, and maps left empty, at zero.
-fn dec(notes: &mut BTreeMap<String, BTreeMap<String, BTreeMap<NaiveDate, u64>>>, who: &str, at: &str, m: NaiveDate) {
-    let Some(places) = notes.get_mut(who) else { return };
-    if let Some(months) = places.get_mut(at) {
+fn dec(notes: &mut BTreeMap<Sym, BTreeMap<Sym, BTreeMap<NaiveDate, u64>>>, who: Sym, at: Sym, m: NaiveDate) {
+    let Some(places) = notes.get_mut(&who) else { return };
+    if let Some(months) = places.get_mut(&at) {
         if let Some(n) = months.get_mut(&m) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -93,11 +114,11 @@ fn dec(notes: &mut BTreeMap<String, BTreeMap<String, BTreeMap<NaiveDate, u64>>>,
             }
         }
         if months.is_empty() {
-            places.remove(at);
+            places.remove(&at);
         }
     }
     if places.is_empty() {
-        notes.remove(who);
+        notes.remove(&who);
     }
 }
 
@@ -118,15 +139,20 @@ fn was_broker(p: &Participant, today: NaiveDate) -> bool {
 
 impl Activity {
     pub fn add(&mut self, f: &Fact) {
-        let day = self.days.entry(f.date()).or_default();
+        let date = f.date();
+        let day = self.days.entry(date).or_default();
         day.events += 1;
         day.last_position = day.last_position.max(f.position);
-        self.last_day = self.days.keys().next_back().copied();
+        if self.last_day.is_none_or(|d| d < date) {
+            self.last_day = Some(date);
+        }
         let src = f.src();
         match &f.data {
             DomainEvent::ObservationRecorded(o) => {
-                let who = format!("participant:{}", f.author);
-                *inc(inc(&mut self.notes, &who), place(o)).entry(month_of(src.date)).or_default() += 1;
+                let mut buf = [0u8; PARTICIPANT_KEY_BYTES_MAX];
+                let who = self.names.sym(participant_key(f.author.as_str(), &mut buf));
+                let at = self.names.sym(place(o));
+                *self.notes.entry(who).or_default().entry(at).or_default().entry(month_of(src.date)).or_default() += 1;
             }
             DomainEvent::CycleOpened(c) => {
                 let area = c.area.as_ref().map(|a| a.to_string());
@@ -154,7 +180,11 @@ impl Activity {
         let cycle = self.cycles.get_mut(f.stream.as_str());
         match (&f.data, cycle) {
             (DomainEvent::ObservationRecorded(o), _) => {
-                dec(&mut self.notes, &format!("participant:{}", f.author), place(o), month_of(d));
+                let mut buf = [0u8; PARTICIPANT_KEY_BYTES_MAX];
+                let who = self.names.find(participant_key(f.author.as_str(), &mut buf));
+                if let (Some(who), Some(at)) = (who, self.names.find(place(o))) {
+                    dec(&mut self.notes, who, at, month_of(d));
+                }
             }
             (DomainEvent::CycleOpened(_), Some(c)) => c.opened = None,
             (DomainEvent::ReflectionRecorded(_), Some(c)) => drop(c.reflections.remove(&f.position)),
@@ -211,15 +241,24 @@ impl Activity {
         p.directory.participants.get(who).and_then(|x| x.area_on(Some(end))).map(|a| a.to_string())
     }
 
+    /// The note counts by name.
+    fn counts(&self) -> Counts {
+        let name = |s: &Sym| self.names.get(*s).to_string();
+        self.notes
+            .iter()
+            .map(|(who, places)| (name(who), places.iter().map(|(at, months)| (name(at), months.clone())).collect()))
+            .collect()
+    }
+
     /// Notes of one author per month and area, up to today.
     fn notes_of(
-        &self,
+        notes: &Counts,
         p: &Projections,
         who: &str,
         today: NaiveDate,
     ) -> BTreeMap<NaiveDate, BTreeMap<Option<String>, u64>> {
         let mut out: BTreeMap<NaiveDate, BTreeMap<Option<String>, u64>> = BTreeMap::new();
-        for (at, months) in self.notes.get(who).into_iter().flatten() {
+        for (at, months) in notes.get(who).into_iter().flatten() {
             for (m, n) in months.range(..=today) {
                 let area = Self::area_of(p, who, at, month_end(*m, today));
                 *out.entry(*m).or_default().entry(area).or_default() += n;
@@ -255,10 +294,10 @@ impl Activity {
         out.split_off(skip)
     }
 
-    fn broker_json(&self, p: &Projections, o: &ViewOptions, who: &str, today: NaiveDate) -> Value {
+    fn broker_json(&self, counts: &Counts, p: &Projections, o: &ViewOptions, who: &str, today: NaiveDate) -> Value {
         let (dir, ini, lang) = (&p.directory, &p.initiatives, o.lang);
         let part = &dir.participants[who];
-        let notes = self.notes_of(p, who, today);
+        let notes = Self::notes_of(counts, p, who, today);
         let months: Vec<Value> = self
             .broker_months(part, &notes, today)
             .into_iter()
@@ -288,9 +327,9 @@ impl Activity {
         })
     }
 
-    fn other_json(&self, p: &Projections, o: &ViewOptions, who: &str, today: NaiveDate) -> Value {
+    fn other_json(counts: &Counts, p: &Projections, o: &ViewOptions, who: &str, today: NaiveDate) -> Value {
         let dir = &p.directory;
-        let notes = self.notes_of(p, who, today);
+        let notes = Self::notes_of(counts, p, who, today);
         let role = dir.participants.get(who).and_then(|x| x.role_on(Some(today)));
         json!({
             "participant": who, "label": dir.who(who),
@@ -303,11 +342,10 @@ impl Activity {
     }
 
     /// Makelaars (participants who were makelaar or coach up to today) and other note authors.
-    fn people(&self, dir: &Directory, today: NaiveDate) -> (Vec<String>, Vec<String>) {
+    fn people(counts: &Counts, dir: &Directory, today: NaiveDate) -> (Vec<String>, Vec<String>) {
         let brokers: Vec<String> =
             dir.participants.iter().filter(|(_, x)| was_broker(x, today)).map(|(id, _)| id.clone()).collect();
-        let others: Vec<String> = self
-            .notes
+        let others: Vec<String> = counts
             .iter()
             .filter(|(who, places)| {
                 !brokers.contains(who) && places.values().any(|m| m.range(..=today).next().is_some())
@@ -318,10 +356,14 @@ impl Activity {
     }
 
     /// Notes per area and month over all authors.
-    fn area_totals(&self, p: &Projections, today: NaiveDate) -> BTreeMap<Option<String>, BTreeMap<NaiveDate, u64>> {
+    fn area_totals(
+        counts: &Counts,
+        p: &Projections,
+        today: NaiveDate,
+    ) -> BTreeMap<Option<String>, BTreeMap<NaiveDate, u64>> {
         let mut out: BTreeMap<Option<String>, BTreeMap<NaiveDate, u64>> = BTreeMap::new();
-        for who in self.notes.keys() {
-            for (m, areas) in self.notes_of(p, who, today) {
+        for who in counts.keys() {
+            for (m, areas) in Self::notes_of(counts, p, who, today) {
                 for (a, n) in areas {
                     *out.entry(a).or_default().entry(m).or_default() += n;
                 }
@@ -335,9 +377,9 @@ impl Activity {
             return json!({"today": null, "brokers": [], "others": [], "areas": []});
         };
         let dir = &p.directory;
-        let (brokers, others) = self.people(dir, today);
-        let areas: Vec<Value> = self
-            .area_totals(p, today)
+        let counts = self.counts();
+        let (brokers, others) = Self::people(&counts, dir, today);
+        let areas: Vec<Value> = Self::area_totals(&counts, p, today)
             .iter()
             .map(|(a, months)| {
                 json!({
@@ -349,8 +391,8 @@ impl Activity {
             .collect();
         json!({
             "today": today,
-            "brokers": brokers.iter().map(|w| self.broker_json(p, o, w, today)).collect::<Vec<_>>(),
-            "others": others.iter().map(|w| self.other_json(p, o, w, today)).collect::<Vec<_>>(),
+            "brokers": brokers.iter().map(|w| self.broker_json(&counts, p, o, w, today)).collect::<Vec<_>>(),
+            "others": others.iter().map(|w| Self::other_json(&counts, p, o, w, today)).collect::<Vec<_>>(),
             "areas": areas,
         })
     }
@@ -361,13 +403,14 @@ impl Activity {
             return tr(lang, "Geen activiteit.\n", "No activity.\n").to_string();
         };
         let (dir, ini) = (&p.directory, &p.initiatives);
-        let (brokers, others) = self.people(dir, today);
+        let counts = self.counts();
+        let (brokers, others) = Self::people(&counts, dir, today);
         let mut out = String::new();
         for who in &brokers {
             let part = &dir.participants[who];
             let role = part.role_on(Some(today)).map(|r| r.label(lang)).unwrap_or_default();
             out += &format!("{} ({role})\n", dir.who(who));
-            let notes = self.notes_of(p, who, today);
+            let notes = Self::notes_of(&counts, p, who, today);
             for m in self.broker_months(part, &notes, today) {
                 let n: u64 = notes.get(&m).map(|a| a.values().sum()).unwrap_or(0);
                 let involved = Self::involved(p, who, month_end(m, today));
@@ -391,7 +434,7 @@ impl Activity {
             out += tr(lang, "Andere auteurs van veldnotities:\n", "Other authors of field notes:\n");
         }
         for who in &others {
-            let n: u64 = self.notes_of(p, who, today).values().flat_map(|a| a.values()).sum();
+            let n: u64 = Self::notes_of(&counts, p, who, today).values().flat_map(|a| a.values()).sum();
             out += &format!("  {}: {n} {}\n", dir.who(who), tr(lang, "veldnotities", "field notes"));
         }
         if out.is_empty() {

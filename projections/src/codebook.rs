@@ -231,24 +231,25 @@ impl<'a> Book<'a> {
 
 impl Codebook {
     pub fn add(&mut self, f: &Fact) {
-        let key = f.stream.as_str().to_string();
+        let key = || f.stream.as_str().to_string();
         let src = f.src();
-        let by = format!("participant:{}", f.author);
+        let by = || format!("participant:{}", f.author);
         match &f.data {
             DomainEvent::CodeDefined(c) => {
                 let description = c.description.as_ref().map(|d| d.to_string());
-                self.codes.entry(key).or_default().base = Some(CodeBase { name: c.name.to_string(), description, src });
+                self.codes.entry(key()).or_default().base =
+                    Some(CodeBase { name: c.name.to_string(), description, src });
             }
             DomainEvent::CodeRenamed(c) => {
                 self.codes
-                    .entry(key)
+                    .entry(key())
                     .or_default()
                     .renamed
                     .insert(f.position, Renamed { name: c.name.to_string(), src });
             }
             DomainEvent::CodesMerged(c) => {
                 self.codes
-                    .entry(key)
+                    .entry(key())
                     .or_default()
                     .merged
                     .insert(f.position, Merged { merged: c.merged.to_string(), src });
@@ -256,11 +257,12 @@ impl Codebook {
             DomainEvent::ExcerptCoded(e) => {
                 let codes = e.codes.iter().map(|c| c.to_string()).collect();
                 self.excerpts
-                    .insert(f.position, Excerpt { source: e.source, codes, start: e.start, end: e.end, by, src });
+                    .insert(f.position, Excerpt { source: e.source, codes, start: e.start, end: e.end, by: by(), src });
             }
             DomainEvent::MemoWritten(m) => {
                 let codes = m.codes.iter().map(|c| c.to_string()).collect();
-                let memo = Memo { stream: key, title: m.title.to_string(), text: m.text.to_string(), codes, by, src };
+                let memo =
+                    Memo { stream: key(), title: m.title.to_string(), text: m.text.to_string(), codes, by: by(), src };
                 self.memos.insert(f.position, memo);
             }
             DomainEvent::ObservationRecorded(o) if !o.codes.is_empty() => self.count_note(&o.codes.0, f.date(), true),
@@ -293,19 +295,19 @@ impl Codebook {
         }
     }
 
-    /// Counts (or uncounts) a field note coded as a whole.
+    /// Counts (or uncounts) a field note coded as a whole. Keys are copied only when new.
     fn count_note(&mut self, codes: &[parlog_core::StreamId], day: NaiveDate, up: bool) {
         let m = month_of(day);
         let set: BTreeSet<&str> = codes.iter().map(|c| c.as_str()).collect();
         for (i, a) in set.iter().enumerate() {
-            let per_code = self.note_codes.entry(a.to_string()).or_default();
+            let per_code = entry(&mut self.note_codes, a);
             bump(per_code, m, up);
             if per_code.is_empty() {
                 self.note_codes.remove(*a);
             }
             for b in set.iter().skip(i + 1) {
-                let bs = self.note_pairs.entry(a.to_string()).or_default();
-                let months = bs.entry(b.to_string()).or_default();
+                let bs = entry(&mut self.note_pairs, a);
+                let months = entry(bs, b);
                 bump(months, m, up);
                 if months.is_empty() {
                     bs.remove(*b);
@@ -465,4 +467,12 @@ impl Codebook {
         }
         out
     }
+}
+
+/// The entry of a map keyed by string, made if missing; the key is copied only then.
+fn entry<'a, V: Default>(m: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
+    if !m.contains_key(key) {
+        m.insert(key.to_string(), V::default());
+    }
+    m.get_mut(key).expect("inserted above")
 }

@@ -7,6 +7,11 @@
 //!
 //! State is keyed by stream and by event position, so that `remove` undoes exactly what `add` of
 //! the same fact did, and every view iterates in a fixed order.
+//!
+//! **Memory:** field notes are by far the most frequent kind, and every note that points to a
+//! cycle is a step of it (the view lists them). A note is therefore kept small: the strings it
+//! repeats (author, topic, area, initiative) are kept once in [`Names`] and the note holds their
+//! index; the notes of a cycle are a vector in log order.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::fact::{Fact, Src};
+use crate::names::{Names, Sym};
 use crate::text::{src_ref, tr};
 use crate::{Projections, ViewOptions};
 
@@ -23,6 +29,8 @@ use crate::{Projections, ViewOptions};
 pub struct Cycles {
     /// Per cycle stream (`cycle:*`).
     pub items: BTreeMap<String, Cycle>,
+    /// The strings notes repeat, each once.
+    pub names: Names,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -30,8 +38,9 @@ pub struct Cycle {
     /// From `CycleOpened`; `None` if it was retracted (or not seen yet): such a cycle is skipped.
     pub base: Option<CycleBase>,
     pub actions: BTreeMap<u64, Action>,
-    /// Field notes that point to this cycle. Their free text is sealed and never kept here.
-    pub notes: BTreeMap<u64, Note>,
+    /// Field notes that point to this cycle, by position. Their free text is sealed and never
+    /// kept here.
+    pub notes: Vec<Note>,
     pub reflections: BTreeMap<u64, Reflection>,
     pub closed: BTreeMap<u64, Closed>,
 }
@@ -58,13 +67,14 @@ pub struct Action {
     pub src: Src,
 }
 
+/// A field note; its strings are indexes into [`Cycles::names`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub id: EventId,
-    pub topic: Option<String>,
-    pub area: Option<String>,
-    pub initiative: Option<String>,
-    pub author: String,
+    pub topic: Option<Sym>,
+    pub area: Option<Sym>,
+    pub initiative: Option<Sym>,
+    pub author: Sym,
     /// Whether the note has a sealed part (its text); the text itself is never projected.
     pub sealed: bool,
     pub src: Src,
@@ -77,8 +87,10 @@ pub struct Reflection {
     /// Participant streams who took part in the reflection.
     pub participants: Vec<String>,
     pub insights: Vec<InsightRecord>,
-    /// The observations (field notes) the reflection rests on, by event id.
-    pub observations: Vec<EventId>,
+    /// The observations (field notes) the reflection rests on, as the engine found them in the
+    /// log when the reflection was added (see [`Fact::cited`]); views leave out those retracted
+    /// since.
+    pub cited: Vec<Src>,
     pub author: String,
     pub src: Src,
 }
@@ -157,7 +169,34 @@ impl Cycle {
         upto(&self.actions, day, |a| a.src)
     }
     pub fn notes_on(&self, day: Option<NaiveDate>) -> Vec<&Note> {
-        upto(&self.notes, day, |n| n.src)
+        // Kept in log order; the sort is by (date, position) as for the other steps.
+        let mut v: Vec<&Note> = self.notes.iter().filter(|n| visible(n.src, day)).collect();
+        v.sort_by_key(|n| n.src);
+        v
+    }
+    /// How many field notes point to the cycle on a day.
+    pub fn notes_count_on(&self, day: Option<NaiveDate>) -> usize {
+        match day {
+            None => self.notes.len(),
+            Some(_) => self.notes.iter().filter(|n| visible(n.src, day)).count(),
+        }
+    }
+    /// Adds a note in log order (an amended note returns to its place).
+    fn put_note(&mut self, note: Note) {
+        match self.notes.last() {
+            Some(last) if last.src.position >= note.src.position => {
+                match self.notes.binary_search_by_key(&note.src.position, |n| n.src.position) {
+                    Ok(i) => self.notes[i] = note,
+                    Err(i) => self.notes.insert(i, note),
+                }
+            }
+            _ => self.notes.push(note),
+        }
+    }
+    /// The source of a field note of this cycle, by event id (recent notes first: a reflection
+    /// usually cites those).
+    pub fn note_src(&self, id: EventId) -> Option<Src> {
+        self.notes.iter().rev().find(|n| n.id == id).map(|n| n.src)
     }
     pub fn reflections_on(&self, day: Option<NaiveDate>) -> Vec<&Reflection> {
         upto(&self.reflections, day, |r| r.src)
@@ -186,19 +225,19 @@ impl Reflection {
 
 impl Cycles {
     pub fn add(&mut self, f: &Fact) {
-        let key = f.stream.as_str().to_string();
+        let key = || f.stream.as_str().to_string();
         let src = f.src();
-        let author = f.author.as_str().to_string();
+        let author = || f.author.as_str().to_string();
         match &f.data {
             DomainEvent::CycleOpened(c) => {
-                self.items.entry(key).or_default().base = Some(CycleBase {
+                self.items.entry(key()).or_default().base = Some(CycleBase {
                     study: c.study.to_string(),
                     level: c.level,
                     area: c.area.as_ref().map(|a| a.to_string()),
                     question: c.question.to_string(),
                     plan: c.plan.to_string(),
                     previous: c.previous.as_ref().map(|p| p.to_string()),
-                    author,
+                    author: author(),
                     src,
                 });
             }
@@ -206,23 +245,31 @@ impl Cycles {
                 let action = Action {
                     description: a.description.to_string(),
                     initiative: a.initiative.as_ref().map(|i| i.to_string()),
-                    author,
+                    author: author(),
                     src,
                 };
-                self.items.entry(key).or_default().actions.insert(f.position, action);
+                self.items.entry(key()).or_default().actions.insert(f.position, action);
             }
             DomainEvent::ObservationRecorded(o) => {
                 let Some(cycle) = &o.cycle else { return };
+                let names = &mut self.names;
                 let note = Note {
                     id: f.id,
-                    topic: o.topic.as_ref().map(|t| t.to_string()),
-                    area: o.area.as_ref().map(|a| a.to_string()),
-                    initiative: o.initiative.as_ref().map(|i| i.to_string()),
-                    author,
+                    topic: o.topic.as_ref().map(|t| names.sym(t.as_str())),
+                    area: o.area.as_ref().map(|a| names.sym(a.as_str())),
+                    initiative: o.initiative.as_ref().map(|i| names.sym(i.as_str())),
+                    author: names.sym(f.author.as_str()),
                     sealed: f.sealed,
                     src,
                 };
-                self.items.entry(cycle.to_string()).or_default().notes.insert(f.position, note);
+                match self.items.get_mut(cycle.as_str()) {
+                    Some(c) => c.put_note(note),
+                    None => {
+                        let mut c = Cycle::default();
+                        c.put_note(note);
+                        self.items.insert(cycle.to_string(), c);
+                    }
+                }
             }
             DomainEvent::ReflectionRecorded(r) => {
                 let reflection = Reflection {
@@ -230,15 +277,15 @@ impl Cycles {
                     summary: r.summary.as_ref().map(|s| s.to_string()),
                     participants: r.participants.iter().map(|p| p.to_string()).collect(),
                     insights: r.insights.iter().map(InsightRecord::from).collect(),
-                    observations: r.observations.0.clone(),
-                    author,
+                    cited: f.cited.clone(),
+                    author: author(),
                     src,
                 };
-                self.items.entry(key).or_default().reflections.insert(f.position, reflection);
+                self.items.entry(key()).or_default().reflections.insert(f.position, reflection);
             }
             DomainEvent::CycleClosed(c) => {
-                let closed = Closed { outcome: c.outcome.to_string(), author, src };
-                self.items.entry(key).or_default().closed.insert(f.position, closed);
+                let closed = Closed { outcome: c.outcome.to_string(), author: author(), src };
+                self.items.entry(key()).or_default().closed.insert(f.position, closed);
             }
             _ => {}
         }
@@ -257,7 +304,11 @@ impl Cycles {
         match &f.data {
             DomainEvent::CycleOpened(_) => cycle.base = None,
             DomainEvent::ActionTaken(_) => drop(cycle.actions.remove(&pos)),
-            DomainEvent::ObservationRecorded(_) => drop(cycle.notes.remove(&pos)),
+            DomainEvent::ObservationRecorded(_) => {
+                if let Ok(i) = cycle.notes.binary_search_by_key(&pos, |n| n.src.position) {
+                    cycle.notes.remove(i);
+                }
+            }
             DomainEvent::ReflectionRecorded(_) => drop(cycle.reflections.remove(&pos)),
             DomainEvent::CycleClosed(_) => drop(cycle.closed.remove(&pos)),
             _ => {}
@@ -368,7 +419,7 @@ impl Cycles {
             "previous": previous,
             "status": status, "status_label": status_label,
             "steps": steps,
-            "field_notes": c.notes_on(day).len(),
+            "field_notes": c.notes_count_on(day),
             "outcome": outcome.map(|x| json!({"text": x.outcome, "by": dir.author(&x.author), "src": x.src})),
             "method_changes": cycle_method_changes(p, c, day).into_iter().map(|(role, m)| json!({
                 "role": role, "aspect": m.aspect, "before": m.before, "after": m.after, "rationale": m.rationale,
@@ -502,9 +553,9 @@ fn insight_counts_json(r: &Reflection, lang: Lang) -> Vec<Value> {
 }
 
 /// Cited observations that the log still holds on the day, by position.
-fn cited(p: &Projections, r: &Reflection, day: Option<NaiveDate>) -> Vec<Src> {
+pub(crate) fn cited(p: &Projections, r: &Reflection, day: Option<NaiveDate>) -> Vec<Src> {
     let mut v: Vec<Src> =
-        r.observations.iter().filter_map(|id| p.lessons.observation_src(*id)).filter(|s| visible(*s, day)).collect();
+        r.cited.iter().copied().filter(|s| visible(*s, day) && !p.corrections.is_retracted(s.position)).collect();
     v.sort();
     v.dedup();
     v
@@ -520,14 +571,18 @@ fn step_json(p: &Projections, s: Step<'_>, o: &ViewOptions) -> Value {
             "initiative_name": a.initiative.as_deref().map(|i| p.initiatives.name(i)),
             "by": dir.author(&a.author), "src": a.src,
         }),
-        Step::Note(n) => json!({
-            "kind": "observation", "kind_label": EventKind::ObservationRecorded.label(lang),
-            "id": n.id, "topic": n.topic,
-            "area": n.area, "area_name": n.area.as_deref().map(|a| dir.area_name(a)),
-            "initiative": n.initiative,
-            "initiative_name": n.initiative.as_deref().map(|i| p.initiatives.name(i)),
-            "by": dir.author(&n.author), "src": n.src,
-        }),
+        Step::Note(n) => {
+            let name = |s: Sym| p.cycles.names.get(s);
+            let (area, initiative) = (n.area.map(name), n.initiative.map(name));
+            json!({
+                "kind": "observation", "kind_label": EventKind::ObservationRecorded.label(lang),
+                "id": n.id, "topic": n.topic.map(name),
+                "area": area, "area_name": area.map(|a| dir.area_name(a)),
+                "initiative": initiative,
+                "initiative_name": initiative.map(|i| p.initiatives.name(i)),
+                "by": dir.author(name(n.author)), "src": n.src,
+            })
+        }
         Step::Reflection(r) => json!({
             "kind": "reflection", "kind_label": EventKind::ReflectionRecorded.label(lang),
             "id": r.id,
@@ -565,8 +620,8 @@ fn step_text(p: &Projections, s: Step<'_>, o: &ViewOptions) -> String {
             "{} {}: {} — {} {}",
             n.src.date,
             tr(lang, "veldnotitie", "field note"),
-            n.topic.as_deref().unwrap_or(tr(lang, "(zonder onderwerp)", "(no topic)")),
-            dir.author(&n.author),
+            n.topic.map(|t| p.cycles.names.get(t)).unwrap_or(tr(lang, "(zonder onderwerp)", "(no topic)")),
+            dir.author(p.cycles.names.get(n.author)),
             src_ref(&n.src)
         ),
         Step::Reflection(r) => {

@@ -97,11 +97,11 @@ impl Participant {
 
 impl Directory {
     pub fn add(&mut self, f: &Fact) {
-        let key = f.stream.as_str().to_string();
+        let key = || f.stream.as_str().to_string();
         match &f.data {
             DomainEvent::StudyStarted(s) => {
                 self.studies.insert(
-                    key,
+                    key(),
                     Study {
                         title: s.title.to_string(),
                         question: s.question.to_string(),
@@ -114,7 +114,7 @@ impl Directory {
                 );
             }
             DomainEvent::ParticipantRegistered(p) => {
-                self.participants.entry(key).or_default().base = Some(ParticipantBase {
+                self.participants.entry(key()).or_default().base = Some(ParticipantBase {
                     label: p.label.to_string(),
                     role: p.role,
                     organisation: p.organisation.as_ref().map(|o| o.to_string()),
@@ -124,7 +124,7 @@ impl Directory {
                 });
             }
             DomainEvent::ParticipantRoleChanged(c) => {
-                self.participants.entry(key).or_default().role_changes.insert(
+                self.participants.entry(key()).or_default().role_changes.insert(
                     f.position,
                     RoleChange {
                         role: c.role,
@@ -136,14 +136,14 @@ impl Directory {
             }
             DomainEvent::ParticipantLeft(l) => {
                 self.participants
-                    .entry(key)
+                    .entry(key())
                     .or_default()
                     .left
                     .insert(f.position, Left { reason: l.reason.as_ref().map(|r| r.to_string()), src: f.src() });
             }
             DomainEvent::AreaDefined(a) => {
                 self.areas.insert(
-                    key,
+                    key(),
                     Area {
                         name: a.name.to_string(),
                         kind: a.kind,

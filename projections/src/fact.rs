@@ -18,6 +18,10 @@ pub struct Fact {
     pub data: DomainEvent,
     pub sealed: bool,
     pub revision: u32,
+    /// For a reflection: the sources of the field notes it cites that the log prefix holds (not
+    /// retracted, and included in the view), in the order cited. The engine finds them, so that
+    /// projections need not keep every note to resolve citations. Empty for other kinds.
+    pub cited: Vec<Src>,
 }
 
 impl Fact {
@@ -33,6 +37,24 @@ impl Fact {
             data,
             sealed: e.sealed.is_some(),
             revision: 0,
+            cited: Vec::new(),
+        }
+    }
+
+    /// As [`Fact::from_recorded`], taking the event's strings instead of copying them.
+    pub fn from_owned(e: RecordedEvent, data: DomainEvent) -> Fact {
+        Fact {
+            position: e.position.0,
+            id: e.id,
+            stream: e.stream,
+            occurred: e.occurred_at,
+            recorded: e.recorded_at,
+            author: e.author,
+            causation: e.causation,
+            data,
+            sealed: e.sealed.is_some(),
+            revision: 0,
+            cited: Vec::new(),
         }
     }
 

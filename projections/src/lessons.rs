@@ -4,38 +4,24 @@
 //!
 //! The level and area of a lesson are those of its reflection's cycle, looked up in
 //! [`Cycles`](crate::Cycles) when a view is made, so that an amended cycle moves its lessons and
-//! a retracted cycle takes them out.
+//! a retracted cycle takes them out. The reflections themselves are those the cycles keep (the
+//! same events, by the same rules), so lessons keep no state of their own.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use parlog_core::{DomainEvent, EventId, InsightKind, Lang, Level, StakeholderGroup, Vocabulary};
+use parlog_core::{EventId, InsightKind, Lang, Level, StakeholderGroup, Vocabulary};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::cycles::InsightRecord;
-use crate::fact::{Fact, Src};
+use crate::cycles::{cited, Reflection};
+use crate::fact::Src;
 use crate::text::{src_refs, tr};
 use crate::{Projections, ViewOptions};
 
+/// Views over the reflections of [`Cycles`](crate::Cycles); no state of its own.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Lessons {
-    /// Reflections by event position.
-    pub reflections: BTreeMap<u64, LessonSource>,
-    /// Every observation (field note) in the log, to resolve the ones reflections cite.
-    pub observations: BTreeMap<EventId, Src>,
-}
-
-/// A reflection as the lessons see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LessonSource {
-    pub id: EventId,
-    /// The cycle stream the reflection was recorded on.
-    pub cycle: String,
-    pub insights: Vec<InsightRecord>,
-    pub observations: Vec<EventId>,
-    pub src: Src,
-}
+pub struct Lessons {}
 
 /// One insight, placed (level, area, cycle) and sourced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,49 +57,21 @@ fn visible(src: Src, day: Option<NaiveDate>) -> bool {
 }
 
 impl Lessons {
-    pub fn add(&mut self, f: &Fact) {
-        match &f.data {
-            DomainEvent::ReflectionRecorded(r) => {
-                let source = LessonSource {
-                    id: f.id,
-                    cycle: f.stream.as_str().to_string(),
-                    insights: r.insights.iter().map(InsightRecord::from).collect(),
-                    observations: r.observations.0.clone(),
-                    src: f.src(),
-                };
-                self.reflections.insert(f.position, source);
-            }
-            DomainEvent::ObservationRecorded(_) => {
-                self.observations.insert(f.id, f.src());
-            }
-            _ => {}
-        }
-    }
-
-    pub fn remove(&mut self, f: &Fact) {
-        match &f.data {
-            DomainEvent::ReflectionRecorded(_) => drop(self.reflections.remove(&f.position)),
-            DomainEvent::ObservationRecorded(_) => drop(self.observations.remove(&f.id)),
-            _ => {}
-        }
-    }
-
-    /// Where a field note is, if the log (still) holds it.
-    pub fn observation_src(&self, id: EventId) -> Option<Src> {
-        self.observations.get(&id).copied()
-    }
-
     /// Every lesson known on a day, in log order (reflection, then insight order). Insights of
     /// reflections whose cycle does not exist on the day (retracted, say) are left out.
     pub fn lessons(&self, p: &Projections, day: Option<NaiveDate>) -> Vec<Lesson> {
+        let mut reflections: Vec<(&String, &Reflection)> = p
+            .cycles
+            .items
+            .iter()
+            .flat_map(|(k, c)| c.reflections.values().map(move |r| (k, r)))
+            .filter(|(_, r)| visible(r.src, day))
+            .collect();
+        reflections.sort_by_key(|(_, r)| r.src.position);
         let mut out = Vec::new();
-        for r in self.reflections.values().filter(|r| visible(r.src, day)) {
-            let Some((level, area)) = p.cycles.place_of(&r.cycle, day) else { continue };
-            let mut cited: Vec<Src> =
-                r.observations.iter().filter_map(|id| self.observation_src(*id)).filter(|s| visible(*s, day)).collect();
-            cited.sort();
-            cited.dedup();
-            let sources: Vec<Src> = std::iter::once(r.src).chain(cited).collect();
+        for (cycle, r) in reflections {
+            let Some((level, area)) = p.cycles.place_of(cycle, day) else { continue };
+            let sources: Vec<Src> = std::iter::once(r.src).chain(cited(p, r, day)).collect();
             for i in &r.insights {
                 out.push(Lesson {
                     kind: i.kind,
@@ -122,7 +80,7 @@ impl Lessons {
                     stakeholder: i.stakeholder,
                     level,
                     area: area.map(|a| a.to_string()),
-                    cycle: r.cycle.clone(),
+                    cycle: cycle.clone(),
                     reflection: r.id,
                     sources: sources.clone(),
                 });

@@ -13,6 +13,7 @@ mod engine;
 mod fact;
 mod initiatives;
 mod lessons;
+mod names;
 mod network;
 pub mod retro;
 mod role;
@@ -27,12 +28,13 @@ use serde::{Deserialize, Serialize};
 pub use activity::Activity;
 pub use codebook::Codebook;
 pub use corrections::Corrections;
-pub use cycles::{Cycle, CycleBase, Cycles, InsightRecord, Reflection, Spiral, Step};
+pub use cycles::{Cycle, CycleBase, Cycles, InsightRecord, Note, Reflection, Spiral, Step};
 pub use directory::Directory;
 pub use engine::{AsOf, Engine, EngineError};
 pub use fact::{Fact, Src};
 pub use initiatives::{Initiative, Initiatives, Status};
-pub use lessons::{Lesson, LessonSource, Lessons, ThemeLessons};
+pub use lessons::{Lesson, Lessons, ThemeLessons};
+pub use names::{Names, Sym};
 pub use network::Network;
 pub use role::{FieldDiff, MethodChange, ReflectionRef, Role, RoleField, RoleHistory, RoleState};
 pub use signals::Signals;
@@ -82,7 +84,7 @@ pub struct UnknownProjection(pub String);
 impl Projections {
     /// Changes whenever a projection's state or meaning changes: a checkpoint written by another
     /// version is not used, so the projections rebuild by themselves.
-    pub const VERSION: &'static str = "projections-v2";
+    pub const VERSION: &'static str = "projections-v3";
 
     pub fn add(&mut self, f: &Fact) {
         self.directory.add(f);
@@ -90,7 +92,6 @@ impl Projections {
         self.role.add(f);
         self.initiatives.add(f);
         self.signals.add(f);
-        self.lessons.add(f);
         self.network.add(f);
         self.activity.add(f);
         self.codebook.add(f);
@@ -102,7 +103,6 @@ impl Projections {
         self.role.remove(f);
         self.initiatives.remove(f);
         self.signals.remove(f);
-        self.lessons.remove(f);
         self.network.remove(f);
         self.activity.remove(f);
         self.codebook.remove(f);

@@ -297,11 +297,11 @@ impl Role {
 
 impl RoleHistory {
     pub fn add(&mut self, f: &Fact) {
-        let key = f.stream.as_str().to_string();
+        let key = || f.stream.as_str().to_string();
         let src = f.src();
         match &f.data {
             DomainEvent::RoleDescribed(d) => {
-                self.roles.entry(key).or_default().described = Some(Described {
+                self.roles.entry(key()).or_default().described = Some(Described {
                     title: d.title.to_string(),
                     mandate: d.mandate.to_string(),
                     tasks: d.tasks.iter().map(|t| t.to_string()).collect(),
@@ -321,7 +321,7 @@ impl RoleHistory {
                     effective: c.effective.0,
                     src,
                 };
-                self.roles.entry(key).or_default().changes.insert(f.position, change);
+                self.roles.entry(key()).or_default().changes.insert(f.position, change);
             }
             DomainEvent::MethodChanged(m) => {
                 let change = MethodChange {
@@ -333,10 +333,10 @@ impl RoleHistory {
                     effective: m.effective.0,
                     src,
                 };
-                self.roles.entry(key).or_default().methods.insert(f.position, change);
+                self.roles.entry(key()).or_default().methods.insert(f.position, change);
             }
             DomainEvent::ReflectionRecorded(_) => {
-                self.reflections.insert(f.id, ReflectionRef { cycle: key, src });
+                self.reflections.insert(f.id, ReflectionRef { cycle: key(), src });
             }
             _ => {}
         }

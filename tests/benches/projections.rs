@@ -11,10 +11,12 @@
 //! Part 5, where time and memory go, runs when a target is missed, or always with
 //! `PARLOG_BENCH_PROFILE=1` (never with `=0`): each projection folded alone in a child process
 //! (its CPU time and peak memory above reading alone), the retrospective per section, and the
-//! size of each projection's state as checkpoint JSON, down to its largest maps.
+//! size of each projection's state as JSON (the checkpoint itself is a binary form of it), down
+//! to its largest maps.
 //!
-//! Rates are given by the wall clock (the targets) and per CPU-second of the working thread, which
-//! says more on a machine shared with other work. Reads come from the page cache: the log was
+//! Rates are given by the wall clock (the targets) and per CPU-second of the process (all its
+//! threads: the engine reads on reader threads while it folds), which says more on a machine
+//! shared with other work. Reads come from the page cache: the log was
 //! just built or read, and the machine has room for it, so the figures are those of sled's
 //! cache, decoding and folding, not of the disk.
 //!
@@ -55,20 +57,10 @@ const TARGET_PEAK_MIB: f64 = 256.0;
 const TARGET_CATCH_UP_RATIO: f64 = 1.2;
 const TARGET_RETRO_S: f64 = 2.0;
 
-/// The projections, each folded alone in the profile; "none" reads and parses only.
-const PROJECTIONS: [&str; 11] = [
-    "none",
-    "directory",
-    "cycles",
-    "role",
-    "initiatives",
-    "signals",
-    "lessons",
-    "network",
-    "activity",
-    "codebook",
-    "all",
-];
+/// The projections, each folded alone in the profile; "none" reads and parses only. (Lessons
+/// are a view over the cycles' reflections and fold nothing of their own.)
+const PROJECTIONS: [&str; 10] =
+    ["none", "directory", "cycles", "role", "initiatives", "signals", "network", "activity", "codebook", "all"];
 
 const CHILD_FLAG: &str = "--child";
 
@@ -381,12 +373,13 @@ fn child(args: &[String]) -> BenchResult<()> {
     Ok(())
 }
 
-/// CPU time of the calling thread: the figures on a machine shared with other work. Reads,
-/// parsing and folding all run on the calling thread.
+/// CPU time of the process: the figures on a machine shared with other work. It counts every
+/// thread, since a long replay reads on reader threads while the calling thread folds (it also
+/// counts sled's background threads, which are all but idle when only reading).
 fn cpu_secs() -> f64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes into the timespec we own.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     if rc != 0 {
         return 0.0;
     }
@@ -459,7 +452,7 @@ fn catch_up_at(root: &Path, events: u64) -> BenchResult<CatchUp> {
     let t = Instant::now();
     Engine::open(&store, &cp)?.save_checkpoint()?;
     let first = t.elapsed().as_secs_f64();
-    let cp_bytes = std::fs::metadata(cp.join("checkpoint.json"))?.len();
+    let cp_bytes = std::fs::metadata(cp.join("checkpoint.bin"))?.len();
     let (mut open_s, mut catch_s, mut save_s) = (Vec::new(), Vec::new(), Vec::new());
     let mut before = Projections::default();
     for rep in 0..CATCH_UP_REPS {
@@ -506,7 +499,7 @@ fn catch_up_at(root: &Path, events: u64) -> BenchResult<CatchUp> {
     std::fs::remove_dir_all(&cp)?;
     let c = median(&catch_s);
     println!(
-        "   at {events:>9} events: catch-up {:>7.2} ms ({:.0} events/s); opening from the checkpoint {:.2} s, saving it {:.2} s ({:.1} MiB JSON); first rebuild + save {:.2} s",
+        "   at {events:>9} events: catch-up {:>7.2} ms ({:.0} events/s); opening from the checkpoint {:.2} s, saving it {:.2} s ({:.1} MiB checkpoint); first rebuild + save {:.2} s",
         c * 1e3,
         CATCH_UP_EVENTS as f64 / c,
         median(&open_s),
@@ -665,7 +658,6 @@ fn add_one(p: &mut Projections, name: &str, f: &Fact) {
         "role" => p.role.add(f),
         "initiatives" => p.initiatives.add(f),
         "signals" => p.signals.add(f),
-        "lessons" => p.lessons.add(f),
         "network" => p.network.add(f),
         "activity" => p.activity.add(f),
         "codebook" => p.codebook.add(f),
@@ -683,7 +675,6 @@ fn only(from: &Projections, name: &str) -> Projections {
         "role" => p.role = from.role.clone(),
         "initiatives" => p.initiatives = from.initiatives.clone(),
         "signals" => p.signals = from.signals.clone(),
-        "lessons" => p.lessons = from.lessons.clone(),
         "network" => p.network = from.network.clone(),
         "activity" => p.activity = from.activity.clone(),
         "codebook" => p.codebook = from.codebook.clone(),
@@ -709,7 +700,7 @@ fn profile_part(log: &Path, rebuild_rate: Option<f64>) -> BenchResult<()> {
     if let Some(rate) = rebuild_rate {
         println!("   (the engine's rebuild above ran at {rate:.0} events/s)");
     }
-    println!("   state of each projection after a rebuild, as checkpoint JSON:");
+    println!("   state of each projection after a rebuild, as JSON (the checkpoint is a binary form of the same):");
     let store = SledStore::open(log)?;
     let engine = Engine::as_of(&store, AsOf::Head)?;
     retro_sections(&store, &engine);
@@ -824,7 +815,7 @@ fn sizes(v: &serde_json::Value, path: String, depth: usize, out: &mut BTreeMap<S
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-/// A rate by the wall clock and by the calling thread's CPU time.
+/// A rate by the wall clock and by the process's CPU time.
 #[derive(Clone, Copy)]
 struct Rate {
     per_s: f64,
