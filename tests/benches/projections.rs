@@ -30,6 +30,10 @@
 //! Exit code: 0 when every target is met, 1 when one is missed (or the benchmark failed), 2 bad
 //! usage.
 
+// The allocator of the `parlog` binary, so that the figures are the ones it gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

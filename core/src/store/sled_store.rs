@@ -110,28 +110,15 @@ impl SledStore {
             Err(_) => return Err(StoreError::NotInitialised(dir.display().to_string())),
         }
         let sled_dir = dir.join("sled");
-        let db = sled::Config::new()
-            .path(&sled_dir)
-            .cache_capacity(SLED_CACHE_BYTES)
-            .mode(sled::Mode::HighThroughput)
-            // The indexes need not be durable at acknowledgement: the log is, and opening
-            // rebuilds any index entries a crash lost from it.
-            .flush_every_ms(Some(SLED_FLUSH_EVERY_MS))
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io)
-                    if io.kind() == std::io::ErrorKind::Other && io.to_string().contains("lock") =>
-                {
-                    StoreError::Locked(dir.display().to_string())
-                }
-                e => StoreError::Sled(e),
-            })?;
-        seal::sync_dir(&sled_dir)?;
-        seal::sync_dir(dir)?;
+        let mut db = open_sled(&sled_dir, dir)?;
         if db.get(k::FORMAT)?.as_deref() != Some(k::INDEX_FORMAT) {
-            // Indexes of another layout (or a folder from before layouts were marked): rebuild
-            // them all from the log below.
-            db.clear()?;
+            // Indexes of another layout (or from before layouts were marked): start sled afresh
+            // (clearing it in place would leave its files full of garbage) and rebuild them all
+            // from the log below. A crash in between leaves no mark, so this is done again.
+            drop(db);
+            wait_unlocked(&sled_dir.join("db"), std::time::Duration::from_millis(OPEN_LOCKED_WAIT_MS));
+            std::fs::remove_dir_all(&sled_dir)?;
+            db = open_sled(&sled_dir, dir)?;
             db.insert(k::FORMAT, k::INDEX_FORMAT)?;
         }
         let keys = KeyFile::open(&dir.join("keys"))?;
@@ -238,6 +225,26 @@ impl Drop for SledStore {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+fn open_sled(sled_dir: &Path, dir: &Path) -> Result<sled::Db, StoreError> {
+    let db = sled::Config::new()
+        .path(sled_dir)
+        .cache_capacity(SLED_CACHE_BYTES)
+        .mode(sled::Mode::HighThroughput)
+        // The indexes need not be durable at acknowledgement: the log is, and opening
+        // rebuilds any index entries a crash lost from it.
+        .flush_every_ms(Some(SLED_FLUSH_EVERY_MS))
+        .open()
+        .map_err(|e| match e {
+            sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::Other && io.to_string().contains("lock") => {
+                StoreError::Locked(dir.display().to_string())
+            }
+            e => StoreError::Sled(e),
+        })?;
+    seal::sync_dir(sled_dir)?;
+    seal::sync_dir(dir)?;
+    Ok(db)
 }
 
 /// Waits until no one holds sled's lock on `db_file` (sled locks it with flock), or the time is up.
