@@ -105,6 +105,16 @@ pub enum AuthorSource<'a> {
 impl NewEvent {
     /// Parses one submitted event from its JSON wire form.
     pub fn from_json(json: &str, author: &AuthorSource<'_>) -> Result<NewEvent, FieldError> {
+        // A well-formed event parses straight into its wire form. Anything else (or what the
+        // direct parse refuses, such as a repeated field) goes the careful way below, whose
+        // messages name the field; its verdict is the answer.
+        match serde_json::from_str::<WireNewEvent>(json) {
+            Ok(wire) => NewEvent::from_wire(wire, author),
+            Err(_) => NewEvent::from_json_checked(json, author),
+        }
+    }
+
+    fn from_json_checked(json: &str, author: &AuthorSource<'_>) -> Result<NewEvent, FieldError> {
         // Check the JSON and its outer shape first, so that the messages say what is wrong in
         // terms of the input rather than of our types.
         let value: serde_json::Value = serde_json::from_str(json)
@@ -128,6 +138,10 @@ impl NewEvent {
             }
             FieldError::new(field, msg)
         })?;
+        NewEvent::from_wire(wire, author)
+    }
+
+    fn from_wire(wire: WireNewEvent, author: &AuthorSource<'_>) -> Result<NewEvent, FieldError> {
         let kind = EventKind::parse(&wire.kind).map_err(|m| FieldError::new("kind", m))?;
         let event = DomainEvent::parse_value(kind, &wire.payload)?;
         let author = match (author, wire.author) {

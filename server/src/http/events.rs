@@ -10,6 +10,7 @@ use parlog_core::{
     AuthorSource, DomainEvent, EventId, EventKind, EventStore, NewEvent, Position, RecordedEvent, SealedView, StreamId,
 };
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::auth::{role_label, Caller};
@@ -66,28 +67,57 @@ pub async fn append(
     result
 }
 
+/// `{"events": [...]}`; other fields are ignored, as before.
+#[derive(Deserialize)]
+struct Wrapped<'a> {
+    #[serde(borrow)]
+    events: Option<Vec<&'a RawValue>>,
+}
+
+/// Just the kind of an event, to refuse a kind the caller may not send before parsing the rest.
+#[derive(Deserialize)]
+struct KindOnly<'a> {
+    #[serde(borrow, default)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+}
+
+const BATCH_SHAPE: &str = "expected a JSON array of events, or an object {\"events\": [...]}";
+
+/// The events of an append body, each as its own JSON text: the body is parsed once, and each
+/// event once more into its typed form.
+fn batch_items<'a>(state: &AppState, body: &'a [u8]) -> ApiResult<Vec<&'a RawValue>> {
+    if body.len() > state.limits.body_bytes_max {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the body is {} bytes, over the limit of {} (body_bytes_max); send fewer events per request",
+            body.len(),
+            state.limits.body_bytes_max
+        )));
+    }
+    let not_json = |e: serde_json::Error| ApiError::BadRequest(format!("the body is not valid JSON: {e}"));
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => serde_json::from_slice::<Vec<&RawValue>>(body).map_err(not_json),
+        Some(b'{') => match serde_json::from_slice::<Wrapped>(body) {
+            Ok(Wrapped { events: Some(items) }) => Ok(items),
+            Ok(Wrapped { events: None }) => Err(ApiError::BadRequest(BATCH_SHAPE.into())),
+            // Valid JSON of another shape (`events` not an array) is a shape error.
+            Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => Err(ApiError::BadRequest(BATCH_SHAPE.into())),
+                Err(_) => Err(not_json(e)),
+            },
+        },
+        _ => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => Err(ApiError::BadRequest(BATCH_SHAPE.into())),
+            Err(e) => Err(not_json(e)),
+        },
+    }
+}
+
 async fn append_inner(
     state: &AppState,
     caller: &Caller,
     body: &axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let v = parse_body(state, body)?;
-    let items = match v {
-        Value::Array(items) => items,
-        Value::Object(mut o) => match o.remove("events") {
-            Some(Value::Array(items)) => items,
-            _ => {
-                return Err(ApiError::BadRequest(
-                    "expected a JSON array of events, or an object {\"events\": [...]}".into(),
-                ))
-            }
-        },
-        _ => {
-            return Err(ApiError::BadRequest(
-                "expected a JSON array of events, or an object {\"events\": [...]}".into(),
-            ))
-        }
-    };
+    let items = batch_items(state, body)?;
     let limit = parlog_core::limits::BATCH_EVENTS_MAX;
     if items.len() > limit {
         return Err(ApiError::PayloadTooLarge(format!(
@@ -99,12 +129,13 @@ async fn append_inner(
     let mut batch = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         // Say "not allowed" before "malformed": a makelaar need not fix a payload they may not send.
-        if let Some(kind) = item.get("kind").and_then(Value::as_str).and_then(|k| EventKind::parse(k).ok()) {
+        let kind = serde_json::from_str::<KindOnly>(item.get()).ok().and_then(|k| k.kind);
+        if let Some(kind) = kind.and_then(|k| EventKind::parse(&k).ok()) {
             if !caller.role.may_append(kind) {
                 return Err(forbidden_kind(caller, kind, i + 1));
             }
         }
-        let ev = NewEvent::from_json(&item.to_string(), &source)
+        let ev = NewEvent::from_json(item.get(), &source)
             .map_err(|e| ApiError::BadRequest(format!("event {}: {e}", i + 1)))?;
         check_permission(state, caller, &ev, i + 1)?;
         batch.push(ev);

@@ -6,10 +6,13 @@ use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, Stream, StreamExt};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use futures_util::stream::{self, Stream};
 use parlog_core::{EventStore, Position};
 use serde::Deserialize;
 
@@ -46,13 +49,23 @@ fn ended() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
+/// How long an idle feed waits before sending a comment line, so proxies keep the connection.
+const KEEP_ALIVE_SECS: u64 = 15;
+
+/// One SSE frame: `id` is the position, so a client that reconnects sends it as Last-Event-ID.
+fn frame(position: u64, json: &str) -> Bytes {
+    // Compact JSON has no line breaks, so the data is one `data:` line.
+    debug_assert!(!json.contains('\n'));
+    Bytes::from(format!("id: {position}\nevent: event\ndata: {json}\n\n"))
+}
+
 /// GET /api/v1/feed
 pub async fn feed(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Query(q): Query<FeedQuery>,
-) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+) -> ApiResult<Response> {
     caller.require(caller.role.reads_events(), "follow the event feed; viewers read projections and reports")?;
     let last_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
     let from = match (last_id, q.from) {
@@ -75,52 +88,82 @@ pub async fn feed(
     let slot = Slot { _permit: permit, metrics: state.metrics.clone() };
     let sub = state.store.subscribe(Position(from));
     let shutdown = state.shutdown.subscribe();
-    let events = stream::unfold(
+    // Each batch of positions goes out as one chunk: at thousands of events a second and a
+    // hundred subscribers, a write (and an SSE event object) per event was most of the work.
+    let chunks = stream::unfold(
         (sub, slot, state, caller, shutdown),
         |(mut sub, slot, state, caller, mut shutdown)| async move {
             let range = tokio::select! {
-            r = sub.next_positions(FEED_BATCH_EVENTS) => r.ok()?,
-            _ = shutdown.changed() => return None,
-        };
-        // Each event is read and encoded once for all subscribers (per kind of reader); a
-        // subscriber only reads the store for positions no one has encoded yet.
-        let sealed = caller.role.reads_sealed();
-        let mut items: Vec<Result<Event, Infallible>> = Vec::with_capacity((range.end() - range.start() + 1) as usize);
-        let mut p = *range.start();
-        while p <= *range.end() {
-            if let Some(d) = state.feed_cache.get(p, sealed) {
-                items.push(Ok(Event::default().id(p.to_string()).event("event").data(&*d)));
-                p += 1;
-                continue;
-            }
-            let missing = (*range.end() - p + 1) as usize;
-            let events = match state.store.read_from(Position(p), missing) {
-                Ok(ev) if !ev.is_empty() => ev,
-                other => {
-                    tracing::warn!(position = p, error = ?other.err(), "feed ends: events could not be read");
-                    return if items.is_empty() { None } else { Some((stream::iter(items), (sub, slot, state, caller, ended()))) };
+                r = sub.next_positions(FEED_BATCH_EVENTS) => r.ok()?,
+                _ = shutdown.changed() => return None,
+                _ = tokio::time::sleep(Duration::from_secs(KEEP_ALIVE_SECS)) => {
+                    return Some((Ok(Bytes::from_static(b":\n\n")), (sub, slot, state, caller, shutdown)));
                 }
             };
-            for e in &events {
-                match super::events::event_json(&state, &caller, e) {
-                    Ok(v) => {
-                        let d: Arc<str> = v.to_string().into();
-                        state.feed_cache.put(e.position.0, sealed, d.clone());
-                        items.push(Ok(Event::default().id(e.position.0.to_string()).event("event").data(&*d)));
-                    }
-                    Err(err) => {
-                        // An event that cannot be shown ends the feed rather than being skipped:
-                        // the client reconnects with Last-Event-ID and gets it again.
-                        tracing::warn!(position = e.position.0, error = ?err, "feed ends: an event could not be shown");
-                        return if items.is_empty() { None } else { Some((stream::iter(items), (sub, slot, state, caller, ended()))) };
-                    }
+            match batch(&state, &caller, *range.start(), *range.end()) {
+                Ok(chunk) => Some((Ok(chunk), (sub, slot, state, caller, shutdown))),
+                // What could be sent goes out, then the feed ends; the client reconnects with
+                // Last-Event-ID and gets the rest (or the error) again.
+                Err(partial) if partial.is_empty() => None,
+                Err(partial) => Some((Ok(partial), (sub, slot, state, caller, ended()))),
+            }
+        },
+    );
+    let chunks: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>> = Box::pin(chunks);
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(chunks))
+        .map_err(|e| ApiError::Internal(format!("the feed response: {e}")))
+}
+
+/// The frames of `from..=to` as one chunk. Each event is read and encoded once for all
+/// subscribers (per kind of reader); a subscriber reads the store only for positions no one has
+/// encoded yet. On a failure, the frames before it, as `Err`.
+fn batch(state: &AppState, caller: &Caller, from: u64, to: u64) -> Result<Bytes, Bytes> {
+    let sealed = caller.role.reads_sealed();
+    let mut frames: Vec<Bytes> = Vec::with_capacity((to - from + 1) as usize);
+    let mut p = from;
+    while p <= to {
+        let cached = state.feed_cache.get_run(p, to, sealed);
+        if !cached.is_empty() {
+            p += cached.len() as u64;
+            frames.extend(cached);
+            continue;
+        }
+        let events = match state.store.read_from(Position(p), (to - p + 1) as usize) {
+            Ok(ev) if !ev.is_empty() => ev,
+            other => {
+                tracing::warn!(position = p, error = ?other.err(), "feed ends: events could not be read");
+                return Err(concat(&frames));
+            }
+        };
+        for e in &events {
+            match super::events::event_json(state, caller, e) {
+                Ok(v) => {
+                    let f = frame(e.position.0, &v.to_string());
+                    state.feed_cache.put(e.position.0, sealed, f.clone());
+                    frames.push(f);
+                }
+                Err(err) => {
+                    // An event that cannot be shown ends the feed rather than being skipped.
+                    tracing::warn!(position = e.position.0, error = ?err, "feed ends: an event could not be shown");
+                    return Err(concat(&frames));
                 }
             }
-            p += events.len() as u64;
         }
-            Some((stream::iter(items), (sub, slot, state, caller, shutdown)))
-        },
-    )
-    .flatten();
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+        p += events.len() as u64;
+    }
+    Ok(concat(&frames))
+}
+
+fn concat(frames: &[Bytes]) -> Bytes {
+    if frames.len() == 1 {
+        return frames[0].clone();
+    }
+    let mut out = Vec::with_capacity(frames.iter().map(Bytes::len).sum());
+    for f in frames {
+        out.extend_from_slice(f);
+    }
+    Bytes::from(out)
 }

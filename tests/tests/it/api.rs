@@ -819,6 +819,8 @@ async fn bad_input_is_a_400_that_names_the_field() {
         (json!([]), vec!["empty"]),
         (json!({"event": {}}), vec!["a JSON array of events"]),
         (json!("hallo"), vec!["a JSON array of events"]),
+        (json!({"events": "hallo"}), vec!["a JSON array of events"]),
+        (json!(42), vec!["a JSON array of events"]),
         (json!([42]), vec!["event 1", "JSON object"]),
     ];
     for (body, needles) in appends {
@@ -826,6 +828,9 @@ async fn bad_input_is_a_400_that_names_the_field() {
     }
     let resp =
         api.send(Req::post("/api/v1/events").auth(Auth::As(Role::Makelaar)).raw(b"[{\"stream\": ".to_vec())).await;
+    resp.problem_naming(400, &["not valid JSON"]);
+    let resp =
+        api.send(Req::post("/api/v1/events").auth(Auth::As(Role::Makelaar)).raw(b"{\"events\": [}".to_vec())).await;
     resp.problem_naming(400, &["not valid JSON"]);
 
     let gets: &[(&str, &[&str])] = &[
