@@ -602,7 +602,7 @@ where
 
 /// Where `needle` first occurs in `hay`.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// The values of the `"position":` fields of an append's answer.
@@ -885,7 +885,7 @@ impl SseDecoder {
     }
 
     fn lines(&mut self, mut data: &[u8]) {
-        while let Some(nl) = data.iter().position(|b| *b == b'\n') {
+        while let Some(nl) = memchr::memchr(b'\n', data) {
             self.keep(&data[..nl]);
             self.line_done();
             data = &data[nl + 1..];
