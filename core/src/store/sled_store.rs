@@ -137,10 +137,8 @@ impl SledStore {
         });
         writer::finish_forgetting(&shared)?;
         let (tx, rx) = mpsc::channel(WRITER_QUEUE_APPENDS_MAX);
-        let w = {
-            let shared = shared.clone();
-            std::thread::Builder::new().name("parlog-writer".into()).spawn(move || writer::run(shared, rx))?
-        };
+        let w = writer::Writer::start(shared.clone())?;
+        let w = std::thread::Builder::new().name("parlog-writer".into()).spawn(move || writer::run(w, rx))?;
         Ok(SledStore { shared, tx: Some(tx), writer: Some(w), dir: dir.to_path_buf() })
     }
 

@@ -120,7 +120,7 @@ enum ToPublisher {
     Barrier(std_mpsc::Sender<Result<(), StoreError>>),
 }
 
-struct Writer {
+pub(crate) struct Writer {
     shared: Arc<Shared>,
     /// Stream versions, kept so that hot streams cost no lookup. Every stream the writer wrote to
     /// is here, so a group that sled has not indexed yet is never missed.
@@ -144,18 +144,8 @@ struct Writer {
     publisher_pending: Arc<AtomicUsize>,
 }
 
-pub(crate) fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Request>) {
-    let mut w = match Writer::start(shared.clone()) {
-        Ok(w) => w,
-        Err(_) => {
-            // Every request is refused with `Failed`, which tells the caller to restart.
-            shared.failed.store(true, Ordering::Release);
-            while let Some(r) = rx.blocking_recv() {
-                refuse(r);
-            }
-            return;
-        }
-    };
+/// The writer's loop, on its own thread, until the store closes.
+pub(crate) fn run(mut w: Writer, mut rx: mpsc::Receiver<Request>) {
     let mut held: Option<Request> = None;
     loop {
         let first = match held.take() {
@@ -257,7 +247,9 @@ fn publish_group(shared: &Shared, g: Published) {
 }
 
 impl Writer {
-    fn start(shared: Arc<Shared>) -> Result<Writer, StoreError> {
+    /// Prepares the writer (and starts its publisher) on the opening thread, so that a failure
+    /// is the open's error.
+    pub(crate) fn start(shared: Arc<Shared>) -> Result<Writer, StoreError> {
         let mut forgotten = HashMap::new();
         for item in shared.db.scan_prefix(b"f") {
             let (key, v) = item?;
