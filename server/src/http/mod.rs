@@ -23,6 +23,7 @@ use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use axum::serve::ListenerExt as _;
 use axum::Router;
 use parlog_core::{EventStore, Position, SledStore};
 
@@ -134,6 +135,13 @@ pub async fn serve(store: SledStore, data: std::path::PathBuf, addr: SocketAddr,
         tracing::info!("shutting down");
         let _ = switch.send(true);
     };
+    // Answers and feed chunks go out at once rather than waiting for the peer's delayed ACK
+    // (Nagle): they are small and each is complete.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
     let _ = follower.await;
     state.save_checkpoint();
