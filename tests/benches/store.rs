@@ -352,15 +352,7 @@ fn append_run(kind: Kind, root: &Path, threads: usize, per_thread: usize) -> Ben
         }
         Ok((start.elapsed(), all))
     })?;
-    let mut latencies = latencies;
-    latencies.sort();
-    let events = store.read_from(Position(threads as u64 + 1), SIZE_SAMPLE_EVENTS)?;
-    let stored: u64 = events.iter().map(|e| stored_bytes(&store, e)).sum::<Result<_, _>>()?;
-    let run = AppendRun {
-        events_per_s: (threads * per_thread) as f64 / elapsed.as_secs_f64(),
-        latencies,
-        avg_stored_bytes: stored as f64 / events.len() as f64,
-    };
+    let run = AppendRun::of(&store, threads, elapsed, latencies)?;
     store.close();
     Ok(run)
 }
@@ -402,17 +394,29 @@ fn append_run_async(kind: Kind, root: &Path, tasks: usize, per_task: usize) -> B
         Ok::<_, String>((start.elapsed(), all))
     })?;
     drop(rt);
-    let mut latencies = latencies;
-    latencies.sort();
-    let events = store.read_from(Position(tasks as u64 + 1), SIZE_SAMPLE_EVENTS)?;
-    let stored: u64 = events.iter().map(|e| stored_bytes(&store, e)).sum::<Result<_, _>>()?;
-    let run = AppendRun {
-        events_per_s: (tasks * per_task) as f64 / elapsed.as_secs_f64(),
-        latencies,
-        avg_stored_bytes: stored as f64 / events.len() as f64,
-    };
+    let run = AppendRun::of(&store, tasks, elapsed, latencies)?;
     Arc::try_unwrap(store).map_err(|_| "the store is still shared")?.close();
     Ok(run)
+}
+
+impl AppendRun {
+    /// The figures of a run by `appenders` (after one warm-up event each) that took `elapsed`,
+    /// one latency per append; the stored size is averaged over a sample of the events.
+    fn of(
+        store: &SledStore,
+        appenders: usize,
+        elapsed: Duration,
+        mut latencies: Vec<Duration>,
+    ) -> BenchResult<AppendRun> {
+        latencies.sort();
+        let events = store.read_from(Position(appenders as u64 + 1), SIZE_SAMPLE_EVENTS)?;
+        let stored: u64 = events.iter().map(|e| stored_bytes(store, e)).sum::<Result<_, _>>()?;
+        Ok(AppendRun {
+            events_per_s: latencies.len() as f64 / elapsed.as_secs_f64(),
+            latencies,
+            avg_stored_bytes: stored as f64 / events.len() as f64,
+        })
+    }
 }
 
 struct ReadFigures {
