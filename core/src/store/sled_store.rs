@@ -269,7 +269,7 @@ fn wait_unlocked(db_file: &Path, max: std::time::Duration) {
 #[derive(Clone)]
 pub(crate) struct Loaded {
     pub(crate) event: RecordedEvent,
-    /// Position, stream version, content digest and keyed mac: what the id index holds.
+    /// The content digest and keyed mac that tell a retry from a conflict (the frame's index part).
     pub(crate) index: [u8; INDEX_BYTES],
     /// The sealed part's ciphertext; `None` if there is none or it was destroyed (zeros).
     pub(crate) ciphertext: Option<Vec<u8>>,
