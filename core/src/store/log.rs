@@ -180,7 +180,13 @@ impl LogFile {
     /// between are passed over), found by reading frame headers only: the sparse position index
     /// leads to a nearby frame, this walks the rest. Frames are checked when they are read.
     pub(crate) fn skip_events(&self, mut offset: u64, end: u64, mut n: u64) -> Result<u64, FrameError> {
-        const SKIP_READ_BYTES: usize = 64 * 1024;
+        // Enough for the frames to skip at a typical size (under 1 KiB), at most 64 KiB a read:
+        // this runs for most reads by position, so it reads no more than it must.
+        const SKIP_READ_BYTES_MIN: usize = 4 * 1024;
+        const SKIP_READ_BYTES_MAX: usize = 64 * 1024;
+        if n == 0 {
+            return Ok(offset); // the frame itself is checked when it is read
+        }
         let mut buf = Vec::new();
         let mut buf_at = offset;
         loop {
@@ -194,7 +200,8 @@ impl LogFile {
                         FrameError::Torn(format!("a frame header at offset {offset} is cut off"))
                     });
                 }
-                let want = ((end - offset) as usize).min(SKIP_READ_BYTES);
+                let guess = (n as usize + 1).saturating_mul(1024).clamp(SKIP_READ_BYTES_MIN, SKIP_READ_BYTES_MAX);
+                let want = ((end - offset) as usize).min(guess);
                 buf.resize(want, 0);
                 self.file.read_exact_at(&mut buf, offset).map_err(FrameError::Io)?;
                 buf_at = offset;

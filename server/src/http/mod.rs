@@ -105,7 +105,8 @@ async fn follow(state: AppState) {
     let mut shutdown = state.shutdown.subscribe();
     loop {
         tokio::select! {
-            batch = sub.next_batch(4_096) => if batch.is_err() { return },
+            // Only the news that there is more: the engine reads the events itself.
+            next = sub.next_positions(4_096) => if next.is_err() { return },
             _ = shutdown.changed() => return,
         }
         if let Err(e) = state.catch_up().await {
