@@ -96,6 +96,14 @@ macro_rules! string_id {
             }
         }
 
+        // Hashes and compares as its text (a derived newtype impl does), so maps keyed by it
+        // can be searched with a `&str`.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)

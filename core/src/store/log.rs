@@ -176,52 +176,6 @@ impl LogFile {
         Ok((frame, end))
     }
 
-    /// The offset of the event frame `n` events after the event frame at `offset` (commit frames
-    /// between are passed over), found by reading frame headers only: the sparse position index
-    /// leads to a nearby frame, this walks the rest. Frames are checked when they are read.
-    pub(crate) fn skip_events(&self, mut offset: u64, end: u64, mut n: u64) -> Result<u64, FrameError> {
-        // Enough for the frames to skip at a typical size (under 1 KiB), at most 64 KiB a read:
-        // this runs for most reads by position, so it reads no more than it must.
-        const SKIP_READ_BYTES_MIN: usize = 4 * 1024;
-        const SKIP_READ_BYTES_MAX: usize = 64 * 1024;
-        if n == 0 {
-            return Ok(offset); // the frame itself is checked when it is read
-        }
-        let mut buf = Vec::new();
-        let mut buf_at = offset;
-        loop {
-            // At an event frame with nothing left to skip, or at a commit frame to pass over.
-            let rel = (offset - buf_at) as usize;
-            if rel + 5 > buf.len() {
-                if offset + 5 > end {
-                    return Err(if offset >= end {
-                        FrameError::End
-                    } else {
-                        FrameError::Torn(format!("a frame header at offset {offset} is cut off"))
-                    });
-                }
-                let guess = (n as usize + 1).saturating_mul(1024).clamp(SKIP_READ_BYTES_MIN, SKIP_READ_BYTES_MAX);
-                let want = ((end - offset) as usize).min(guess);
-                buf.resize(want, 0);
-                self.file.read_exact_at(&mut buf, offset).map_err(FrameError::Io)?;
-                buf_at = offset;
-                continue;
-            }
-            let body_len = u32::from_be_bytes(buf[rel..rel + 4].try_into().expect("4 bytes")) as usize;
-            let kind = buf[rel + 4];
-            if !(4..=FRAME_BODY_BYTES_MAX).contains(&body_len) || !(kind == EVENT || kind == COMMIT) {
-                return Err(FrameError::Torn(format!("the frame at offset {offset} has a damaged header")));
-            }
-            if kind == EVENT {
-                if n == 0 {
-                    return Ok(offset);
-                }
-                n -= 1;
-            }
-            offset += 5 + body_len as u64;
-        }
-    }
-
     /// Reads frames from `offset` in one pass (a large read, then parsing), up to `limit` events
     /// or `end`. Returns the frames with their offsets, and the offset after the last one.
     pub(crate) fn read_frames(

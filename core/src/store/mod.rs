@@ -3,8 +3,7 @@
 //! [`EventStore`] is the interface the rest of parlog uses; [`SledStore`] is the embedded default.
 //! The durability contract is written down in ARCHITECTURE.md and next to the writer.
 
-mod keys;
-mod known_ids;
+mod index;
 mod log;
 mod sled_store;
 mod subscription;

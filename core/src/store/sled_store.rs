@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::keys as k;
+use super::index::{self as ix, Entry, Maps, Tail};
 use super::log::{Frame, FrameError, LogFile, COMMIT_FRAME_BYTES, HEADER_BYTES, INDEX_BYTES};
 use super::subscription::{LogReader, Subscription};
 use super::writer::{self, Request};
@@ -34,8 +34,13 @@ const SLED_FLUSH_EVERY_MS: u64 = 500;
 
 /// State shared by the writer thread and readers.
 pub(crate) struct Shared {
-    /// The indexes: positions to log offsets, ids, streams, forgotten subjects.
+    /// The indexes: chunks of entries (frame offset, id, stream) by position, forgotten subjects.
     pub(crate) db: sled::Db,
+    /// The last index chunk. Held while a group's index entries are applied to sled, and while
+    /// `maps` is built from sled, so that the build sees every group or the group sees the maps.
+    pub(crate) tail: Mutex<Tail>,
+    /// Lookups by id, position and stream; `None` until first needed (see `index.rs`).
+    pub(crate) maps: Mutex<Option<Maps>>,
     /// The events themselves, in commit order.
     pub(crate) log: LogFile,
     /// The end of the committed log: readers read below it, the writer appends at it.
@@ -111,7 +116,7 @@ impl SledStore {
         }
         let sled_dir = dir.join("sled");
         let mut db = open_sled(&sled_dir, dir)?;
-        if db.get(k::FORMAT)?.as_deref() != Some(k::INDEX_FORMAT) {
+        if db.get(ix::FORMAT)?.as_deref() != Some(ix::INDEX_FORMAT) {
             // Indexes of another layout (or from before layouts were marked): start sled afresh
             // (clearing it in place would leave its files full of garbage) and rebuild them all
             // from the log below. A crash in between leaves no mark, so this is done again.
@@ -119,14 +124,16 @@ impl SledStore {
             wait_unlocked(&sled_dir.join("db"), std::time::Duration::from_millis(OPEN_LOCKED_WAIT_MS));
             std::fs::remove_dir_all(&sled_dir)?;
             db = open_sled(&sled_dir, dir)?;
-            db.insert(k::FORMAT, k::INDEX_FORMAT)?;
+            db.insert(ix::FORMAT, ix::INDEX_FORMAT)?;
         }
         let keys = KeyFile::open(&dir.join("keys"))?;
         let log = LogFile::open(&dir.join("log"))?;
-        let (head, log_end) = recover(&db, &log)?;
+        let (head, log_end, tail) = recover(&db, &log)?;
         let (head_tx, _) = watch::channel(head.position.0);
         let shared = Arc::new(Shared {
             db,
+            tail: Mutex::new(tail),
+            maps: Mutex::new(None),
             log,
             log_end: AtomicU64::new(log_end),
             durable: AtomicU64::new(head.position.0),
@@ -187,18 +194,11 @@ impl SledStore {
         Ok(self.shared.db.size_on_disk()? + self.shared.log.len()?)
     }
 
-    /// Every stream and its version, for statistics.
+    /// Every stream and its version, for statistics, in the order of their names.
     pub fn streams(&self) -> Result<Vec<(StreamId, u64)>, StoreError> {
-        let mut out: Vec<(StreamId, u64)> = Vec::new();
-        for item in self.shared.db.scan_prefix(b"s") {
-            let (key, _) = item?;
-            let (s, version) = k::parse_stream_event(&key)
-                .ok_or_else(|| StoreError::Corrupt("a stream index key is unreadable".into()))?;
-            match out.last_mut() {
-                Some((last, v)) if *last == s => *v = version,
-                _ => out.push((s, version)),
-            }
-        }
+        let mut out: Vec<(StreamId, u64)> =
+            self.shared.with_maps(|m| m.streams().map(|(s, v)| (s.clone(), v)).collect())?;
+        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         Ok(out)
     }
 
@@ -302,49 +302,67 @@ fn loaded(frame: Frame, offset: u64, expected: Option<u64>) -> Result<Loaded, St
     Ok(Loaded { event, index, ciphertext, offset })
 }
 
-/// The index entries of a committed event: its offset, id, and stream version (and, for a
-/// forget, the forgotten subject).
-pub(crate) fn index_entries(e: &RecordedEvent, offset: u64, batch: &mut sled::Batch) {
-    if k::offset_anchor(e.position) == e.position {
-        batch.insert(&k::offset(e.position)[..], &offset.to_be_bytes()[..]);
+/// The index entry of a committed event whose frame is at `offset`.
+pub(crate) fn entry_of(e: &RecordedEvent, offset: u64) -> Entry {
+    Entry { position: e.position, offset, id: e.id, stream: e.stream.clone() }
+}
+
+/// The subject a SubjectForgotten event forgets, with the event's position.
+pub(crate) fn forgotten_by(e: &RecordedEvent) -> Option<(SubjectId, Position)> {
+    if e.kind != EventKind::SubjectForgotten {
+        return None;
     }
-    batch.insert(&k::id(e.id)[..], &k::located(e.position, offset)[..]);
-    batch.insert(k::stream_event(&e.stream, e.stream_version), &k::located(e.position, offset)[..]);
-    if e.kind == EventKind::SubjectForgotten {
-        if let Ok(DomainEvent::SubjectForgotten(f)) = e.domain() {
-            batch.insert(k::forgotten(&f.subject), &e.position.0.to_be_bytes()[..]);
-        }
+    match e.domain() {
+        Ok(DomainEvent::SubjectForgotten(f)) => Some((f.subject, e.position)),
+        _ => None,
+    }
+}
+
+/// Adds a committed group's index entries, and the subjects it forgets, to `batch`.
+pub(crate) fn index_group(
+    tail: &mut Tail,
+    entries: &[Entry],
+    forgotten: &[(SubjectId, Position)],
+    end: u64,
+    batch: &mut sled::Batch,
+) {
+    tail.add(entries, end, batch);
+    for (s, p) in forgotten {
+        batch.insert(ix::forgotten_key(s), &p.0.to_be_bytes()[..]);
     }
 }
 
 /// Brings the indexes up to the log and finds the head. The log is read from where the
 /// indexes end; every group closed by a commit frame is indexed; what follows the last commit
 /// frame (a group whose write a crash cut short, never acknowledged) is cut off.
-fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
-    let indexed = match db.get(k::INDEXED)? {
-        Some(v) => k::Indexed::decode(&v).ok_or_else(|| StoreError::Corrupt("the index mark is unreadable".into()))?,
-        None => k::Indexed { position: 0, end: HEADER_BYTES, last_frame: 0 },
-    };
-    let (mut pos, mut end) = (indexed.position, indexed.end);
+fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError> {
     let file_len = log.len()?;
-    let mut hash = Hash::ZERO;
-    let mut last_frame = indexed.last_frame;
-    if pos > 0 {
-        let off = indexed.last_frame;
-        let (frame, _) =
-            log.read_frame(off, file_len).map_err(|e| StoreError::Corrupt(format!("position {pos}: {e:?}")))?;
-        let l = loaded(frame, off, Some(pos))?;
+    let (mut pos, mut end, mut hash, mut tail) = (0u64, HEADER_BYTES, Hash::ZERO, Tail::empty(Position(1)));
+    if let Some((key, value)) = db.scan_prefix(b"c").next_back().transpose()? {
+        let chunk = ix::decode(&key, &value)?;
+        let last = *chunk.entries.last().expect("decode refuses an empty chunk");
+        pos = last.position;
+        end = chunk.end;
+        let (frame, _) = log
+            .read_frame(last.offset, file_len)
+            .map_err(|e| StoreError::Corrupt(format!("the index puts position {pos} where the log has none: {e:?}")))?;
+        let l = loaded(frame, last.offset, Some(pos))?;
+        if l.event.id != last.id {
+            return Err(StoreError::Corrupt(format!(
+                "the index names event {} at position {pos}, where the log holds {}",
+                last.id, l.event.id
+            )));
+        }
         if l.event.compute_hash() != l.event.hash {
             return Err(StoreError::Corrupt(format!("the event at position {pos} does not match its hash")));
         }
         hash = l.event.hash;
-    }
-    // The indexes say the log was committed up to `end` with head `pos`: the frame just before
-    // `end` must be the commit that says so (a changed index cannot hide the last events).
-    if pos > 0 {
+        tail = Tail::stored(&key, &value)?;
+        // The indexes say the log was committed up to `end` with head `pos`: the frame just
+        // before `end` must be the commit that says so (a changed index cannot hide the last
+        // events).
         let at = end.checked_sub(COMMIT_FRAME_BYTES).filter(|a| *a >= HEADER_BYTES);
-        let commit = at.map(|a| log.read_frame(a, file_len));
-        match commit {
+        match at.map(|a| log.read_frame(a, file_len)) {
             Some(Ok((Frame::Commit { position, hash: h }, next)))
                 if position == pos && Hash(h) == hash && next == end => {}
             _ => {
@@ -379,11 +397,11 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
                         last.0
                     )));
                 }
-                for l in pending.drain(..) {
-                    index_entries(&l.event, l.offset, &mut batch);
-                    last_frame = l.offset;
-                    batch_events += 1;
-                }
+                let entries: Vec<Entry> = pending.iter().map(|l| entry_of(&l.event, l.offset)).collect();
+                let forgotten: Vec<_> = pending.iter().filter_map(|l| forgotten_by(&l.event)).collect();
+                index_group(&mut tail, &entries, &forgotten, next, &mut batch);
+                batch_events += pending.len();
+                pending.clear();
                 indexed_any = true;
                 pos = position;
                 hash = Hash(h);
@@ -391,7 +409,6 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
                 at = next;
                 // A whole log to index (new index layout) goes in bounded batches.
                 if batch_events >= RECOVER_BATCH_EVENTS_MAX {
-                    batch.insert(k::INDEXED, &k::Indexed { position: pos, end, last_frame }.encode()[..]);
                     db.apply_batch(std::mem::take(&mut batch))?;
                     batch_events = 0;
                 }
@@ -404,11 +421,10 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64), StoreError> {
         log.cut(end)?;
     }
     if indexed_any {
-        batch.insert(k::INDEXED, &k::Indexed { position: pos, end, last_frame }.encode()[..]);
         db.apply_batch(batch)?;
         db.flush()?;
     }
-    Ok((Head { position: Position(pos), hash }, end))
+    Ok((Head { position: Position(pos), hash }, end, tail))
 }
 
 impl Shared {
@@ -416,8 +432,35 @@ impl Shared {
         self.durable.load(Ordering::Acquire)
     }
 
+    /// Runs `f` on the lookup maps, building them from sled first if no one has needed them yet.
+    pub(crate) fn with_maps<R>(&self, f: impl FnOnce(&Maps) -> R) -> Result<R, StoreError> {
+        if let Some(m) = self.maps.lock().expect("maps lock").as_ref() {
+            return Ok(f(m));
+        }
+        // Lock order: tail, then maps (as the publisher). No group is indexed during the build.
+        let _tail = self.tail.lock().expect("tail lock");
+        let mut maps = self.maps.lock().expect("maps lock");
+        if maps.is_none() {
+            *maps = Some(Maps::build(&self.db)?);
+        }
+        Ok(f(maps.as_ref().expect("just built")))
+    }
+
+    /// The log offset of the frame of the event at `p`: from the maps if they are built, else
+    /// from the chunk that holds `p`.
     fn offset_of(&self, p: Position) -> Result<u64, StoreError> {
-        offset_in(&self.db, &self.log, p, self.log_end.load(Ordering::Acquire))
+        let missing = || StoreError::Corrupt(format!("position {p} has no entry in the index"));
+        if let Some(m) = self.maps.lock().expect("maps lock").as_ref() {
+            return m.offset(p).ok_or_else(missing);
+        }
+        let (key, value) = self
+            .db
+            .range(ix::chunk_key(Position(1))..=ix::chunk_key(p))
+            .next_back()
+            .transpose()?
+            .ok_or_else(missing)?;
+        let chunk = ix::decode(&key, &value)?;
+        chunk.entries.get((p.0 - chunk.first) as usize).map(|e| e.offset).ok_or_else(missing)
     }
 
     /// The event at a durable position, with its index part and ciphertext.
@@ -471,27 +514,16 @@ impl Shared {
         Ok(self.load(p)?.and_then(|l| l.ciphertext))
     }
 
-    /// Where the id index says the event `id` is: its position and the offset of its frame.
+    /// Where the index says the event `id` is: its position and the offset of its frame.
     pub(crate) fn id_entry(&self, id: EventId) -> Result<Option<(Position, u64)>, StoreError> {
-        match self.db.get(k::id(id))? {
-            None => Ok(None),
-            Some(v) => k::parse_located(&v)
-                .map(Some)
-                .ok_or_else(|| StoreError::Corrupt(format!("the id index entry of {id} is unreadable"))),
-        }
+        self.with_maps(|m| m.locate(id))
     }
-}
 
-/// The log offset of the frame of the event at `p`: from the nearest `o` entry at or below, then
-/// frame headers forward.
-fn offset_in(db: &sled::Db, log: &LogFile, p: Position, end: u64) -> Result<u64, StoreError> {
-    let anchor = k::offset_anchor(p);
-    let off = db
-        .get(k::offset(anchor))?
-        .filter(|v| v.len() == 8)
-        .map(|v| k::u64_at(&v, 0))
-        .ok_or_else(|| StoreError::Corrupt(format!("position {anchor} has no offset in the index")))?;
-    log.skip_events(off, end, p.0 - anchor.0).map_err(|e| frame_error(p, e))
+    /// How many events the stream has in the index (its version once the writer's groups are
+    /// published).
+    pub(crate) fn stream_version(&self, s: &StreamId) -> Result<u64, StoreError> {
+        self.with_maps(|m| m.stream(s).len() as u64)
+    }
 }
 
 fn frame_error(p: Position, e: FrameError) -> StoreError {
@@ -526,23 +558,27 @@ impl EventStore for SledStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = limit.min(PAGE_EVENTS_MAX);
-        let start = k::stream_event(stream, from_version.max(1));
-        let prefix = k::stream_prefix(stream);
-        let mut out = Vec::new();
-        for item in self.shared.db.range(start..).take(limit) {
-            let (key, v) = item?;
-            if !key.starts_with(&prefix) {
-                break;
-            }
-            let (p, off) = k::parse_located(&v)
-                .ok_or_else(|| StoreError::Corrupt(format!("an index entry of stream {stream} is unreadable")))?;
+        let skip = from_version.max(1) - 1;
+        let located: Vec<(u64, Position, Option<u64>)> = self.shared.with_maps(|m| {
+            let positions = m.stream(stream);
+            let from = positions.len().min(usize::try_from(skip).unwrap_or(usize::MAX));
+            positions[from..]
+                .iter()
+                .take(limit)
+                .enumerate()
+                .map(|(i, p)| (skip + i as u64 + 1, Position(*p), m.offset(Position(*p))))
+                .collect()
+        })?;
+        let mut out = Vec::with_capacity(located.len());
+        for (version, p, off) in located {
+            let off = off.ok_or_else(|| StoreError::Corrupt(format!("position {p} has no entry in the index")))?;
             match self.shared.load_at(p, off)?.map(|l| l.event) {
-                Some(e) if &e.stream == stream => out.push(e),
+                Some(e) if &e.stream == stream && e.stream_version == version => out.push(e),
                 Some(e) => {
                     return Err(StoreError::Corrupt(format!(
-                        "the index of stream {stream} points at position {p}, an event of stream {}",
-                        e.stream
-                    )))
+                    "the index puts version {version} of stream {stream} at position {p}, which holds version {} of {}",
+                    e.stream_version, e.stream
+                )))
                 }
                 None => break, // not durable yet
             }
@@ -552,6 +588,8 @@ impl EventStore for SledStore {
 
     fn get(&self, id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
         match self.shared.id_entry(id)? {
+            // An event the publisher has indexed but not yet made visible is not there yet.
+            Some((p, _)) if p.0 > self.shared.durable() => Ok(None),
             Some(entry) => Ok(Some(load_indexed(&self.shared, id, entry)?.event)),
             None => Ok(None),
         }
@@ -590,8 +628,8 @@ impl EventStore for SledStore {
 fn unseal(shared: &Shared, e: &RecordedEvent) -> Result<SealedView, StoreError> {
     let Some(meta) = &e.sealed else { return Ok(SealedView::None) };
     for s in &meta.subjects {
-        if let Some(v) = shared.db.get(k::forgotten(s))? {
-            let p = Position(k::u64_at(&v, 0));
+        if let Some(v) = shared.db.get(ix::forgotten_key(s))? {
+            let p = Position(ix::u64_at(&v, 0));
             let fe = shared.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
             let by = match fe.domain() {
                 Ok(DomainEvent::SubjectForgotten(f)) => f.requested_by,
@@ -631,6 +669,7 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
     let mut prev = Hash::ZERO;
     let mut expected = 1u64;
     let mut versions: std::collections::HashMap<StreamId, u64> = std::collections::HashMap::new();
+    let mut indexed = StoredEntries { chunks: shared.db.scan_prefix(b"c"), entries: Vec::new().into_iter() };
     let bad = |p: u64, m: String| Ok(VerifyReport { events: p - 1, head, first_bad: Some((Position(p), m)) });
     let mut at = HEADER_BYTES;
     while expected <= head.position.0 {
@@ -680,15 +719,22 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
             if e.compute_hash() != e.hash {
                 return bad(at_pos, "its content does not match its hash".into());
             }
-            if k::offset_anchor(e.position) == e.position {
-                match shared.db.get(k::offset(e.position))? {
-                    Some(v) if v.len() == 8 && k::u64_at(&v, 0) == off => {}
-                    _ => return bad(at_pos, "the position index does not point at it".into()),
+            match indexed.next() {
+                Ok(Some(x))
+                    if x.position == at_pos && x.offset == off && x.id == e.id && x.stream == e.stream.as_str() => {}
+                Ok(Some(x)) if x.position != at_pos => {
+                    return bad(at_pos, format!("the index is out of step: position {} comes in its place", x.position))
                 }
-            }
-            match shared.db.get(k::id(e.id))?.and_then(|v| k::parse_located(&v)) {
-                Some((p, o)) if p.0 == at_pos && o == off => {}
-                _ => return bad(at_pos, format!("the id index does not point at it ({})", e.id)),
+                Ok(Some(x)) if x.id != e.id => {
+                    return bad(at_pos, format!("the id index names {} for it, but it is {}", x.id, e.id))
+                }
+                Ok(Some(x)) if x.stream != e.stream.as_str() => {
+                    return bad(at_pos, format!("the stream index puts it in {}, but it is in {}", x.stream, e.stream))
+                }
+                Ok(Some(_)) => return bad(at_pos, "the index does not point at its frame".into()),
+                Ok(None) => return bad(at_pos, "the index has no entry for it".into()),
+                Err(StoreError::Corrupt(m)) => return bad(at_pos, m),
+                Err(e) => return Err(e),
             }
             let version = versions.entry(e.stream.clone()).or_insert(0);
             if e.stream_version != *version + 1 {
@@ -701,10 +747,6 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
                 );
             }
             *version += 1;
-            match shared.db.get(k::stream_event(&e.stream, e.stream_version))?.and_then(|v| k::parse_located(&v)) {
-                Some((p, o)) if p.0 == at_pos && o == off => {}
-                _ => return bad(at_pos, format!("the index of stream {} does not point at it", e.stream)),
-            }
             if let Some(meta) = &e.sealed {
                 match &l.ciphertext {
                     Some(ct) if Hash(*blake3::hash(ct).as_bytes()) == meta.digest => {}
@@ -712,7 +754,7 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
                     None => {
                         let mut forgotten = false;
                         for s in &meta.subjects {
-                            forgotten |= shared.db.contains_key(k::forgotten(s))?;
+                            forgotten |= shared.db.contains_key(ix::forgotten_key(s))?;
                         }
                         if !forgotten {
                             return bad(at_pos, "its sealed bytes are missing but no subject was forgotten".into());
@@ -731,33 +773,56 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
     if prev != head.hash {
         return bad(head.position.0, "the last hash does not match the head".into());
     }
-    // The stream index can only be compared if nothing was appended during the walk.
+    // Entries past the head can only be told from new ones if nothing was appended meanwhile.
     if *shared.head.lock().expect("head lock") == head {
-        let mut indexed = 0u64;
-        for item in shared.db.scan_prefix(b"s") {
-            let (key, _) = item?;
-            indexed += 1;
-            let Some((s, version)) = k::parse_stream_event(&key) else {
-                return bad(head.position.0, "a stream index key is unreadable".into());
-            };
-            if versions.get(&s).is_none_or(|v| version > *v) {
+        match indexed.next() {
+            Ok(None) => {}
+            Ok(Some(x)) => {
                 return bad(
                     head.position.0,
-                    format!("the index of stream {s} has a version {version} it does not have"),
-                );
+                    format!("the index has an entry for position {} past the head", x.position),
+                )
             }
-        }
-        if indexed != head.position.0 {
-            return bad(
-                head.position.0,
-                format!("the stream index has {indexed} entries for {} events", head.position),
-            );
+            Err(StoreError::Corrupt(m)) => return bad(head.position.0, m),
+            Err(e) => return Err(e),
         }
     }
     Ok(VerifyReport { events: head.position.0, head, first_bad: None })
 }
 
-/// What the writer needs to know about a stored event to check a reference to it.
+/// An index entry as stored, owned.
+struct StoredEntry {
+    position: u64,
+    offset: u64,
+    id: EventId,
+    stream: String,
+}
+
+/// The stored index entries in position order, chunk by chunk, for `verify`.
+struct StoredEntries {
+    chunks: sled::Iter,
+    entries: std::vec::IntoIter<StoredEntry>,
+}
+
+impl StoredEntries {
+    fn next(&mut self) -> Result<Option<StoredEntry>, StoreError> {
+        loop {
+            if let Some(e) = self.entries.next() {
+                return Ok(Some(e));
+            }
+            let Some(item) = self.chunks.next() else { return Ok(None) };
+            let (key, value) = item?;
+            let chunk = ix::decode(&key, &value)?;
+            self.entries = chunk
+                .entries
+                .iter()
+                .map(|e| StoredEntry { position: e.position, offset: e.offset, id: e.id, stream: e.stream.to_string() })
+                .collect::<Vec<_>>()
+                .into_iter();
+        }
+    }
+}
+
 /// The stored event an id index entry leads to; an entry that leads elsewhere is damage.
 pub(crate) fn load_indexed(shared: &Shared, id: EventId, (p, off): (Position, u64)) -> Result<Loaded, StoreError> {
     let l = shared.load_at(p, off)?.ok_or_else(|| StoreError::Corrupt(format!("position {p} is missing")))?;

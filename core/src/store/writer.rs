@@ -25,10 +25,9 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::keys as k;
-use super::known_ids::KnownIds;
+use super::index::{self as ix, Entry};
 use super::log::{Frame, LogFile, INDEX_BYTES};
-use super::sled_store::{index_entries, load_indexed, ImportedEvent, Loaded, Shared};
+use super::sled_store::{entry_of, index_group, load_indexed, ImportedEvent, Loaded, Shared};
 use super::{AppendError, Appended, ForgetError, Head, StoreError};
 use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
 use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
@@ -108,7 +107,8 @@ impl Overlay {
 
 /// A synced group on its way to the publisher.
 struct Published {
-    batch: sled::Batch,
+    entries: Vec<Entry>,
+    forgotten: Vec<(SubjectId, Position)>,
     head: Head,
     log_end: u64,
     acks: Vec<(AppendReply, Vec<Appended>)>,
@@ -135,8 +135,6 @@ pub(crate) struct Writer {
     /// and ids, to let them go once the publisher has made the group visible.
     recent: HashMap<EventId, IdInfo>,
     recent_groups: VecDeque<(u64, Vec<EventId>)>,
-    /// Which ids may be in the log, so that new ones (nearly all) cost no sled lookup.
-    known: KnownIds,
     publisher: Option<std_mpsc::SyncSender<ToPublisher>>,
     publisher_thread: Option<JoinHandle<()>>,
     /// Messages sent to the publisher that it has not finished: when none, a small group is
@@ -187,7 +185,6 @@ pub(crate) fn run(mut w: Writer, mut rx: mpsc::Receiver<Request>) {
         }
     }
     // Every queued append is answered before the store closes.
-    w.known.stop();
     w.publisher.take();
     if let Some(t) = w.publisher_thread.take() {
         let _ = t.join();
@@ -218,13 +215,25 @@ fn publish(shared: Arc<Shared>, rx: std_mpsc::Receiver<ToPublisher>, pending: Ar
     }
 }
 
+/// Puts a synced group's index entries in sled (and in the lookup maps, if built).
+fn publish_index(shared: &Shared, g: &Published) -> Result<(), StoreError> {
+    if g.entries.is_empty() && g.forgotten.is_empty() {
+        return Ok(());
+    }
+    let mut tail = shared.tail.lock().expect("tail lock");
+    let mut batch = sled::Batch::default();
+    index_group(&mut tail, &g.entries, &g.forgotten, g.log_end, &mut batch);
+    shared.db.apply_batch(batch)?;
+    if let Some(m) = shared.maps.lock().expect("maps lock").as_mut() {
+        m.add(&g.entries);
+    }
+    Ok(())
+}
+
 /// Step 3 of the durability contract for one synced group.
 fn publish_group(shared: &Shared, g: Published) {
-    let applied = if shared.failed.load(Ordering::Acquire) {
-        Err(StoreError::Failed)
-    } else {
-        shared.db.apply_batch(g.batch).map_err(StoreError::from)
-    };
+    let applied =
+        if shared.failed.load(Ordering::Acquire) { Err(StoreError::Failed) } else { publish_index(shared, &g) };
     match applied {
         Ok(()) => {
             // Readers find the index entries before they learn of the new head.
@@ -255,7 +264,7 @@ impl Writer {
             let (key, v) = item?;
             let s = std::str::from_utf8(&key[1..]).ok().and_then(|s| SubjectId::parse(s).ok());
             let s = s.ok_or_else(|| StoreError::Corrupt("a forgotten subject id is unreadable".into()))?;
-            forgotten.insert(s, Position(k::u64_at(&v, 0)));
+            forgotten.insert(s, Position(ix::u64_at(&v, 0)));
         }
         let written = *shared.head.lock().expect("head lock");
         let write_end = shared.log_end.load(Ordering::Acquire);
@@ -273,7 +282,6 @@ impl Writer {
             write_end,
             recent: HashMap::new(),
             recent_groups: VecDeque::new(),
-            known: KnownIds::new(),
             publisher: Some(tx),
             publisher_thread: Some(thread),
             publisher_pending,
@@ -337,12 +345,11 @@ impl Writer {
     fn commit(&mut self, group: Overlay, acks: Vec<(AppendReply, Vec<Appended>)>) -> Result<(), StoreError> {
         let head = self.written;
         if group.events == 0 {
-            let batch = sled::Batch::default();
-            let g = Published { batch, head, log_end: self.write_end, acks };
+            let g = Published { entries: Vec::new(), forgotten: Vec::new(), head, log_end: self.write_end, acks };
             return self.send_group(g);
         }
-        let batch = match self.write(&group, head) {
-            Ok(batch) => batch,
+        let entries = match self.write(&group, head) {
+            Ok(entries) => entries,
             Err(e) => {
                 self.shared.failed.store(true, Ordering::Release);
                 let msg = e.to_string();
@@ -358,13 +365,13 @@ impl Writer {
         let mut ids = Vec::with_capacity(group.ids.len());
         for (id, info) in group.ids {
             ids.push(id);
-            self.known.insert(id);
             self.recent.insert(id, info);
         }
         self.recent_groups.push_back((new_head.position.0, ids));
         self.versions.extend(group.versions);
+        let forgotten: Vec<_> = group.forgotten.iter().map(|(s, p)| (s.clone(), *p)).collect();
         self.forgotten.extend(group.forgotten);
-        self.send_group(Published { batch, head: new_head, log_end: self.write_end, acks })
+        self.send_group(Published { entries, forgotten, head: new_head, log_end: self.write_end, acks })
     }
 
     fn send_group(&mut self, g: Published) -> Result<(), StoreError> {
@@ -388,19 +395,17 @@ impl Writer {
     }
 
     /// Writes a group durably to the log (steps 1 and 2) and returns its index entries.
-    fn write(&mut self, group: &Overlay, head: Head) -> Result<sled::Batch, StoreError> {
+    fn write(&mut self, group: &Overlay, head: Head) -> Result<Vec<Entry>, StoreError> {
         self.shared.keys.lock().expect("key lock").add(&group.new_keys)?;
         let base = self.write_end;
         let mut frames = Vec::with_capacity(
             group.staged.iter().map(|(l, r)| r.len() + l.ciphertext.as_ref().map_or(0, Vec::len) + 80).sum::<usize>()
                 + 64,
         );
-        let mut batch = sled::Batch::default();
-        let mut last_frame = base;
+        let mut entries = Vec::with_capacity(group.staged.len());
         for (l, record) in &group.staged {
-            last_frame = base + frames.len() as u64;
+            entries.push(entry_of(&l.event, base + frames.len() as u64));
             LogFile::encode_event(&mut frames, record, &l.index, l.ciphertext.as_deref().unwrap_or(&[]));
-            index_entries(&l.event, last_frame, &mut batch);
         }
         let pos = head.position.0 + group.events;
         let hash = group.last_hash.expect("events were added");
@@ -408,10 +413,9 @@ impl Writer {
         // The durable step: the group and its commit frame reach the disk before anything is
         // acknowledged. The indexes follow in sled and are rebuilt from the log after a crash.
         self.shared.log.write_durable(base, &frames)?;
-        let end = base + frames.len() as u64;
-        batch.insert(k::INDEXED, &k::Indexed { position: pos, end, last_frame }.encode()[..]);
-        self.write_end = end;
-        Ok(batch)
+        debug_assert_eq!(entries.last().map(|e| e.position.0), Some(pos), "the group ends at the new head");
+        self.write_end = base + frames.len() as u64;
+        Ok(entries)
     }
 
     fn check_batch(
@@ -441,14 +445,8 @@ impl Writer {
         if let Some(v) = tx.versions.get(s).or_else(|| group.versions.get(s)).or_else(|| self.versions.get(s)) {
             return Ok(*v);
         }
-        // A stream's version is the version in its last index key.
-        let v = match self.shared.db.scan_prefix(k::stream_prefix(s)).next_back() {
-            Some(item) => {
-                let (key, _) = item?;
-                k::u64_at(&key, key.len() - 8)
-            }
-            None => 0,
-        };
+        // Streams the writer wrote to are in `versions`, so the published index has the rest.
+        let v = self.shared.stream_version(s)?;
         if v > 0 {
             self.versions.insert(s.clone(), v);
         }
@@ -502,10 +500,7 @@ impl Writer {
         // since; the same id with other content is a conflict.
         let mut payload_json = ev.event.to_json();
         let digest = content_digest(&ev, &payload_json);
-        let local = tx.ids.contains_key(&ev.id) || group.ids.contains_key(&ev.id);
-        let stored =
-            if local || self.known.may_contain(&self.shared, ev.id) { self.id_info(ev.id, group, tx)? } else { None };
-        if let Some(info) = stored {
+        if let Some(info) = self.id_info(ev.id, group, tx)? {
             let mac = match &ev.sealed {
                 Some(s) => {
                     s.subjects.iter().map(|s| self.key_of(s, group, tx)).collect::<Option<Vec<_>>>().map(|keys| {

@@ -4,8 +4,8 @@
 //!
 //! Each case closes the store, edits the log file `DATA/log` (frames as in core's store/log.rs:
 //! `[u32 body length][u8 type][u32 record length][record][64-byte index][ciphertext][u32 check]`
-//! for an event) or the sled tree (keys as in core's store/keys.rs: `i` + id for the id index and
-//! `s` + stream for the stream index, each holding position and frame offset, `mindexed`), then opens
+//! for an event) or the sled tree (as in core's store/index.rs: chunks of index entries under the
+//! key `c` and a first position, each entry naming a frame offset, an event id and a stream), then opens
 //! the store and runs `verify`. The last event is checked when the store opens, so damage there
 //! may instead make `open` fail with `StoreError::Corrupt`.
 
@@ -253,6 +253,25 @@ fn altered_or_deleted_ciphertext_is_found_at_its_position() {
     assert!(matches!(t.store().unseal(&event), Ok(SealedView::Open(_))), "restored sealed bytes open again");
 }
 
+/// The sled key of the index chunk that starts at position 1 (the tampered store's 20 events
+/// fit in it).
+fn first_chunk_key() -> Vec<u8> {
+    let mut k = vec![b'c'];
+    k.extend_from_slice(&1u64.to_be_bytes());
+    k
+}
+
+/// Where position `p`'s entry lies in a chunk starting at position 1: the offsets of its frame
+/// offset, its id, its stream name, and the name's length.
+fn entry_at(chunk: &[u8], p: u64) -> (usize, usize, usize, usize) {
+    let mut at = 8;
+    for _ in 1..p {
+        at += 26 + u16::from_be_bytes([chunk[at + 24], chunk[at + 25]]) as usize;
+    }
+    let len = u16::from_be_bytes([chunk[at + 24], chunk[at + 25]]) as usize;
+    (at, at + 8, at + 26, len)
+}
+
 #[test]
 fn an_id_index_that_points_elsewhere_is_found() {
     let mut t = tampered_store();
@@ -260,53 +279,54 @@ fn an_id_index_that_points_elsewhere_is_found() {
     let log = all_events(t.store());
     t.close();
     let (at, to) = (&log[11], &log[12]);
-    let mut id_key = vec![b'i'];
-    id_key.extend_from_slice(at.id.0.as_bytes());
     with_sled(t.data(), |db| {
-        let mut v = get(db, &id_key);
-        v[..8].copy_from_slice(&to.position.0.to_be_bytes());
-        db.insert(id_key, v).expect("sled insert");
+        let mut v = get(db, &first_chunk_key());
+        let (_, id, _, _) = entry_at(&v, at.position.0);
+        assert_eq!(&v[id..id + 16], at.id.0.as_bytes(), "the entry as the store wrote it");
+        v[id..id + 16].copy_from_slice(to.id.0.as_bytes());
+        db.insert(first_chunk_key(), v).expect("sled insert");
     });
     let why = assert_found_at(&mut t, at.position.0, "id index of position 12 changed");
     assert!(why.contains("id index"), "{why}");
 }
 
-/// The indexes record how far the log was committed (`mindexed`: position, end and last frame); a
-/// changed record of that must not hide the last events: the log's own commit frame disagrees.
+/// The last index chunk records how far the log was committed (its `end`) and where the last
+/// event is; a change to that must not hide the last events: the log disagrees, and the store
+/// refuses to open.
 #[test]
 fn a_changed_commit_mark_makes_open_refuse_the_store() {
     let mut t = tampered_store();
-    let original = with_sled(t.data(), |db| get(db, b"mindexed"));
-    for offset in [7, 15, 23] {
+    let original = with_sled(t.data(), |db| get(db, &first_chunk_key()));
+    let (offset, id, _, _) = entry_at(&original, EVENTS);
+    for (what, byte) in [("end", 7), ("end", 6), ("frame offset", offset + 7), ("id", id + 3)] {
         let mut altered = original.clone();
-        altered[offset] ^= 0x01;
-        with_sled(t.data(), |db| db.insert(b"mindexed", altered).expect("sled insert"));
+        altered[byte] ^= 0x01;
+        with_sled(t.data(), |db| db.insert(first_chunk_key(), altered).expect("sled insert"));
         match t.try_open() {
             Err(StoreError::Corrupt(_)) => {}
-            other => {
-                panic!("commit mark byte {offset} flipped: expected Corrupt, got {:?}", other.map(|_| "an open store"))
-            }
+            other => panic!(
+                "the last entry's {what} changed (byte {byte}): expected Corrupt, got {:?}",
+                other.map(|_| "an open store")
+            ),
         }
     }
-    with_sled(t.data(), |db| db.insert(b"mindexed", original).expect("sled insert"));
+    with_sled(t.data(), |db| db.insert(first_chunk_key(), original).expect("sled insert"));
     assert_verifies(&mut t, "commit mark restored");
 }
 
-/// Regression: `verify` did not check the stream index (`s` stream 0x00 version -> position and
-/// offset), so
-/// an entry pointing at another stream's event went unnoticed, and `read_stream` met it with a
-/// panic where damage on disk should be `StoreError::Corrupt`.
+/// Regression: `verify` did not check the stream index, so an entry pointing at another stream's
+/// event went unnoticed, and `read_stream` met it with a panic where damage on disk should be
+/// `StoreError::Corrupt`.
 #[test]
 fn a_stream_index_that_points_elsewhere_is_found() {
     let mut t = tampered_store().discard_on_failure();
-    // notes:m1 version 1 is the note at position 4; point its index entry at the study (1).
-    let mut stream_key = b"snotes:m1\0".to_vec();
-    stream_key.extend_from_slice(&1u64.to_be_bytes());
+    // notes:m1 version 1 is the note at position 4; put it in notes:m2 in the index.
     with_sled(t.data(), |db| {
-        let mut v = get(db, &stream_key);
-        assert_eq!(v[..8], 4u64.to_be_bytes(), "the index entry as the store wrote it");
-        v[..8].copy_from_slice(&1u64.to_be_bytes());
-        db.insert(stream_key, v).expect("sled insert");
+        let mut v = get(db, &first_chunk_key());
+        let (_, _, name, len) = entry_at(&v, 4);
+        assert_eq!(&v[name..name + len], b"notes:m1", "the entry as the store wrote it");
+        v[name + len - 1] = b'2';
+        db.insert(first_chunk_key(), v).expect("sled insert");
     });
     let found = outcome(&mut t).map(|r| r.first_bad);
     t.open();
@@ -317,10 +337,34 @@ fn a_stream_index_that_points_elsewhere_is_found() {
         Ok(other) => panic!("read_stream over a damaged index: expected Corrupt, got {other:?}"),
         Err(_) => panic!("read_stream panicked on a damaged stream index instead of returning Corrupt"),
     }
-    assert!(
-        matches!(found, Ok(Some((Position(4), _)))),
-        "verify should find the stream index damage at position 4, got {found:?}"
-    );
+    match found {
+        Ok(Some((Position(4), why))) => assert!(why.contains("stream index"), "{why}"),
+        other => panic!("verify should find the stream index damage at position 4, got {other:?}"),
+    }
+}
+
+/// Small groups (a lone appender's) share index chunks: sled holds about one key per 32 events,
+/// not one per event, which is what keeps its memory small on a large log.
+#[test]
+fn small_groups_share_index_chunks() {
+    let mut t = setup();
+    let base = crate::support::base_chain();
+    append(t.store(), &base);
+    let mut p = t.store().head().position.0;
+    while p < 100 {
+        append(t.store(), &[observation("notes:m1", "area:noord", &["resident:r-1"], &format!("notitie {p}"))]);
+        p += 1;
+    }
+    let before = all_events(t.store());
+    t.close();
+    let chunks = with_sled(t.data(), |db| db.scan_prefix(b"c").count());
+    assert_eq!(chunks, 4, "100 events in chunks of 32");
+    let report = outcome(&mut t).expect("opens");
+    assert_eq!((report.events, report.first_bad), (100, None), "verifies after single-event groups");
+    t.open();
+    for e in &before {
+        assert_eq!(t.store().get(e.id).expect("get").as_ref(), Some(e), "found by id");
+    }
 }
 
 /// Regression: a data folder written by the first store format (events in sled) opened as an
@@ -346,13 +390,13 @@ fn indexes_of_another_layout_are_rebuilt_from_the_log() {
     let before = all_events(t.store());
     t.close();
     with_sled(t.data(), |db| {
-        assert_eq!(get(db, b"mformat"), b"parlog index 2".to_vec(), "the store marks its index layout");
+        assert_eq!(get(db, b"mformat"), b"parlog index 3".to_vec(), "the store marks its index layout");
         db.remove(b"mformat").expect("sled remove");
         // What an older layout might have left: entries the current one does not know.
         db.insert(b"o\0\0\0\0\0\0\0\x02", &[1u8, 2, 3][..]).expect("sled insert");
-        let ids: Vec<_> = db.scan_prefix(b"i").keys().map(|k| k.expect("a key")).collect();
-        for id in ids {
-            db.remove(id).expect("sled remove");
+        let chunks: Vec<_> = db.scan_prefix(b"c").keys().map(|k| k.expect("a key")).collect();
+        for c in chunks {
+            db.remove(c).expect("sled remove");
         }
     });
     assert_verifies(&mut t, "after rebuilding the indexes");
@@ -362,5 +406,8 @@ fn indexes_of_another_layout_are_rebuilt_from_the_log() {
         assert_eq!(t.store().get(e.id).expect("get").as_ref(), Some(e), "found by id again");
     }
     t.close();
-    with_sled(t.data(), |db| assert_eq!(get(db, b"mformat"), b"parlog index 2".to_vec(), "marked again"));
+    with_sled(t.data(), |db| {
+        assert_eq!(get(db, b"mformat"), b"parlog index 3".to_vec(), "marked again");
+        assert!(db.get(b"o\0\0\0\0\0\0\0\x02").expect("sled get").is_none(), "the old layout's entries are gone");
+    });
 }
