@@ -3,7 +3,7 @@
 //!
 //! | key                       | value                                                        |
 //! |---------------------------|--------------------------------------------------------------|
-//! | `c` first position(8)     | a chunk: end(8), then per event from `first` on: frame offset(8), id(16), stream length(2), stream |
+//! | `c` first position(8)     | a full chunk: per event from `first` on: frame offset(8), id(16), stream length(2), stream |
 //! | `f` subject               | position(8) of its SubjectForgotten                          |
 //! | `mformat`                 | `INDEX_FORMAT`: the layout of this table                     |
 //!
@@ -11,18 +11,19 @@
 //! microseconds of CPU per key written and keeps about a kilobyte of page table in memory per
 //! node of at most 16 keys for as long as it is open, so one key per event (or two, for ids and
 //! streams) made indexing cost as much as checking and writing an event, and opening a store of a
-//! million events cost over 100 MiB before anything was read. A chunk holds up to
-//! `CHUNK_EVENTS_MAX` consecutive positions; the last one grows until it is full (it is written
-//! again, whole, with each group), so there is about one key per `CHUNK_EVENTS_MAX` events
-//! however small the groups are.
+//! million events cost over 100 MiB before anything was read. A chunk holds `CHUNK_EVENTS`
+//! consecutive positions and goes to sled once it is full; the entries after the last full chunk
+//! (the [`Tail`]) are kept in memory only, and opening indexes them again from the log (at most
+//! `CHUNK_EVENTS - 1` events). Rewriting a growing chunk with every group instead made sled's
+//! threads write about a kilobyte per event.
 //!
-//! The last chunk's `end` is the log offset just after the commit frame of its last event's group:
-//! with the last entry it tells opening how far the indexes reach, and the log's own commit frame
-//! there must agree (a changed index cannot hide the last events). Other chunks' `end` is 0.
+//! Opening starts from the last entry in sled: its frame offset must hold the event with that
+//! position and id, and the log is read from there to its end, so a changed index cannot hide
+//! events.
 //!
-//! Lookups by id and by stream use [`Maps`], built from the chunks when first needed (a rebuild of
-//! projections, which reads by position only, never builds them) and kept up to date by the
-//! publisher.
+//! Lookups by id and by stream use [`Maps`], built from the chunks and the tail when first
+//! needed (a rebuild of projections, which reads by position only, never builds them) and kept
+//! up to date by the publisher.
 
 use std::collections::HashMap;
 
@@ -33,10 +34,8 @@ use crate::ids::{EventId, Position, StreamId, SubjectId};
 /// rebuilt from the log on open: the log is the only source of truth.
 pub(crate) const FORMAT: &[u8] = b"mformat";
 pub(crate) const INDEX_FORMAT: &[u8] = b"parlog index 3";
-/// Events per chunk. Small enough that a chunk rewritten for a group of one event stays about a
-/// kilobyte, large enough that sled holds few keys.
-pub(crate) const CHUNK_EVENTS_MAX: usize = 32;
-const CHUNK_HEADER_BYTES: usize = 8;
+/// Events per chunk: few keys in sled, few events to index again on open.
+pub(crate) const CHUNK_EVENTS: usize = 32;
 /// Bytes of an entry before its stream name.
 const ENTRY_FIXED_BYTES: usize = 8 + 16 + 2;
 
@@ -74,10 +73,9 @@ pub(crate) struct Stored<'a> {
     pub(crate) stream: &'a str,
 }
 
-/// A stored chunk, decoded: its `end` and its entries.
+/// A stored chunk, decoded.
 pub(crate) struct Decoded<'a> {
     pub(crate) first: u64,
-    pub(crate) end: u64,
     pub(crate) entries: Vec<Stored<'a>>,
 }
 
@@ -88,52 +86,64 @@ pub(crate) fn decode<'a>(key: &[u8], value: &'a [u8]) -> Result<Decoded<'a>, Sto
         return Err(bad("has a malformed key"));
     }
     let first = u64_at(key, 1);
-    if first == 0 || value.len() < CHUNK_HEADER_BYTES {
-        return Err(bad("is cut short"));
+    if first == 0 {
+        return Err(bad("starts at position 0"));
     }
-    let end = u64_at(value, 0);
-    let mut entries = Vec::with_capacity(CHUNK_EVENTS_MAX);
-    let mut at = CHUNK_HEADER_BYTES;
+    let entries = decode_entries(first, value).ok_or_else(|| bad("is malformed"))?;
+    if entries.is_empty() {
+        return Err(bad("is empty"));
+    }
+    Ok(Decoded { first, entries })
+}
+
+/// The entries in `value`, the first at position `first`; `None` if malformed.
+fn decode_entries(first: u64, value: &[u8]) -> Option<Vec<Stored<'_>>> {
+    let mut entries = Vec::with_capacity(CHUNK_EVENTS);
+    let mut at = 0;
     while at < value.len() {
-        if at + ENTRY_FIXED_BYTES > value.len() || entries.len() == CHUNK_EVENTS_MAX {
-            return Err(bad("is malformed"));
+        if at + ENTRY_FIXED_BYTES > value.len() || entries.len() == CHUNK_EVENTS {
+            return None;
         }
         let offset = u64_at(value, at);
         let id = EventId(uuid::Uuid::from_bytes(value[at + 8..at + 24].try_into().expect("16 bytes")));
         let len = u16::from_be_bytes([value[at + 24], value[at + 25]]) as usize;
-        let name =
-            value.get(at + ENTRY_FIXED_BYTES..at + ENTRY_FIXED_BYTES + len).ok_or_else(|| bad("is cut short"))?;
-        let stream = std::str::from_utf8(name).map_err(|_| bad("names a stream that is not UTF-8"))?;
+        let name = value.get(at + ENTRY_FIXED_BYTES..at + ENTRY_FIXED_BYTES + len)?;
+        let stream = std::str::from_utf8(name).ok()?;
         entries.push(Stored { position: first + entries.len() as u64, offset, id, stream });
         at += ENTRY_FIXED_BYTES + len;
     }
-    if entries.is_empty() {
-        return Err(bad("is empty"));
-    }
-    Ok(Decoded { first, end, entries })
+    Some(entries)
 }
 
-/// The last chunk, which the publisher extends. Its lock is held while a group's chunks are
-/// applied to sled, so that [`Maps`] can be built from sled without missing a group.
+/// The entries after the last full chunk, in memory only. Its lock is held while a group's
+/// entries are added (and a chunk that fills is applied to sled), so that [`Maps`] can be built
+/// without missing a group, and so that a position below `first` is in sled.
 pub(crate) struct Tail {
     first: u64,
     events: usize,
-    /// Header and entries, as stored.
+    /// The entries, as they will be stored.
     bytes: Vec<u8>,
-    /// Holds entries that are not in sled yet.
-    dirty: bool,
 }
 
 impl Tail {
     /// An empty tail whose first entry will be at `next`.
     pub(crate) fn empty(next: Position) -> Tail {
-        Tail { first: next.0, events: 0, bytes: vec![0; CHUNK_HEADER_BYTES], dirty: false }
+        Tail { first: next.0, events: 0, bytes: Vec::with_capacity(CHUNK_EVENTS * 64) }
     }
 
-    /// The tail as stored in sled.
+    /// The tail that a closing store stored, to go on from.
     pub(crate) fn stored(key: &[u8], value: &[u8]) -> Result<Tail, StoreError> {
         let d = decode(key, value)?;
-        Ok(Tail { first: d.first, events: d.entries.len(), bytes: value.to_vec(), dirty: false })
+        Ok(Tail { first: d.first, events: d.entries.len(), bytes: value.to_vec() })
+    }
+
+    /// Stores the tail (as a chunk that is not full yet), so that the next open need not index
+    /// its events again from the log.
+    pub(crate) fn store(&self, db: &sled::Db) -> Result<(), StoreError> {
+        if self.events > 0 {
+            db.insert(&chunk_key(Position(self.first))[..], &self.bytes[..])?;
+        }
+        Ok(())
     }
 
     /// The position the next entry must have.
@@ -141,33 +151,33 @@ impl Tail {
         self.first + self.events as u64
     }
 
-    /// Adds the entries of a committed group (consecutive positions that continue the tail) and
-    /// writes the chunks they touch to `batch`; `end` is the log offset after the group's commit
-    /// frame.
-    pub(crate) fn add(&mut self, entries: &[Entry], end: u64, batch: &mut sled::Batch) {
+    pub(crate) fn first(&self) -> u64 {
+        self.first
+    }
+
+    pub(crate) fn entries(&self) -> Vec<Stored<'_>> {
+        decode_entries(self.first, &self.bytes).expect("the tail encodes its own entries")
+    }
+
+    /// Adds the entries of a committed group (consecutive positions that continue the tail);
+    /// each chunk that fills goes to `batch`. Returns whether one did.
+    pub(crate) fn add(&mut self, entries: &[Entry], batch: &mut sled::Batch) -> bool {
+        let mut filled = false;
         for e in entries {
             assert_eq!(e.position.0, self.next(), "index entries continue the indexes without a gap");
-            if self.events == CHUNK_EVENTS_MAX {
-                if self.dirty {
-                    // Full in the middle of a group: not the last chunk, so no end.
-                    self.bytes[..CHUNK_HEADER_BYTES].fill(0);
-                    batch.insert(&chunk_key(Position(self.first))[..], &self.bytes[..]);
-                }
-                *self = Tail::empty(e.position);
-            }
             let name = e.stream.as_str().as_bytes();
             self.bytes.extend_from_slice(&e.offset.to_be_bytes());
             self.bytes.extend_from_slice(e.id.0.as_bytes());
             self.bytes.extend_from_slice(&(name.len() as u16).to_be_bytes());
             self.bytes.extend_from_slice(name);
             self.events += 1;
-            self.dirty = true;
+            if self.events == CHUNK_EVENTS {
+                batch.insert(&chunk_key(Position(self.first))[..], &self.bytes[..]);
+                *self = Tail::empty(Position(e.position.0 + 1));
+                filled = true;
+            }
         }
-        if self.dirty {
-            self.bytes[..CHUNK_HEADER_BYTES].copy_from_slice(&end.to_be_bytes());
-            batch.insert(&chunk_key(Position(self.first))[..], &self.bytes[..]);
-            self.dirty = false;
-        }
+        filled
     }
 }
 
@@ -182,31 +192,37 @@ pub(crate) struct Maps {
 }
 
 impl Maps {
-    /// Reads every chunk in sled. The caller holds the tail's lock, so that nothing is added
-    /// meanwhile.
-    pub(crate) fn build(db: &sled::Db) -> Result<Maps, StoreError> {
+    /// Reads every chunk in sled, then the tail. The caller holds the tail's lock, so that
+    /// nothing is added meanwhile.
+    pub(crate) fn build(db: &sled::Db, tail: &Tail) -> Result<Maps, StoreError> {
         let mut m = Maps::default();
-        for item in db.scan_prefix(b"c") {
+        // A tail stored at the last close is in sled too, older than the one in memory.
+        for item in db.range(chunk_key(Position(1))..chunk_key(Position(tail.first))) {
             let (key, value) = item?;
-            let d = decode(&key, &value)?;
-            if d.first != m.offsets.len() as u64 + 1 {
+            m.add_stored(&decode(&key, &value)?.entries)?;
+        }
+        m.add_stored(&tail.entries())?;
+        Ok(m)
+    }
+
+    fn add_stored(&mut self, entries: &[Stored<'_>]) -> Result<(), StoreError> {
+        if let Some(first) = entries.first().map(|e| e.position) {
+            if first != self.offsets.len() as u64 + 1 {
                 return Err(StoreError::Corrupt(format!(
-                    "the index jumps from position {} to {}",
-                    m.offsets.len(),
-                    d.first
+                    "the index jumps from position {} to {first}",
+                    self.offsets.len()
                 )));
             }
-            for e in &d.entries {
-                let stream = match m.streams.get_key_value(e.stream) {
-                    Some((s, _)) => s.clone(),
-                    None => StreamId::parse(e.stream).map_err(|why| {
-                        StoreError::Corrupt(format!("the index entry of position {}: {why}", e.position))
-                    })?,
-                };
-                m.insert(e.position, e.offset, e.id, stream);
-            }
         }
-        Ok(m)
+        for e in entries {
+            let stream = match self.streams.get_key_value(e.stream) {
+                Some((s, _)) => s.clone(),
+                None => StreamId::parse(e.stream)
+                    .map_err(|why| StoreError::Corrupt(format!("the index entry of position {}: {why}", e.position)))?,
+            };
+            self.insert(e.position, e.offset, e.id, stream);
+        }
+        Ok(())
     }
 
     fn insert(&mut self, position: u64, offset: u64, id: EventId, stream: StreamId) {
@@ -257,48 +273,57 @@ mod tests {
     }
 
     #[test]
-    fn chunks_fill_up_and_only_the_last_names_the_end() {
+    fn full_chunks_go_to_sled_and_the_rest_stays_in_the_tail() {
+        let db = sled::Config::new().temporary(true).open().expect("a temporary sled");
         let mut tail = Tail::empty(Position(1));
-        let mut written = std::collections::BTreeMap::new();
         let mut next = 1;
-        for (group, size) in [1usize, 3, 40, 1, 20].into_iter().enumerate() {
+        for size in [1usize, 3, 40, 1, 20] {
             let entries: Vec<Entry> = (next..next + size as u64).map(|p| entry(p, "notes:a")).collect();
             next += size as u64;
             let mut batch = sled::Batch::default();
-            tail.add(&entries, 1000 + group as u64, &mut batch);
-            // A batch cannot be read back, so apply it to a throwaway tree.
-            let db = sled::Config::new().temporary(true).open().expect("a temporary sled");
+            tail.add(&entries, &mut batch);
             db.apply_batch(batch).expect("apply");
-            for item in db.iter() {
-                let (k, v) = item.expect("an entry");
-                written.insert(k.to_vec(), v.to_vec());
-            }
         }
-        let chunks: Vec<_> = written.iter().map(|(k, v)| decode(k, v).expect("decodes")).collect();
-        let mut p = 1;
-        for (i, c) in chunks.iter().enumerate() {
-            assert_eq!(c.first, p);
-            assert!(c.entries.len() <= CHUNK_EVENTS_MAX);
-            for e in &c.entries {
-                assert_eq!((e.position, e.offset, e.stream), (p, p * 100, "notes:a"));
-                p += 1;
-            }
-            assert_eq!(c.end, if i + 1 == chunks.len() { 1004 } else { 0 }, "chunk {i}");
+        assert_eq!(db.scan_prefix(b"c").count(), 2, "65 entries: two full chunks");
+        assert_eq!((tail.first(), tail.entries().len()), (65, 1));
+        let maps = Maps::build(&db, &tail).expect("builds");
+        for p in 1..next {
+            assert_eq!(maps.offset(Position(p)), Some(p * 100));
+            assert_eq!(maps.locate(EventId(uuid::Uuid::from_u128(p as u128))), Some((Position(p), p * 100)));
         }
-        assert_eq!(p, next, "every entry is in a chunk once");
+        assert_eq!(maps.stream(&StreamId::parse("notes:a").expect("id")).len(), 65);
     }
 
     #[test]
     fn damaged_chunks_are_corrupt_not_a_panic() {
         let mut tail = Tail::empty(Position(1));
         let mut batch = sled::Batch::default();
-        tail.add(&[entry(1, "notes:a"), entry(2, "notes:b")], 77, &mut batch);
-        let value = tail.bytes.clone();
+        let entries: Vec<Entry> = (1..=CHUNK_EVENTS as u64).map(|p| entry(p, "notes:a")).collect();
+        tail.add(&entries[..CHUNK_EVENTS - 1], &mut batch);
+        let value = {
+            let mut v = tail.bytes.clone();
+            let last = &entries[CHUNK_EVENTS - 1];
+            v.extend_from_slice(&last.offset.to_be_bytes());
+            v.extend_from_slice(last.id.0.as_bytes());
+            v.extend_from_slice(&7u16.to_be_bytes());
+            v.extend_from_slice(b"notes:a");
+            v
+        };
+        assert_eq!(decode(&chunk_key(Position(1)), &value).expect("whole").entries.len(), CHUNK_EVENTS);
+        let whole = decode(&chunk_key(Position(1)), &value).expect("whole").entries;
+        let mut boundaries = 0;
         for cut in 0..value.len() {
-            let r = decode(&chunk_key(Position(1)), &value[..cut]);
-            assert!(cut == value.len() || matches!(r, Err(StoreError::Corrupt(_))) || cut == 8 + 26 + 7, "cut {cut}");
+            // Cut between entries it is a shorter (last) chunk; anywhere else, damage.
+            match decode(&chunk_key(Position(1)), &value[..cut]) {
+                Ok(d) => {
+                    assert_eq!(d.entries[..], whole[..d.entries.len()], "cut {cut}");
+                    boundaries += 1;
+                }
+                Err(StoreError::Corrupt(_)) => {}
+                Err(e) => panic!("cut {cut}: {e}"),
+            }
         }
+        assert_eq!(boundaries, CHUNK_EVENTS - 1, "a cut inside an entry is never taken for a chunk");
         assert!(matches!(decode(b"x", &value), Err(StoreError::Corrupt(_))));
-        assert_eq!(decode(&chunk_key(Position(1)), &value).expect("whole").entries.len(), 2);
     }
 }

@@ -28,8 +28,6 @@ const MAGIC: &[u8; 8] = b"PARLOG01";
 pub(crate) const HEADER_BYTES: u64 = MAGIC.len() as u64;
 const EVENT: u8 = 1;
 pub(crate) const INDEX_BYTES: usize = 64;
-/// A commit frame's size: header (5), position (8), hash (32), check (4).
-pub(crate) const COMMIT_FRAME_BYTES: u64 = 49;
 const COMMIT: u8 = 2;
 /// How far ahead of the end the file is extended with zeros: a few thousand events, and small
 /// enough that the first append after opening (which cuts the zeros off) pays little for it.

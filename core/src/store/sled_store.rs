@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::index::{self as ix, Entry, Maps, Tail};
-use super::log::{Frame, FrameError, LogFile, COMMIT_FRAME_BYTES, HEADER_BYTES, INDEX_BYTES};
+use super::log::{Frame, FrameError, LogFile, HEADER_BYTES, INDEX_BYTES};
 use super::subscription::{LogReader, Subscription};
 use super::writer::{self, Request};
 use super::{AppendError, Appended, EventStore, ForgetError, Head, SealedView, StoreError, VerifyReport};
@@ -215,6 +215,14 @@ impl SledStore {
         self.tx.take();
         if let Some(w) = self.writer.take() {
             let _ = w.join();
+            // The entries past the last full chunk, so that opening need not index them again
+            // from the log (it does if this is lost: they are derived data).
+            if !self.shared.failed.load(Ordering::Acquire) {
+                let tail = self.shared.tail.lock().expect("tail lock");
+                if tail.store(&self.shared.db).is_ok() {
+                    let _ = self.shared.db.flush();
+                }
+            }
         }
     }
 }
@@ -318,18 +326,19 @@ pub(crate) fn forgotten_by(e: &RecordedEvent) -> Option<(SubjectId, Position)> {
     }
 }
 
-/// Adds a committed group's index entries, and the subjects it forgets, to `batch`.
+/// Adds a committed group's index entries to the tail, and the chunks that fill and the
+/// subjects it forgets to `batch`. Returns whether `batch` got anything.
 pub(crate) fn index_group(
     tail: &mut Tail,
     entries: &[Entry],
     forgotten: &[(SubjectId, Position)],
-    end: u64,
     batch: &mut sled::Batch,
-) {
-    tail.add(entries, end, batch);
+) -> bool {
+    let filled = tail.add(entries, batch);
     for (s, p) in forgotten {
         batch.insert(ix::forgotten_key(s), &p.0.to_be_bytes()[..]);
     }
+    filled || !forgotten.is_empty()
 }
 
 /// Brings the indexes up to the log and finds the head. The log is read from where the
@@ -337,13 +346,13 @@ pub(crate) fn index_group(
 /// frame (a group whose write a crash cut short, never acknowledged) is cut off.
 fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError> {
     let file_len = log.len()?;
-    let (mut pos, mut end, mut hash, mut tail) = (0u64, HEADER_BYTES, Hash::ZERO, Tail::empty(Position(1)));
+    let (mut pos, mut end, mut hash, mut stored_tail) = (0u64, HEADER_BYTES, Hash::ZERO, None);
+    // The last entry in sled must be that event in the log; the log is read on from its frame.
     if let Some((key, value)) = db.scan_prefix(b"c").next_back().transpose()? {
         let chunk = ix::decode(&key, &value)?;
         let last = *chunk.entries.last().expect("decode refuses an empty chunk");
         pos = last.position;
-        end = chunk.end;
-        let (frame, _) = log
+        let (frame, next) = log
             .read_frame(last.offset, file_len)
             .map_err(|e| StoreError::Corrupt(format!("the index puts position {pos} where the log has none: {e:?}")))?;
         let l = loaded(frame, last.offset, Some(pos))?;
@@ -357,21 +366,13 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError
             return Err(StoreError::Corrupt(format!("the event at position {pos} does not match its hash")));
         }
         hash = l.event.hash;
-        tail = Tail::stored(&key, &value)?;
-        // The indexes say the log was committed up to `end` with head `pos`: the frame just
-        // before `end` must be the commit that says so (a changed index cannot hide the last
-        // events).
-        let at = end.checked_sub(COMMIT_FRAME_BYTES).filter(|a| *a >= HEADER_BYTES);
-        match at.map(|a| log.read_frame(a, file_len)) {
-            Some(Ok((Frame::Commit { position, hash: h }, next)))
-                if position == pos && Hash(h) == hash && next == end => {}
-            _ => {
-                return Err(StoreError::Corrupt(format!(
-                    "the indexes say the log is committed up to position {pos} at offset {end}, but the log does not"
-                )))
-            }
+        end = next;
+        if chunk.entries.len() < ix::CHUNK_EVENTS {
+            // The tail as the store had it when it closed.
+            stored_tail = Some(Tail::stored(&key, &value)?);
         }
     }
+    let mut tail = stored_tail.unwrap_or_else(|| Tail::empty(Position(pos + 1)));
     let mut pending: Vec<Loaded> = Vec::new();
     let mut batch = sled::Batch::default();
     let mut indexed_any = false;
@@ -399,7 +400,7 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError
                 }
                 let entries: Vec<Entry> = pending.iter().map(|l| entry_of(&l.event, l.offset)).collect();
                 let forgotten: Vec<_> = pending.iter().filter_map(|l| forgotten_by(&l.event)).collect();
-                index_group(&mut tail, &entries, &forgotten, next, &mut batch);
+                let _ = index_group(&mut tail, &entries, &forgotten, &mut batch);
                 batch_events += pending.len();
                 pending.clear();
                 indexed_any = true;
@@ -438,20 +439,27 @@ impl Shared {
             return Ok(f(m));
         }
         // Lock order: tail, then maps (as the publisher). No group is indexed during the build.
-        let _tail = self.tail.lock().expect("tail lock");
+        let tail = self.tail.lock().expect("tail lock");
         let mut maps = self.maps.lock().expect("maps lock");
         if maps.is_none() {
-            *maps = Some(Maps::build(&self.db)?);
+            *maps = Some(Maps::build(&self.db, &tail)?);
         }
         Ok(f(maps.as_ref().expect("just built")))
     }
 
     /// The log offset of the frame of the event at `p`: from the maps if they are built, else
-    /// from the chunk that holds `p`.
+    /// from the tail or the chunk that holds `p`.
     fn offset_of(&self, p: Position) -> Result<u64, StoreError> {
         let missing = || StoreError::Corrupt(format!("position {p} has no entry in the index"));
         if let Some(m) = self.maps.lock().expect("maps lock").as_ref() {
             return m.offset(p).ok_or_else(missing);
+        }
+        {
+            // Held, it keeps the positions below the tail's first in sled.
+            let tail = self.tail.lock().expect("tail lock");
+            if p.0 >= tail.first() {
+                return tail.entries().get((p.0 - tail.first()) as usize).map(|e| e.offset).ok_or_else(missing);
+            }
         }
         let (key, value) = self
             .db
@@ -669,7 +677,7 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
     let mut prev = Hash::ZERO;
     let mut expected = 1u64;
     let mut versions: std::collections::HashMap<StreamId, u64> = std::collections::HashMap::new();
-    let mut indexed = StoredEntries { chunks: shared.db.scan_prefix(b"c"), entries: Vec::new().into_iter() };
+    let mut indexed = StoredEntries::new(shared);
     let bad = |p: u64, m: String| Ok(VerifyReport { events: p - 1, head, first_bad: Some((Position(p), m)) });
     let mut at = HEADER_BYTES;
     while expected <= head.position.0 {
@@ -802,23 +810,41 @@ struct StoredEntry {
 struct StoredEntries {
     chunks: sled::Iter,
     entries: std::vec::IntoIter<StoredEntry>,
+    tail: Option<Vec<StoredEntry>>,
+}
+
+impl StoredEntry {
+    fn of(e: &ix::Stored<'_>) -> StoredEntry {
+        StoredEntry { position: e.position, offset: e.offset, id: e.id, stream: e.stream.to_string() }
+    }
 }
 
 impl StoredEntries {
+    /// The chunks in sled below the tail, then the tail (a copy of it as it is now).
+    fn new(shared: &Shared) -> StoredEntries {
+        let tail = shared.tail.lock().expect("tail lock");
+        let chunks = shared.db.range(ix::chunk_key(Position(1))..ix::chunk_key(Position(tail.first())));
+        let tail: Vec<StoredEntry> = tail.entries().iter().map(StoredEntry::of).collect();
+        StoredEntries { chunks, entries: Vec::new().into_iter(), tail: Some(tail) }
+    }
+
     fn next(&mut self) -> Result<Option<StoredEntry>, StoreError> {
         loop {
             if let Some(e) = self.entries.next() {
                 return Ok(Some(e));
             }
-            let Some(item) = self.chunks.next() else { return Ok(None) };
+            let Some(item) = self.chunks.next() else {
+                match self.tail.take() {
+                    Some(tail) => {
+                        self.entries = tail.into_iter();
+                        continue;
+                    }
+                    None => return Ok(None),
+                }
+            };
             let (key, value) = item?;
             let chunk = ix::decode(&key, &value)?;
-            self.entries = chunk
-                .entries
-                .iter()
-                .map(|e| StoredEntry { position: e.position, offset: e.offset, id: e.id, stream: e.stream.to_string() })
-                .collect::<Vec<_>>()
-                .into_iter();
+            self.entries = chunk.entries.iter().map(StoredEntry::of).collect::<Vec<_>>().into_iter();
         }
     }
 }

@@ -222,8 +222,9 @@ fn publish_index(shared: &Shared, g: &Published) -> Result<(), StoreError> {
     }
     let mut tail = shared.tail.lock().expect("tail lock");
     let mut batch = sled::Batch::default();
-    index_group(&mut tail, &g.entries, &g.forgotten, g.log_end, &mut batch);
-    shared.db.apply_batch(batch)?;
+    if index_group(&mut tail, &g.entries, &g.forgotten, &mut batch) {
+        shared.db.apply_batch(batch)?;
+    }
     if let Some(m) = shared.maps.lock().expect("maps lock").as_mut() {
         m.add(&g.entries);
     }

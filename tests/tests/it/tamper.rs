@@ -18,7 +18,9 @@ use serde_json::{json, Value};
 use crate::support::{all_events, append, ev, observation, setup, TestStore};
 
 /// Events in the store that gets tampered with.
-const EVENTS: u64 = 20;
+/// More than one index chunk (32 events), so that both a full one and a last one that is not
+/// full are there.
+const EVENTS: u64 = 40;
 /// How long opening sled waits for a lock that the store just closed still holds (sled's I/O
 /// threads let go of the file a moment after the last handle is dropped).
 const SLED_LOCKED_WAIT: Duration = Duration::from_secs(10);
@@ -253,23 +255,30 @@ fn altered_or_deleted_ciphertext_is_found_at_its_position() {
     assert!(matches!(t.store().unseal(&event), Ok(SealedView::Open(_))), "restored sealed bytes open again");
 }
 
-/// The sled key of the index chunk that starts at position 1 (the tampered store's 20 events
-/// fit in it).
-fn first_chunk_key() -> Vec<u8> {
+/// The sled key of the index chunk that starts at position `first` (1, 33, 65, ...).
+fn chunk_key(first: u64) -> Vec<u8> {
     let mut k = vec![b'c'];
-    k.extend_from_slice(&1u64.to_be_bytes());
+    k.extend_from_slice(&first.to_be_bytes());
     k
 }
 
-/// Where position `p`'s entry lies in a chunk starting at position 1: the offsets of its frame
-/// offset, its id, its stream name, and the name's length.
-fn entry_at(chunk: &[u8], p: u64) -> (usize, usize, usize, usize) {
-    let mut at = 8;
-    for _ in 1..p {
+fn first_chunk_key() -> Vec<u8> {
+    chunk_key(1)
+}
+
+/// Where position `p`'s entry lies in a chunk starting at position `first`: the offsets of its
+/// frame offset, its id, its stream name, and the name's length.
+fn entry_in(chunk: &[u8], first: u64, p: u64) -> (usize, usize, usize, usize) {
+    let mut at = 0;
+    for _ in first..p {
         at += 26 + u16::from_be_bytes([chunk[at + 24], chunk[at + 25]]) as usize;
     }
     let len = u16::from_be_bytes([chunk[at + 24], chunk[at + 25]]) as usize;
     (at, at + 8, at + 26, len)
+}
+
+fn entry_at(chunk: &[u8], p: u64) -> (usize, usize, usize, usize) {
+    entry_in(chunk, 1, p)
 }
 
 #[test]
@@ -290,18 +299,19 @@ fn an_id_index_that_points_elsewhere_is_found() {
     assert!(why.contains("id index"), "{why}");
 }
 
-/// The last index chunk records how far the log was committed (its `end`) and where the last
-/// event is; a change to that must not hide the last events: the log disagrees, and the store
-/// refuses to open.
+/// Opening goes on from the last index entry (the last chunk, which a closing store leaves
+/// there though it is not full): a change to where that entry points, or to its id, makes the
+/// store refuse to open, since the log disagrees; a lost last chunk is indexed again.
 #[test]
-fn a_changed_commit_mark_makes_open_refuse_the_store() {
+fn a_changed_last_index_entry_makes_open_refuse_the_store() {
     let mut t = tampered_store();
-    let original = with_sled(t.data(), |db| get(db, &first_chunk_key()));
-    let (offset, id, _, _) = entry_at(&original, EVENTS);
-    for (what, byte) in [("end", 7), ("end", 6), ("frame offset", offset + 7), ("id", id + 3)] {
+    let last_chunk = chunk_key(33);
+    let original = with_sled(t.data(), |db| get(db, &last_chunk));
+    let (offset, id, _, _) = entry_in(&original, 33, EVENTS);
+    for (what, byte) in [("frame offset", offset + 7), ("frame offset", offset + 5), ("id", id + 3)] {
         let mut altered = original.clone();
         altered[byte] ^= 0x01;
-        with_sled(t.data(), |db| db.insert(first_chunk_key(), altered).expect("sled insert"));
+        with_sled(t.data(), |db| db.insert(last_chunk.clone(), altered).expect("sled insert"));
         match t.try_open() {
             Err(StoreError::Corrupt(_)) => {}
             other => panic!(
@@ -310,8 +320,10 @@ fn a_changed_commit_mark_makes_open_refuse_the_store() {
             ),
         }
     }
-    with_sled(t.data(), |db| db.insert(first_chunk_key(), original).expect("sled insert"));
-    assert_verifies(&mut t, "commit mark restored");
+    with_sled(t.data(), |db| db.remove(&last_chunk).expect("sled remove"));
+    assert_verifies(&mut t, "the last chunk indexed again from the log");
+    let again = with_sled(t.data(), |db| get(db, &last_chunk));
+    assert_eq!(again, original, "the closing store left the same last chunk");
 }
 
 /// Regression: `verify` did not check the stream index, so an entry pointing at another stream's
@@ -358,7 +370,7 @@ fn small_groups_share_index_chunks() {
     let before = all_events(t.store());
     t.close();
     let chunks = with_sled(t.data(), |db| db.scan_prefix(b"c").count());
-    assert_eq!(chunks, 4, "100 events in chunks of 32");
+    assert_eq!(chunks, 4, "100 events: three full chunks of 32, and the last four left there on close");
     let report = outcome(&mut t).expect("opens");
     assert_eq!((report.events, report.first_bad), (100, None), "verifies after single-event groups");
     t.open();
