@@ -23,8 +23,5 @@ pub const PAGE_EVENTS_MAX: usize = 10_000;
 /// Appends waiting for the writer; a full queue makes callers wait (back-pressure), it never
 /// drops an append.
 pub const WRITER_QUEUE_APPENDS_MAX: usize = 4_096;
-/// Events the writer commits in one group (one write, one fdatasync, one sled batch).
+/// Events the writer commits in one group (one write, one fdatasync).
 pub const GROUP_COMMIT_EVENTS_MAX: usize = 4_096;
-/// Synced groups waiting for the publisher to index and acknowledge them; when it falls this far
-/// behind, the writer waits.
-pub const PUBLISH_QUEUE_GROUPS_MAX: usize = 64;

@@ -23,7 +23,7 @@
 //!
 //! Lookups by id and by stream use [`Maps`], built from the chunks and the tail when first
 //! needed (a rebuild of projections, which reads by position only, never builds them) and kept
-//! up to date by the publisher.
+//! up to date as groups are published.
 
 use std::collections::HashMap;
 

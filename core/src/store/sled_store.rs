@@ -438,7 +438,7 @@ impl Shared {
         if let Some(m) = self.maps.lock().expect("maps lock").as_ref() {
             return Ok(f(m));
         }
-        // Lock order: tail, then maps (as the publisher). No group is indexed during the build.
+        // Lock order: tail, then maps (as publishing takes them). No group is indexed meanwhile.
         let tail = self.tail.lock().expect("tail lock");
         let mut maps = self.maps.lock().expect("maps lock");
         if maps.is_none() {
@@ -596,7 +596,7 @@ impl EventStore for SledStore {
 
     fn get(&self, id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
         match self.shared.id_entry(id)? {
-            // An event the publisher has indexed but not yet made visible is not there yet.
+            // An event indexed but not yet made visible (it is being published) is not there yet.
             Some((p, _)) if p.0 > self.shared.durable() => Ok(None),
             Some(entry) => Ok(Some(load_indexed(&self.shared, id, entry)?.event)),
             None => Ok(None),

@@ -6,10 +6,10 @@
 //! 1. new subject keys are appended to the key file and fdatasync'ed;
 //! 2. the group's event frames and a commit frame naming the new chain head are written to the
 //!    end of the log file in one write, and the log is fdatasync'ed;
-//! 3. only then is the group handed to the publisher thread, which applies its index entries to
-//!    sled (which writes them out in the background), advances the visible head so that readers
-//!    and subscribers see the events, and answers the appenders. Meanwhile the writer goes on
-//!    with the next group: checking and syncing one group overlaps indexing the one before.
+//! 3. only then is the group published: its index entries are added to the index tail (a chunk
+//!    that fills goes to sled, which writes it out in the background) and to the lookups, the
+//!    visible head advances so that readers and subscribers see the events, and the appenders are
+//!    answered. Then the writer takes the next group.
 //!
 //! A crash before step 2 ends loses the whole group, none of which was acknowledged: on open,
 //! frames after the last commit frame are cut off. Index entries a crash lost are rebuilt from
@@ -17,11 +17,9 @@
 //! after a failed fsync the kernel may have dropped dirty pages, so only a restart, which
 //! recovers from what is on disk, is safe.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc as std_mpsc;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -32,19 +30,12 @@ use super::{AppendError, Appended, ForgetError, Head, StoreError};
 use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
 use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
 use crate::ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
-use crate::limits::{
-    BATCH_EVENTS_MAX, GROUP_COMMIT_EVENTS_MAX, PAGE_EVENTS_MAX, PUBLISH_QUEUE_GROUPS_MAX, RECORD_BYTES_MAX,
-};
+use crate::limits::{BATCH_EVENTS_MAX, GROUP_COMMIT_EVENTS_MAX, PAGE_EVENTS_MAX, RECORD_BYTES_MAX};
 use crate::seal::{self, SUBJECT_KEY_BYTES};
 use crate::values::{LongText, Timestamp};
 
 type Key = [u8; SUBJECT_KEY_BYTES];
 
-/// Groups of at most this many events are published by the writer itself when the publisher is
-/// idle: a lone appender waits for no second thread. Larger groups go to the publisher, which
-/// indexes one group as the writer checks and syncs the next (measured over HTTP with 64
-/// connections, where groups are small: 17,000 events/s at 1, 14,300 at 4).
-const INLINE_PUBLISH_EVENTS_MAX: usize = 1;
 type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
 
 pub(crate) enum Request {
@@ -65,7 +56,7 @@ pub(crate) enum Request {
     },
 }
 
-/// What is known about an event id that is not (or not yet) in sled.
+/// What is known about an event id of the group being built, or of a stored event.
 #[derive(Clone)]
 struct IdInfo {
     position: Position,
@@ -105,7 +96,7 @@ impl Overlay {
     }
 }
 
-/// A synced group on its way to the publisher.
+/// A synced group, to be published.
 struct Published {
     entries: Vec<Entry>,
     forgotten: Vec<(SubjectId, Position)>,
@@ -114,32 +105,16 @@ struct Published {
     acks: Vec<(AppendReply, Vec<Appended>)>,
 }
 
-enum ToPublisher {
-    Group(Published),
-    /// Answered once every group sent before it is visible (or the store failed).
-    Barrier(std_mpsc::Sender<Result<(), StoreError>>),
-}
-
 pub(crate) struct Writer {
     shared: Arc<Shared>,
-    /// Stream versions, kept so that hot streams cost no lookup. Every stream the writer wrote to
-    /// is here, so a group that sled has not indexed yet is never missed.
+    /// Stream versions, kept so that hot streams cost no lookup.
     versions: HashMap<StreamId, u64>,
     /// Every forgotten subject and the position of its forget event (few; loaded at start).
     forgotten: HashMap<SubjectId, Position>,
-    /// The head as written and synced; ahead of the visible head while the publisher works.
+    /// The head as written and synced (and, once `commit` returns, published).
     written: Head,
     /// The end of the synced log, where the next group goes.
     write_end: u64,
-    /// Ids of synced groups that sled may not have indexed yet, and per group its last position
-    /// and ids, to let them go once the publisher has made the group visible.
-    recent: HashMap<EventId, IdInfo>,
-    recent_groups: VecDeque<(u64, Vec<EventId>)>,
-    publisher: Option<std_mpsc::SyncSender<ToPublisher>>,
-    publisher_thread: Option<JoinHandle<()>>,
-    /// Messages sent to the publisher that it has not finished: when none, a small group is
-    /// published by the writer itself, which saves a lone appender two thread wake-ups.
-    publisher_pending: Arc<AtomicUsize>,
 }
 
 /// The writer's loop, on its own thread, until the store closes.
@@ -184,11 +159,8 @@ pub(crate) fn run(mut w: Writer, mut rx: mpsc::Receiver<Request>) {
             }
         }
     }
-    // Every queued append is answered before the store closes.
-    w.publisher.take();
-    if let Some(t) = w.publisher_thread.take() {
-        let _ = t.join();
-    }
+    // Every queued append was answered: the loop ends when the queue is closed and empty.
+    drop(w);
 }
 
 fn refuse(r: Request) {
@@ -196,22 +168,6 @@ fn refuse(r: Request) {
         Request::Append { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
         Request::Forget { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
         Request::Import { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
-    }
-}
-
-/// The publisher: applies each synced group's index entries to sled, in order, then makes the
-/// group visible and answers its appenders. It runs beside the writer, so that indexing one group
-/// overlaps checking and syncing the next.
-fn publish(shared: Arc<Shared>, rx: std_mpsc::Receiver<ToPublisher>, pending: Arc<AtomicUsize>) {
-    for msg in rx {
-        match msg {
-            ToPublisher::Group(g) => publish_group(&shared, g),
-            ToPublisher::Barrier(done) => {
-                let failed = shared.failed.load(Ordering::Acquire);
-                let _ = done.send(if failed { Err(StoreError::Failed) } else { Ok(()) });
-            }
-        }
-        pending.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -257,8 +213,7 @@ fn publish_group(shared: &Shared, g: Published) {
 }
 
 impl Writer {
-    /// Prepares the writer (and starts its publisher) on the opening thread, so that a failure
-    /// is the open's error.
+    /// Prepares the writer on the opening thread, so that a failure is the open's error.
     pub(crate) fn start(shared: Arc<Shared>) -> Result<Writer, StoreError> {
         let mut forgotten = HashMap::new();
         for item in shared.db.scan_prefix(b"f") {
@@ -269,56 +224,18 @@ impl Writer {
         }
         let written = *shared.head.lock().expect("head lock");
         let write_end = shared.log_end.load(Ordering::Acquire);
-        let (tx, rx) = std_mpsc::sync_channel(PUBLISH_QUEUE_GROUPS_MAX);
-        let publisher_pending = Arc::new(AtomicUsize::new(0));
-        let thread = {
-            let (shared, pending) = (shared.clone(), publisher_pending.clone());
-            std::thread::Builder::new().name("parlog-publisher".into()).spawn(move || publish(shared, rx, pending))?
-        };
-        Ok(Writer {
-            shared,
-            versions: HashMap::new(),
-            forgotten,
-            written,
-            write_end,
-            recent: HashMap::new(),
-            recent_groups: VecDeque::new(),
-            publisher: Some(tx),
-            publisher_thread: Some(thread),
-            publisher_pending,
-        })
+        Ok(Writer { shared, versions: HashMap::new(), forgotten, written, write_end })
     }
 
-    /// Lets go of the ids of groups that are now visible (so sled has them).
-    fn forget_indexed(&mut self) {
-        let visible = self.shared.durable();
-        while let Some((last, _)) = self.recent_groups.front() {
-            if *last > visible {
-                break;
-            }
-            let (_, ids) = self.recent_groups.pop_front().expect("front exists");
-            for id in ids {
-                self.recent.remove(&id);
-            }
+    /// Refuses work once the store has failed (see the top of this file).
+    fn healthy(&self) -> Result<(), StoreError> {
+        if self.shared.failed.load(Ordering::Acquire) {
+            return Err(StoreError::Failed);
         }
-    }
-
-    fn send(&self, msg: ToPublisher) -> Result<(), StoreError> {
-        self.publisher_pending.fetch_add(1, Ordering::AcqRel);
-        self.publisher.as_ref().and_then(|p| p.send(msg).ok()).ok_or(StoreError::Failed)
-    }
-
-    /// Waits until everything written is visible: for work that reads the log itself.
-    fn drain(&mut self) -> Result<(), StoreError> {
-        let (done, wait) = std_mpsc::channel();
-        self.send(ToPublisher::Barrier(done))?;
-        wait.recv().map_err(|_| StoreError::Failed)??;
-        self.forget_indexed();
         Ok(())
     }
 
     fn commit_appends(&mut self, appends: Vec<(Vec<NewEvent>, AppendReply)>) {
-        self.forget_indexed();
         let head = self.written;
         let mut group = Overlay::default();
         let mut accepted = Vec::new();
@@ -334,20 +251,19 @@ impl Writer {
         if accepted.is_empty() {
             return;
         }
-        // Answers that name earlier events (retries) also go through the publisher, so that
-        // nobody is told of a position before readers can see it. A failure has answered every
-        // appender of the group and stops the store.
+        // Answers that name earlier events (retries) are also given only when the group is
+        // published, so that nobody is told of a position before readers can see it. A failure
+        // has answered every appender of the group and stops the store.
         let _ = self.commit(group, accepted);
     }
 
-    /// Steps 1 and 2 of the durability contract for the accepted batches of a group, then hands
-    /// the group to the publisher for step 3. A group without new events (all retries) only
-    /// waits its turn.
+    /// Steps 1 and 2 of the durability contract for the accepted batches of a group, then step 3.
+    /// A group without new events (all retries) is only answered.
     fn commit(&mut self, group: Overlay, acks: Vec<(AppendReply, Vec<Appended>)>) -> Result<(), StoreError> {
         let head = self.written;
         if group.events == 0 {
             let g = Published { entries: Vec::new(), forgotten: Vec::new(), head, log_end: self.write_end, acks };
-            return self.send_group(g);
+            return self.publish(g);
         }
         let entries = match self.write(&group, head) {
             Ok(entries) => entries,
@@ -363,36 +279,17 @@ impl Writer {
         let new_head =
             Head { position: Position(head.position.0 + group.events), hash: group.last_hash.unwrap_or(head.hash) };
         self.written = new_head;
-        let mut ids = Vec::with_capacity(group.ids.len());
-        for (id, info) in group.ids {
-            ids.push(id);
-            self.recent.insert(id, info);
-        }
-        self.recent_groups.push_back((new_head.position.0, ids));
         self.versions.extend(group.versions);
         let forgotten: Vec<_> = group.forgotten.iter().map(|(s, p)| (s.clone(), *p)).collect();
         self.forgotten.extend(group.forgotten);
-        self.send_group(Published { entries, forgotten, head: new_head, log_end: self.write_end, acks })
+        self.publish(Published { entries, forgotten, head: new_head, log_end: self.write_end, acks })
     }
 
-    fn send_group(&mut self, g: Published) -> Result<(), StoreError> {
-        // Nothing before it is still being published (only the writer sends, so the publisher
-        // stays idle): publishing it here keeps the order and spares the hand-over.
-        let events = g.acks.iter().map(|(_, r)| r.len()).sum::<usize>();
-        if events <= INLINE_PUBLISH_EVENTS_MAX && self.publisher_pending.load(Ordering::Acquire) == 0 {
-            publish_group(&self.shared, g);
-            return if self.shared.failed.load(Ordering::Acquire) { Err(StoreError::Failed) } else { Ok(()) };
-        }
-        let Some(p) = self.publisher.as_ref() else { return Err(StoreError::Failed) };
-        self.publisher_pending.fetch_add(1, Ordering::AcqRel);
-        if let Err(std_mpsc::SendError(ToPublisher::Group(g))) = p.send(ToPublisher::Group(g)) {
-            self.shared.failed.store(true, Ordering::Release);
-            for (reply, _) in g.acks {
-                let _ = reply.send(Err(StoreError::Failed.into()));
-            }
-            return Err(StoreError::Failed);
-        }
-        Ok(())
+    /// Step 3. On the writer's thread: a second thread to publish on cost more in wake-ups than
+    /// the overlap won, once indexing a group became a few hundred nanoseconds per event.
+    fn publish(&mut self, g: Published) -> Result<(), StoreError> {
+        publish_group(&self.shared, g);
+        self.healthy()
     }
 
     /// Writes a group durably to the log (steps 1 and 2) and returns its index entries.
@@ -455,7 +352,7 @@ impl Writer {
     }
 
     fn id_info(&self, id: EventId, group: &Overlay, tx: &Overlay) -> Result<Option<IdInfo>, StoreError> {
-        if let Some(i) = tx.ids.get(&id).or_else(|| group.ids.get(&id)).or_else(|| self.recent.get(&id)) {
+        if let Some(i) = tx.ids.get(&id).or_else(|| group.ids.get(&id)) {
             return Ok(Some(i.clone()));
         }
         let Some(entry) = self.shared.id_entry(id)? else { return Ok(None) };
@@ -787,7 +684,7 @@ impl Writer {
         reason: Option<LongText>,
     ) -> Result<Appended, ForgetError> {
         // Forgetting walks the log, so everything written must be visible first.
-        self.drain()?;
+        self.healthy()?;
         if let Some(p) = self.forgotten.get(subject).copied() {
             let e =
                 self.shared.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
@@ -820,7 +717,7 @@ impl Writer {
             .check_event(ev, 1, Position(head.position.0 + 1), head.hash, &group, &mut tx, true)
             .map_err(|e| StoreError::Corrupt(format!("could not record the forget event: {e}")))?;
         self.commit(tx, Vec::new())?;
-        self.drain()?;
+        self.healthy()?;
         destroy_subject(&self.shared, subject)?;
         Ok(appended)
     }
@@ -830,7 +727,7 @@ impl Writer {
     /// The rest must continue the chain from the head.
     fn import(&mut self, events: Vec<ImportedEvent>, keys: Vec<(SubjectId, Key)>) -> Result<u64, AppendError> {
         // Events at or below the head are compared with what readers see.
-        self.drain()?;
+        self.healthy()?;
         let head = self.written;
         let bad = |p: u64, m: String| AppendError::Invalid { index: p as usize, error: FieldError::new("event", m) };
         let mut prev: Option<Hash> = None;
@@ -924,7 +821,7 @@ impl Writer {
             }
             self.commit(tx, Vec::new())?;
         }
-        self.drain()?;
+        self.healthy()?;
         Ok(added)
     }
 }
