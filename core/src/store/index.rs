@@ -33,7 +33,7 @@ use crate::ids::{EventId, Position, StreamId, SubjectId};
 /// Which layout the indexes have. A folder whose indexes have another (or none) gets them
 /// rebuilt from the log on open: the log is the only source of truth.
 pub(crate) const FORMAT: &[u8] = b"mformat";
-pub(crate) const INDEX_FORMAT: &[u8] = b"parlog index 3";
+pub(crate) const INDEX_FORMAT: &[u8] = b"parlog index 4";
 /// Events per chunk: few keys in sled, few events to index again on open.
 pub(crate) const CHUNK_EVENTS: usize = 32;
 /// Bytes of an entry before its stream name.

@@ -402,7 +402,7 @@ fn indexes_of_another_layout_are_rebuilt_from_the_log() {
     let before = all_events(t.store());
     t.close();
     with_sled(t.data(), |db| {
-        assert_eq!(get(db, b"mformat"), b"parlog index 3".to_vec(), "the store marks its index layout");
+        assert_eq!(get(db, b"mformat"), b"parlog index 4".to_vec(), "the store marks its index layout");
         db.remove(b"mformat").expect("sled remove");
         // What an older layout might have left: entries the current one does not know.
         db.insert(b"o\0\0\0\0\0\0\0\x02", &[1u8, 2, 3][..]).expect("sled insert");
@@ -419,7 +419,7 @@ fn indexes_of_another_layout_are_rebuilt_from_the_log() {
     }
     t.close();
     with_sled(t.data(), |db| {
-        assert_eq!(get(db, b"mformat"), b"parlog index 3".to_vec(), "marked again");
+        assert_eq!(get(db, b"mformat"), b"parlog index 4".to_vec(), "marked again");
         assert!(db.get(b"o\0\0\0\0\0\0\0\x02").expect("sled get").is_none(), "the old layout's entries are gone");
     });
 }
