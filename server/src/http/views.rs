@@ -76,6 +76,9 @@ impl ViewQuery {
 }
 
 /// Runs `f` on the projections for `as_of`: the live ones for the head, a fresh replay otherwise.
+/// On a blocking thread either way: a view or a report of a large log takes long enough to hold
+/// up every request on a runtime worker, and the request time limit can only end a request
+/// whose future gets polled.
 async fn with_projections<T: Send + 'static>(
     state: &AppState,
     as_of: AsOf,
@@ -83,8 +86,10 @@ async fn with_projections<T: Send + 'static>(
 ) -> ApiResult<T> {
     if as_of == AsOf::Head {
         state.catch_up().await?;
-        let engine = state.live.read().expect("projection lock");
-        return Ok(f(&engine));
+        let live = state.live.clone();
+        return tokio::task::spawn_blocking(move || f(&live.read().expect("projection lock")))
+            .await
+            .map_err(|e| ApiError::Internal(format!("building the view: {e}")));
     }
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || Engine::as_of(store.as_ref(), as_of).map(|e| f(&e)))
