@@ -21,9 +21,10 @@
 //! position and id, and the log is read from there to its end, so a changed index cannot hide
 //! events.
 //!
-//! Lookups by id and by stream use [`Maps`], built from the chunks and the tail when first
-//! needed (a rebuild of projections, which reads by position only, never builds them) and kept
-//! up to date as groups are published.
+//! Lookups by id and by stream use [`IdMap`] and [`StreamMap`], each built from the chunks and
+//! the tail when first needed (a rebuild of projections, which reads by position and looks up a
+//! few ids, never builds the streams) and kept up to date as groups are published. Frame
+//! offsets come from the chunks (one sled lookup per chunk read) or the tail.
 
 use std::collections::HashMap;
 
@@ -116,7 +117,7 @@ fn decode_entries(first: u64, value: &[u8]) -> Option<Vec<Stored<'_>>> {
 }
 
 /// The entries after the last full chunk, in memory only. Its lock is held while a group's
-/// entries are added (and a chunk that fills is applied to sled), so that [`Maps`] can be built
+/// entries are added (and a chunk that fills is applied to sled), so that a [`Lookup`] can be built
 /// without missing a group, and so that a position below `first` is in sled.
 pub(crate) struct Tail {
     first: u64,
@@ -181,81 +182,125 @@ impl Tail {
     }
 }
 
-/// In-memory lookups by id, position and stream, built from the chunks.
-#[derive(Default)]
-pub(crate) struct Maps {
-    ids: HashMap<EventId, u64>,
-    /// The frame offset of position `i + 1` at `i`.
-    offsets: Vec<u64>,
-    /// Each stream's positions, version 1 first.
-    streams: HashMap<StreamId, Vec<u64>>,
+/// An in-memory lookup built from the index entries: from the chunks in sled and the tail when
+/// first needed, then kept up to date as groups are published.
+pub(crate) trait Lookup: Default {
+    /// Room for `events` entries, so that building does not grow (and copy) the table.
+    fn with_capacity(events: usize) -> Self;
+    fn add_stored(&mut self, e: &Stored<'_>) -> Result<(), StoreError>;
+    fn add(&mut self, e: &Entry);
 }
 
-impl Maps {
-    /// Reads every chunk in sled, then the tail. The caller holds the tail's lock, so that
-    /// nothing is added meanwhile.
-    pub(crate) fn build(db: &sled::Db, tail: &Tail) -> Result<Maps, StoreError> {
-        let mut m = Maps::default();
-        // A tail stored at the last close is in sled too, older than the one in memory.
-        for item in db.range(chunk_key(Position(1))..chunk_key(Position(tail.first))) {
-            let (key, value) = item?;
-            m.add_stored(&decode(&key, &value)?.entries)?;
-        }
-        m.add_stored(&tail.entries())?;
-        Ok(m)
-    }
-
-    fn add_stored(&mut self, entries: &[Stored<'_>]) -> Result<(), StoreError> {
+/// Builds a lookup from every chunk in sled below the tail, then the tail. The caller holds the
+/// tail's lock, so that nothing is added meanwhile.
+pub(crate) fn build<L: Lookup>(db: &sled::Db, tail: &Tail) -> Result<L, StoreError> {
+    let mut l = L::with_capacity(tail.first.saturating_sub(1) as usize + tail.events);
+    let mut next = 1;
+    let mut add = |entries: &[Stored<'_>]| -> Result<(), StoreError> {
         if let Some(first) = entries.first().map(|e| e.position) {
-            if first != self.offsets.len() as u64 + 1 {
-                return Err(StoreError::Corrupt(format!(
-                    "the index jumps from position {} to {first}",
-                    self.offsets.len()
-                )));
+            if first != next {
+                return Err(StoreError::Corrupt(format!("the index jumps from position {} to {first}", next - 1)));
             }
         }
         for e in entries {
-            let stream = match self.streams.get_key_value(e.stream) {
-                Some((s, _)) => s.clone(),
-                None => StreamId::parse(e.stream)
-                    .map_err(|why| StoreError::Corrupt(format!("the index entry of position {}: {why}", e.position)))?,
-            };
-            self.insert(e.position, e.offset, e.id, stream);
+            l.add_stored(e)?;
         }
+        next += entries.len() as u64;
+        Ok(())
+    };
+    // A tail stored at the last close is in sled too, older than the one in memory.
+    for item in db.range(chunk_key(Position(1))..chunk_key(Position(tail.first))) {
+        let (key, value) = item?;
+        add(&decode(&key, &value)?.entries)?;
+    }
+    add(&tail.entries())?;
+    Ok(l)
+}
+
+/// Event ids to positions, keyed by the first 8 bytes of the id, so that an entry is 16 bytes
+/// and not 24 (ids are random; one a client chose to share a prefix with another only lands
+/// in `more`). A lookup gives candidates: the caller reads each and compares the whole id.
+#[derive(Default)]
+pub(crate) struct IdMap {
+    first: HashMap<u64, u64>,
+    more: HashMap<u64, Vec<u64>>,
+}
+
+fn id_key(id: EventId) -> u64 {
+    u64::from_be_bytes(id.0.as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+impl IdMap {
+    fn insert(&mut self, id: EventId, position: u64) {
+        let k = id_key(id);
+        match self.first.entry(k) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(position);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.more.entry(k).or_default().push(position),
+        }
+    }
+
+    /// The positions that may hold the event `id`.
+    pub(crate) fn candidates(&self, id: EventId) -> impl Iterator<Item = Position> + '_ {
+        let k = id_key(id);
+        self.first.get(&k).into_iter().chain(self.more.get(&k).into_iter().flatten()).map(|p| Position(*p))
+    }
+}
+
+impl Lookup for IdMap {
+    fn with_capacity(events: usize) -> Self {
+        IdMap { first: HashMap::with_capacity(events), more: HashMap::new() }
+    }
+
+    fn add_stored(&mut self, e: &Stored<'_>) -> Result<(), StoreError> {
+        self.insert(e.id, e.position);
         Ok(())
     }
 
-    fn insert(&mut self, position: u64, offset: u64, id: EventId, stream: StreamId) {
-        debug_assert_eq!(position, self.offsets.len() as u64 + 1, "entries come in position order");
-        self.offsets.push(offset);
-        self.ids.insert(id, position);
-        self.streams.entry(stream).or_default().push(position);
+    fn add(&mut self, e: &Entry) {
+        self.insert(e.id, e.position.0);
     }
+}
 
-    /// Adds the entries of a group that sled now holds.
-    pub(crate) fn add(&mut self, entries: &[Entry]) {
-        for e in entries {
-            self.insert(e.position.0, e.offset, e.id, e.stream.clone());
-        }
-    }
+/// Each stream's positions, version 1 first.
+#[derive(Default)]
+pub(crate) struct StreamMap {
+    streams: HashMap<StreamId, Vec<u64>>,
+}
 
-    pub(crate) fn offset(&self, p: Position) -> Option<u64> {
-        self.offsets.get((p.0 as usize).checked_sub(1)?).copied()
-    }
-
-    /// The position and frame offset of the event `id`.
-    pub(crate) fn locate(&self, id: EventId) -> Option<(Position, u64)> {
-        let p = *self.ids.get(&id)?;
-        Some((Position(p), self.offset(Position(p))?))
-    }
-
-    /// The positions of a stream's events, version 1 first.
+impl StreamMap {
     pub(crate) fn stream(&self, s: &StreamId) -> &[u64] {
         self.streams.get(s).map_or(&[], Vec::as_slice)
     }
 
     pub(crate) fn streams(&self) -> impl Iterator<Item = (&StreamId, u64)> {
         self.streams.iter().map(|(s, p)| (s, p.len() as u64))
+    }
+}
+
+impl Lookup for StreamMap {
+    fn with_capacity(_events: usize) -> Self {
+        StreamMap::default()
+    }
+
+    fn add_stored(&mut self, e: &Stored<'_>) -> Result<(), StoreError> {
+        match self.streams.get_mut(e.stream) {
+            Some(v) => v.push(e.position),
+            None => {
+                let s = StreamId::parse(e.stream)
+                    .map_err(|why| StoreError::Corrupt(format!("the index entry of position {}: {why}", e.position)))?;
+                self.streams.insert(s, vec![e.position]);
+            }
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, e: &Entry) {
+        match self.streams.get_mut(e.stream.as_str()) {
+            Some(v) => v.push(e.position.0),
+            None => drop(self.streams.insert(e.stream.clone(), vec![e.position.0])),
+        }
     }
 }
 
@@ -286,12 +331,14 @@ mod tests {
         }
         assert_eq!(db.scan_prefix(b"c").count(), 2, "65 entries: two full chunks");
         assert_eq!((tail.first(), tail.entries().len()), (65, 1));
-        let maps = Maps::build(&db, &tail).expect("builds");
+        let ids: IdMap = build(&db, &tail).expect("builds");
         for p in 1..next {
-            assert_eq!(maps.offset(Position(p)), Some(p * 100));
-            assert_eq!(maps.locate(EventId(uuid::Uuid::from_u128(p as u128))), Some((Position(p), p * 100)));
+            // from_u128 puts the number in the last bytes: every id here shares its first 8.
+            let found: Vec<_> = ids.candidates(EventId(uuid::Uuid::from_u128(p as u128))).collect();
+            assert_eq!(found.len() as u64, next - 1, "ids that share a prefix are all candidates");
         }
-        assert_eq!(maps.stream(&StreamId::parse("notes:a").expect("id")).len(), 65);
+        let streams: StreamMap = build(&db, &tail).expect("builds");
+        assert_eq!(streams.stream(&StreamId::parse("notes:a").expect("id")), (1..next).collect::<Vec<_>>());
     }
 
     #[test]

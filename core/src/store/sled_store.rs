@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::index::{self as ix, Entry, Maps, Tail};
+use super::index::{self as ix, Entry, IdMap, Lookup, StreamMap, Tail};
 use super::log::{Frame, FrameError, LogFile, HEADER_BYTES, INDEX_BYTES};
 use super::subscription::{LogReader, Subscription};
 use super::writer::{self, Request};
@@ -22,9 +22,10 @@ use crate::values::LongText;
 
 const MARKER_FILE: &str = "PARLOG";
 const MARKER_TEXT: &str = "parlog data folder\nstore format 2\n";
-/// sled's page cache; small, because the log is read sequentially and projections keep their own
-/// state.
-const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's page cache. sled holds only index chunks, read one per page of events or scanned
+/// once to build a lookup, so a small cache serves; a large one filled up while a lookup was
+/// built and stayed resident.
+const SLED_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// How long `open` waits for a lock that this process may still be letting go of.
 const OPEN_LOCKED_WAIT_MS: u64 = 2_000;
 /// Events whose index entries recovery applies to sled at once.
@@ -36,11 +37,12 @@ const SLED_FLUSH_EVERY_MS: u64 = 500;
 pub(crate) struct Shared {
     /// The indexes: chunks of entries (frame offset, id, stream) by position, forgotten subjects.
     pub(crate) db: sled::Db,
-    /// The last index chunk. Held while a group's index entries are applied to sled, and while
-    /// `maps` is built from sled, so that the build sees every group or the group sees the maps.
+    /// The index entries past the last full chunk. Held while a group's entries are added, and
+    /// while a lookup is built, so that the build sees every group or the group sees the lookup.
     pub(crate) tail: Mutex<Tail>,
-    /// Lookups by id, position and stream; `None` until first needed (see `index.rs`).
-    pub(crate) maps: Mutex<Option<Maps>>,
+    /// Lookups by id and by stream; `None` until first needed (see `index.rs`).
+    pub(crate) ids: Mutex<Option<IdMap>>,
+    pub(crate) streams: Mutex<Option<StreamMap>>,
     /// The events themselves, in commit order.
     pub(crate) log: LogFile,
     /// The end of the committed log: readers read below it, the writer appends at it.
@@ -133,7 +135,8 @@ impl SledStore {
         let shared = Arc::new(Shared {
             db,
             tail: Mutex::new(tail),
-            maps: Mutex::new(None),
+            ids: Mutex::new(None),
+            streams: Mutex::new(None),
             log,
             log_end: AtomicU64::new(log_end),
             durable: AtomicU64::new(head.position.0),
@@ -197,7 +200,7 @@ impl SledStore {
     /// Every stream and its version, for statistics, in the order of their names.
     pub fn streams(&self) -> Result<Vec<(StreamId, u64)>, StoreError> {
         let mut out: Vec<(StreamId, u64)> =
-            self.shared.with_maps(|m| m.streams().map(|(s, v)| (s.clone(), v)).collect())?;
+            self.shared.with_lookup(&self.shared.streams, |m| m.streams().map(|(s, v)| (s.clone(), v)).collect())?;
         out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         Ok(out)
     }
@@ -433,42 +436,55 @@ impl Shared {
         self.durable.load(Ordering::Acquire)
     }
 
-    /// Runs `f` on the lookup maps, building them from sled first if no one has needed them yet.
-    pub(crate) fn with_maps<R>(&self, f: impl FnOnce(&Maps) -> R) -> Result<R, StoreError> {
-        if let Some(m) = self.maps.lock().expect("maps lock").as_ref() {
+    /// Runs `f` on a lookup, building it from sled first if no one has needed it yet.
+    pub(crate) fn with_lookup<L: Lookup, R>(
+        &self,
+        slot: &Mutex<Option<L>>,
+        f: impl FnOnce(&L) -> R,
+    ) -> Result<R, StoreError> {
+        if let Some(m) = slot.lock().expect("lookup lock").as_ref() {
             return Ok(f(m));
         }
-        // Lock order: tail, then maps (as publishing takes them). No group is indexed meanwhile.
+        // Lock order: tail, then the lookup (as publishing takes them). No group is indexed
+        // meanwhile.
         let tail = self.tail.lock().expect("tail lock");
-        let mut maps = self.maps.lock().expect("maps lock");
-        if maps.is_none() {
-            *maps = Some(Maps::build(&self.db, &tail)?);
+        let mut m = slot.lock().expect("lookup lock");
+        if m.is_none() {
+            *m = Some(ix::build(&self.db, &tail)?);
         }
-        Ok(f(maps.as_ref().expect("just built")))
+        Ok(f(m.as_ref().expect("just built")))
     }
 
-    /// The log offset of the frame of the event at `p`: from the maps if they are built, else
-    /// from the tail or the chunk that holds `p`.
+    /// The log offset of the frame of the event at `p`: from the tail, or from the chunk in sled
+    /// that holds `p`.
     fn offset_of(&self, p: Position) -> Result<u64, StoreError> {
-        let missing = || StoreError::Corrupt(format!("position {p} has no entry in the index"));
-        if let Some(m) = self.maps.lock().expect("maps lock").as_ref() {
-            return m.offset(p).ok_or_else(missing);
-        }
-        {
-            // Held, it keeps the positions below the tail's first in sled.
-            let tail = self.tail.lock().expect("tail lock");
-            if p.0 >= tail.first() {
-                return tail.entries().get((p.0 - tail.first()) as usize).map(|e| e.offset).ok_or_else(missing);
+        Ok(self.offsets_of(&[p.0])?[0])
+    }
+
+    /// The frame offsets of `positions` (in increasing order): one sled lookup per chunk.
+    fn offsets_of(&self, positions: &[u64]) -> Result<Vec<u64>, StoreError> {
+        let missing = |p: u64| StoreError::Corrupt(format!("position {p} has no entry in the index"));
+        let mut out = Vec::with_capacity(positions.len());
+        let mut chunk: Option<(u64, Vec<u64>)> = None;
+        for &p in positions {
+            let within = |c: &(u64, Vec<u64>)| p >= c.0 && p < c.0 + c.1.len() as u64;
+            if !chunk.as_ref().is_some_and(within) {
+                // Held, it keeps the positions below the tail's first in sled.
+                let tail = self.tail.lock().expect("tail lock");
+                let (first, entries) = if p >= tail.first() {
+                    (tail.first(), tail.entries().iter().map(|e| e.offset).collect())
+                } else {
+                    let found = self.db.range(ix::chunk_key(Position(1))..=ix::chunk_key(Position(p))).next_back();
+                    let (key, value) = found.transpose()?.ok_or_else(|| missing(p))?;
+                    let c = ix::decode(&key, &value)?;
+                    (c.first, c.entries.iter().map(|e| e.offset).collect())
+                };
+                chunk = Some((first, entries));
             }
+            let (first, offsets) = chunk.as_ref().expect("just found");
+            out.push(*offsets.get((p - first) as usize).ok_or_else(|| missing(p))?);
         }
-        let (key, value) = self
-            .db
-            .range(ix::chunk_key(Position(1))..=ix::chunk_key(p))
-            .next_back()
-            .transpose()?
-            .ok_or_else(missing)?;
-        let chunk = ix::decode(&key, &value)?;
-        chunk.entries.get((p.0 - chunk.first) as usize).map(|e| e.offset).ok_or_else(missing)
+        Ok(out)
     }
 
     /// The event at a durable position, with its index part and ciphertext.
@@ -522,15 +538,24 @@ impl Shared {
         Ok(self.load(p)?.and_then(|l| l.ciphertext))
     }
 
-    /// Where the index says the event `id` is: its position and the offset of its frame.
-    pub(crate) fn id_entry(&self, id: EventId) -> Result<Option<(Position, u64)>, StoreError> {
-        self.with_maps(|m| m.locate(id))
+    /// The stored, visible event `id`, if there is one.
+    pub(crate) fn find(&self, id: EventId) -> Result<Option<Loaded>, StoreError> {
+        let candidates: Vec<Position> = self.with_lookup(&self.ids, |m| m.candidates(id).collect())?;
+        for p in candidates {
+            // An event indexed but not yet visible (it is being published) is not there yet.
+            if let Some(l) = self.load(p)? {
+                if l.event.id == id {
+                    return Ok(Some(l));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// How many events the stream has in the index (its version once the writer's groups are
     /// published).
     pub(crate) fn stream_version(&self, s: &StreamId) -> Result<u64, StoreError> {
-        self.with_maps(|m| m.stream(s).len() as u64)
+        self.with_lookup(&self.streams, |m| m.stream(s).len() as u64)
     }
 }
 
@@ -567,19 +592,15 @@ impl EventStore for SledStore {
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = limit.min(PAGE_EVENTS_MAX);
         let skip = from_version.max(1) - 1;
-        let located: Vec<(u64, Position, Option<u64>)> = self.shared.with_maps(|m| {
+        let positions: Vec<u64> = self.shared.with_lookup(&self.shared.streams, |m| {
             let positions = m.stream(stream);
             let from = positions.len().min(usize::try_from(skip).unwrap_or(usize::MAX));
-            positions[from..]
-                .iter()
-                .take(limit)
-                .enumerate()
-                .map(|(i, p)| (skip + i as u64 + 1, Position(*p), m.offset(Position(*p))))
-                .collect()
+            positions[from..].iter().take(limit).copied().collect()
         })?;
-        let mut out = Vec::with_capacity(located.len());
-        for (version, p, off) in located {
-            let off = off.ok_or_else(|| StoreError::Corrupt(format!("position {p} has no entry in the index")))?;
+        let offsets = self.shared.offsets_of(&positions)?;
+        let mut out = Vec::with_capacity(positions.len());
+        for (i, (p, off)) in positions.iter().zip(offsets).enumerate() {
+            let (version, p) = (skip + i as u64 + 1, Position(*p));
             match self.shared.load_at(p, off)?.map(|l| l.event) {
                 Some(e) if &e.stream == stream && e.stream_version == version => out.push(e),
                 Some(e) => {
@@ -595,12 +616,7 @@ impl EventStore for SledStore {
     }
 
     fn get(&self, id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
-        match self.shared.id_entry(id)? {
-            // An event indexed but not yet made visible (it is being published) is not there yet.
-            Some((p, _)) if p.0 > self.shared.durable() => Ok(None),
-            Some(entry) => Ok(Some(load_indexed(&self.shared, id, entry)?.event)),
-            None => Ok(None),
-        }
+        Ok(self.shared.find(id)?.map(|l| l.event))
     }
 
     fn head(&self) -> Head {
@@ -847,16 +863,4 @@ impl StoredEntries {
             self.entries = chunk.entries.iter().map(StoredEntry::of).collect::<Vec<_>>().into_iter();
         }
     }
-}
-
-/// The stored event an id index entry leads to; an entry that leads elsewhere is damage.
-pub(crate) fn load_indexed(shared: &Shared, id: EventId, (p, off): (Position, u64)) -> Result<Loaded, StoreError> {
-    let l = shared.load_at(p, off)?.ok_or_else(|| StoreError::Corrupt(format!("position {p} is missing")))?;
-    if l.event.id != id {
-        return Err(StoreError::Corrupt(format!(
-            "the id index of {id} points at position {p}, the event {}",
-            l.event.id
-        )));
-    }
-    Ok(l)
 }

@@ -23,9 +23,9 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::index::{self as ix, Entry};
+use super::index::{self as ix, Entry, Lookup};
 use super::log::{Frame, LogFile, INDEX_BYTES};
-use super::sled_store::{entry_of, index_group, load_indexed, ImportedEvent, Loaded, Shared};
+use super::sled_store::{entry_of, index_group, ImportedEvent, Loaded, Shared};
 use super::{AppendError, Appended, ForgetError, Head, StoreError};
 use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
 use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
@@ -171,7 +171,8 @@ fn refuse(r: Request) {
     }
 }
 
-/// Puts a synced group's index entries in sled (and in the lookup maps, if built).
+/// Adds a synced group's index entries to the tail (a full chunk goes to sled) and to the
+/// lookups that are built.
 fn publish_index(shared: &Shared, g: &Published) -> Result<(), StoreError> {
     if g.entries.is_empty() && g.forgotten.is_empty() {
         return Ok(());
@@ -181,8 +182,11 @@ fn publish_index(shared: &Shared, g: &Published) -> Result<(), StoreError> {
     if index_group(&mut tail, &g.entries, &g.forgotten, &mut batch) {
         shared.db.apply_batch(batch)?;
     }
-    if let Some(m) = shared.maps.lock().expect("maps lock").as_mut() {
-        m.add(&g.entries);
+    if let Some(m) = shared.ids.lock().expect("lookup lock").as_mut() {
+        g.entries.iter().for_each(|e| m.add(e));
+    }
+    if let Some(m) = shared.streams.lock().expect("lookup lock").as_mut() {
+        g.entries.iter().for_each(|e| m.add(e));
     }
     Ok(())
 }
@@ -355,8 +359,7 @@ impl Writer {
         if let Some(i) = tx.ids.get(&id).or_else(|| group.ids.get(&id)) {
             return Ok(Some(i.clone()));
         }
-        let Some(entry) = self.shared.id_entry(id)? else { return Ok(None) };
-        let l = load_indexed(&self.shared, id, entry)?;
+        let Some(l) = self.shared.find(id)? else { return Ok(None) };
         Ok(Some(IdInfo {
             position: l.event.position,
             stream_version: l.event.stream_version,
