@@ -49,9 +49,6 @@ fn ended() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
-/// How long an idle feed waits before sending a comment line, so proxies keep the connection.
-const KEEP_ALIVE_SECS: u64 = 15;
-
 /// One SSE frame: `id` is the position, so a client that reconnects sends it as Last-Event-ID.
 fn frame(position: u64, json: &str) -> Bytes {
     // Compact JSON has no line breaks, so the data is one `data:` line.
@@ -88,15 +85,16 @@ pub async fn feed(
     let slot = Slot { _permit: permit, metrics: state.metrics.clone() };
     let sub = state.store.subscribe(Position(from));
     let shutdown = state.shutdown.subscribe();
+    let keep_alive = Duration::from_millis(state.limits.feed_keep_alive_ms);
     // Each batch of positions goes out as one chunk: at thousands of events a second and a
     // hundred subscribers, a write (and an SSE event object) per event was most of the work.
     let chunks = stream::unfold(
         (sub, slot, state, caller, shutdown),
-        |(mut sub, slot, state, caller, mut shutdown)| async move {
+        move |(mut sub, slot, state, caller, mut shutdown)| async move {
             let range = tokio::select! {
                 r = sub.next_positions(FEED_BATCH_EVENTS) => r.ok()?,
                 _ = shutdown.changed() => return None,
-                _ = tokio::time::sleep(Duration::from_secs(KEEP_ALIVE_SECS)) => {
+                _ = tokio::time::sleep(keep_alive) => {
                     return Some((Ok(Bytes::from_static(b":\n\n")), (sub, slot, state, caller, shutdown)));
                 }
             };

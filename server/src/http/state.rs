@@ -18,6 +18,9 @@ pub struct Limits {
     pub page_events_max: usize,
     pub sse_clients_max: usize,
     pub request_timeout_ms: u64,
+    /// How long an idle feed waits before it sends a comment line, so that proxies keep the
+    /// connection open.
+    pub feed_keep_alive_ms: u64,
 }
 
 impl Default for Limits {
@@ -27,6 +30,7 @@ impl Default for Limits {
             page_events_max: 1_000,
             sse_clients_max: 256,
             request_timeout_ms: 30_000,
+            feed_keep_alive_ms: 15_000,
         }
     }
 }

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use http_body_util::BodyExt;
+
 use parlog_core::{EventStore, Position};
 use parlog_server::cli::demo::label_id;
 use parlog_server::http::auth::Role;
@@ -945,6 +947,29 @@ async fn a_page_over_page_events_max_is_refused_naming_the_limit() {
     assert_eq!((v["events"].as_array().unwrap().len(), v["next"].clone()), (5, json!(6)));
     let v = api.get("/api/v1/events", Role::Admin).await.json_of(200);
     assert_eq!(v["events"].as_array().unwrap().len(), 5, "the default page is at most the limit");
+}
+
+/// An idle feed sends a comment line every `feed_keep_alive_ms`, so that proxies keep the
+/// connection open; clients ignore comments, and no event comes with it.
+#[tokio::test]
+async fn an_idle_feed_sends_a_keep_alive_comment() {
+    let api = setup_with(Log::Small, Limits { feed_keep_alive_ms: 50, ..Limits::default() });
+    let resp = api.send_head(Req::get("/api/v1/feed").auth(Auth::As(Role::Researcher))).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut body = resp.into_body();
+    let started = std::time::Instant::now();
+    let mut comments = 0;
+    while comments < 2 {
+        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
+            .await
+            .expect("a keep-alive within 10 s")
+            .expect("the feed stays open")
+            .expect("the feed reads");
+        let data = frame.into_data().expect("a data frame");
+        assert_eq!(&data[..], b":\n\n", "only comment lines on an idle feed");
+        comments += 1;
+    }
+    assert!(started.elapsed() >= Duration::from_millis(100), "not before the interval");
 }
 
 #[tokio::test]
