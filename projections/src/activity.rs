@@ -10,8 +10,7 @@
 //! made, so a later correction of an initiative's area moves its notes too. The month that holds
 //! the as-of day counts whole; replay the log as of a day for an exact cut.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasherDefault;
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use parlog_core::{BrokerRole, DomainEvent, Level, ParticipantRole, Vocabulary};
@@ -21,7 +20,8 @@ use serde_json::{json, Value};
 use crate::directory::{Directory, Participant};
 use crate::fact::{Fact, Src};
 use crate::initiatives::Status;
-use crate::names::{FxHasher, Names, Sym};
+use crate::names::{Names, Sym};
+use crate::tally::Tally;
 use crate::text::{month_label, month_of, next_month, tr};
 use crate::{Projections, ViewOptions};
 
@@ -36,10 +36,8 @@ pub struct Activity {
     pub days: BTreeMap<NaiveDate, DayCount>,
     /// Field notes per author (participant stream), place (`area:…` or `initiative:…` as the note
     /// gives it, or "" when it gives neither) and month (first day); authors and places as
-    /// indexes into `names`. One hashed map, not nested ordered ones: counting a note is then
-    /// one look-up, which matters once the log is large (each level of a nested map was another
-    /// cache miss). Views sort; the checkpoint stores it sorted (see [`NoteCounts`]).
-    pub notes: NoteCounts,
+    /// indexes into `names`; one look-up per note (see [`Tally`]).
+    pub notes: Tally<(Sym, Sym, NaiveDate)>,
     pub names: Names,
     /// Per cycle stream: when it opened (with level and area), reflected and closed.
     pub cycles: BTreeMap<String, CycleDates>,
@@ -106,49 +104,6 @@ const PARTICIPANT_KEY_BYTES_MAX: usize = 12 + parlog_core::limits::ID_CHARS_MAX;
 /// Field notes per author, place and month, by name (as views want them).
 type Counts = BTreeMap<String, BTreeMap<String, BTreeMap<NaiveDate, u64>>>;
 
-/// Note counts by (author, place, month), with a fast hash of the small key. Stored as a list
-/// sorted by key, so that the same state gives the same checkpoint bytes.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Vec<(NoteKey, u64)>", into = "Vec<(NoteKey, u64)>")]
-pub struct NoteCounts(HashMap<NoteKey, u64, BuildHasherDefault<FxHasher>>);
-
-/// Author, place, month.
-pub type NoteKey = (Sym, Sym, NaiveDate);
-
-impl From<Vec<(NoteKey, u64)>> for NoteCounts {
-    fn from(v: Vec<(NoteKey, u64)>) -> Self {
-        NoteCounts(v.into_iter().collect())
-    }
-}
-
-impl From<NoteCounts> for Vec<(NoteKey, u64)> {
-    fn from(n: NoteCounts) -> Self {
-        let mut v: Vec<(NoteKey, u64)> = n.0.into_iter().collect();
-        v.sort_unstable();
-        v
-    }
-}
-
-impl NoteCounts {
-    fn inc(&mut self, key: NoteKey) {
-        *self.0.entry(key).or_default() += 1;
-    }
-
-    /// Subtracts one from a counter and drops it at zero.
-    fn dec(&mut self, key: NoteKey) {
-        if let Some(n) = self.0.get_mut(&key) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.0.remove(&key);
-            }
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&NoteKey, &u64)> {
-        self.0.iter()
-    }
-}
-
 /// The last day of a month, or the day if that is earlier.
 fn month_end(m: NaiveDate, today: NaiveDate) -> NaiveDate {
     next_month(m).pred_opt().unwrap_or(m).min(today)
@@ -179,7 +134,7 @@ impl Activity {
                 let mut buf = [0u8; PARTICIPANT_KEY_BYTES_MAX];
                 let who = self.names.sym(participant_key(f.author.as_str(), &mut buf));
                 let at = self.names.sym(place(o));
-                self.notes.inc((who, at, month_of(src.date)));
+                self.notes.bump((who, at, month_of(src.date)), true);
             }
             DomainEvent::CycleOpened(c) => {
                 let area = c.area.as_ref().map(|a| a.to_string());
@@ -210,7 +165,7 @@ impl Activity {
                 let mut buf = [0u8; PARTICIPANT_KEY_BYTES_MAX];
                 let who = self.names.find(participant_key(f.author.as_str(), &mut buf));
                 if let (Some(who), Some(at)) = (who, self.names.find(place(o))) {
-                    self.notes.dec((who, at, month_of(d)));
+                    self.notes.bump((who, at, month_of(d)), false);
                 }
             }
             (DomainEvent::CycleOpened(_), Some(c)) => c.opened = None,

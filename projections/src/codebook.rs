@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::fact::{Fact, Src};
+use crate::names::{Names, Sym};
+use crate::tally::Tally;
 use crate::text::{month_of, src_ref, tr};
 use crate::{Projections, ViewOptions};
 
@@ -29,10 +31,14 @@ pub struct Codebook {
     pub excerpts: BTreeMap<u64, Excerpt>,
     /// Every memo, by position.
     pub memos: BTreeMap<u64, Memo>,
-    /// Field notes coded as a whole: per code and month, how many.
-    pub note_codes: BTreeMap<String, BTreeMap<NaiveDate, u64>>,
-    /// Field notes coded as a whole with two codes `a < b`: per `a`, `b` and month, how many.
-    pub note_pairs: BTreeMap<String, BTreeMap<String, BTreeMap<NaiveDate, u64>>>,
+    /// Field notes coded as a whole: per code and month, how many. Codes as indexes into
+    /// `names`; one look-up per count (see [`Tally`]).
+    pub note_codes: Tally<(Sym, NaiveDate)>,
+    /// Field notes coded as a whole with two codes `a < b` (by stream): per `a`, `b` and month,
+    /// how many.
+    pub note_pairs: Tally<(Sym, Sym, NaiveDate)>,
+    /// The code streams that whole-note counts name.
+    pub names: Names,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -87,18 +93,6 @@ fn upto<T>(m: &BTreeMap<u64, T>, day: Option<NaiveDate>, src: impl Fn(&T) -> Src
     let mut v: Vec<&T> = m.values().filter(|x| day.is_none_or(|d| src(x).date <= d)).collect();
     v.sort_by_key(|x| src(x));
     v
-}
-
-fn within(m: &BTreeMap<NaiveDate, u64>, day: Option<NaiveDate>) -> u64 {
-    m.iter().filter(|(k, _)| day.is_none_or(|d| **k <= d)).map(|(_, n)| n).sum()
-}
-
-fn bump(m: &mut BTreeMap<NaiveDate, u64>, month: NaiveDate, up: bool) {
-    let n = m.entry(month).or_default();
-    *n = if up { *n + 1 } else { n.saturating_sub(1) };
-    if *n == 0 {
-        m.remove(&month);
-    }
 }
 
 /// One kind of entry in a code's history.
@@ -188,9 +182,12 @@ impl<'a> Book<'a> {
     /// Whole-note codings per surviving code.
     fn note_counts(&self) -> BTreeMap<&'a str, u64> {
         let mut out = BTreeMap::new();
-        for (code, months) in &self.cb.note_codes {
-            if let Some(s) = self.survivor(code) {
-                *out.entry(s).or_default() += within(months, self.day);
+        for ((code, month), n) in self.cb.note_codes.iter() {
+            if self.day.is_some_and(|d| *month > d) {
+                continue;
+            }
+            if let Some(s) = self.survivor(self.cb.names.get(*code)) {
+                *out.entry(s).or_default() += n;
             }
         }
         out.retain(|_, n| *n > 0);
@@ -214,15 +211,17 @@ impl<'a> Book<'a> {
         for (code, n) in self.note_counts() {
             *out.entry((code, code)).or_default() += n;
         }
-        for (a, bs) in &self.cb.note_pairs {
-            for (b, months) in bs {
-                let (Some(x), Some(y)) = (self.survivor(a), self.survivor(b)) else { continue };
-                if x == y {
-                    continue;
-                }
-                let key = if x < y { (x, y) } else { (y, x) };
-                *out.entry(key).or_default() += within(months, self.day);
+        for ((a, b, month), n) in self.cb.note_pairs.iter() {
+            if self.day.is_some_and(|d| *month > d) {
+                continue;
             }
+            let names = &self.cb.names;
+            let (Some(x), Some(y)) = (self.survivor(names.get(*a)), self.survivor(names.get(*b))) else { continue };
+            if x == y {
+                continue;
+            }
+            let key = if x < y { (x, y) } else { (y, x) };
+            *out.entry(key).or_default() += n;
         }
         out.retain(|_, n| *n > 0);
         out
@@ -298,23 +297,13 @@ impl Codebook {
     /// Counts (or uncounts) a field note coded as a whole. Keys are copied only when new.
     fn count_note(&mut self, codes: &[parlog_core::StreamId], day: NaiveDate, up: bool) {
         let m = month_of(day);
+        // Sorted by stream, so that a pair is counted under `a < b` whatever the note's order.
         let set: BTreeSet<&str> = codes.iter().map(|c| c.as_str()).collect();
-        for (i, a) in set.iter().enumerate() {
-            let per_code = entry(&mut self.note_codes, a);
-            bump(per_code, m, up);
-            if per_code.is_empty() {
-                self.note_codes.remove(*a);
-            }
-            for b in set.iter().skip(i + 1) {
-                let bs = entry(&mut self.note_pairs, a);
-                let months = entry(bs, b);
-                bump(months, m, up);
-                if months.is_empty() {
-                    bs.remove(*b);
-                }
-                if bs.is_empty() {
-                    self.note_pairs.remove(*a);
-                }
+        let syms: Vec<Sym> = set.iter().map(|c| self.names.sym(c)).collect();
+        for (i, a) in syms.iter().enumerate() {
+            self.note_codes.bump((*a, m), up);
+            for b in &syms[i + 1..] {
+                self.note_pairs.bump((*a, *b, m), up);
             }
         }
     }
@@ -467,12 +456,4 @@ impl Codebook {
         }
         out
     }
-}
-
-/// The entry of a map keyed by string, made if missing; the key is copied only then.
-fn entry<'a, V: Default>(m: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
-    if !m.contains_key(key) {
-        m.insert(key.to_string(), V::default());
-    }
-    m.get_mut(key).expect("inserted above")
 }

@@ -18,6 +18,7 @@ mod network;
 pub mod retro;
 mod role;
 mod signals;
+mod tally;
 pub mod text;
 mod warnings;
 
