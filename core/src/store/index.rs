@@ -217,22 +217,36 @@ pub(crate) fn build<L: Lookup>(db: &sled::Db, tail: &Tail) -> Result<L, StoreErr
     Ok(l)
 }
 
-/// Event ids to positions, keyed by the first 8 bytes of the id, so that an entry is 16 bytes
-/// and not 24 (ids are random; one a client chose to share a prefix with another only lands
-/// in `more`). A lookup gives candidates: the caller reads each and compares the whole id.
-#[derive(Default)]
+/// Event ids to positions, keyed by a 64-bit keyed hash of the id, so that an entry is 16
+/// bytes and not 24. The hash key is random and never leaves memory, so no client can choose
+/// ids whose keys collide (ids are client-chosen: keying by the ids' own bytes let ids that
+/// share a prefix pile up in one slot, each lookup reading every event there). Keys of
+/// different ids that do collide land in `more`. A lookup gives candidates: the caller reads
+/// each and compares the whole id.
 pub(crate) struct IdMap {
+    key: [u8; 32],
     first: HashMap<u64, u64>,
     more: HashMap<u64, Vec<u64>>,
 }
 
-fn id_key(id: EventId) -> u64 {
-    u64::from_be_bytes(id.0.as_bytes()[..8].try_into().expect("8 bytes"))
+impl Default for IdMap {
+    fn default() -> Self {
+        IdMap { key: crate::seal::random_bytes(), first: HashMap::new(), more: HashMap::new() }
+    }
 }
 
 impl IdMap {
+    fn key_of(&self, id: EventId) -> u64 {
+        let h = blake3::keyed_hash(&self.key, id.0.as_bytes());
+        u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
+    }
+
     fn insert(&mut self, id: EventId, position: u64) {
-        let k = id_key(id);
+        let k = self.key_of(id);
+        self.insert_at(k, position);
+    }
+
+    fn insert_at(&mut self, k: u64, position: u64) {
         match self.first.entry(k) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(position);
@@ -243,14 +257,17 @@ impl IdMap {
 
     /// The positions that may hold the event `id`.
     pub(crate) fn candidates(&self, id: EventId) -> impl Iterator<Item = Position> + '_ {
-        let k = id_key(id);
+        self.candidates_at(self.key_of(id))
+    }
+
+    fn candidates_at(&self, k: u64) -> impl Iterator<Item = Position> + '_ {
         self.first.get(&k).into_iter().chain(self.more.get(&k).into_iter().flatten()).map(|p| Position(*p))
     }
 }
 
 impl Lookup for IdMap {
     fn with_capacity(events: usize) -> Self {
-        IdMap { first: HashMap::with_capacity(events), more: HashMap::new() }
+        IdMap { first: HashMap::with_capacity(events), ..IdMap::default() }
     }
 
     fn add_stored(&mut self, e: &Stored<'_>) -> Result<(), StoreError> {
@@ -333,12 +350,25 @@ mod tests {
         assert_eq!((tail.first(), tail.entries().len()), (65, 1));
         let ids: IdMap = build(&db, &tail).expect("builds");
         for p in 1..next {
-            // from_u128 puts the number in the last bytes: every id here shares its first 8.
+            // from_u128 puts the number in the last bytes: the ids share their first 8 bytes,
+            // which must not matter.
             let found: Vec<_> = ids.candidates(EventId(uuid::Uuid::from_u128(p as u128))).collect();
-            assert_eq!(found.len() as u64, next - 1, "ids that share a prefix are all candidates");
+            assert_eq!(found, vec![Position(p)], "id {p}");
         }
         let streams: StreamMap = build(&db, &tail).expect("builds");
         assert_eq!(streams.stream(&StreamId::parse("notes:a").expect("id")), (1..next).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn ids_whose_keys_collide_are_all_candidates() {
+        let mut ids = IdMap::default();
+        for p in [3, 9, 12] {
+            ids.insert_at(77, p);
+        }
+        ids.insert_at(78, 5);
+        assert_eq!(ids.candidates_at(77).collect::<Vec<_>>(), vec![Position(3), Position(9), Position(12)]);
+        assert_eq!(ids.candidates_at(78).collect::<Vec<_>>(), vec![Position(5)]);
+        assert_eq!(ids.candidates_at(79).count(), 0);
     }
 
     #[test]
