@@ -174,6 +174,33 @@ impl LogFile {
         Ok((frame, end))
     }
 
+    /// Whether a group was committed after a damaged frame at `from`: the first commit frame
+    /// after it is followed by another valid frame. The writer writes a group only once the one
+    /// before is synced, so that proves the damage is not the torn tail of an interrupted write
+    /// (whose commit frame, if it reached the disk at all, is the last thing there).
+    pub(crate) fn committed_after(&self, from: u64, file_len: u64) -> std::io::Result<Option<u64>> {
+        const SCAN_BYTES: usize = 1 << 20;
+        const COMMIT_HEAD: [u8; 5] = [0, 0, 0, 44, COMMIT];
+        let mut at = from + 1;
+        let mut buf = vec![0u8; SCAN_BYTES];
+        while at + COMMIT_HEAD.len() as u64 <= file_len {
+            let n = ((file_len - at) as usize).min(SCAN_BYTES);
+            self.file.read_exact_at(&mut buf[..n], at)?;
+            for i in 0..n.saturating_sub(COMMIT_HEAD.len() - 1) {
+                if buf[i..i + COMMIT_HEAD.len()] != COMMIT_HEAD {
+                    continue;
+                }
+                let offset = at + i as u64;
+                if let Ok((Frame::Commit { position, .. }, next)) = self.read_frame(offset, file_len) {
+                    return Ok(self.read_frame(next, file_len).is_ok().then_some(position));
+                }
+            }
+            // Overlap by a header's length, so that a commit frame across the boundary is seen.
+            at += (n - (COMMIT_HEAD.len() - 1)) as u64;
+        }
+        Ok(None)
+    }
+
     /// Reads frames from `offset` in one pass (a large read, then parsing), up to `limit` events
     /// or `end`. Returns the frames with their offsets, and the offset after the last one.
     pub(crate) fn read_frames(

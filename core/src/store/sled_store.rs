@@ -417,7 +417,18 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError
                     batch_events = 0;
                 }
             }
-            Err(FrameError::End) | Err(FrameError::Torn(_)) => break,
+            Err(FrameError::End) => break,
+            Err(FrameError::Torn(m)) => {
+                // Cutting here is right for the torn tail of an interrupted write, never for
+                // damage to a group that later groups follow: that would drop acknowledged events.
+                if let Some(later) = log.committed_after(at, file_len)? {
+                    return Err(StoreError::Corrupt(format!(
+                        "position {} is damaged ({m}), but the log goes on to a commit of position {later}; run `parlog verify`, and restore the data folder from a backup or an export",
+                        pos + pending.len() as u64 + 1
+                    )));
+                }
+                break;
+            }
             Err(FrameError::Io(e)) => return Err(e.into()),
         }
     }

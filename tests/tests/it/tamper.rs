@@ -355,6 +355,37 @@ fn a_stream_index_that_points_elsewhere_is_found() {
     }
 }
 
+/// After a crash the index entries past the last full chunk are rebuilt from the log, and a
+/// torn tail (an interrupted write) is cut off there. A damaged frame that later groups follow is
+/// not a torn tail: cutting at it would drop acknowledged events, so the store refuses to open.
+#[test]
+fn damage_before_later_groups_is_not_cut_off_as_a_torn_tail() {
+    let mut t = setup().discard_on_failure();
+    append(t.store(), &crate::support::base_chain());
+    while t.store().head().position.0 < EVENTS {
+        let i = t.store().head().position.0;
+        append(t.store(), &[observation("notes:m1", "area:noord", &["resident:r-1"], &format!("notitie {i}"))]);
+    }
+    t.close();
+    // As after a crash: the entries past the last full chunk (33..=40) are not in sled.
+    with_sled(t.data(), |db| db.remove(chunk_key(33)).expect("sled remove"));
+    let data = t.data().to_path_buf();
+    let original = read_log(&data);
+    let sp = span(&data, 35);
+    let mut damaged = original.clone();
+    damaged[sp.offset + sp.len - 1] ^= 0x01; // the frame's check
+    write_log(&data, &damaged);
+    match t.try_open() {
+        Err(StoreError::Corrupt(why)) => assert!(why.contains("position 35"), "{why}"),
+        other => panic!("expected the store to refuse a damaged frame, got {:?}", other.map(|_| "an open store")),
+    }
+    assert_eq!(read_log(&data), damaged, "nothing was cut off");
+    write_log(&data, &original);
+    t.open();
+    assert_eq!(t.store().head().position, Position(EVENTS), "every event is there");
+    assert_eq!(t.store().verify().expect("verify").first_bad, None);
+}
+
 /// Small groups (a lone appender's) share index chunks: sled holds about one key per 32 events,
 /// not one per event, which is what keeps its memory small on a large log.
 #[test]
