@@ -22,8 +22,9 @@
 //! events.
 //!
 //! Lookups by id and by stream use [`IdMap`] and [`StreamMap`], each built from the chunks and
-//! the tail when first needed (a rebuild of projections, which reads by position and looks up a
-//! few ids, never builds the streams) and kept up to date as groups are published. Frame
+//! the tail when first needed (a rebuild of projections reads by position, and finds the
+//! events it needs by id among recent positions, so it usually builds neither) and kept up to
+//! date as groups are published. Frame
 //! offsets come from the chunks (one sled lookup per chunk read) or the tail.
 
 use std::collections::HashMap;
