@@ -664,7 +664,9 @@ fn unseal(shared: &Shared, e: &RecordedEvent) -> Result<SealedView, StoreError> 
     let Some(meta) = &e.sealed else { return Ok(SealedView::None) };
     for s in &meta.subjects {
         if let Some(v) = shared.db.get(ix::forgotten_key(s))? {
-            let p = Position(ix::u64_at(&v, 0));
+            let p = (v.len() == 8)
+                .then(|| Position(ix::u64_at(&v, 0)))
+                .ok_or_else(|| StoreError::Corrupt(format!("the forget entry of {s} is unreadable")))?;
             let fe = shared.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
             let by = match fe.domain() {
                 Ok(DomainEvent::SubjectForgotten(f)) => f.requested_by,

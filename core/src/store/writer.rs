@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::index::{self as ix, Entry, Lookup};
 use super::log::{Frame, LogFile, INDEX_BYTES};
-use super::sled_store::{entry_of, index_group, ImportedEvent, Loaded, Shared};
+use super::sled_store::{entry_of, forgotten_by, index_group, ImportedEvent, Loaded, Shared};
 use super::{AppendError, Appended, ForgetError, Head, StoreError};
 use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
 use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
@@ -219,13 +219,7 @@ fn publish_group(shared: &Shared, g: Published) {
 impl Writer {
     /// Prepares the writer on the opening thread, so that a failure is the open's error.
     pub(crate) fn start(shared: Arc<Shared>) -> Result<Writer, StoreError> {
-        let mut forgotten = HashMap::new();
-        for item in shared.db.scan_prefix(b"f") {
-            let (key, v) = item?;
-            let s = std::str::from_utf8(&key[1..]).ok().and_then(|s| SubjectId::parse(s).ok());
-            let s = s.ok_or_else(|| StoreError::Corrupt("a forgotten subject id is unreadable".into()))?;
-            forgotten.insert(s, Position(ix::u64_at(&v, 0)));
-        }
+        let forgotten = forgotten_subjects(&shared)?;
         let written = *shared.head.lock().expect("head lock");
         let write_end = shared.log_end.load(Ordering::Acquire);
         Ok(Writer { shared, versions: HashMap::new(), forgotten, written, write_end })
@@ -809,8 +803,8 @@ impl Writer {
                 if self.id_info(e.id, &Overlay::default(), &tx)?.is_some() {
                     return Err(bad(e.position.0, format!("id {} is already stored", e.id)));
                 }
-                if let Ok(DomainEvent::SubjectForgotten(f)) = e.domain() {
-                    tx.forgotten.insert(f.subject.clone(), e.position);
+                if let Some((subject, p)) = forgotten_by(&e) {
+                    tx.forgotten.insert(subject, p);
                 }
                 let bytes = e.encode();
                 // Imported events cannot be retried by id, so their digest only marks them.
@@ -904,16 +898,23 @@ fn destroy_subject(shared: &Shared, subject: &SubjectId) -> Result<(), StoreErro
     Ok(())
 }
 
+/// Every forgotten subject and the position of its forget event, from the `f` index entries.
+fn forgotten_subjects(shared: &Shared) -> Result<HashMap<SubjectId, Position>, StoreError> {
+    let mut out = HashMap::new();
+    for item in shared.db.scan_prefix(b"f") {
+        let (key, v) = item?;
+        let s = std::str::from_utf8(&key[1..]).ok().and_then(|s| SubjectId::parse(s).ok());
+        let s = s.ok_or_else(|| StoreError::Corrupt("a forgotten subject id is unreadable".into()))?;
+        let p = (v.len() == 8).then(|| Position(ix::u64_at(&v, 0)));
+        out.insert(s, p.ok_or_else(|| StoreError::Corrupt("a forgotten subject's position is unreadable".into()))?);
+    }
+    Ok(out)
+}
+
 /// Finishes forgets that a crash interrupted between recording and destroying: a forgotten
 /// subject whose key is still in the key file.
 pub(crate) fn finish_forgetting(shared: &Shared) -> Result<(), StoreError> {
-    let mut subjects = Vec::new();
-    for item in shared.db.scan_prefix(b"f") {
-        let (key, _) = item?;
-        let s = std::str::from_utf8(&key[1..]).ok().and_then(|s| SubjectId::parse(s).ok());
-        subjects.push(s.ok_or_else(|| StoreError::Corrupt("a forgotten subject id is unreadable".into()))?);
-    }
-    for s in subjects {
+    for s in forgotten_subjects(shared)?.into_keys() {
         if shared.keys.lock().expect("key lock").contains(&s) {
             destroy_subject(shared, &s)?;
         }

@@ -386,6 +386,29 @@ fn damage_before_later_groups_is_not_cut_off_as_a_torn_tail() {
     assert_eq!(t.store().verify().expect("verify").first_bad, None);
 }
 
+/// A forget entry in sled (`f` and the subject, holding the forget event's position) that was
+/// cut short is damage the store names on open, not a panic.
+#[test]
+fn a_damaged_forget_entry_makes_open_refuse_the_store() {
+    let mut t = tampered_store();
+    t.open();
+    let subject = parlog_core::SubjectId::parse("resident:r-1").expect("a subject id");
+    let by = parlog_core::ParticipantId::parse("admin").expect("a participant id");
+    t.store().forget(&subject, &by, None).expect("forget");
+    t.close();
+    let key = b"fresident:r-1".to_vec();
+    let original = with_sled(t.data(), |db| get(db, &key));
+    assert_eq!(original.len(), 8, "the entry as the store wrote it");
+    with_sled(t.data(), |db| db.insert(key.clone(), &original[..5]).expect("sled insert"));
+    match t.try_open() {
+        Err(StoreError::Corrupt(why)) => assert!(why.contains("unreadable"), "{why}"),
+        other => panic!("expected Corrupt for a cut forget entry, got {:?}", other.map(|_| "an open store")),
+    }
+    with_sled(t.data(), |db| db.insert(key, original).expect("sled insert"));
+    t.open();
+    assert_eq!(t.store().head().position, Position(EVENTS + 1), "the forget event is there");
+}
+
 /// Small groups (a lone appender's) share index chunks: sled holds about one key per 32 events,
 /// not one per event, which is what keeps its memory small on a large log.
 #[test]
