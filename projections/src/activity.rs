@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use crate::directory::{Directory, Participant};
 use crate::fact::{Fact, Src};
 use crate::initiatives::Status;
+use crate::keyed::Keyed;
 use crate::names::{Names, Sym};
 use crate::tally::Tally;
 use crate::text::{month_label, month_of, next_month, tr};
@@ -40,7 +41,7 @@ pub struct Activity {
     pub notes: Tally<(Sym, Sym, NaiveDate)>,
     pub names: Names,
     /// Per cycle stream: when it opened (with level and area), reflected and closed.
-    pub cycles: BTreeMap<String, CycleDates>,
+    pub cycles: Keyed<CycleDates>,
 }
 
 /// The events of one day: how many, and the highest position among those added.
@@ -79,13 +80,6 @@ pub struct Involvement {
 /// The place of a note as it is counted: the area if it names one, else the initiative, else "".
 fn place(o: &parlog_core::ObservationRecorded) -> &str {
     o.area.as_ref().or(o.initiative.as_ref()).map(|s| s.as_str()).unwrap_or("")
-}
-
-fn inc<'a, V: Default>(m: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
-    if !m.contains_key(key) {
-        m.insert(key.to_string(), V::default());
-    }
-    m.get_mut(key).expect("inserted above")
 }
 
 /// The participant stream of an author, `participant:<id>`, written into `buf` so that counting
@@ -138,13 +132,13 @@ impl Activity {
             }
             DomainEvent::CycleOpened(c) => {
                 let area = c.area.as_ref().map(|a| a.to_string());
-                inc(&mut self.cycles, f.stream.as_str()).opened = Some(CycleOpen { level: c.level, area, src });
+                self.cycles.or_default(f.stream.as_str()).opened = Some(CycleOpen { level: c.level, area, src });
             }
             DomainEvent::ReflectionRecorded(_) => {
-                inc(&mut self.cycles, f.stream.as_str()).reflections.insert(f.position, src);
+                self.cycles.or_default(f.stream.as_str()).reflections.insert(f.position, src);
             }
             DomainEvent::CycleClosed(_) => {
-                inc(&mut self.cycles, f.stream.as_str()).closed.insert(f.position, src);
+                self.cycles.or_default(f.stream.as_str()).closed.insert(f.position, src);
             }
             _ => {}
         }

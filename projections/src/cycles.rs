@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::fact::{Fact, Src};
+use crate::keyed::Keyed;
 use crate::names::{Names, Sym};
 use crate::text::{src_ref, tr};
 use crate::{Projections, ViewOptions};
@@ -28,7 +29,7 @@ use crate::{Projections, ViewOptions};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cycles {
     /// Per cycle stream (`cycle:*`).
-    pub items: BTreeMap<String, Cycle>,
+    pub items: Keyed<Cycle>,
     /// The strings notes repeat, each once.
     pub names: Names,
 }
@@ -225,12 +226,11 @@ impl Reflection {
 
 impl Cycles {
     pub fn add(&mut self, f: &Fact) {
-        let key = || f.stream.as_str().to_string();
         let src = f.src();
         let author = || f.author.as_str().to_string();
         match &f.data {
             DomainEvent::CycleOpened(c) => {
-                self.items.entry(key()).or_default().base = Some(CycleBase {
+                self.items.or_default(f.stream.as_str()).base = Some(CycleBase {
                     study: c.study.to_string(),
                     level: c.level,
                     area: c.area.as_ref().map(|a| a.to_string()),
@@ -248,7 +248,7 @@ impl Cycles {
                     author: author(),
                     src,
                 };
-                self.items.entry(key()).or_default().actions.insert(f.position, action);
+                self.items.or_default(f.stream.as_str()).actions.insert(f.position, action);
             }
             DomainEvent::ObservationRecorded(o) => {
                 let Some(cycle) = &o.cycle else { return };
@@ -262,14 +262,7 @@ impl Cycles {
                     sealed: f.sealed,
                     src,
                 };
-                match self.items.get_mut(cycle.as_str()) {
-                    Some(c) => c.put_note(note),
-                    None => {
-                        let mut c = Cycle::default();
-                        c.put_note(note);
-                        self.items.insert(cycle.to_string(), c);
-                    }
-                }
+                self.items.or_default(cycle.as_str()).put_note(note);
             }
             DomainEvent::ReflectionRecorded(r) => {
                 let reflection = Reflection {
@@ -281,11 +274,11 @@ impl Cycles {
                     author: author(),
                     src,
                 };
-                self.items.entry(key()).or_default().reflections.insert(f.position, reflection);
+                self.items.or_default(f.stream.as_str()).reflections.insert(f.position, reflection);
             }
             DomainEvent::CycleClosed(c) => {
                 let closed = Closed { outcome: c.outcome.to_string(), author: author(), src };
-                self.items.entry(key()).or_default().closed.insert(f.position, closed);
+                self.items.or_default(f.stream.as_str()).closed.insert(f.position, closed);
             }
             _ => {}
         }

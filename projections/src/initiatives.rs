@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::directory::Directory;
 use crate::fact::{Fact, Src};
+use crate::keyed::Keyed;
 use crate::text::{src_ref, tr};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Initiatives {
-    pub items: BTreeMap<String, Initiative>,
+    pub items: Keyed<Initiative>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -131,11 +132,10 @@ impl Initiative {
 
 impl Initiatives {
     pub fn add(&mut self, f: &Fact) {
-        let key = || f.stream.as_str().to_string();
         let src = f.src();
         match &f.data {
             DomainEvent::InitiativeStarted(s) => {
-                self.items.entry(key()).or_default().base = Some(Base {
+                self.items.or_default(f.stream.as_str()).base = Some(Base {
                     name: s.name.to_string(),
                     route: s.route,
                     area: s.area.to_string(),
@@ -147,10 +147,10 @@ impl Initiatives {
             }
             DomainEvent::InitiativeStageChanged(s) => {
                 let note = s.note.as_ref().map(|n| n.to_string());
-                self.items.entry(key()).or_default().stages.insert(f.position, Stage { stage: s.stage, note, src });
+                self.items.or_default(f.stream.as_str()).stages.insert(f.position, Stage { stage: s.stage, note, src });
             }
             DomainEvent::BrokerRoleSet(b) => {
-                self.items.entry(key()).or_default().broker.insert(
+                self.items.or_default(f.stream.as_str()).broker.insert(
                     f.position,
                     Broker {
                         broker: b.broker.to_string(),
@@ -165,33 +165,27 @@ impl Initiatives {
                 let note = h.note.as_ref().map(|n| n.to_string());
                 let organisation = h.organisation.to_string();
                 self.items
-                    .entry(key())
-                    .or_default()
+                    .or_default(f.stream.as_str())
                     .handed_over
                     .insert(f.position, HandOver { organisation, note, src });
             }
             DomainEvent::InitiativeStopped(s) => {
                 self.items
-                    .entry(key())
-                    .or_default()
+                    .or_default(f.stream.as_str())
                     .stopped
                     .insert(f.position, Stopped { reason: s.reason.to_string(), src });
             }
             DomainEvent::SignalsCollectivised(c) => {
-                self.items.entry(key()).or_default().collectivised.insert(
+                self.items.or_default(f.stream.as_str()).collectivised.insert(
                     f.position,
                     Collectivised { signals: c.signals.0.clone(), rationale: c.rationale.to_string(), src },
                 );
             }
             DomainEvent::ObservationRecorded(o) => {
                 if let Some(i) = &o.initiative {
-                    if !self.items.contains_key(i.as_str()) {
-                        self.items.insert(i.to_string(), Initiative::default());
-                    }
                     *self
                         .items
-                        .get_mut(i.as_str())
-                        .expect("inserted above")
+                        .or_default(i.as_str())
                         .notes_per_month
                         .entry(crate::text::month_of(src.date))
                         .or_default() += 1;

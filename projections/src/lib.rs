@@ -12,6 +12,7 @@ mod directory;
 mod engine;
 mod fact;
 mod initiatives;
+mod keyed;
 mod lessons;
 mod names;
 mod network;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::fact::{Fact, Src};
+use crate::keyed::Lookup;
 use crate::text::{month_label, month_of, src_ref, tr};
 use crate::{Projections, ViewOptions};
 
@@ -21,7 +22,7 @@ pub struct Signals {
     /// Every signal, by position.
     pub raised: BTreeMap<u64, Signal>,
     /// Event id to position, to resolve the ids a collectivisation lists.
-    pub by_id: BTreeMap<EventId, u64>,
+    pub by_id: Lookup<EventId, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
