@@ -144,6 +144,10 @@ struct CheckpointHead {
     version: String,
     position: u64,
     hash: Hash,
+    /// [`Engine::recent`], so that after a restart corrections of the events just before the
+    /// checkpoint are still found without the store's id lookup (a third of a second to build
+    /// for a million events).
+    recent: Vec<(EventId, u64)>,
 }
 
 struct Checkpoint {
@@ -180,6 +184,8 @@ impl Engine {
                 engine.included = cp.position;
                 engine.included_hash = cp.hash;
                 engine.saved_at = cp.position;
+                let recent = cp.recent.into_iter().filter(|(_, p)| *p <= cp.position);
+                engine.recent = recent.take(RECENT_EVENTS_MAX).collect();
             }
         }
         engine.catch_up(store)?;
@@ -390,8 +396,12 @@ impl Engine {
         }
         let err = |m: String| EngineError::Checkpoint { path: dir.display().to_string(), message: m };
         std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-        let head =
-            CheckpointHead { version: Projections::VERSION.to_string(), position: self.position, hash: self.hash };
+        let head = CheckpointHead {
+            version: Projections::VERSION.to_string(),
+            position: self.position,
+            hash: self.hash,
+            recent: self.recent.iter().copied().collect(),
+        };
         let mut bytes = postcard::to_allocvec(&head).map_err(|e| err(e.to_string()))?;
         bytes.extend(postcard::to_allocvec(&self.state).map_err(|e| err(e.to_string()))?);
         let tmp = dir.join("checkpoint.tmp");

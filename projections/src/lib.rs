@@ -86,7 +86,7 @@ pub struct UnknownProjection(pub String);
 impl Projections {
     /// Changes whenever a projection's state or meaning changes: a checkpoint written by another
     /// version is not used, so the projections rebuild by themselves.
-    pub const VERSION: &'static str = "projections-v4";
+    pub const VERSION: &'static str = "projections-v5";
 
     pub fn add(&mut self, f: &Fact) {
         self.directory.add(f);

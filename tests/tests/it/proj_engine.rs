@@ -1,7 +1,7 @@
 //! The engine: a long replay (read by reader threads) gives the same state as short catch-ups
 //! (read on the calling thread), and the checkpoint gives back the same state, or a rebuild.
 
-use parlog_core::{DomainEvent, EventStore, Position, SledStore};
+use parlog_core::{AuthorSource, DomainEvent, EventId, EventKind, EventStore, NewEvent, Position, SledStore};
 use parlog_projections::{AsOf, Engine, Projections, ViewOptions, PROJECTION_NAMES};
 use parlog_tests::gen::{self, Generator, SEED};
 
@@ -81,8 +81,9 @@ fn the_checkpoint_gives_back_the_same_state_and_a_bad_one_only_a_rebuild() {
 }
 
 /// The engine finds the targets of corrections among the events it applied last, by position;
-/// that is only a hint. An engine opened from a checkpoint has none, so corrections of events
-/// before the checkpoint are looked up in the store by id: the state must be the same.
+/// that is only a hint. The checkpoint keeps that list, so after a restart corrections of the
+/// events just before the checkpoint are found there, and older ones are looked up in the store
+/// by id: both ways the state must be that of a replay.
 #[test]
 fn corrections_of_events_before_a_checkpoint_give_the_state_of_a_replay() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -93,14 +94,25 @@ fn corrections_of_events_before_a_checkpoint_give_the_state_of_a_replay() {
     gen::append(&store, &mut g, before, |_| {}).expect("generated events are accepted");
     Engine::open(&store, &cp).expect("open").save_checkpoint().expect("save");
     gen::append(&store, &mut g, LONG_LOG_EVENTS - before, |_| {}).expect("generated events are accepted");
+    // The generator corrects only recent events: one correction reaching far back is added.
+    let early = store.read_from(Position(1), 1_000).expect("read");
+    let note = early.iter().find(|e| e.kind == EventKind::ObservationRecorded).expect("an early field note");
+    let retraction = serde_json::json!({
+        "id": EventId::new_random(), "stream": note.stream, "kind": "EventRetracted",
+        "occurred_at": "2030-01-01T12:00:00+01:00", "author": "researcher-1",
+        "payload": {"target": note.id, "reason": "dubbel ingevoerd"},
+    });
+    let retraction = NewEvent::from_json(&retraction.to_string(), &AuthorSource::FromBody).expect("a valid retraction");
+    store.append(vec![retraction]).expect("the retraction is accepted");
+    let events = LONG_LOG_EVENTS + 1;
 
-    // The test means something only if a correction after the checkpoint targets an event
-    // before it.
-    let log: Vec<_> = (0..LONG_LOG_EVENTS / 1_000)
-        .flat_map(|k| store.read_from(Position(k * 1_000 + 1), 1_000).expect("read"))
-        .collect();
+    // The test means something only if corrections after the checkpoint target events before
+    // it, both within the hint's reach (the last 4,096 events applied) and beyond.
+    let log: Vec<_> =
+        (0..=events / 1_000).flat_map(|k| store.read_from(Position(k * 1_000 + 1), 1_000).expect("read")).collect();
+    assert_eq!(log.len() as u64, events);
     let position_of = |id| log.iter().find(|e| e.id == id).map(|e| e.position.0);
-    let reaching_back = log[before as usize..]
+    let reaching_back: Vec<u64> = log[before as usize..]
         .iter()
         .filter_map(|e| match e.domain().ok()? {
             DomainEvent::EventAmended(a) => position_of(a.target),
@@ -108,8 +120,13 @@ fn corrections_of_events_before_a_checkpoint_give_the_state_of_a_replay() {
             _ => None,
         })
         .filter(|p| *p <= before)
-        .count();
-    assert!(reaching_back > 0, "the generated log corrects an event from before the checkpoint");
+        .collect();
+    let hint_reach = before - 4_096;
+    assert!(
+        reaching_back.iter().any(|p| *p > hint_reach),
+        "a correction of one of the last events before the checkpoint"
+    );
+    assert!(reaching_back.iter().any(|p| *p <= hint_reach), "a correction of an event long before the checkpoint");
 
     let resumed = Engine::open(&store, &cp).expect("open from the checkpoint and catch up");
     let whole = Engine::as_of(&store, AsOf::Head).expect("replay");
