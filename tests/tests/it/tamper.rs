@@ -386,6 +386,40 @@ fn damage_before_later_groups_is_not_cut_off_as_a_torn_tail() {
     assert_eq!(t.store().verify().expect("verify").first_bad, None);
 }
 
+/// As after a crash, the events past the last full index chunk are indexed again from the log
+/// when the store opens. A frame missing there (cut out of the middle of the log) must not be
+/// taken for the end of the log: the acknowledged events after it would be cut off.
+#[test]
+fn a_frame_missing_after_the_indexes_is_not_cut_off_as_a_torn_tail() {
+    let mut t = setup().discard_on_failure();
+    append(t.store(), &crate::support::base_chain());
+    while t.store().head().position.0 < EVENTS {
+        let i = t.store().head().position.0;
+        append(t.store(), &[observation("notes:m1", "area:noord", &["resident:r-1"], &format!("notitie {i}"))]);
+    }
+    t.close();
+    with_sled(t.data(), |db| db.remove(chunk_key(33)).expect("sled remove"));
+    let data = t.data().to_path_buf();
+    let original = read_log(&data);
+    for p in [33, 36] {
+        let sp = span(&data, p);
+        let mut cut = original.clone();
+        cut.drain(sp.offset..sp.offset + sp.len);
+        write_log(&data, &cut);
+        match t.try_open() {
+            Err(StoreError::Corrupt(why)) => {
+                assert!(why.contains(&format!("position {p}")), "frame {p} missing: {why}")
+            }
+            other => panic!("frame {p} missing: expected Corrupt, got {:?}", other.map(|_| "an open store")),
+        }
+        assert_eq!(read_log(&data), cut, "frame {p} missing: nothing was cut off");
+    }
+    write_log(&data, &original);
+    t.open();
+    assert_eq!(t.store().head().position, Position(EVENTS), "every event is there");
+    assert_eq!(t.store().verify().expect("verify").first_bad, None);
+}
+
 /// A forget entry in sled (`f` and the subject, holding the forget event's position) that was
 /// cut short is damage the store names on open, not a panic.
 #[test]
