@@ -8,7 +8,7 @@
 //! the same state gives the same bytes, whatever order it was built in.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash};
 
@@ -21,31 +21,36 @@ use crate::names::FxHasher;
 type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A map by name (a stream, say) whose keys are few and seldom new, and whose values are looked
-/// up often: a hashed map for the look-ups and an ordered set of the keys for reading in order.
+/// up often: a hashed index for the look-ups, and the entries' order by key for reading, which
+/// views do often and in nested loops (so reading costs no hashing). Keys are never removed.
 /// It is stored, compared and read exactly as a `BTreeMap<String, V>` with the same entries.
 #[derive(Clone)]
 pub struct Keyed<V> {
-    map: FxHashMap<String, V>,
-    order: BTreeSet<String>,
+    /// In the order keys were first seen.
+    entries: Vec<(String, V)>,
+    /// Key to its index in `entries`.
+    index: FxHashMap<String, u32>,
+    /// Indexes into `entries`, in key order.
+    sorted: Vec<u32>,
 }
 
 impl<V> Default for Keyed<V> {
     fn default() -> Self {
-        Keyed { map: FxHashMap::default(), order: BTreeSet::new() }
+        Keyed { entries: Vec::new(), index: FxHashMap::default(), sorted: Vec::new() }
     }
 }
 
 impl<V> Keyed<V> {
     pub fn get(&self, key: &str) -> Option<&V> {
-        self.map.get(key)
+        self.index.get(key).map(|i| &self.entries[*i as usize].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        self.map.get_mut(key)
+        self.index.get(key).map(|i| &mut self.entries[*i as usize].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.map.contains_key(key)
+        self.index.contains_key(key)
     }
 
     /// The value of a key, a default one added first if the key is new. The key is copied only
@@ -54,24 +59,41 @@ impl<V> Keyed<V> {
     where
         V: Default,
     {
-        if !self.map.contains_key(key) {
-            self.order.insert(key.to_string());
-            self.map.insert(key.to_string(), V::default());
-        }
-        self.map.get_mut(key).expect("present or added above")
+        let i = match self.index.get(key) {
+            Some(i) => *i,
+            None => self.add(key.to_string(), V::default()),
+        };
+        &mut self.entries[i as usize].1
     }
 
     /// Sets the value of a key, returning the one it replaces.
     pub fn insert(&mut self, key: String, value: V) -> Option<V> {
-        if !self.map.contains_key(&key) {
-            self.order.insert(key.clone());
+        match self.index.get(key.as_str()) {
+            Some(i) => Some(std::mem::replace(&mut self.entries[*i as usize].1, value)),
+            None => {
+                self.add(key, value);
+                None
+            }
         }
-        self.map.insert(key, value)
+    }
+
+    /// Adds a new key; returns its index in `entries`.
+    fn add(&mut self, key: String, value: V) -> u32 {
+        debug_assert!(!self.index.contains_key(key.as_str()), "a new key");
+        let i = u32::try_from(self.entries.len()).expect("fewer than 2^32 keys");
+        let at = self.sorted.partition_point(|j| self.entries[*j as usize].0 < key);
+        self.sorted.insert(at, i);
+        self.index.insert(key.clone(), i);
+        self.entries.push((key, value));
+        i
     }
 
     /// The entries in key order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &V)> + '_ {
-        self.order.iter().map(|k| (k, self.map.get(k).expect("every ordered key has a value")))
+        self.sorted.iter().map(|i| {
+            let (k, v) = &self.entries[*i as usize];
+            (k, v)
+        })
     }
 
     /// The values in key order.
@@ -80,11 +102,11 @@ impl<V> Keyed<V> {
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 }
 
@@ -116,9 +138,11 @@ impl<V: Serialize> Serialize for Keyed<V> {
 
 impl<'de, V: Deserialize<'de>> Deserialize<'de> for Keyed<V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let sorted = BTreeMap::<String, V>::deserialize(d)?;
-        let order = sorted.keys().cloned().collect();
-        Ok(Keyed { map: sorted.into_iter().collect(), order })
+        let mut k = Keyed::default();
+        for (key, value) in BTreeMap::<String, V>::deserialize(d)? {
+            k.add(key, value);
+        }
+        Ok(k)
     }
 }
 
