@@ -52,7 +52,7 @@ const CATCH_UP_EVENTS: u64 = 1_000;
 /// Events per page read, as the engine reads them.
 const READ_PAGE_EVENTS: usize = 4_096;
 const REBUILD_REPS: usize = 3;
-const CATCH_UP_REPS: usize = 9;
+const CATCH_UP_REPS: usize = 15;
 const RETRO_REPS: usize = 3;
 
 const TARGET_REBUILD_EVENTS_PER_S: f64 = 500_000.0;
