@@ -4,7 +4,9 @@
 //! Usage: `loadgen --addr 127.0.0.1:PORT --token TOKEN --participant ID [options]`
 //!
 //! What it measures, each figure printed next to its target (issue 4):
-//! 0. the disk's raw rate of a 700-byte write plus `fdatasync`, as the reference of this run;
+//! 0. the references of this run: the disk's raw rate of a 700-byte write plus `fdatasync`, and
+//!    how many bytes a second loopback TCP carries over 100 connections between tasks of this
+//!    process that only write and read (the most the feed's bytes could take);
 //! 1. GET /api/v1/projections/initiatives over 32 keep-alive connections: requests/s, p50, p99
 //!    (target p99 <= 5 ms);
 //! 2. POST /api/v1/events over 64 keep-alive connections, one event per request and then ten:
@@ -14,7 +16,8 @@
 //! 3. during every run of 2., 100 subscribers follow GET /api/v1/feed from the head at the start:
 //!    each must see every new position exactly once and in order (the `id:` lines), and the lag
 //!    is how long after the last acknowledged append the slowest subscriber saw the last
-//!    position (target: the feed keeps up);
+//!    position (target: the feed keeps up). The bytes the subscribers received, per event and a
+//!    second, are printed next to the loopback reference;
 //! 4. the appends of 2. once more without subscribers (`--without-feed-runs`, 1 run each), to
 //!    tell what the feed costs from what appending costs.
 //!
@@ -57,6 +60,11 @@ const SAMPLES_PER_CONNECTION_MAX: usize = 1_000_000;
 /// Bytes of the fdatasync reference record: a stored event with a sealed part is about this big.
 const REFERENCE_RECORD_BYTES: usize = 700;
 const REFERENCE_SECONDS: f64 = 2.0;
+/// The loopback reference: connections (as many as the feed's subscribers), how long, and the
+/// piece each write sends (the feed sends a batch of frames as one chunk).
+const LOOPBACK_CONNECTIONS: usize = 100;
+const LOOPBACK_SECONDS: f64 = 2.0;
+const LOOPBACK_WRITE_BYTES: usize = 64 * 1024;
 /// How often the feed's progress is sampled during a run.
 const FEED_SAMPLE_EVERY: Duration = Duration::from_millis(20);
 /// How long to wait for a feed subscriber slot on the server to be released between runs.
@@ -239,6 +247,14 @@ async fn run(opts: Options) -> Result<bool, String> {
         reference.file.display(),
         reference.per_second,
         1000.0 / reference.per_second
+    );
+    let loopback = loopback_reference().await?;
+    println!(
+        "   loopback reference: {LOOPBACK_CONNECTIONS} TCP connections within this process, {} KiB writes, \
+         only writing and reading, for {LOOPBACK_SECONDS} s: {:.2} GB/s; cpu {}",
+        LOOPBACK_WRITE_BYTES / 1024,
+        loopback.bytes_per_second / 1e9,
+        loopback.cpu
     );
     println!();
 
@@ -657,6 +673,8 @@ struct Progress {
     events: AtomicU64,
     /// Positions that were not the next one expected.
     out_of_order: AtomicU64,
+    /// Bytes of the body received (chunk sizes and SSE lines).
+    bytes: AtomicU64,
     first_problem: std::sync::Mutex<Option<String>>,
 }
 
@@ -692,6 +710,7 @@ impl Feed {
                 seen_at_us: AtomicU64::new(0),
                 events: AtomicU64::new(0),
                 out_of_order: AtomicU64::new(0),
+                bytes: AtomicU64::new(0),
                 first_problem: std::sync::Mutex::new(None),
             });
             let task = tokio::spawn(follow(conn, head + 1, progress.clone(), epoch));
@@ -751,15 +770,26 @@ impl Feed {
         let ok = exact == n;
         // Zero when the subscribers saw the last position before its append's answer arrived.
         let lag_ms = ok.then_some(last_seen_us.saturating_sub(stopped_us) as f64 / 1000.0);
+        let bytes: u64 = self.subscribers.iter().map(|(p, _)| p.bytes.load(Ordering::Acquire)).sum();
+        let delivered_per_s = (want * n as u64) as f64 / (last_seen_us as f64 / 1e6).max(1e-6);
+        let per_event = bytes as f64 / (want * n as u64).max(1) as f64;
         lines.insert(
             0,
             format!(
                 "feed: {exact} of {n} subscribers got all {want} positions {}..={end} exactly once, in order; \
-                 {}; at most {} positions behind during the run ({:.0} events/s delivered in all)",
+                 {}; at most {} positions behind during the run ({delivered_per_s:.0} events/s delivered in all)",
                 start + 1,
                 lag_ms.map_or("not all caught up".into(), |l| format!("the last one {l:.1} ms after the last append")),
                 self.max_behind.load(Ordering::Acquire),
-                (want * n as u64) as f64 / (last_seen_us as f64 / 1e6).max(1e-6)
+            ),
+        );
+        lines.insert(
+            1,
+            format!(
+                "feed bytes: {per_event:.0} per event and subscriber, {:.2} GB/s delivered; 20000 events/s to {n} \
+                 subscribers would be {:.2} GB/s (compare the loopback reference)",
+                delivered_per_s * per_event / 1e9,
+                20_000.0 * n as f64 * per_event / 1e9
             ),
         );
         FeedReport { ok, lag_ms, lines }
@@ -790,6 +820,7 @@ async fn follow(mut conn: Conn, first: u64, p: Arc<Progress>, epoch: Instant) {
             }
         };
         conn.buf.drain(..used);
+        p.bytes.fetch_add(used as u64, Ordering::Relaxed);
         let events = decoder.events;
         if events != p.events.load(Ordering::Relaxed) {
             p.events.store(events, Ordering::Release);
@@ -1092,6 +1123,65 @@ fn bad(what: &str) -> std::io::Error {
 
 fn timed_out(_: tokio::time::error::Elapsed) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no answer within {READ_TIMEOUT:?}"))
+}
+
+// ---- the reference: loopback TCP ---------------------------------------------------------------
+
+struct Loopback {
+    bytes_per_second: f64,
+    cpu: CpuUse,
+}
+
+/// Moves bytes over `LOOPBACK_CONNECTIONS` loopback connections between tasks of this process,
+/// one writer and one reader each, for `LOOPBACK_SECONDS`: writers send the same 64 KiB again
+/// and again, readers count what arrives. No HTTP, no parsing, no server: what the cores can
+/// carry through loopback TCP when that is all they do, the ceiling for the feed's bytes.
+async fn loopback_reference() -> Result<Loopback, String> {
+    let listener =
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("loopback reference: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| format!("loopback reference: {e}"))?;
+    let received = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::with_capacity(2 * LOOPBACK_CONNECTIONS);
+    for _ in 0..LOOPBACK_CONNECTIONS {
+        let client = TcpStream::connect(addr).await.map_err(|e| format!("loopback reference: {e}"))?;
+        let (server, _) = listener.accept().await.map_err(|e| format!("loopback reference: {e}"))?;
+        let (mut w, mut r) = (server, client);
+        let stop_w = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let piece = vec![b'x'; LOOPBACK_WRITE_BYTES];
+            while !stop_w.load(Ordering::Relaxed) {
+                if w.write_all(&piece).await.is_err() {
+                    return;
+                }
+            }
+        }));
+        let got = received.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut buf = vec![0u8; 4 * LOOPBACK_WRITE_BYTES];
+            loop {
+                match r.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        got.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    // Counted from when every connection is open and busy.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let clock = CpuClock::start(None);
+    let (from, started) = (received.load(Ordering::Relaxed), Instant::now());
+    tokio::time::sleep(Duration::from_secs_f64(LOOPBACK_SECONDS)).await;
+    let bytes = received.load(Ordering::Relaxed) - from;
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = clock.stop();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.abort();
+    }
+    Ok(Loopback { bytes_per_second: bytes as f64 / secs, cpu })
 }
 
 // ---- the reference: fdatasync of the disk under target/ ---------------------------------------
