@@ -355,11 +355,10 @@ fn a_stream_index_that_points_elsewhere_is_found() {
     }
 }
 
-/// After a crash the index entries past the last full chunk are rebuilt from the log, and a
-/// torn tail (an interrupted write) is cut off there. A damaged frame that later groups follow is
-/// not a torn tail: cutting at it would drop acknowledged events, so the store refuses to open.
-#[test]
-fn damage_before_later_groups_is_not_cut_off_as_a_torn_tail() {
+/// A closed store of [`EVENTS`] events, one group per event after the base chain, as after a
+/// crash: the index entries past the last full chunk (33..=40) are not in sled, so opening
+/// indexes them again from the log. Returns the store, its data folder and the log's bytes.
+fn crashed_store_of_small_groups() -> (TestStore, std::path::PathBuf, Vec<u8>) {
     let mut t = setup().discard_on_failure();
     append(t.store(), &crate::support::base_chain());
     while t.store().head().position.0 < EVENTS {
@@ -367,10 +366,18 @@ fn damage_before_later_groups_is_not_cut_off_as_a_torn_tail() {
         append(t.store(), &[observation("notes:m1", "area:noord", &["resident:r-1"], &format!("notitie {i}"))]);
     }
     t.close();
-    // As after a crash: the entries past the last full chunk (33..=40) are not in sled.
     with_sled(t.data(), |db| db.remove(chunk_key(33)).expect("sled remove"));
     let data = t.data().to_path_buf();
     let original = read_log(&data);
+    (t, data, original)
+}
+
+/// After a crash the index entries past the last full chunk are rebuilt from the log, and a
+/// torn tail (an interrupted write) is cut off there. A damaged frame that later groups follow is
+/// not a torn tail: cutting at it would drop acknowledged events, so the store refuses to open.
+#[test]
+fn damage_before_later_groups_is_not_cut_off_as_a_torn_tail() {
+    let (mut t, data, original) = crashed_store_of_small_groups();
     let sp = span(&data, 35);
     let mut damaged = original.clone();
     damaged[sp.offset + sp.len - 1] ^= 0x01; // the frame's check
@@ -391,16 +398,7 @@ fn damage_before_later_groups_is_not_cut_off_as_a_torn_tail() {
 /// taken for the end of the log: the acknowledged events after it would be cut off.
 #[test]
 fn a_frame_missing_after_the_indexes_is_not_cut_off_as_a_torn_tail() {
-    let mut t = setup().discard_on_failure();
-    append(t.store(), &crate::support::base_chain());
-    while t.store().head().position.0 < EVENTS {
-        let i = t.store().head().position.0;
-        append(t.store(), &[observation("notes:m1", "area:noord", &["resident:r-1"], &format!("notitie {i}"))]);
-    }
-    t.close();
-    with_sled(t.data(), |db| db.remove(chunk_key(33)).expect("sled remove"));
-    let data = t.data().to_path_buf();
-    let original = read_log(&data);
+    let (mut t, data, original) = crashed_store_of_small_groups();
     for p in [33, 36] {
         let sp = span(&data, p);
         let mut cut = original.clone();
