@@ -3,8 +3,8 @@
 //! After the engine opens from a checkpoint its state is cold: catching up on new events costs
 //! a cache miss for every node an ordered map's look-up walks and every key string it compares,
 //! and more of them the larger the log. Field notes find their cycle and initiative by stream,
-//! and every signal is filed by id, so those look-ups are hashed: about one miss each, however
-//! large the state. Views still read in key order, and the stored form is sorted by key, so
+//! and every signal is filed by id, so those look-ups are hashed: a fixed few misses each,
+//! however large the state. Views still read in key order, and the stored form is sorted by key, so
 //! the same state gives the same bytes, whatever order it was built in.
 
 use std::borrow::Borrow;
