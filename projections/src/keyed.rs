@@ -49,10 +49,6 @@ impl<V> Keyed<V> {
         self.index.get(key).map(|i| &mut self.entries[*i as usize].1)
     }
 
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.index.contains_key(key)
-    }
-
     /// The value of a key, a default one added first if the key is new. The key is copied only
     /// when it is new.
     pub fn or_default(&mut self, key: &str) -> &mut V
@@ -64,17 +60,6 @@ impl<V> Keyed<V> {
             None => self.add(key.to_string(), V::default()),
         };
         &mut self.entries[i as usize].1
-    }
-
-    /// Sets the value of a key, returning the one it replaces.
-    pub fn insert(&mut self, key: String, value: V) -> Option<V> {
-        match self.index.get(key.as_str()) {
-            Some(i) => Some(std::mem::replace(&mut self.entries[*i as usize].1, value)),
-            None => {
-                self.add(key, value);
-                None
-            }
-        }
     }
 
     /// Adds a new key; returns its index in `entries`.
@@ -175,14 +160,6 @@ impl<K: Eq + Hash, V> Lookup<K, V> {
     {
         self.0.remove(key)
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl<K: Eq + Hash, V: PartialEq> PartialEq for Lookup<K, V> {
@@ -225,7 +202,7 @@ mod tests {
         }
         let mut b: Keyed<u32> = Keyed::default();
         for (k, v) in [("cycle:c", 3), ("cycle:a", 1), ("cycle:b", 2)] {
-            b.insert(k.to_string(), v);
+            *b.or_default(k) = v;
         }
         assert_eq!(a, b);
         let keys: Vec<&str> = a.iter().map(|(k, _)| k.as_str()).collect();
@@ -237,8 +214,8 @@ mod tests {
         let back: Keyed<u32> = serde_json::from_str(&stored).unwrap();
         assert_eq!(back, a);
         assert_eq!(back.get("cycle:b"), Some(&2));
-        assert_eq!(a.insert("cycle:b".into(), 5), Some(2));
-        assert_eq!(a.len(), 3, "replacing a value adds no key");
+        *a.or_default("cycle:b") = 5;
+        assert_eq!((a.get("cycle:b"), a.len()), (Some(&5), 3), "a known key adds no entry");
     }
 
     #[test]
