@@ -248,7 +248,7 @@ async fn run(opts: Options) -> Result<bool, String> {
         reference.per_second,
         1000.0 / reference.per_second
     );
-    let loopback = loopback_reference().await?;
+    let loopback = loopback_reference(opts.server_pid).await?;
     println!(
         "   loopback reference: {LOOPBACK_CONNECTIONS} TCP connections within this process, {} KiB writes, \
          only writing and reading, for {LOOPBACK_SECONDS} s: {:.2} GB/s; cpu {}",
@@ -1136,7 +1136,7 @@ struct Loopback {
 /// one writer and one reader each, for `LOOPBACK_SECONDS`: writers send the same 64 KiB again
 /// and again, readers count what arrives. No HTTP, no parsing, no server: what the cores can
 /// carry through loopback TCP when that is all they do, the ceiling for the feed's bytes.
-async fn loopback_reference() -> Result<Loopback, String> {
+async fn loopback_reference(server_pid: Option<u32>) -> Result<Loopback, String> {
     let listener =
         tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("loopback reference: {e}"))?;
     let addr = listener.local_addr().map_err(|e| format!("loopback reference: {e}"))?;
@@ -1171,7 +1171,8 @@ async fn loopback_reference() -> Result<Loopback, String> {
     }
     // Counted from when every connection is open and busy.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let clock = CpuClock::start(None);
+    // The server's share too, so that the line shows it idle and nothing else busy.
+    let clock = CpuClock::start(server_pid);
     let (from, started) = (received.load(Ordering::Relaxed), Instant::now());
     tokio::time::sleep(Duration::from_secs_f64(LOOPBACK_SECONDS)).await;
     let bytes = received.load(Ordering::Relaxed) - from;
