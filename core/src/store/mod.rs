@@ -52,6 +52,11 @@ pub enum SealedView {
         at: Timestamp,
         by: ParticipantId,
     },
+    /// The sealed bytes are damaged (changed, missing, or they do not decrypt): this one event's
+    /// personal data cannot be shown, and everything else can. `verify` names the position.
+    Damaged {
+        reason: String,
+    },
 }
 
 /// The result of walking the whole chain.
@@ -76,6 +81,10 @@ pub enum StoreError {
     NotInitialised(String),
     #[error("the store is damaged: {0}; run `parlog verify` to find the first bad position")]
     Corrupt(String),
+    /// The disk (or the file system's quota) is full. Nothing of the refused work was stored or
+    /// acknowledged; it can be tried again once there is space.
+    #[error("the disk is full: {0}; free some space, then try again")]
+    Full(String),
     #[error("an earlier write failed, so later ones are refused; restart parlog to recover from the log on disk")]
     Failed,
     #[error("the store is closed")]

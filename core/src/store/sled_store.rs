@@ -156,6 +156,11 @@ impl SledStore {
         &self.dir
     }
 
+    /// Whether an earlier write failed, so that the store refuses work until it recovers.
+    pub fn failed(&self) -> bool {
+        self.shared.failed.load(Ordering::Acquire)
+    }
+
     fn sender(&self) -> Result<&mpsc::Sender<Request>, StoreError> {
         self.tx.as_ref().ok_or(StoreError::Closed)
     }
@@ -675,14 +680,12 @@ fn unseal(shared: &Shared, e: &RecordedEvent) -> Result<SealedView, StoreError> 
             return Ok(SealedView::Forgotten { subject: s.clone(), position: p, at: fe.recorded_at, by });
         }
     }
-    let ct = shared
-        .ciphertext_at(e.position)?
-        .ok_or_else(|| StoreError::Corrupt(format!("position {}: the sealed bytes are missing", e.position)))?;
+    let damaged = |reason: &str| Ok(SealedView::Damaged { reason: format!("position {}: {reason}", e.position) });
+    let Some(ct) = shared.ciphertext_at(e.position)? else {
+        return damaged("the sealed bytes are missing but no subject was forgotten");
+    };
     if Hash(*blake3::hash(&ct).as_bytes()) != meta.digest {
-        return Err(StoreError::Corrupt(format!(
-            "position {}: the sealed bytes do not match their digest",
-            e.position
-        )));
+        return damaged("the sealed bytes do not match their digest");
     }
     let keys = shared.keys.lock().expect("key lock");
     let mut ks = Vec::with_capacity(meta.subjects.len());
@@ -693,11 +696,13 @@ fn unseal(shared: &Shared, e: &RecordedEvent) -> Result<SealedView, StoreError> 
             None => return Ok(SealedView::NoKey { subject: s.clone() }),
         }
     }
-    let plain = seal::open(e.id, &ks, &meta.nonce, &ct)
-        .ok_or_else(|| StoreError::Corrupt(format!("position {}: the sealed bytes do not decrypt", e.position)))?;
-    let data: SealedData =
-        serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(format!("sealed data: {e}")))?;
-    Ok(SealedView::Open(data))
+    let Some(plain) = seal::open(e.id, &ks, &meta.nonce, &ct) else {
+        return damaged("the sealed bytes do not decrypt with the subjects' keys");
+    };
+    match serde_json::from_slice::<SealedData>(&plain) {
+        Ok(data) => Ok(SealedView::Open(data)),
+        Err(err) => damaged(&format!("the sealed data is not what parlog seals: {err}")),
+    }
 }
 
 fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {

@@ -289,6 +289,7 @@ fn show(data: &Path, id: &str, json: bool) -> Result<i32> {
         SealedView::None => serde_json::Value::Null,
         SealedView::Open(d) => serde_json::json!({"state": "open", "data": d}),
         SealedView::NoKey { subject } => serde_json::json!({"state": "no_key", "subject": subject}),
+        SealedView::Damaged { reason } => serde_json::json!({"state": "damaged", "reason": reason}),
         SealedView::Forgotten { subject, position, at, by } => serde_json::json!({
             "state": "forgotten", "subject": subject, "forgotten_at": at, "forgotten_by": by, "forget_event_position": position.0
         }),
@@ -328,6 +329,9 @@ fn show(data: &Path, id: &str, json: bool) -> Result<i32> {
         }
         SealedView::NoKey { subject } => {
             println!("sealed:       not readable here: this data folder has no key for {subject} (the log was imported without --with-keys)");
+        }
+        SealedView::Damaged { reason } => {
+            println!("sealed:       damaged: {reason}; run `parlog verify` for the whole folder");
         }
         SealedView::Forgotten { subject, position, at, by } => {
             println!("sealed:       forgotten: the data of {subject} was destroyed at {at} at the request of {by} (event at position {position})");

@@ -28,6 +28,7 @@ pub fn event_json(state: &AppState, caller: &Caller, e: &RecordedEvent) -> ApiRe
             }
             SealedView::Open(data) if caller.role.reads_sealed() => v["sealed"]["data"] = json!(data),
             SealedView::NoKey { subject } => v["sealed"]["no_key"] = json!({"subject": subject}),
+            SealedView::Damaged { reason } => v["sealed"]["damaged"] = json!({"reason": reason}),
             _ => {}
         }
     }

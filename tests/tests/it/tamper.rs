@@ -236,8 +236,8 @@ fn altered_or_deleted_ciphertext_is_found_at_its_position() {
     t.open();
     let event = t.store().read_from(Position(p), 1).expect("read").remove(0);
     match t.store().unseal(&event) {
-        Err(StoreError::Corrupt(why)) => assert!(why.contains(&format!("position {p}")), "{why}"),
-        other => panic!("unseal of tampered sealed bytes: expected Corrupt, got {other:?}"),
+        Ok(SealedView::Damaged { reason }) => assert!(reason.contains(&format!("position {p}")), "{reason}"),
+        other => panic!("unseal of tampered sealed bytes: expected Damaged, got {other:?}"),
     }
     t.close();
 
