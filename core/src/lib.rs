@@ -5,6 +5,7 @@
 mod envelope;
 mod events;
 mod ids;
+mod keyfile;
 pub mod limits;
 mod seal;
 mod store;
@@ -14,9 +15,13 @@ mod vocab;
 pub use envelope::{AuthorSource, DecodeError, NewEvent, RecordedEvent, SealedData, SealedInput, SealedMeta};
 pub use events::*;
 pub use ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
+#[doc(hidden)]
+pub use keyfile::parse_for_fuzzing as parse_key_file_for_fuzzing;
+pub use keyfile::{KeyFileError, KeysReport, MasterKeySource, MASTER_KEY_FILE_ENV, MASTER_PASSPHRASE_ENV};
 pub use store::{
-    AppendError, Appended, EventStore, ForgetError, Head, ImportedEvent, SealedView, SledStore, StoreError,
-    Subscription, VerifyReport,
+    check_folder, journal_lines, AppendError, Appended, EventStore, Finding, FolderReport, ForgetError, Head,
+    ImportReport, ImportedEvent, Quarantined, SealedView, SledStore, StoreError, StoreOptions, Subscription,
+    VerifyReport, QUARANTINE_DIR,
 };
 pub use values::{Date, List, LongText, ShortText, Text, Timestamp};
 pub use vocab::*;

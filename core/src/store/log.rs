@@ -10,17 +10,18 @@
 //! over the type and the body but the ciphertext, so that forgetting can overwrite ciphertext
 //! with zeros and leave every frame intact. All integers are big-endian.
 //!
-//! Events after the last commit frame were never acknowledged: recovery cuts them off, so a
-//! group is durable whole or not at all.
+//! Events after the last commit frame were never acknowledged: recovery moves them to
+//! quarantine when they look like an interrupted write, and refuses to open otherwise (see
+//! [`LogFile::classify_tail`]), so a group is durable whole or not at all.
 //!
 //! The file is extended with zeros ahead of the end, `PREALLOCATE_BYTES` at a time: an fdatasync
 //! after a write that grows the file must also write the inode (its size), one more synchronous
-//! write per group; inside the zeroed space it writes only the data. A zero header reads as a
-//! torn frame, so the zeros past the last commit are cut off like any unfinished group.
+//! write per group; inside the zeroed space it writes only the data. The zeros past the last
+//! commit are left in place; the next group is written over them.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,9 +40,15 @@ pub(crate) const HEADER_BYTES: u64 = MAGIC.len() as u64;
 const EVENT: u8 = 1;
 pub(crate) const INDEX_BYTES: usize = 64;
 const COMMIT: u8 = 2;
+/// A commit frame's length: header, position, hash and check.
+pub(crate) const COMMIT_FRAME_BYTES: u64 = 5 + 8 + 32 + 4;
 /// How far ahead of the end the file is extended with zeros: a few thousand events, and small
 /// enough that the first append after opening (which cuts the zeros off) pays little for it.
 const PREALLOCATE_BYTES: u64 = 2 * 1024 * 1024;
+/// The file's length is kept at a multiple of this (see [`LogFile::write_durable`]).
+pub(crate) const ALLOCATE_ALIGN_BYTES: u64 = 4096;
+/// The smallest unit a disk writes whole: a torn write ends at a multiple of it.
+const SECTOR_BYTES: u64 = 512;
 /// The largest frame body: a record and its ciphertext, with room to spare.
 const FRAME_BODY_BYTES_MAX: usize = 256 * 1024;
 
@@ -61,12 +68,34 @@ pub(crate) enum Frame {
     },
 }
 
+/// What follows the last commit frame of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TailState {
+    /// Nothing but the zeros the file was extended with.
+    Zeros,
+    /// The unfinished write of a group that was never acknowledged, in `[from, to)` (zeros after).
+    Torn { from: u64, to: u64 },
+    /// Bytes that no crash leaves behind: a frame changed after it was written, or a cut file.
+    Damaged { at: u64, why: String },
+}
+
 /// Why a frame could not be read: the end of the file, a torn write, or damage.
 #[derive(Debug)]
 pub(crate) enum FrameError {
     End,
     Torn(String),
     Io(std::io::Error),
+}
+
+impl FrameError {
+    /// A sentence for people (not a Rust debug value).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            FrameError::End => "the log ends there".into(),
+            FrameError::Torn(m) => m.clone(),
+            FrameError::Io(e) => format!("reading the log failed: {e}"),
+        }
+    }
 }
 
 fn check(kind: u8, parts: &[&[u8]]) -> u32 {
@@ -87,7 +116,7 @@ pub(crate) struct LogFile {
 impl LogFile {
     /// Opens the log, creating it (with its magic, made durable) if it does not exist.
     pub(crate) fn open(path: &Path) -> std::io::Result<LogFile> {
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)?;
         if file.metadata()?.len() == 0 {
             file.write_all(MAGIC)?;
             file.sync_all()?;
@@ -105,16 +134,22 @@ impl LogFile {
         Ok(LogFile { file, allocated })
     }
 
-    pub(crate) fn len(&self) -> std::io::Result<u64> {
-        Ok(self.file.metadata()?.len())
+    /// Opens the log for reading only: checking a folder must not be able to change it.
+    pub(crate) fn open_read_only(path: &Path) -> std::io::Result<LogFile> {
+        let file = File::open(path)?;
+        let mut magic = [0u8; 8];
+        if file.read_exact_at(&mut magic, 0).is_err() || &magic != MAGIC {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is not a parlog log (it does not start with {:?})", path.display(), MAGIC),
+            ));
+        }
+        let allocated = AtomicU64::new(file.metadata()?.len());
+        Ok(LogFile { file, allocated })
     }
 
-    /// Cuts the file at `end` (what follows the last commit) and makes that durable.
-    pub(crate) fn cut(&self, end: u64) -> std::io::Result<()> {
-        self.file.set_len(end)?;
-        self.file.sync_all()?;
-        self.allocated.store(end, Ordering::Release);
-        Ok(())
+    pub(crate) fn len(&self) -> std::io::Result<u64> {
+        Ok(self.file.metadata()?.len())
     }
 
     /// Encodes an event frame into `out`; returns the frame's length.
@@ -144,18 +179,119 @@ impl LogFile {
     }
 
     /// Writes bytes at `offset` (the end of the committed log) and makes them durable.
+    ///
+    /// The file grows to a multiple of [`ALLOCATE_ALIGN_BYTES`], so that a crash that loses the
+    /// growth leaves the file at such a multiple: recovery takes a log that ends inside a frame
+    /// at any other length for a cut, not for a torn write (see [`LogFile::classify_tail`]).
+    ///
+    /// On an error nothing was acknowledged; the caller scrubs the range (see
+    /// [`LogFile::scrub`]) so that no half-written group is left for a later group to follow.
     pub(crate) fn write_durable(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         let needed = offset + bytes.len() as u64;
         let allocated = self.allocated.load(Ordering::Acquire);
         if needed > allocated {
             // Zeros from the end of this write on; the sync below makes them durable too.
-            let to = needed + PREALLOCATE_BYTES;
+            let to = (needed + PREALLOCATE_BYTES).next_multiple_of(ALLOCATE_ALIGN_BYTES);
             let zeros = vec![0u8; (to - needed) as usize];
             self.file.write_all_at(&zeros, needed)?;
             self.allocated.store(to, Ordering::Release);
         }
         self.file.write_all_at(bytes, offset)?;
         self.file.sync_data()
+    }
+
+    /// Overwrites `[from, to)` with zeros and syncs: after a failed group write, the disk and
+    /// the page cache agree again that nothing follows the last commit. Its success is what lets
+    /// the writer go on after a full disk without a restart.
+    pub(crate) fn scrub(&self, from: u64, to: u64) -> std::io::Result<()> {
+        let len = self.file.metadata()?.len();
+        let to = to.min(len);
+        if from < to {
+            self.file.write_all_at(&vec![0u8; (to - from) as usize], from)?;
+        }
+        self.file.sync_data()
+    }
+
+    /// Tells what follows the last commit frame (at `end`) when the frame at `bad` could not be
+    /// read (`bad == file_len` when the file ends after whole frames with no commit frame).
+    ///
+    /// A group is written with one write into zeroed space and then synced, so a crash can
+    /// leave a prefix of it (whole sectors) followed by zeros, or, if the growth of the file
+    /// was lost, a file that ends at a multiple of [`ALLOCATE_ALIGN_BYTES`]. Anything else after
+    /// the last commit (bytes that are not zeros past a damaged frame, a frame that is whole
+    /// but does not match its check) was changed after it was written.
+    pub(crate) fn classify_tail(&self, end: u64, bad: u64, file_len: u64) -> std::io::Result<TailState> {
+        let nonzero_end = self.nonzero_end(end, file_len)?;
+        if nonzero_end <= end {
+            return Ok(TailState::Zeros);
+        }
+        let torn = TailState::Torn { from: end, to: nonzero_end };
+        let file_cut = file_len.is_multiple_of(ALLOCATE_ALIGN_BYTES);
+        if nonzero_end <= bad && (bad < file_len || file_cut) {
+            // Whole frames of a group and then zeros (or the end of a file whose growth was
+            // lost): its commit frame never reached the disk.
+            return Ok(torn);
+        }
+        if nonzero_end <= bad {
+            return Ok(TailState::Damaged {
+                at: bad,
+                why: format!(
+                    "the log ends at offset {file_len} after whole event frames with no commit frame, which a crash does not leave: the file was cut"
+                ),
+            });
+        }
+        let mut head = [0u8; 5];
+        let claimed_end = if bad + 5 <= file_len {
+            self.file.read_exact_at(&mut head, bad)?;
+            let body = u32::from_be_bytes(head[..4].try_into().expect("4 bytes")) as u64;
+            (4..=FRAME_BODY_BYTES_MAX as u64).contains(&body).then_some(bad + 5 + body)
+        } else {
+            None
+        };
+        let damaged = |why: String| Ok(TailState::Damaged { at: bad, why });
+        match claimed_end {
+            // The frame runs past the end of the file: a lost growth, or the file was cut.
+            Some(f) if f > file_len => {
+                if file_cut {
+                    Ok(torn)
+                } else {
+                    damaged(format!(
+                        "the frame at offset {bad} runs past the end of the file ({file_len} bytes), which a crash does not leave: the file was cut"
+                    ))
+                }
+            }
+            // Zeros from a sector boundary inside the frame to the end: the rest never arrived.
+            Some(f) if nonzero_end.next_multiple_of(SECTOR_BYTES) < f => Ok(torn),
+            Some(_) => damaged(format!(
+                "the frame at offset {bad} is whole but does not match its check, and no later group commits: it was changed after it was written"
+            )),
+            None if file_cut && nonzero_end == file_len && bad + 5 > file_len => Ok(torn),
+            None => damaged(format!("the frame header at offset {bad} is not a frame's and is not zeros")),
+        }
+    }
+
+    /// The offset after the last byte in `[from, to)` that is not zero (`from` if none is).
+    fn nonzero_end(&self, from: u64, to: u64) -> std::io::Result<u64> {
+        const SCAN_BYTES: u64 = 1 << 20;
+        let mut hi = to;
+        let mut buf = vec![0u8; SCAN_BYTES as usize];
+        while hi > from {
+            let lo = hi.saturating_sub(SCAN_BYTES).max(from);
+            let piece = &mut buf[..(hi - lo) as usize];
+            self.file.read_exact_at(piece, lo)?;
+            if let Some(i) = piece.iter().rposition(|b| *b != 0) {
+                return Ok(lo + i as u64 + 1);
+            }
+            hi = lo;
+        }
+        Ok(from)
+    }
+
+    /// Reads `[from, to)` whole, for quarantine.
+    pub(crate) fn read_range(&self, from: u64, to: u64) -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; (to - from) as usize];
+        self.file.read_exact_at(&mut buf, from)?;
+        Ok(buf)
     }
 
     /// Reads the frame at `offset`; returns it and the offset after it.
@@ -189,6 +325,12 @@ impl LogFile {
     /// before is synced, so that proves the damage is not the torn tail of an interrupted write
     /// (whose commit frame, if it reached the disk at all, is the last thing there).
     pub(crate) fn committed_after(&self, from: u64, file_len: u64) -> std::io::Result<Option<u64>> {
+        Ok(self.next_commit(from, file_len)?.map(|(position, _, _)| position))
+    }
+
+    /// The first commit frame after `from` that another valid frame follows: its position, its
+    /// hash and the offset after it.
+    pub(crate) fn next_commit(&self, from: u64, file_len: u64) -> std::io::Result<Option<(u64, [u8; 32], u64)>> {
         const SCAN_BYTES: usize = 1 << 20;
         const COMMIT_HEAD: [u8; 5] = [0, 0, 0, 44, COMMIT];
         let mut at = from + 1;
@@ -201,8 +343,8 @@ impl LogFile {
                     continue;
                 }
                 let offset = at + i as u64;
-                if let Ok((Frame::Commit { position, .. }, next)) = self.read_frame(offset, file_len) {
-                    return Ok(self.read_frame(next, file_len).is_ok().then_some(position));
+                if let Ok((Frame::Commit { position, hash }, next)) = self.read_frame(offset, file_len) {
+                    return Ok(self.read_frame(next, file_len).is_ok().then_some((position, hash, next)));
                 }
             }
             // Overlap by a header's length, so that a commit frame across the boundary is seen.
@@ -252,7 +394,12 @@ impl LogFile {
             while at + 5 <= buf.len() && events < limit {
                 let body_len = u32::from_be_bytes(buf[at..at + 4].try_into().expect("4 bytes")) as usize;
                 let kind = buf[at + 4];
+                // A bad frame after good ones ends this read without an error, so that the next
+                // read starts at it and its error names its own offset, not this read's start.
                 if !(4..=FRAME_BODY_BYTES_MAX).contains(&body_len) {
+                    if !out.is_empty() {
+                        return Ok((out, offset + at as u64));
+                    }
                     return Err(FrameError::Torn(format!(
                         "a frame at offset {} claims {body_len} bytes",
                         offset + at as u64
@@ -262,8 +409,11 @@ impl LogFile {
                     break; // continues in the next read
                 }
                 let body = buf[at + 5..at + 5 + body_len].to_vec();
-                let frame = parse_body(kind, body)
-                    .map_err(|m| FrameError::Torn(format!("the frame at offset {} {m}", offset + at as u64)))?;
+                let frame = match parse_body(kind, body) {
+                    Ok(f) => f,
+                    Err(_) if !out.is_empty() => return Ok((out, offset + at as u64)),
+                    Err(m) => return Err(FrameError::Torn(format!("the frame at offset {} {m}", offset + at as u64))),
+                };
                 if matches!(frame, Frame::Event { .. }) {
                     events += 1;
                 }
@@ -288,7 +438,7 @@ impl LogFile {
     /// Overwrites the ciphertext of the event frame at `offset` with zeros, durably. The
     /// frame's check does not cover the ciphertext, so the frame stays valid.
     pub(crate) fn zero_ciphertext(&self, offset: u64, file_len: u64) -> std::io::Result<()> {
-        let (frame, _) = self.read_frame(offset, file_len).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        let (frame, _) = self.read_frame(offset, file_len).map_err(|e| std::io::Error::other(e.describe()))?;
         let Frame::Event { record, ciphertext, .. } = frame else {
             return Err(std::io::Error::other(format!("offset {offset} is not an event frame")));
         };

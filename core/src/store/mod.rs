@@ -3,8 +3,10 @@
 //! [`EventStore`] is the interface the rest of parlog uses; [`SledStore`] is the embedded default.
 //! The durability contract is written down in ARCHITECTURE.md and next to the writer.
 
+mod check;
 mod index;
 mod log;
+pub(crate) mod quarantine;
 mod sled_store;
 mod subscription;
 mod writer;
@@ -14,7 +16,9 @@ use crate::events::FieldError;
 use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
 use crate::values::{LongText, Timestamp};
 
-pub use sled_store::{ImportedEvent, SledStore};
+pub use check::{check_folder, Finding, FolderReport};
+pub use quarantine::{journal_lines, Quarantined, QUARANTINE_DIR};
+pub use sled_store::{ImportReport, ImportedEvent, SledStore, StoreOptions};
 pub use subscription::Subscription;
 
 /// The last event of the log; position 0 and the zero hash for an empty log.
@@ -85,6 +89,8 @@ pub enum StoreError {
     /// acknowledged; it can be tried again once there is space.
     #[error("the disk is full: {0}; free some space, then try again")]
     Full(String),
+    #[error("the key file: {0}")]
+    Keys(#[from] crate::keyfile::KeyFileError),
     #[error("an earlier write failed, so later ones are refused; restart parlog to recover from the log on disk")]
     Failed,
     #[error("the store is closed")]

@@ -1,6 +1,7 @@
 //! The embedded default store on sled 0.34.
 
 use std::fs::File;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,15 +10,17 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::index::{self as ix, Entry, IdMap, Lookup, StreamMap, Tail};
-use super::log::{Frame, FrameError, LogFile, HEADER_BYTES, INDEX_BYTES};
+use super::log::{Frame, FrameError, LogFile, TailState, HEADER_BYTES, INDEX_BYTES};
+use super::quarantine::{self, Quarantined};
 use super::subscription::{LogReader, Subscription};
 use super::writer::{self, Request};
 use super::{AppendError, Appended, EventStore, ForgetError, Head, SealedView, StoreError, VerifyReport};
 use crate::envelope::{NewEvent, RecordedEvent, SealedData};
 use crate::events::{DomainEvent, EventKind};
 use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
+use crate::keyfile::{KeyFile, MasterKeySource};
 use crate::limits::{PAGE_EVENTS_MAX, WRITER_QUEUE_APPENDS_MAX};
-use crate::seal::{self, KeyFile, SUBJECT_KEY_BYTES};
+use crate::seal::{self, SUBJECT_KEY_BYTES};
 use crate::values::LongText;
 
 const MARKER_FILE: &str = "PARLOG";
@@ -56,6 +59,17 @@ pub(crate) struct Shared {
     pub(crate) failed: AtomicBool,
 }
 
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Events added (the rest were already there).
+    pub added: u64,
+    /// Keys in the export of subjects forgotten here (or by an imported event): not stored.
+    pub keys_refused: Vec<SubjectId>,
+    /// Sealed parts in the export that name such a subject: not stored.
+    pub sealed_dropped: u64,
+}
+
 /// An event from an export, with its ciphertext if it was not forgotten.
 #[derive(Debug, Clone)]
 pub struct ImportedEvent {
@@ -68,12 +82,66 @@ pub struct SledStore {
     tx: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
     dir: PathBuf,
+    recovered: Vec<Quarantined>,
+    keys_migrated: bool,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Where the master key that wraps the subject keys comes from.
+    pub master_key: MasterKeySource,
+}
+
+impl StoreOptions {
+    /// The master key as [`MasterKeySource::from_env`] finds it for `dir`.
+    pub fn from_env(dir: &Path) -> StoreOptions {
+        StoreOptions { master_key: MasterKeySource::from_env(dir) }
+    }
+}
+
+/// The start of the messages of index damage that `repair` mends by rebuilding the indexes.
+const INDEX_DAMAGE: &str = "the index";
+
+pub(crate) fn check_marker(dir: &Path) -> Result<(), StoreError> {
+    let marker = dir.join(MARKER_FILE);
+    match std::fs::read_to_string(&marker) {
+        Ok(t) if t == MARKER_TEXT => Ok(()),
+        Ok(_) => Err(StoreError::Corrupt(format!("{} was written by another version of parlog", marker.display()))),
+        Err(_) => Err(StoreError::NotInitialised(dir.display().to_string())),
+    }
+}
+
+/// The data folder is the owner's alone: 0700, and its files 0600 (a folder made by an older
+/// release was 0755 with files 0644). Set on every open for writing, not only at creation.
+fn tighten_permissions(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let mode = if entry.file_type()?.is_dir() { 0o700 } else { 0o600 };
+        if entry.metadata()?.permissions().mode() & 0o777 != mode {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode))?;
+        }
+    }
+    Ok(())
 }
 
 impl SledStore {
-    /// Creates a data folder (or opens the existing one) and opens the store.
+    /// Creates a data folder (or opens the existing one) and opens the store, with the master
+    /// key from the environment or beside the folder (see [`MasterKeySource::from_env`]).
     pub fn init(dir: &Path) -> Result<SledStore, StoreError> {
-        std::fs::create_dir_all(dir)?;
+        SledStore::init_with(dir, &StoreOptions::from_env(dir))
+    }
+
+    /// [`SledStore::init`] with the options given.
+    pub fn init_with(dir: &Path, options: &StoreOptions) -> Result<SledStore, StoreError> {
+        if !dir.exists() {
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::DirBuilder::new().mode(0o700).create(dir)?;
+        }
         let marker = dir.join(MARKER_FILE);
         if !marker.exists() {
             if std::fs::read_dir(dir)?.next().is_some() {
@@ -82,20 +150,26 @@ impl SledStore {
                     dir.display()
                 )));
             }
-            std::fs::write(&marker, MARKER_TEXT)?;
-            File::open(&marker)?.sync_all()?;
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&marker)?;
+            std::io::Write::write_all(&mut f, MARKER_TEXT.as_bytes())?;
+            f.sync_all()?;
             seal::sync_dir(dir)?;
         }
-        SledStore::open(dir)
+        SledStore::open_with(dir, options)
     }
 
-    /// Opens an existing data folder and checks that the stored head is the last event's hash.
-    /// A folder that is locked is tried again for a moment: sled's I/O threads may still hold a
-    /// store that was just dropped in this process.
+    /// Opens an existing data folder and checks that the stored head is the last event's hash,
+    /// with the master key from the environment or beside the folder.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        SledStore::open_with(dir, &StoreOptions::from_env(dir))
+    }
+
+    /// Opens an existing data folder. A folder that is locked is tried again for a moment:
+    /// sled's I/O threads may still hold a store that was just dropped in this process.
+    pub fn open_with(dir: &Path, options: &StoreOptions) -> Result<SledStore, StoreError> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_millis(OPEN_LOCKED_WAIT_MS);
         loop {
-            match SledStore::open_once(dir) {
+            match SledStore::open_once(dir, options, TailPolicy::Refuse) {
                 Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(10))
                 }
@@ -104,18 +178,35 @@ impl SledStore {
         }
     }
 
-    fn open_once(dir: &Path) -> Result<SledStore, StoreError> {
-        let marker = dir.join(MARKER_FILE);
-        match std::fs::read_to_string(&marker) {
-            Ok(t) if t == MARKER_TEXT => {}
-            Ok(_) => {
-                return Err(StoreError::Corrupt(format!(
-                    "{} was written by another version of parlog",
-                    marker.display()
-                )))
+    /// Mends what can be mended without losing an acknowledged event, and says what it did:
+    /// a damaged or missing copy of the key file is restored from the other, indexes that do
+    /// not open are moved aside and rebuilt from the log, and a damaged last group of the log
+    /// (after the last intact commit, with no later group) is taken out. Every byte taken out
+    /// is kept in `quarantine/` and recorded in its journal. Damage that later groups follow is
+    /// not mended: that needs a backup or an export.
+    pub fn repair(dir: &Path, options: &StoreOptions) -> Result<(SledStore, Vec<Quarantined>), StoreError> {
+        check_marker(dir)?;
+        let mut moved = KeyFile::repair(dir, &options.master_key)?;
+        let store = match SledStore::open_once(dir, options, TailPolicy::Quarantine) {
+            Err(StoreError::Sled(e)) => {
+                let what = format!("indexes that sled could not open ({e}); rebuilt from the log");
+                moved.push(quarantine::keep_dir(dir, "sled", &what)?);
+                SledStore::open_once(dir, options, TailPolicy::Quarantine)?
             }
-            Err(_) => return Err(StoreError::NotInitialised(dir.display().to_string())),
-        }
+            Err(StoreError::Corrupt(m)) if m.starts_with(INDEX_DAMAGE) => {
+                let what = format!("indexes that do not match the log ({m}); rebuilt from the log");
+                moved.push(quarantine::keep_dir(dir, "sled", &what)?);
+                SledStore::open_once(dir, options, TailPolicy::Quarantine)?
+            }
+            other => other?,
+        };
+        moved.extend(store.recovered.iter().cloned());
+        Ok((store, moved))
+    }
+
+    fn open_once(dir: &Path, options: &StoreOptions, policy: TailPolicy) -> Result<SledStore, StoreError> {
+        check_marker(dir)?;
+        tighten_permissions(dir)?;
         let sled_dir = dir.join("sled");
         let mut db = open_sled(&sled_dir, dir)?;
         if db.get(ix::FORMAT)?.as_deref() != Some(ix::INDEX_FORMAT) {
@@ -128,9 +219,10 @@ impl SledStore {
             db = open_sled(&sled_dir, dir)?;
             db.insert(ix::FORMAT, ix::INDEX_FORMAT)?;
         }
-        let keys = KeyFile::open(&dir.join("keys"))?;
+        let (keys, keys_opened) = KeyFile::open(dir, &options.master_key)?;
         let log = LogFile::open(&dir.join("log"))?;
-        let (head, log_end, tail) = recover(&db, &log)?;
+        let (head, log_end, tail, mut recovered) = recover(&db, &log, dir, policy)?;
+        recovered.extend(keys_opened.quarantined);
         let (head_tx, _) = watch::channel(head.position.0);
         let shared = Arc::new(Shared {
             db,
@@ -149,7 +241,32 @@ impl SledStore {
         let (tx, rx) = mpsc::channel(WRITER_QUEUE_APPENDS_MAX);
         let w = writer::Writer::start(shared.clone())?;
         let w = std::thread::Builder::new().name("parlog-writer".into()).spawn(move || writer::run(w, rx))?;
-        Ok(SledStore { shared, tx: Some(tx), writer: Some(w), dir: dir.to_path_buf() })
+        Ok(SledStore {
+            shared,
+            tx: Some(tx),
+            writer: Some(w),
+            dir: dir.to_path_buf(),
+            recovered,
+            keys_migrated: keys_opened.migrated,
+        })
+    }
+
+    /// What opening moved to quarantine (the torn write of an unacknowledged group, a torn key
+    /// entry): for the caller to tell the user, on stderr and in the server's log.
+    pub fn recovered(&self) -> &[Quarantined] {
+        &self.recovered
+    }
+
+    /// Whether opening wrapped a key file of the first format (keys in the clear).
+    pub fn keys_migrated(&self) -> bool {
+        self.keys_migrated
+    }
+
+    /// Wraps the subject keys under a new master key (both copies of the key file rewritten).
+    /// The new key must be kept where the old one was looked for, or named the next time.
+    pub fn rotate_master_key(&self, new: &MasterKeySource) -> Result<(), StoreError> {
+        self.shared.keys.lock().expect("key lock").rotate(new)?;
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -175,12 +292,13 @@ impl SledStore {
     /// Appends a chunk of consecutive events exported from a store, keeping their ids, times and
     /// hashes. Events the store already holds must be identical (same hash) and are skipped, so
     /// importing again, or resuming an interrupted import, changes nothing; the rest must continue
-    /// the chain from the head. Returns how many events were added.
+    /// the chain from the head. Keys and sealed bytes of forgotten subjects are not taken
+    /// (forgetting is final); the report says how many were refused.
     pub fn import(
         &self,
         events: Vec<ImportedEvent>,
         keys: Vec<(SubjectId, [u8; SUBJECT_KEY_BYTES])>,
-    ) -> Result<u64, AppendError> {
+    ) -> Result<ImportReport, AppendError> {
         let (reply, rx) = oneshot::channel();
         self.sender()?.blocking_send(Request::Import { events, keys, reply }).map_err(|_| StoreError::Closed)?;
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
@@ -242,6 +360,9 @@ impl Drop for SledStore {
 }
 
 fn open_sled(sled_dir: &Path, dir: &Path) -> Result<sled::Db, StoreError> {
+    if !sled_dir.exists() {
+        std::fs::DirBuilder::new().mode(0o700).create(sled_dir)?;
+    }
     let db = sled::Config::new()
         .path(sled_dir)
         .cache_capacity(SLED_CACHE_BYTES)
@@ -294,7 +415,7 @@ pub(crate) struct Loaded {
 
 /// Turns an event frame into a `Loaded`, checking that it says it is at `expected` (the
 /// read-side half of the position assertion; the writer checks before writing).
-fn loaded(frame: Frame, offset: u64, expected: Option<u64>) -> Result<Loaded, StoreError> {
+pub(crate) fn loaded(frame: Frame, offset: u64, expected: Option<u64>) -> Result<Loaded, StoreError> {
     let Frame::Event { record, index, ciphertext } = frame else {
         let what = expected.map(|p| format!("the event at position {p}")).unwrap_or_else(|| "an event".into());
         return Err(StoreError::Corrupt(format!("offset {offset} holds a commit where {what} was expected")));
@@ -349,10 +470,26 @@ pub(crate) fn index_group(
     filled || !forgotten.is_empty()
 }
 
+/// How recovery treats bytes after the last commit frame that no crash leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TailPolicy {
+    /// Refuse to open: they may be an acknowledged group that was changed or cut.
+    Refuse,
+    /// Move them to quarantine: `parlog repair`, which a person asked for.
+    Quarantine,
+}
+
 /// Brings the indexes up to the log and finds the head. The log is read from where the
-/// indexes end; every group closed by a commit frame is indexed; what follows the last commit
-/// frame (a group whose write a crash cut short, never acknowledged) is cut off.
-fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError> {
+/// indexes end; every group closed by a commit frame is indexed. What follows the last commit
+/// frame is classified (see `LogFile::classify_tail`): the torn write of a group that was never
+/// acknowledged is moved to quarantine and zeroed; anything else makes the open fail, unless
+/// `policy` says to quarantine it too. Returns what was moved.
+fn recover(
+    db: &sled::Db,
+    log: &LogFile,
+    dir: &Path,
+    policy: TailPolicy,
+) -> Result<(Head, u64, Tail, Vec<Quarantined>), StoreError> {
     let file_len = log.len()?;
     let (mut pos, mut end, mut hash, mut stored_tail) = (0u64, HEADER_BYTES, Hash::ZERO, None);
     // The last entry in sled must be that event in the log; the log is read on from its frame.
@@ -360,9 +497,9 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError
         let chunk = ix::decode(&key, &value)?;
         let last = *chunk.entries.last().expect("decode refuses an empty chunk");
         pos = last.position;
-        let (frame, next) = log
-            .read_frame(last.offset, file_len)
-            .map_err(|e| StoreError::Corrupt(format!("the index puts position {pos} where the log has none: {e:?}")))?;
+        let (frame, next) = log.read_frame(last.offset, file_len).map_err(|e| {
+            StoreError::Corrupt(format!("the index puts position {pos} where the log has none: {}", e.describe()))
+        })?;
         let l = loaded(frame, last.offset, Some(pos))?;
         if l.event.id != last.id {
             return Err(StoreError::Corrupt(format!(
@@ -424,11 +561,12 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError
             }
             Err(FrameError::End) => break,
             Err(FrameError::Torn(m)) => {
-                // Cutting here is right for the torn tail of an interrupted write, never for
-                // damage to a group that later groups follow: that would drop acknowledged events.
+                // Taking bytes out here is right for the torn tail of an interrupted write,
+                // never for damage to a group that later groups follow: that would drop
+                // acknowledged events.
                 if let Some(later) = log.committed_after(at, file_len)? {
                     return Err(StoreError::Corrupt(format!(
-                        "position {} is damaged ({m}), but the log goes on to a commit of position {later}; run `parlog verify`, and restore the data folder from a backup or an export",
+                        "position {} is damaged ({m}), but the log goes on to a commit of position {later}: acknowledged events follow it; restore the data folder from a backup or an export",
                         pos + pending.len() as u64 + 1
                     )));
                 }
@@ -437,14 +575,44 @@ fn recover(db: &sled::Db, log: &LogFile) -> Result<(Head, u64, Tail), StoreError
             Err(FrameError::Io(e)) => return Err(e.into()),
         }
     }
+    let mut quarantined = Vec::new();
     if end < file_len {
-        log.cut(end)?;
+        let first = pos + 1;
+        match log.classify_tail(end, at, file_len)? {
+            TailState::Zeros => {}
+            TailState::Torn { from, to } => {
+                let what = format!(
+                    "the unfinished write of a group from position {first} (an interrupted append that was never acknowledged)"
+                );
+                quarantined.push(quarantine_log_bytes(log, dir, from, to, &what)?);
+            }
+            TailState::Damaged { at: bad, why } if policy == TailPolicy::Quarantine => {
+                let to = file_len;
+                let what = format!("the damaged last group from position {first} ({why})");
+                let _ = bad;
+                quarantined.push(quarantine_log_bytes(log, dir, end, to, &what)?);
+            }
+            TailState::Damaged { at: bad, why } => {
+                return Err(StoreError::Corrupt(format!(
+                    "the last group of the log, from position {first} at offset {end}, is damaged at offset {bad}: {why}. Its events may have been acknowledged, so parlog does not open the folder; restore it from a backup, or run `parlog repair` to move the group to quarantine and go on without it"
+                )));
+            }
+        }
     }
     if indexed_any {
         db.apply_batch(batch)?;
         db.flush()?;
     }
-    Ok((Head { position: Position(pos), hash }, end, tail))
+    Ok((Head { position: Position(pos), hash }, end, tail, quarantined))
+}
+
+/// Keeps `[from, to)` of the log in quarantine, then overwrites it with zeros (not a cut: the
+/// file keeps its aligned length, see `LogFile::write_durable`).
+fn quarantine_log_bytes(log: &LogFile, dir: &Path, from: u64, to: u64, what: &str) -> Result<Quarantined, StoreError> {
+    let bytes = log.read_range(from, to)?;
+    let q = quarantine::keep(dir, "log", from, &bytes, what)?;
+    log.scrub(from, to)?;
+    Ok(q)
 }
 
 impl Shared {
@@ -531,7 +699,7 @@ impl Shared {
         let limit = limit.min(PAGE_EVENTS_MAX).min((durable - from + 1) as usize);
         let off = self.offset_of(Position(from))?;
         let end = self.log_end.load(Ordering::Acquire);
-        let (frames, _) = self.log.read_frames(off, end, limit).map_err(|e| frame_error(Position(from), e))?;
+        let (frames, next) = self.log.read_frames(off, end, limit).map_err(|e| frame_error(Position(from), e))?;
         let mut out = Vec::with_capacity(limit);
         for (at, frame) in frames {
             if let Frame::Commit { .. } = frame {
@@ -541,7 +709,12 @@ impl Shared {
             out.push(loaded(frame, at, Some(expected))?.event);
         }
         if out.len() != limit {
-            return Err(StoreError::Corrupt(format!("position {} is missing", from + out.len() as u64)));
+            // The read stopped at a damaged frame: name it by its own position and offset.
+            let missing = Position(from + out.len() as u64);
+            return Err(match self.log.read_frame(next, end) {
+                Err(e) => frame_error(missing, e),
+                Ok(_) => StoreError::Corrupt(format!("position {missing} is missing")),
+            });
         }
         Ok(out)
     }
@@ -723,7 +896,7 @@ fn verify(shared: &Shared) -> Result<VerifyReport, StoreError> {
             Err(_) => match shared.log.read_frame(at, end) {
                 Ok((frame, next)) => (vec![(at, frame)], next),
                 Err(FrameError::Io(e)) => return Err(e.into()),
-                Err(e) => return bad(expected, format!("its frame in the log is damaged: {e:?}")),
+                Err(e) => return bad(expected, format!("its frame in the log is damaged: {}", e.describe())),
             },
         };
         if frames.is_empty() {

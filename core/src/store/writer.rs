@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::index::{self as ix, Entry, Lookup};
 use super::log::{Frame, LogFile, INDEX_BYTES};
-use super::sled_store::{entry_of, forgotten_by, index_group, ImportedEvent, Loaded, Shared};
+use super::sled_store::{entry_of, forgotten_by, index_group, ImportReport, ImportedEvent, Loaded, Shared};
 use super::{AppendError, Appended, ForgetError, Head, StoreError};
 use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
 use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
@@ -52,7 +52,7 @@ pub(crate) enum Request {
     Import {
         events: Vec<ImportedEvent>,
         keys: Vec<(SubjectId, Key)>,
-        reply: oneshot::Sender<Result<u64, AppendError>>,
+        reply: oneshot::Sender<Result<ImportReport, AppendError>>,
     },
 }
 
@@ -115,6 +115,8 @@ pub(crate) struct Writer {
     written: Head,
     /// The end of the synced log, where the next group goes.
     write_end: u64,
+    /// A failed write whose leftovers could not be scrubbed yet; `true` if the disk was full.
+    pending_scrub: Option<bool>,
 }
 
 /// The writer's loop, on its own thread, until the store closes.
@@ -128,8 +130,8 @@ pub(crate) fn run(mut w: Writer, mut rx: mpsc::Receiver<Request>) {
                 None => break,
             },
         };
-        if w.shared.failed.load(Ordering::Acquire) {
-            refuse(first);
+        if let Err(e) = w.try_recover() {
+            refuse(first, e);
             continue;
         }
         match first {
@@ -163,12 +165,21 @@ pub(crate) fn run(mut w: Writer, mut rx: mpsc::Receiver<Request>) {
     drop(w);
 }
 
-fn refuse(r: Request) {
+fn refuse(r: Request, e: StoreError) {
     match r {
-        Request::Append { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
-        Request::Forget { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
-        Request::Import { reply, .. } => drop(reply.send(Err(StoreError::Failed.into()))),
+        Request::Append { reply, .. } => drop(reply.send(Err(e.into()))),
+        Request::Forget { reply, .. } => drop(reply.send(Err(e.into()))),
+        Request::Import { reply, .. } => drop(reply.send(Err(e.into()))),
     }
+}
+
+/// Whether a store error is an I/O error that says the disk (or a quota) is full.
+fn is_disk_full(e: &StoreError) -> bool {
+    matches!(e, StoreError::Io(io) if io_full(io))
+}
+
+fn io_full(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)) || e.kind() == std::io::ErrorKind::StorageFull
 }
 
 /// Adds a synced group's index entries to the tail (a full chunk goes to sled) and to the
@@ -222,7 +233,43 @@ impl Writer {
         let forgotten = forgotten_subjects(&shared)?;
         let written = *shared.head.lock().expect("head lock");
         let write_end = shared.log_end.load(Ordering::Acquire);
-        Ok(Writer { shared, versions: HashMap::new(), forgotten, written, write_end })
+        Ok(Writer { shared, versions: HashMap::new(), forgotten, written, write_end, pending_scrub: None })
+    }
+
+    /// After a failed group write (or key append): overwrite what the write may have left past
+    /// the end of the log with zeros, and sync. If that works, disk and page cache agree again
+    /// that the log ends at its last commit, and the writer goes on: a full disk costs the
+    /// refused group, not a restart. If not, the store refuses work until a later request finds
+    /// that it works (see [`Writer::try_recover`]).
+    fn scrub_after_failure(&mut self, full: bool) {
+        let end = self.write_end;
+        match self.shared.log.scrub(end, u64::MAX) {
+            Ok(()) => self.pending_scrub = None,
+            Err(_) => {
+                self.pending_scrub = Some(full);
+                self.shared.failed.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Whether the store may take work again: it has not failed, or it failed in a way that a
+    /// scrub mends and the scrub works now (the disk has space again). A failure to index or
+    /// publish a durable group is not mended here: only reopening, which rebuilds the indexes
+    /// from the log, is.
+    pub(crate) fn try_recover(&mut self) -> Result<(), StoreError> {
+        if !self.shared.failed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let Some(full) = self.pending_scrub else { return Err(StoreError::Failed) };
+        match self.shared.log.scrub(self.write_end, u64::MAX) {
+            Ok(()) => {
+                self.pending_scrub = None;
+                self.shared.failed.store(false, Ordering::Release);
+                Ok(())
+            }
+            Err(e) if full || io_full(&e) => Err(StoreError::Full(e.to_string())),
+            Err(_) => Err(StoreError::Failed),
+        }
     }
 
     /// Refuses work once the store has failed (see the top of this file).
@@ -266,12 +313,20 @@ impl Writer {
         let entries = match self.write(&group, head) {
             Ok(entries) => entries,
             Err(e) => {
-                self.shared.failed.store(true, Ordering::Release);
+                let full = is_disk_full(&e);
                 let msg = e.to_string();
+                self.scrub_after_failure(full);
+                let answer = || {
+                    if full {
+                        StoreError::Full(msg.clone())
+                    } else {
+                        StoreError::Io(std::io::Error::other(msg.clone()))
+                    }
+                };
                 for (reply, _) in acks {
-                    let _ = reply.send(Err(StoreError::Io(std::io::Error::other(msg.clone())).into()));
+                    let _ = reply.send(Err(answer().into()));
                 }
-                return Err(e);
+                return Err(answer());
             }
         };
         let new_head =
@@ -722,7 +777,7 @@ impl Writer {
     /// Imports a chunk of consecutive exported events. Events at or below the head must be the
     /// ones stored there (same hash): that makes a repeated or resumed import a no-op for them.
     /// The rest must continue the chain from the head.
-    fn import(&mut self, events: Vec<ImportedEvent>, keys: Vec<(SubjectId, Key)>) -> Result<u64, AppendError> {
+    fn import(&mut self, events: Vec<ImportedEvent>, keys: Vec<(SubjectId, Key)>) -> Result<ImportReport, AppendError> {
         // Events at or below the head are compared with what readers see.
         self.healthy()?;
         let head = self.written;
@@ -778,10 +833,29 @@ impl Writer {
             }
             prev = Some(e.hash);
         }
+        // Forget is final: no key of a subject forgotten here, or by an event of this import,
+        // comes back, and no sealed bytes naming one are stored again.
+        let mut gone: HashMap<SubjectId, Position> = self.forgotten.clone();
+        gone.extend(fresh.iter().filter_map(|ie| forgotten_by(&ie.event)));
+        let mut report = ImportReport::default();
         let mut new_keys: Vec<(SubjectId, Key)> = {
             let have = self.shared.keys.lock().expect("key lock");
-            keys.into_iter().filter(|(s, _)| !have.contains(s)).collect()
+            let mut fresh_keys = Vec::new();
+            for (s, k) in keys {
+                if gone.contains_key(&s) {
+                    report.keys_refused.push(s);
+                } else if !have.contains(&s) {
+                    fresh_keys.push((s, k));
+                }
+            }
+            fresh_keys
         };
+        for ie in &mut fresh {
+            let names_gone = ie.event.sealed.as_ref().is_some_and(|m| m.subjects.iter().any(|s| gone.contains_key(s)));
+            if names_gone && ie.ciphertext.take().is_some() {
+                report.sealed_dropped += 1;
+            }
+        }
         let mut added = 0u64;
         let mut rest = fresh.into_iter().peekable();
         while rest.peek().is_some() || !new_keys.is_empty() {
@@ -819,7 +893,8 @@ impl Writer {
             self.commit(tx, Vec::new())?;
         }
         self.healthy()?;
-        Ok(added)
+        report.added = added;
+        Ok(report)
     }
 }
 
@@ -865,7 +940,7 @@ fn sealing(shared: &Shared, subject: &SubjectId) -> Result<Vec<u64>, StoreError>
         let (frames, next) = shared
             .log
             .read_frames(at, end, PAGE_EVENTS_MAX)
-            .map_err(|e| StoreError::Corrupt(format!("the log at offset {at}: {e:?}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("the log at offset {at}: {}", e.describe())))?;
         if frames.is_empty() {
             break;
         }

@@ -106,6 +106,8 @@ pub(super) fn import(store: &SledStore, file: &Path) -> Result<i32> {
         bar
     });
     let mut added = 0;
+    let mut refused: Vec<SubjectId> = Vec::new();
+    let mut dropped = 0u64;
     let mut seen = 0u64;
     let mut chunk = Vec::with_capacity(IMPORT_CHUNK_EVENTS);
     let mut keys = Some(keys);
@@ -120,7 +122,10 @@ pub(super) fn import(store: &SledStore, file: &Path) -> Result<i32> {
         }
         if chunk.len() == IMPORT_CHUNK_EVENTS || (next.is_none() && (!chunk.is_empty() || keys.is_some())) {
             let n = chunk.len() as u64;
-            added += store.import(std::mem::take(&mut chunk), keys.take().unwrap_or_default())?;
+            let r = store.import(std::mem::take(&mut chunk), keys.take().unwrap_or_default())?;
+            added += r.added;
+            refused.extend(r.keys_refused);
+            dropped += r.sealed_dropped;
             seen += n;
             if let Some(bar) = &progress {
                 bar.set_position(seen);
@@ -137,6 +142,14 @@ pub(super) fn import(store: &SledStore, file: &Path) -> Result<i32> {
         return Err(Failure::Input(format!(
             "the header announces {total} events but the file holds {seen}; the file is incomplete ({added} events imported)"
         )));
+    }
+    if !refused.is_empty() || dropped > 0 {
+        let names: Vec<String> = refused.iter().map(|s| s.to_string()).collect();
+        eprintln!(
+            "not imported, because they were forgotten here: the keys of {} subject(s) ({}) and {dropped} sealed part(s); forgetting is final",
+            refused.len(),
+            names.join(", ")
+        );
     }
     let head = store.head();
     println!(

@@ -1,6 +1,7 @@
 //! The `parlog` command line. Exit codes: 0 ok, 1 a check failed or storage failed, 2 bad usage
 //! or bad input.
 
+mod check;
 pub mod demo;
 mod io;
 mod project;
@@ -11,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 use parlog_core::{
-    AppendError, AuthorSource, EventId, EventKind, EventStore, ForgetError, LongText, NewEvent, ParticipantId,
-    Position, SealedView, SledStore, StoreError, StreamId, SubjectId,
+    AppendError, AuthorSource, EventId, EventKind, EventStore, ForgetError, LongText, MasterKeySource, NewEvent,
+    ParticipantId, Position, SealedView, SledStore, StoreError, StoreOptions, StreamId, SubjectId,
 };
 
 /// How a command failed, which fixes the exit code.
@@ -50,6 +51,10 @@ struct Cli {
     /// The data folder.
     #[arg(long, global = true, env = "PARLOG_DATA", default_value = "./parlog-data")]
     data: PathBuf,
+    /// The master key file that wraps the subject keys [default: DATA.master-key beside the data
+    /// folder; or a passphrase in PARLOG_MASTER_PASSPHRASE].
+    #[arg(long, global = true, env = "PARLOG_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -95,8 +100,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Walk the whole hash chain; exit 1 naming the first bad position.
+    /// Check the whole data folder without changing it: the hash chain, commits, the indexes,
+    /// both copies of the key file and every sealed part. Exit 1 naming every finding.
     Verify,
+    /// Mend what can be mended without losing an acknowledged event: restore a damaged copy of
+    /// the key file from the other, rebuild damaged indexes, move a damaged last group out of
+    /// the log. Every byte taken out is kept in the quarantine folder. Says what it will change
+    /// first.
+    Repair {
+        /// Do it without asking (for scripts).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The master key that wraps the subject keys.
+    #[command(subcommand)]
+    Keys(check::KeysCommand),
     /// Write the log as NDJSON with full envelopes, hashes and sealed bytes.
     Export {
         /// Output file; standard output if absent.
@@ -167,16 +185,24 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<i32> {
     let data = cli.data.as_path();
+    OPTIONS
+        .set(match &cli.master_key_file {
+            Some(f) => StoreOptions { master_key: MasterKeySource::File(f.clone()) },
+            None => StoreOptions::from_env(data),
+        })
+        .expect("options are set once");
     match cli.command {
         Command::Init => {
-            let store = SledStore::init(data)?;
+            let store = init_store(data)?;
             println!("data folder ready: {} ({} events)", data.display(), store.head().position);
             Ok(0)
         }
         Command::Append { file, author, json } => append(data, &file, author, json),
         Command::Log { from, limit, stream, kind, json } => log(data, from, limit, stream, kind, json),
         Command::Show { id, json } => show(data, &id, json),
-        Command::Verify => verify(data),
+        Command::Verify => check::verify(data, options()),
+        Command::Repair { yes } => check::repair(data, options(), yes),
+        Command::Keys(cmd) => check::keys(data, cmd),
         Command::Export { out, with_keys } => io::export(&open(data)?, out.as_deref(), with_keys),
         Command::Import { file } => io::import(&open(data)?, &file),
         Command::Forget { subject, by, reason } => forget(data, &subject, &by, reason),
@@ -189,8 +215,39 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// How this run opens stores (the master key), set once from the command line.
+static OPTIONS: std::sync::OnceLock<StoreOptions> = std::sync::OnceLock::new();
+
+fn options() -> &'static StoreOptions {
+    OPTIONS.get().expect("set at the start of run")
+}
+
 fn open(data: &Path) -> Result<SledStore> {
-    Ok(SledStore::open(data)?)
+    let store = SledStore::open_with(data, options())?;
+    tell_recovered(&store);
+    Ok(store)
+}
+
+/// Opens the data folder, creating it if there is none.
+fn init_store(data: &Path) -> Result<SledStore> {
+    let store = SledStore::init_with(data, options())?;
+    tell_recovered(&store);
+    Ok(store)
+}
+
+/// Says on stderr (and in the server's log) what opening moved to quarantine: nothing leaves a
+/// data folder unannounced.
+fn tell_recovered(store: &SledStore) {
+    for q in store.recovered() {
+        eprintln!("parlog: recovery: {q}");
+        tracing::warn!(kept_in = %q.kept_in.display(), source = %q.source, from = q.from, to = q.to, "recovery: {}", q.what);
+    }
+    if store.keys_migrated() {
+        eprintln!(
+            "parlog: the key file was in the first format (keys in the clear); it is now wrapped with the master key"
+        );
+        tracing::warn!("the key file was rewritten wrapped with the master key");
+    }
 }
 
 /// Splits input into event JSON texts: a JSON array, or one object a line.
@@ -342,28 +399,6 @@ fn show(data: &Path, id: &str, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn verify(data: &Path) -> Result<i32> {
-    let store = match SledStore::open(data) {
-        Ok(s) => s,
-        Err(StoreError::Corrupt(m)) => {
-            eprintln!("verify failed: {m}");
-            return Ok(1);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let report = store.verify()?;
-    match report.first_bad {
-        None => {
-            println!("ok: {} events, head {}", report.events, report.head.hash);
-            Ok(0)
-        }
-        Some((p, why)) => {
-            eprintln!("verify failed at position {p}: {why}");
-            Ok(1)
-        }
-    }
-}
-
 fn forget(data: &Path, subject: &str, by: &str, reason: Option<String>) -> Result<i32> {
     let subject = SubjectId::parse(subject).map_err(Failure::Input)?;
     let by = ParticipantId::parse(by).map_err(|m| Failure::Input(format!("--by: {m}")))?;
@@ -418,7 +453,7 @@ fn load_demo(data: &Path, file: Option<&Path>) -> Result<i32> {
         None => (demo::GOUDA.to_string(), "the built-in demo".to_string()),
     };
     let events = demo::parse(&text, &name)?;
-    let store = SledStore::init(data)?;
+    let store = init_store(data)?;
     let appended = demo::load(&store, events)?;
     let new = appended.iter().filter(|a| !a.duplicate).count();
     println!(

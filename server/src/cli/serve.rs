@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use clap::{Args, Subcommand};
-use parlog_core::{EventStore, ParticipantId, SledStore};
+use parlog_core::{EventStore, ParticipantId};
 
 use super::{demo, Failure, Result};
 use crate::http::auth::{Role, Tokens};
@@ -79,7 +79,7 @@ pub fn serve(data: &Path, a: ServeArgs) -> Result<i32> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PARLOG_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
-    let store = SledStore::init(data)?;
+    let store = super::init_store(data)?;
     let mut banner = String::new();
     if a.demo {
         if store.head().position.0 == 0 {
