@@ -171,14 +171,9 @@ impl Master {
             .cipher()
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: k, aad: s.as_str().as_bytes() })
             .expect("encryption of 32 bytes does not fail");
-        let mut e = Vec::with_capacity(1 + s.as_str().len() + NONCE_BYTES + WRAPPED_BYTES + 4);
-        e.push(u8::try_from(s.as_str().len()).expect("subject ids are at most 100 bytes"));
-        e.extend_from_slice(s.as_str().as_bytes());
-        e.extend_from_slice(&nonce);
-        e.extend_from_slice(&wrapped);
-        let c = check(&e);
-        e.extend_from_slice(&c.to_be_bytes());
-        e
+        let mut body = nonce.to_vec();
+        body.extend_from_slice(&wrapped);
+        entry_bytes(s, &body)
     }
 
     fn unwrap(&self, s: &SubjectId, nonce: &[u8], wrapped: &[u8]) -> Option<SubjectKey> {
@@ -215,10 +210,20 @@ fn read_master_file(path: &Path, create: bool) -> Result<[u8; 32], KeyFileError>
 }
 
 /// Writes a new master key file (0600), durably; refuses to overwrite one.
+/// Written whole or not at all (a temporary file, linked into place), so that a crash leaves no
+/// half a key behind for the next open to trip over.
 fn write_master_file(path: &Path, key: &[u8; 32]) -> std::io::Result<()> {
-    let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    writeln!(f, "{MASTER_FILE_PREFIX}{}", encode_hex(key))?;
-    f.sync_all()?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        writeln!(f, "{MASTER_FILE_PREFIX}{}", encode_hex(key))?;
+        f.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    std::fs::remove_file(&tmp)?;
+    linked?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         sync_dir(parent)?;
     }
@@ -251,6 +256,17 @@ fn decode_hex(s: &str) -> Option<[u8; 32]> {
         *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
     }
     Some(out)
+}
+
+/// An entry as stored: `[u8 id length][subject id][body][u32 check]`.
+fn entry_bytes(s: &SubjectId, body: &[u8]) -> Vec<u8> {
+    let mut e = Vec::with_capacity(1 + s.as_str().len() + body.len() + 4);
+    e.push(u8::try_from(s.as_str().len()).expect("subject ids are at most 100 bytes"));
+    e.extend_from_slice(s.as_str().as_bytes());
+    e.extend_from_slice(body);
+    let c = check(&e);
+    e.extend_from_slice(&c.to_be_bytes());
+    e
 }
 
 /// A checksum for damage and torn writes (not for security: the wrapping authenticates).
@@ -367,6 +383,8 @@ pub(crate) struct KeysOpened {
     pub(crate) quarantined: Vec<Quarantined>,
     /// The file was in the first format (keys in the clear) and is now wrapped.
     pub(crate) migrated: bool,
+    /// One copy was missing or empty and was written again from the other.
+    pub(crate) restored_copy: Option<&'static str>,
 }
 
 /// What a read-only check of the key files found.
@@ -416,11 +434,33 @@ impl KeyFile {
     /// A torn last entry of either copy is moved to quarantine and cut off; any other damage,
     /// a missing copy, or copies that disagree are refused (`parlog repair` mends one copy from
     /// the other). A key file of the first format is rewritten wrapped, in both copies.
-    pub(crate) fn open(dir: &Path, source: &MasterKeySource) -> Result<(KeyFile, KeysOpened), KeyFileError> {
+    ///
+    /// `log_is_new` says the log holds no event yet: only then may both files be missing (or
+    /// empty, as a crash while creating them leaves them). One copy missing or empty, the other
+    /// whole, is what a crash between writing the two leaves: it is written again from the other.
+    pub(crate) fn open(
+        dir: &Path,
+        source: &MasterKeySource,
+        log_is_new: bool,
+    ) -> Result<(KeyFile, KeysOpened), KeyFileError> {
         let mut opened = KeysOpened::default();
-        let main = read(&dir.join(KEYS_FILE))?;
-        let copy = read(&dir.join(KEYS_COPY_FILE))?;
+        let main = read(&dir.join(KEYS_FILE))?.filter(|b| !b.is_empty());
+        let copy = read(&dir.join(KEYS_COPY_FILE))?.filter(|b| !b.is_empty());
+        let mut stored_entries: BTreeMap<SubjectId, Vec<u8>> = BTreeMap::new();
+        for bytes in [&copy, &main].into_iter().flatten().filter(|b| b.starts_with(MAGIC_V2)) {
+            for e in parse(bytes).entries {
+                let stored = entry_bytes(&e.subject, &e.body);
+                stored_entries.insert(e.subject, stored);
+            }
+        }
         let (master, keys) = match (main, copy) {
+            (None, None) if !log_is_new => {
+                return Err(KeyFileError::Damaged {
+                    file: KEYS_FILE.into(),
+                    offset: 0,
+                    why: format!("both `{KEYS_FILE}` and `{KEYS_COPY_FILE}` are missing or empty, though the log holds events; restore them from a backup (without them no sealed data opens)"),
+                });
+            }
             (None, None) => {
                 // A new folder: a fresh salt, and the master key file if there is none yet.
                 let master = Master::load(source, random_bytes(), true)?;
@@ -437,13 +477,20 @@ impl KeyFile {
                 opened.migrated = true;
                 (Master::load(source, random_bytes(), true)?, keys)
             }
-            (main, copy) => {
-                let copies = [
-                    Copy { name: KEYS_FILE, parsed: parse(&main.unwrap_or_default()) },
-                    Copy { name: KEYS_COPY_FILE, parsed: parse(&copy.unwrap_or_default()) },
-                ];
+            (Some(one), None) | (None, Some(one)) => {
+                let name =
+                    if read(&dir.join(KEYS_FILE))?.is_some_and(|b| !b.is_empty()) { KEYS_FILE } else { KEYS_COPY_FILE };
+                let copies = [Copy { name, parsed: parse(&one) }, Copy { name, parsed: parse(&one) }];
                 let (master, keys) = Self::agree(dir, &copies, source, &mut opened)?;
+                opened.restored_copy = Some(if name == KEYS_FILE { KEYS_COPY_FILE } else { KEYS_FILE });
                 (master, keys)
+            }
+            (Some(main), Some(copy)) => {
+                let copies = [
+                    Copy { name: KEYS_FILE, parsed: parse(&main) },
+                    Copy { name: KEYS_COPY_FILE, parsed: parse(&copy) },
+                ];
+                Self::agree(dir, &copies, source, &mut opened)?
             }
         };
         let mut kf = KeyFile {
@@ -455,11 +502,14 @@ impl KeyFile {
             lengths: [0, 0],
         };
         for (s, k) in &keys {
-            kf.entries.insert(s.clone(), kf.master.wrap(s, k));
+            // The entry as stored, where there is one (so that a rewrite keeps other subjects'
+            // bytes as they were); wrapped afresh for keys of the first format.
+            let stored = stored_entries.get(s).cloned();
+            kf.entries.insert(s.clone(), stored.unwrap_or_else(|| kf.master.wrap(s, k)));
         }
         kf.keys = keys;
         let lens = [kf.files[0].metadata()?.len(), kf.files[1].metadata()?.len()];
-        if opened.migrated || lens[0] == 0 || lens[1] == 0 {
+        if opened.migrated || opened.restored_copy.is_some() || lens[0] == 0 || lens[1] == 0 {
             kf.rewrite()?;
         } else {
             kf.lengths = lens;
@@ -524,7 +574,10 @@ impl KeyFile {
         for (s, k) in b {
             keys.entry(s).or_insert(k);
         }
-        for c in copies {
+        for (i, c) in copies.iter().enumerate() {
+            if i == 1 && c.name == copies[0].name {
+                break;
+            }
             if let KeysEnd::Torn { offset } = c.parsed.end {
                 let path = dir.join(c.name);
                 let bytes = std::fs::read(&path)?;
@@ -545,8 +598,8 @@ impl KeyFile {
         source: &MasterKeySource,
     ) -> Result<(KeysReport, BTreeMap<SubjectId, SubjectKey>), std::io::Error> {
         let mut r = KeysReport::default();
-        let main = read(&dir.join(KEYS_FILE))?;
-        let copy = read(&dir.join(KEYS_COPY_FILE))?;
+        let main = read(&dir.join(KEYS_FILE))?.filter(|b| !b.is_empty());
+        let copy = read(&dir.join(KEYS_COPY_FILE))?.filter(|b| !b.is_empty());
         let parsed: Vec<(&str, Parsed)> = [(KEYS_FILE, &main), (KEYS_COPY_FILE, &copy)]
             .into_iter()
             .filter_map(|(n, b)| b.as_ref().map(|b| (n, parse(b))))
@@ -652,7 +705,7 @@ impl KeyFile {
             replace_file(&dir.join(f), &good[..p.good_bytes as usize])?;
         }
         // Both now read; opening checks them against each other and the master key.
-        let (kf, opened) = KeyFile::open(dir, source)?;
+        let (kf, opened) = KeyFile::open(dir, source, false)?;
         drop(kf);
         moved.extend(opened.quarantined);
         Ok(moved)

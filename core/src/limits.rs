@@ -25,3 +25,7 @@ pub const PAGE_EVENTS_MAX: usize = 10_000;
 pub const WRITER_QUEUE_APPENDS_MAX: usize = 4_096;
 /// Events the writer commits in one group (one write, one fdatasync).
 pub const GROUP_COMMIT_EVENTS_MAX: usize = 4_096;
+/// Free bytes the store keeps on its disk: below this it refuses appends as `Full`, so that the
+/// indexes (sled writes on its own schedule) and a forget (which rewrites the key files) still
+/// find room, and no write fails halfway for want of space.
+pub const DISK_FREE_BYTES_MIN: u64 = 16 * 1024 * 1024;

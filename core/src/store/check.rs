@@ -285,9 +285,11 @@ fn walk_log(log: &LogFile, findings: &mut Vec<Finding>, notes: &mut Vec<String>)
         )),
         TailState::Damaged { at: bad, why } => findings.push(Finding {
             file: "log".into(),
-            position: Some(Position(first)),
+            position: Some(Position(expected)),
             offset: Some(bad),
-            what: format!("the last group (from offset {committed_end}) is damaged: {why}"),
+            what: format!(
+                "the last group of the log, which starts at position {first} (offset {committed_end}), is damaged at offset {bad}, where position {expected} or the group's commit frame should be: {why}"
+            ),
             fix: FIX_REPAIR_TAIL.into(),
         }),
     }

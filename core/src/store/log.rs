@@ -114,9 +114,12 @@ pub(crate) struct LogFile {
 }
 
 impl LogFile {
-    /// Opens the log, creating it (with its magic, made durable) if it does not exist.
-    pub(crate) fn open(path: &Path) -> std::io::Result<LogFile> {
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)?;
+    /// Opens the log; with `create`, creates it (with its magic, made durable) if it does not
+    /// exist. Only a new data folder creates its log: a missing log in an existing folder is
+    /// damage, not an empty log.
+    pub(crate) fn open(path: &Path, create: bool) -> std::io::Result<LogFile> {
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(create).truncate(false).mode(0o600).open(path)?;
         if file.metadata()?.len() == 0 {
             file.write_all(MAGIC)?;
             file.sync_all()?;
@@ -198,6 +201,17 @@ impl LogFile {
         }
         self.file.write_all_at(bytes, offset)?;
         self.file.sync_data()
+    }
+
+    /// Bytes free on the log's file system for this (unprivileged) process.
+    pub(crate) fn free_bytes(&self) -> std::io::Result<u64> {
+        use std::os::unix::io::AsRawFd;
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatvfs fills the struct for a descriptor we own.
+        if unsafe { libc::fstatvfs(self.file.as_raw_fd(), &mut st) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(st.f_bavail as u64 * st.f_frsize as u64)
     }
 
     /// Overwrites `[from, to)` with zeros and syncs: after a failed group write, the disk and

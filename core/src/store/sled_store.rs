@@ -18,7 +18,7 @@ use super::{AppendError, Appended, EventStore, ForgetError, Head, SealedView, St
 use crate::envelope::{NewEvent, RecordedEvent, SealedData};
 use crate::events::{DomainEvent, EventKind};
 use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
-use crate::keyfile::{KeyFile, MasterKeySource};
+use crate::keyfile::{KeyFile, MasterKeySource, KEYS_COPY_FILE, KEYS_FILE};
 use crate::limits::{PAGE_EVENTS_MAX, WRITER_QUEUE_APPENDS_MAX};
 use crate::seal::{self, SUBJECT_KEY_BYTES};
 use crate::values::LongText;
@@ -84,6 +84,7 @@ pub struct SledStore {
     dir: PathBuf,
     recovered: Vec<Quarantined>,
     keys_migrated: bool,
+    keys_restored: Option<&'static str>,
 }
 
 /// How a store is opened.
@@ -155,6 +156,10 @@ impl SledStore {
             f.sync_all()?;
             seal::sync_dir(dir)?;
         }
+        if !dir.join("log").exists() {
+            // Made by init only (also after a crash between the marker and the log).
+            LogFile::open(&dir.join("log"), true)?;
+        }
         SledStore::open_with(dir, options)
     }
 
@@ -187,6 +192,14 @@ impl SledStore {
     pub fn repair(dir: &Path, options: &StoreOptions) -> Result<(SledStore, Vec<Quarantined>), StoreError> {
         check_marker(dir)?;
         let mut moved = KeyFile::repair(dir, &options.master_key)?;
+        // Damage in the log's tail or in the indexes: the indexes go aside and are rebuilt from
+        // the log, so that recovery cuts at the last intact commit frame, not at what an index
+        // remembers beyond it.
+        let report = super::check::check_folder(dir, options)?;
+        if dir.join("sled").exists() && report.findings.iter().any(|f| f.file == "log" || f.file == "sled") {
+            let what = "indexes set aside so that they are rebuilt from the repaired log";
+            moved.push(quarantine::keep_dir(dir, "sled", what)?);
+        }
         let store = match SledStore::open_once(dir, options, TailPolicy::Quarantine) {
             Err(StoreError::Sled(e)) => {
                 let what = format!("indexes that sled could not open ({e}); rebuilt from the log");
@@ -219,8 +232,19 @@ impl SledStore {
             db = open_sled(&sled_dir, dir)?;
             db.insert(ix::FORMAT, ix::INDEX_FORMAT)?;
         }
-        let (keys, keys_opened) = KeyFile::open(dir, &options.master_key)?;
-        let log = LogFile::open(&dir.join("log"))?;
+        // `init` makes the log before the key files: without both, the log's absence is an
+        // init a crash interrupted, not damage.
+        let unfinished_init = !dir.join(KEYS_FILE).exists() && !dir.join(KEYS_COPY_FILE).exists();
+        let log = match LogFile::open(&dir.join("log"), unfinished_init) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Corrupt(format!(
+                    "the log file {} is missing; restore the data folder from a backup",
+                    dir.join("log").display()
+                )))
+            }
+            other => other?,
+        };
+        let (keys, keys_opened) = KeyFile::open(dir, &options.master_key, log.len()? <= HEADER_BYTES)?;
         let (head, log_end, tail, mut recovered) = recover(&db, &log, dir, policy)?;
         recovered.extend(keys_opened.quarantined);
         let (head_tx, _) = watch::channel(head.position.0);
@@ -248,6 +272,7 @@ impl SledStore {
             dir: dir.to_path_buf(),
             recovered,
             keys_migrated: keys_opened.migrated,
+            keys_restored: keys_opened.restored_copy,
         })
     }
 
@@ -260,6 +285,12 @@ impl SledStore {
     /// Whether opening wrapped a key file of the first format (keys in the clear).
     pub fn keys_migrated(&self) -> bool {
         self.keys_migrated
+    }
+
+    /// The copy of the key file that was missing or empty and that opening wrote again from the
+    /// other (what a crash between writing the two leaves).
+    pub fn keys_restored(&self) -> Option<&'static str> {
+        self.keys_restored
     }
 
     /// Wraps the subject keys under a new master key (both copies of the key file rewritten).
@@ -592,9 +623,15 @@ fn recover(
                 let _ = bad;
                 quarantined.push(quarantine_log_bytes(log, dir, end, to, &what)?);
             }
-            TailState::Damaged { at: bad, why } => {
+            TailState::Damaged { at: bad, why } if !indexed_any && pending.is_empty() && pos > 0 => {
                 return Err(StoreError::Corrupt(format!(
-                    "the last group of the log, from position {first} at offset {end}, is damaged at offset {bad}: {why}. Its events may have been acknowledged, so parlog does not open the folder; restore it from a backup, or run `parlog repair` to move the group to quarantine and go on without it"
+                    "the log is damaged right after position {pos}, which the indexes record as acknowledged: at offset {bad}: {why}. Restore the data folder from a backup, or run `parlog repair` to move the damaged bytes to quarantine (position {pos} goes with them if its commit frame is what is damaged)"
+                )));
+            }
+            TailState::Damaged { at: bad, why } => {
+                let p = pos + pending.len() as u64 + 1;
+                return Err(StoreError::Corrupt(format!(
+                    "the last group of the log, which starts at position {first} (offset {end}), is damaged at offset {bad}, where position {p} or the group's commit frame should be: {why}. Its events may have been acknowledged, so parlog does not open the folder; restore it from a backup, or run `parlog repair` to move the group to quarantine and go on without it"
                 )));
             }
         }

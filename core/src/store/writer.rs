@@ -30,7 +30,9 @@ use super::{AppendError, Appended, ForgetError, Head, StoreError};
 use crate::envelope::{NewEvent, RecordedEvent, SealedMeta};
 use crate::events::{DomainEvent, EventKind, FieldError, StreamRule, SubjectForgotten};
 use crate::ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
-use crate::limits::{BATCH_EVENTS_MAX, GROUP_COMMIT_EVENTS_MAX, PAGE_EVENTS_MAX, RECORD_BYTES_MAX};
+use crate::limits::{
+    BATCH_EVENTS_MAX, DISK_FREE_BYTES_MIN, GROUP_COMMIT_EVENTS_MAX, PAGE_EVENTS_MAX, RECORD_BYTES_MAX,
+};
 use crate::seal::{self, SUBJECT_KEY_BYTES};
 use crate::values::{LongText, Timestamp};
 
@@ -218,10 +220,18 @@ fn publish_group(shared: &Shared, g: Published) {
             }
         }
         Err(e) => {
+            // The group is durable in the log but not indexed: only reopening (which indexes it
+            // from the log) is safe now. A retry by id after that finds it.
             shared.failed.store(true, Ordering::Release);
+            let full = matches!(&e, StoreError::Sled(sled::Error::Io(io)) if io_full(io));
             let msg = e.to_string();
             for (reply, _) in g.acks {
-                let _ = reply.send(Err(StoreError::Io(std::io::Error::other(msg.clone())).into()));
+                let err = if full {
+                    StoreError::Full(msg.clone())
+                } else {
+                    StoreError::Io(std::io::Error::other(msg.clone()))
+                };
+                let _ = reply.send(Err(err.into()));
             }
         }
     }
@@ -309,6 +319,17 @@ impl Writer {
         if group.events == 0 {
             let g = Published { entries: Vec::new(), forgotten: Vec::new(), head, log_end: self.write_end, acks };
             return self.publish(g);
+        }
+        if let Some(free) = self.shared.log.free_bytes().ok().filter(|f| *f < DISK_FREE_BYTES_MIN) {
+            let msg = format!(
+                "{} MiB are free on the data folder's disk, below the {} MiB parlog keeps free for its indexes and forgets",
+                free / (1024 * 1024),
+                DISK_FREE_BYTES_MIN / (1024 * 1024)
+            );
+            for (reply, _) in acks {
+                let _ = reply.send(Err(StoreError::Full(msg.clone()).into()));
+            }
+            return Err(StoreError::Full(msg));
         }
         let entries = match self.write(&group, head) {
             Ok(entries) => entries,

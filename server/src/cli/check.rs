@@ -30,7 +30,7 @@ pub fn verify(data: &Path, options: &StoreOptions) -> Result<i32> {
         Ok(r) => r,
         Err(e @ (StoreError::NotInitialised(_) | StoreError::Locked(_))) => return Err(e.into()),
         Err(e) => {
-            println!("verify failed: {e}");
+            eprintln!("verify failed: {e}");
             return Ok(1);
         }
     };
@@ -43,7 +43,7 @@ fn print_report(r: &FolderReport) {
         println!("note: {n}");
     }
     for f in &r.findings {
-        println!("damaged: {f}");
+        eprintln!("damaged: {f}");
     }
     let sealed = format!(
         "sealed parts: {} open, {} forgotten, {} without a key here",
@@ -52,7 +52,7 @@ fn print_report(r: &FolderReport) {
     if r.findings.is_empty() {
         println!("ok: {} events, head {}; {} subject keys; {sealed}", r.events, r.head.hash, r.keys.keys);
     } else {
-        println!("verify failed: {} finding(s); {} events up to the last intact commit", r.findings.len(), r.events);
+        eprintln!("verify failed: {} finding(s); {} events up to the last intact commit", r.findings.len(), r.events);
     }
 }
 

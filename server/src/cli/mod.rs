@@ -242,6 +242,12 @@ fn tell_recovered(store: &SledStore) {
         eprintln!("parlog: recovery: {q}");
         tracing::warn!(kept_in = %q.kept_in.display(), source = %q.source, from = q.from, to = q.to, "recovery: {}", q.what);
     }
+    if let Some(copy) = store.keys_restored() {
+        eprintln!(
+            "parlog: recovery: `{copy}` was missing or empty and was written again from the other copy of the key file"
+        );
+        tracing::warn!(copy, "recovery: a copy of the key file was written again from the other");
+    }
     if store.keys_migrated() {
         eprintln!(
             "parlog: the key file was in the first format (keys in the clear); it is now wrapped with the master key"

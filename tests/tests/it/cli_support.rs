@@ -168,7 +168,12 @@ impl CliTest {
 
     /// Runs `parlog ARGS` on another data folder.
     pub fn run_at(&self, data: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-        run(&self.root, data, args, stdin)
+        run(&self.root, data, args, stdin, &[])
+    }
+
+    /// Runs `parlog ARGS` on `data` with these environment variables set.
+    pub fn run_env(&self, data: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        run(&self.root, data, args, None, env)
     }
 
     /// Runs a command that must succeed and returns its standard output.
@@ -266,11 +271,17 @@ impl Run {
     }
 }
 
-fn run(root: &Path, data: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+fn run(root: &Path, data: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
     let bin = parlog_bin();
     let mut cmd = Command::new(bin);
     cmd.arg("--data").arg(data).args(args);
-    cmd.env("PARLOG_DATA", data).env_remove("PARLOG_LANG").current_dir(root);
+    // The master key is the one beside the test's data folder unless a test says otherwise.
+    cmd.env("PARLOG_DATA", data)
+        .env_remove("PARLOG_LANG")
+        .env_remove("PARLOG_MASTER_KEY_FILE")
+        .env_remove("PARLOG_MASTER_PASSPHRASE")
+        .current_dir(root);
+    cmd.envs(env.iter().copied());
     cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let command = format!(

@@ -239,20 +239,21 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The subject keys in the key file `DATA/keys`, parsed from its documented format: the magic
-/// `PLKEYS01`, then entries of `[u8 len][subject][32-byte key][4-byte check]`.
-pub fn subject_keys(data: &Path) -> Vec<(String, [u8; 32])> {
+/// The subject entries in the key file `DATA/keys`, parsed from its documented format (see
+/// `keyfile.rs`): the magic `PLKEYS02`, a header of 61 bytes in all, then entries of
+/// `[u8 len][subject][24-byte nonce][48-byte wrapped key][4-byte check]`. Returns each subject
+/// with the 72 bytes of its wrapped key (nonce and ciphertext): what a forget must destroy.
+pub fn subject_keys(data: &Path) -> Vec<(String, Vec<u8>)> {
     let bytes = std::fs::read(data.join("keys")).expect("the key file can be read");
-    assert!(bytes.starts_with(b"PLKEYS01"), "the key file starts with its magic");
+    assert!(bytes.starts_with(b"PLKEYS02"), "the key file starts with its magic");
     let mut out = Vec::new();
-    let mut at = 8;
+    let mut at = 61;
     while at < bytes.len() {
         let len = bytes[at] as usize;
-        let end = at + 1 + len + 32 + 4;
+        let end = at + 1 + len + 72 + 4;
         assert!(end <= bytes.len(), "the key file ends in the middle of an entry at byte {at}");
         let subject = std::str::from_utf8(&bytes[at + 1..at + 1 + len]).expect("subject ids are UTF-8").to_string();
-        let key: [u8; 32] = bytes[at + 1 + len..at + 1 + len + 32].try_into().expect("32 bytes");
-        out.push((subject, key));
+        out.push((subject, bytes[at + 1 + len..at + 1 + len + 72].to_vec()));
         at = end;
     }
     out

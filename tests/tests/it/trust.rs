@@ -1,0 +1,424 @@
+//! Trust outside the chain, black-box through the `parlog` binary: `verify` changes nothing and
+//! names every finding; opening never destroys evidence (what it or `repair` takes out is kept in
+//! quarantine); the key file is checked, kept twice and wrapped by a master key outside the data
+//! folder; forgetting is final; the data folder is the owner's alone.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::cli_support::{setup_demo, CliTest};
+use crate::support::{files_containing, files_under, subject_keys};
+
+/// The demo's events, and its sealed parts (from demo/gouda.json as loaded).
+const DEMO_EVENTS: u64 = 642;
+
+/// Every file under `dir` with a digest of its bytes.
+fn digests(dir: &Path) -> BTreeMap<PathBuf, blake3::Hash> {
+    files_under(dir).into_iter().map(|f| (f.clone(), blake3::hash(&std::fs::read(&f).expect("readable")))).collect()
+}
+
+/// Runs `verify` on `data` and checks that it changed no byte of any file there.
+fn verify_unchanged(t: &CliTest, data: &Path) -> crate::cli_support::Run {
+    let before = digests(data);
+    let run = t.run_at(data, &["verify"], None);
+    let after = digests(data);
+    if before != after {
+        run.fail("verify changed the data folder");
+    }
+    run
+}
+
+/// A copy of the test's data folder (and its master key beside it) named `name`.
+fn copy_folder(t: &CliTest, name: &str) -> PathBuf {
+    let to = t.path(name);
+    let status = std::process::Command::new("cp").arg("-a").arg(t.data()).arg(&to).status().expect("cp runs");
+    assert!(status.success(), "cp -a of the data folder");
+    std::fs::copy(master_key(t.data()), master_key(&to)).expect("the master key can be copied");
+    to
+}
+
+fn master_key(data: &Path) -> PathBuf {
+    let mut p = data.as_os_str().to_owned();
+    p.push(".master-key");
+    PathBuf::from(p)
+}
+
+fn flip(path: &Path, at: usize) {
+    let mut b = std::fs::read(path).expect("readable");
+    b[at] ^= 0x40;
+    std::fs::write(path, b).expect("writable");
+}
+
+/// Where the committed log ends: after the last byte that is not a zero of the preallocation.
+fn log_data_end(data: &Path) -> usize {
+    let b = std::fs::read(data.join("log")).expect("the log");
+    b.iter().rposition(|x| *x != 0).expect("a log with events") + 1
+}
+
+/// A commit frame's length (see log.rs).
+const COMMIT_FRAME_BYTES: usize = 49;
+
+/// One more sealed field note after the demo: the last group of the log.
+fn append_one(t: &CliTest, data: &Path) {
+    let note = r#"{"stream":"notes:makelaar-noord-a","kind":"ObservationRecorded","occurred_at":"2019-03-14T10:30:00+01:00","author":"makelaar-noord-a","payload":{"area":"area:noord","topic":"laatste"},"sealed":{"subjects":["resident:r-017"],"text":"de laatste notitie"}}"#;
+    t.run_at(data, &["append", "-"], Some(note)).success();
+}
+
+/// The offset a quarantine file's name gives (`…-at-OFFSET.bin`).
+fn offset_in_name(f: &Path) -> usize {
+    f.to_string_lossy().rsplit("-at-").next().expect("an offset").trim_end_matches(".bin").parse().expect("a number")
+}
+
+/// An offset inside the record of the note `append_one` wrote (its topic, in the open payload).
+fn last_record_byte(log: &Path) -> usize {
+    let b = std::fs::read(log).expect("log");
+    b.windows(7).rposition(|w| w == b"laatste").expect("the topic of the last note")
+}
+
+fn quarantined_files(data: &Path) -> Vec<PathBuf> {
+    let q = data.join("quarantine");
+    files_under(&q).into_iter().filter(|f| f.extension().is_some_and(|e| e == "bin")).collect()
+}
+
+#[test]
+fn verify_of_a_sound_folder_says_ok_and_changes_nothing() {
+    let t = setup_demo();
+    let run = verify_unchanged(&t, t.data()).success();
+    assert!(run.stdout.contains(&format!("ok: {DEMO_EVENTS} events")), "{}", run.stdout);
+    assert!(run.stdout.contains("140 open, 0 forgotten, 0 without a key here"), "{}", run.stdout);
+}
+
+/// Regression: one flipped byte in `keys` made opening cut the file there, shredding 74 of 140
+/// sealed demo events, and `verify` said ok.
+#[test]
+fn a_flipped_byte_in_the_key_file_is_named_refused_and_repaired_from_the_copy() {
+    let t = setup_demo();
+    let keys = t.data().join("keys");
+    let original = std::fs::read(&keys).expect("keys");
+    let at = original.len() / 3;
+    flip(&keys, at);
+    let damaged = std::fs::read(&keys).expect("keys");
+
+    let run = verify_unchanged(&t, t.data()).code(1);
+    assert!(run.stderr.contains("`keys` is damaged at offset"), "{}", run.stderr);
+    // Opening refuses rather than cutting: the file keeps every byte.
+    t.run(&["stats"]).code(1).stderr_has(&["keys is damaged at offset", "parlog repair"]);
+    assert_eq!(std::fs::read(&keys).expect("keys"), damaged, "a refused open changed the key file");
+
+    // Repair needs a yes.
+    t.run(&["repair"]).code(2).stderr_has(&["--yes"]);
+    assert_eq!(std::fs::read(&keys).expect("keys"), damaged, "repair without --yes changed the key file");
+    let run = t.run(&["repair", "--yes"]).success();
+    assert!(run.stdout.contains("moved: a damaged copy of the key file"), "{}", run.stdout);
+    let kept = quarantined_files(t.data());
+    assert_eq!(kept.len(), 1, "one file in quarantine: {kept:?}");
+    assert_eq!(std::fs::read(&kept[0]).expect("quarantined"), damaged, "quarantine keeps the damaged bytes");
+    let journal = std::fs::read_to_string(t.data().join("quarantine/journal.txt")).expect("the journal");
+    assert!(journal.contains("damaged copy of the key file"), "{journal}");
+
+    let run = verify_unchanged(&t, t.data()).success();
+    assert!(run.stdout.contains("140 open"), "every sealed part opens again: {}", run.stdout);
+}
+
+#[test]
+fn both_copies_of_the_key_file_damaged_is_refused_with_both_offsets() {
+    let t = setup_demo();
+    flip(&t.data().join("keys"), 200);
+    flip(&t.data().join("keys.copy"), 300);
+    let run = verify_unchanged(&t, t.data()).code(1);
+    assert!(
+        run.stderr.contains("`keys` is damaged at offset") && run.stderr.contains("`keys.copy` is damaged"),
+        "{}",
+        run.stderr
+    );
+    let before = digests(t.data());
+    t.run(&["repair", "--yes"]).code(1).stderr_has(&["both copies of the key file are damaged", "backup"]);
+    assert_eq!(digests(t.data()), before, "a refused repair changed nothing");
+}
+
+/// Regression: after an acknowledged append and a crash, a flipped byte or a truncation inside
+/// that last group made `verify` cut the log itself and exit 0 with fewer events.
+#[test]
+fn damage_to_the_last_group_is_refused_and_repair_keeps_the_bytes() {
+    for (case, lose_indexes) in [("flip", false), ("flip", true), ("truncate", false), ("truncate", true)] {
+        let t = setup_demo();
+        append_one(&t, t.data());
+        let data = copy_folder(&t, &format!("{case}-{lose_indexes}"));
+        if lose_indexes {
+            // As after a kill -9: the indexes do not know the last group yet.
+            std::fs::remove_dir_all(data.join("sled")).expect("sled");
+        }
+        let log = data.join("log");
+        let end = log_data_end(&data);
+        let original = std::fs::read(&log).expect("log");
+        match case {
+            // A byte of the record (the open payload), which the frame's check covers.
+            "flip" => flip(&log, last_record_byte(&log)),
+            _ => std::fs::OpenOptions::new()
+                .write(true)
+                .open(&log)
+                .and_then(|f| f.set_len((end - 30) as u64))
+                .expect("truncate"),
+        }
+        let damaged = std::fs::read(&log).expect("log");
+        let what = format!("{case}, indexes lost: {lose_indexes}");
+
+        let run = verify_unchanged(&t, &data).code(1);
+        assert!(run.stderr.contains("position 643"), "{what}: verify names the position: {}", run.stderr);
+        let refused = t.run_at(&data, &["log", "--from", "640"], None).code(1);
+        assert!(refused.stderr.contains("643"), "{what}: the refusal names the position: {}", refused.stderr);
+        assert_eq!(std::fs::read(&log).expect("log"), damaged, "{what}: a refused open changed the log");
+
+        let run = t.run_at(&data, &["repair", "--yes"], None).success();
+        assert!(run.stdout.contains("moved:"), "{what}: {}", run.stdout);
+        // Every byte repair took out of the log is in quarantine.
+        let kept: Vec<Vec<u8>> = quarantined_files(&data)
+            .iter()
+            .filter(|f| f.to_string_lossy().contains("-log-at-"))
+            .map(|f| std::fs::read(f).expect("readable"))
+            .collect();
+        assert_eq!(kept.len(), 1, "{what}: one piece of the log in quarantine");
+        let name =
+            quarantined_files(&data).into_iter().find(|f| f.to_string_lossy().contains("-log-at-")).expect("kept");
+        let from = offset_in_name(&name);
+        assert_eq!(
+            &damaged[from..from + kept[0].len()],
+            &kept[0][..],
+            "{what}: quarantine holds the bytes as they were"
+        );
+        assert!(original.len() >= from, "{what}");
+        let run = verify_unchanged(&t, &data).success();
+        assert!(run.stdout.contains(&format!("ok: {DEMO_EVENTS} events")), "{what}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn a_torn_write_of_an_unacknowledged_group_is_moved_to_quarantine_and_reported() {
+    let t = setup_demo();
+    append_one(&t, t.data());
+    // What a power cut during that append leaves: the group's first sectors, then zeros (the
+    // file was extended with zeros ahead), and indexes that never heard of it.
+    std::fs::remove_dir_all(t.data().join("sled")).expect("sled");
+    let log = t.data().join("log");
+    let end = log_data_end(t.data());
+    let mut b = std::fs::read(&log).expect("log");
+    // Tear at the sector boundary that falls inside the last frames of the group.
+    let tear = (end - COMMIT_FRAME_BYTES - 60) / 512 * 512;
+    b[tear..].fill(0);
+    std::fs::write(&log, &b).expect("log");
+
+    let run = verify_unchanged(&t, t.data()).success();
+    assert!(run.stdout.contains("unfinished write of a group from position 643"), "{}", run.stdout);
+    let run = t.run(&["log", "--from", "640"]).success();
+    assert!(
+        run.stderr.contains("parlog: recovery: the unfinished write of a group from position 643"),
+        "{}",
+        run.stderr
+    );
+    let kept = quarantined_files(t.data());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let bytes = std::fs::read(&kept[0]).expect("kept");
+    let from = offset_in_name(&kept[0]);
+    assert!(!bytes.is_empty() && from + bytes.len() <= tear, "the kept bytes are the group's surviving start");
+    assert_eq!(&b[from..from + bytes.len()], &bytes[..], "quarantine keeps the torn group's bytes as they were");
+    assert!(std::fs::read(&log).expect("log")[from..].iter().all(|x| *x == 0), "and the log no longer holds them");
+    let run = verify_unchanged(&t, t.data()).success();
+    assert!(run.stdout.contains(&format!("ok: {DEMO_EVENTS} events")), "{}", run.stdout);
+}
+
+/// Regression: `export --with-keys`, `forget`, then `import` of that export into the same folder
+/// put the forgotten subject's key back.
+#[test]
+fn forget_is_final_an_old_export_brings_no_key_back() {
+    let t = setup_demo();
+    let export = t.path("export.ndjson");
+    t.ok(&["export", "--with-keys", "--out", export.to_str().expect("UTF-8")]);
+    let keys = subject_keys(t.data());
+    let subject = keys.iter().map(|(s, _)| s.as_str()).find(|s| s.starts_with("resident:")).expect("a resident");
+    t.ok(&["forget", subject, "--by", "beheerder", "--reason", "verzoek"]);
+    let run = t.run(&["import", export.to_str().expect("UTF-8")]).success();
+    assert!(run.stderr.contains("forgotten here") && run.stderr.contains(subject), "{}", run.stderr);
+    assert!(!subject_keys(t.data()).iter().any(|(s, _)| s == subject), "the key stays destroyed");
+    let events: Vec<Value> = t.log_json(t.data());
+    let named = events
+        .iter()
+        .find(|e| e["sealed"]["subjects"].as_array().is_some_and(|s| s.iter().any(|x| x == subject)))
+        .expect("an event names the subject");
+    let shown = t.ok(&["show", named["id"].as_str().expect("an id")]);
+    assert!(shown.contains("forgotten"), "{shown}");
+    verify_unchanged(&t, t.data()).success();
+}
+
+#[test]
+fn a_copied_data_folder_without_the_master_key_opens_no_personal_data() {
+    let t = setup_demo();
+    let export = t.path("export.ndjson");
+    t.ok(&["export", "--with-keys", "--out", export.to_str().expect("UTF-8")]);
+    // The subject keys in the clear (from the export) are in no file of the data folder.
+    let header: Value =
+        serde_json::from_str(std::fs::read_to_string(&export).expect("export").lines().next().expect("header"))
+            .expect("JSON");
+    let keys = header["keys"].as_object().expect("keys in the export");
+    assert_eq!(keys.len(), 85);
+    use base64::Engine;
+    for (s, k) in keys.iter().take(10) {
+        let raw = base64::engine::general_purpose::STANDARD.decode(k.as_str().expect("base64")).expect("base64");
+        assert!(files_containing(t.data(), &raw).is_empty(), "the key of {s} is stored in the clear");
+    }
+
+    let copy = t.path("copy");
+    let status = std::process::Command::new("cp").arg("-a").arg(t.data()).arg(&copy).status().expect("cp");
+    assert!(status.success());
+    let id = sealed_event_id(&t);
+    t.run_at(&copy, &["show", &id], None).code(1).stderr_has(&["master key file", "missing"]);
+    let with = master_key(t.data());
+    let shown = t.run_at(&copy, &["--master-key-file", with.to_str().expect("UTF-8"), "show", &id], None).success();
+    assert!(shown.stdout.contains("sealed:       {"), "{}", shown.stdout);
+}
+
+fn sealed_event_id(t: &CliTest) -> String {
+    let events = t.log_json(t.data());
+    events.iter().find(|e| e["sealed"].is_object()).expect("a sealed event")["id"].as_str().expect("id").to_string()
+}
+
+#[test]
+fn rotating_the_master_key_rewraps_every_key() {
+    let t = setup_demo();
+    let id = sealed_event_id(&t);
+    let new = t.path("new.master-key");
+    t.ok(&["keys", "rotate-master", "--new-key-file", new.to_str().expect("UTF-8")]);
+    assert!(new.exists());
+    t.run(&["show", &id]).code(1).stderr_has(&["another master key"]);
+    let run = t.run(&["--master-key-file", new.to_str().expect("UTF-8"), "verify"]).success();
+    assert!(run.stdout.contains("140 open"), "{}", run.stdout);
+    // An existing file is never overwritten.
+    t.run(&[
+        "--master-key-file",
+        new.to_str().expect("UTF-8"),
+        "keys",
+        "rotate-master",
+        "--new-key-file",
+        new.to_str().expect("UTF-8"),
+    ])
+    .code(2);
+}
+
+#[test]
+fn a_passphrase_can_be_the_master_key() {
+    let t = crate::cli_support::setup();
+    let pass = [("PARLOG_MASTER_PASSPHRASE", "een lange wachtzin voor de test")];
+    t.run_env(t.data(), &["demo"], &pass).success();
+    assert!(!master_key(t.data()).exists(), "no key file is made when a passphrase is given");
+    let run = t.run_env(t.data(), &["verify"], &pass).success();
+    assert!(run.stdout.contains("140 open"), "{}", run.stdout);
+    let log = t.run_env(t.data(), &["log", "--json"], &pass).success().stdout;
+    let id = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+        .find(|e| e["sealed"].is_object())
+        .expect("a sealed event")["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    let shown = t.run_env(t.data(), &["show", &id], &pass).success();
+    assert!(shown.stdout.contains("sealed:       {"), "{}", shown.stdout);
+    t.run_env(t.data(), &["show", &id], &[("PARLOG_MASTER_PASSPHRASE", "een andere lange wachtzin")])
+        .code(1)
+        .stderr_has(&["another master key"]);
+    t.run_env(t.data(), &["show", &id], &[("PARLOG_MASTER_PASSPHRASE", "kort")]).code(1).stderr_has(&["fewer than 12"]);
+}
+
+#[test]
+fn the_data_folder_is_the_owners_alone() {
+    let t = setup_demo();
+    let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(t.data()), 0o700);
+    for f in ["log", "keys", "keys.copy", "PARLOG"] {
+        assert_eq!(mode(&t.data().join(f)), 0o600, "{f}");
+    }
+    assert_eq!(mode(&t.data().join("sled")), 0o700);
+    assert_eq!(mode(&master_key(t.data())), 0o600);
+    // A folder made by an older release (0755, files 0644) is noted by verify, tightened on open.
+    std::fs::set_permissions(t.data(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(t.data().join("log"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let run = verify_unchanged(&t, t.data()).success();
+    assert!(run.stdout.contains("others than the owner may read"), "{}", run.stdout);
+    assert_eq!(mode(&t.data().join("log")), 0o644, "verify changes nothing");
+    t.ok(&["stats"]);
+    assert_eq!((mode(t.data()), mode(&t.data().join("log"))), (0o700, 0o600));
+}
+
+/// A key file of the first format (keys in the clear, as the previous release wrote it) is
+/// read, and rewrapped when the folder is opened for writing.
+#[test]
+fn a_key_file_of_the_first_format_is_wrapped_on_open() {
+    let t = setup_demo();
+    let export = t.path("export.ndjson");
+    t.ok(&["export", "--with-keys", "--out", export.to_str().expect("UTF-8")]);
+    let header: Value =
+        serde_json::from_str(std::fs::read_to_string(&export).expect("export").lines().next().expect("header"))
+            .expect("JSON");
+    use base64::Engine;
+    let mut v1 = b"PLKEYS01".to_vec();
+    let mut raw_keys = Vec::new();
+    for (s, k) in header["keys"].as_object().expect("keys") {
+        let key = base64::engine::general_purpose::STANDARD.decode(k.as_str().expect("base64")).expect("base64");
+        let start = v1.len();
+        v1.push(s.len() as u8);
+        v1.extend_from_slice(s.as_bytes());
+        v1.extend_from_slice(&key);
+        let check = blake3::hash(&v1[start..]);
+        v1.extend_from_slice(&check.as_bytes()[..4]);
+        raw_keys.push(key);
+    }
+    std::fs::write(t.data().join("keys"), &v1).expect("keys");
+    std::fs::remove_file(t.data().join("keys.copy")).expect("keys.copy");
+    std::fs::remove_file(master_key(t.data())).expect("master key");
+
+    let run = verify_unchanged(&t, t.data()).success();
+    assert!(run.stdout.contains("first format") && run.stdout.contains("140 open"), "{}", run.stdout);
+    let run = t.run(&["stats"]).success();
+    assert!(run.stderr.contains("now wrapped with the master key"), "{}", run.stderr);
+    assert!(std::fs::read(t.data().join("keys")).expect("keys").starts_with(b"PLKEYS02"));
+    for k in &raw_keys {
+        assert!(files_containing(t.data(), k).is_empty(), "a key is still in the clear");
+    }
+    let run = verify_unchanged(&t, t.data()).success();
+    assert!(run.stdout.contains("140 open"), "{}", run.stdout);
+}
+
+/// A few dozen random tamper trials on every file of a folder (the larger run is
+/// `scripts/trust.sh`): the check never changes a byte, and no damage is silent.
+#[test]
+fn random_damage_to_any_file_is_never_silent() {
+    use parlog_tests::trials::{build_base, trial, Outcome};
+    let trials: u64 = std::env::var("PARLOG_TAMPER_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    let seed =
+        std::env::var("PARLOG_TAMPER_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| fastrand::u64(..));
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let base = build_base(tmp.path(), 120).expect("the base folder");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut counts = BTreeMap::<&str, u64>::new();
+    for i in 0..trials {
+        let (d, outcome) = trial(&base, &tmp.path().join("work"), &mut rng).expect("a trial runs");
+        let kind = match &outcome {
+            Outcome::Held => "held",
+            Outcome::Refused(_) => "refused",
+            Outcome::Found(_) => "found",
+            Outcome::SilentLoss(m) | Outcome::CheckChanged(m) => {
+                let kept = tmp.keep();
+                panic!(
+                    "trial {i} (seed {seed}), {} {}: {outcome:?} ({m}); folder kept at {}",
+                    d.file,
+                    d.what,
+                    kept.display()
+                )
+            }
+        };
+        *counts.entry(kind).or_default() += 1;
+    }
+    eprintln!("tamper trials (seed {seed}): {counts:?}");
+}
