@@ -22,3 +22,4 @@ mod store_model;
 mod subscription;
 mod support;
 mod tamper;
+mod tokens;
