@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::state::AppState;
 use journal::{Entry, Journal};
-pub use journal::{TokenFileError, TokenSummary, TornTail, JOURNAL_FILE, LEGACY_FILE, QUARANTINE_DIR};
+pub use journal::{TokenFileError, TokenSummary, TornTail, JOURNAL_FILE, LEGACY_FILE};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -131,6 +131,12 @@ impl Tokens {
     /// Checks the token journal of `data` without writing anything: for `parlog verify`.
     pub fn verify(data: &Path) -> Result<TokenSummary, TokenFileError> {
         journal::verify(data)
+    }
+
+    /// `verify` as `parlog verify` reports: damage as findings (naming the file and the byte
+    /// offset), the rest as notes.
+    pub fn findings(data: &Path) -> (Vec<parlog_core::Finding>, Vec<String>) {
+        journal::findings(data)
     }
 
     /// Creates a token; returns its record and the secret token, which is not kept. Answers

@@ -161,14 +161,22 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// The files in the data folder's `quarantine/`, with their contents.
+/// The files in the data folder's `quarantine/`, with their contents, but its `journal.txt`.
 fn quarantined(t: &CliTest) -> Vec<(String, Vec<u8>)> {
     let dir = t.data().join("quarantine");
     let Ok(list) = std::fs::read_dir(&dir) else { return Vec::new() };
-    let mut out: Vec<(String, Vec<u8>)> =
-        list.map(|e| e.unwrap()).map(|e| (e.file_name().to_string_lossy().into_owned(), read(&e.path()))).collect();
+    let mut out: Vec<(String, Vec<u8>)> = list
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name() != "journal.txt")
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), read(&e.path())))
+        .collect();
     out.sort();
     out
+}
+
+/// The lines of `quarantine/journal.txt`, the store's record of what was set aside.
+fn quarantine_journal(t: &CliTest) -> Vec<String> {
+    parlog_core::journal_lines(t.data()).expect("quarantine/journal.txt reads")
 }
 
 #[test]
@@ -251,6 +259,14 @@ fn damage_is_named_by_its_byte_offset() {
         }
     }
     assert!(!t.data().join("quarantine").exists(), "verify made no quarantine folder");
+    // As `parlog verify` reports it.
+    let mut bad = good.clone();
+    bad[e[1].start + 20] ^= 0x20;
+    write_journal(&t, &bad);
+    let (findings, _) = parlog_server::http::auth::Tokens::findings(t.data());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!((findings[0].file.as_str(), findings[0].offset), ("tokens", Some(e[1].start as u64)));
+    assert!(findings[0].fix.contains("backup"), "{:?}", findings[0]);
 }
 
 /// The server refuses to start on a damaged journal, and the command line refuses to write to
@@ -280,6 +296,9 @@ fn a_torn_last_entry_is_ignored_then_moved_to_quarantine() {
     let cut = e[2].end - 10;
     write_journal(&t, &whole[..cut]);
     let torn = whole[e[2].start..cut].to_vec();
+    let (findings, notes) = parlog_server::http::auth::Tokens::findings(t.data());
+    assert!(findings.is_empty(), "a torn last entry is no damage: {findings:?}");
+    assert!(notes.iter().any(|n| n.contains(&format!("torn last entry at byte {}", e[2].start))), "{notes:?}");
 
     let server = start(&t, "127.0.0.1:0", &[]);
     let addr = server.addr;
@@ -295,8 +314,12 @@ fn a_torn_last_entry_is_ignored_then_moved_to_quarantine() {
         .stdout;
     let q = quarantined(&t);
     assert_eq!(q.len(), 1, "{q:?}");
-    assert!(q[0].0.contains(&format!("tokens-torn-entry-at-{}", e[2].start)), "named with what it is: {}", q[0].0);
+    assert!(q[0].0.ends_with(&format!("-tokens-at-{}.bin", e[2].start)), "named with the file and offset: {}", q[0].0);
     assert_eq!(q[0].1, torn, "the quarantined file holds exactly the torn bytes");
+    let lines = quarantine_journal(&t);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let range = format!("bytes {}..{cut} of tokens", e[2].start);
+    assert!(lines[0].contains("torn last entry") && lines[0].contains(&range), "{lines:?}");
     assert_eq!(me(addr, new.trim()), 200, "the next create works on the next request");
     assert_eq!(me(addr, &tokens[0]), 200);
     let now = read(&journal_path(&t));
@@ -374,13 +397,16 @@ fn an_old_tokens_json_is_imported_once_with_its_ids_times_and_revocations() {
     );
     let (code, _, log) = server.terminate();
     assert_eq!(code, Some(0), "exit after SIGTERM; log:\n{log}");
-    assert!(log.contains("imported tokens.json"), "the import is logged:\n{log}");
+    assert!(log.contains("3 tokens imported"), "the import is logged:\n{log}");
 
     assert!(!t.data().join("tokens.json").exists() && !t.data().join("tokens.tmp").exists());
     let q = quarantined(&t);
     let names: Vec<&str> = q.iter().map(|(n, _)| n.as_str()).collect();
-    assert!(names.iter().any(|n| n.ends_with("-tokens.json-imported")), "{names:?}");
-    assert!(names.iter().any(|n| n.ends_with("-tokens.tmp-unfinished-write")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("-tokens.json")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("-tokens.tmp")), "{names:?}");
+    let lines = quarantine_journal(&t);
+    assert!(lines.iter().any(|l| l.contains("3 tokens imported")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("interrupted write of the old token file")), "{lines:?}");
     assert!(q.iter().any(|(_, b)| b == old.as_bytes()), "tokens.json is kept byte for byte");
     let journal = read(&journal_path(&t));
     assert_eq!(entries(&journal).len(), 1, "the import is one entry, whole or absent");

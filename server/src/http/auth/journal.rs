@@ -48,6 +48,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use chrono::{SecondsFormat, Utc};
+use parlog_core::{Finding, Quarantined, QUARANTINE_DIR};
 use serde::{Deserialize, Serialize};
 
 use super::TokenRecord;
@@ -58,8 +59,6 @@ pub const JOURNAL_FILE: &str = "tokens";
 pub const LEGACY_FILE: &str = "tokens.json";
 /// The old code's temporary file, renamed over `tokens.json`; left behind by a crash.
 const LEGACY_TMP_FILE: &str = "tokens.tmp";
-/// Where bytes that parlog no longer reads are kept for a person to look at.
-pub const QUARANTINE_DIR: &str = "quarantine";
 
 const MAGIC: &[u8; 16] = b"parlog tokens 1\n";
 /// The largest entry body. A created or revoked entry is about 250 bytes; an import holds all
@@ -107,6 +106,18 @@ impl TokenFileError {
             TokenFileError::Damaged { offset, .. } => Some(*offset),
             _ => None,
         }
+    }
+
+    /// As a finding of `parlog verify`.
+    pub fn finding(&self) -> Finding {
+        let (file, offset, what, fix) = match self {
+            TokenFileError::Damaged { offset, reason, .. } => {
+                (JOURNAL_FILE, Some(*offset), reason.clone(), DAMAGE_ADVICE)
+            }
+            TokenFileError::Legacy { reason, .. } => (LEGACY_FILE, None, reason.clone(), ""),
+            e => (JOURNAL_FILE, None, e.to_string(), ""),
+        };
+        Finding { file: file.into(), position: None, offset, what, fix: fix.into() }
     }
 }
 
@@ -411,6 +422,7 @@ impl State {
             torn_tail: self.torn.clone(),
             legacy_pending: false,
             legacy_temp_left: false,
+            mode: None,
         }
     }
 }
@@ -444,6 +456,39 @@ pub struct TokenSummary {
     pub legacy_pending: bool,
     /// A `tokens.tmp` of the old code, never in use, that the next writer moves to `quarantine/`.
     pub legacy_temp_left: bool,
+    /// The journal's permission bits (0o600 when parlog made it).
+    pub mode: Option<u32>,
+}
+
+impl TokenSummary {
+    /// What is worth knowing but is not damage, as notes of `parlog verify`.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(t) = &self.torn_tail {
+            notes.push(format!(
+                "{JOURNAL_FILE}: a torn last entry at byte {} ({} bytes), an interrupted write that was never answered; the next token write moves it to quarantine/",
+                t.offset, t.bytes
+            ));
+        }
+        if self.legacy_pending {
+            notes.push(format!("{LEGACY_FILE}: the old token file; the next `parlog serve` or `parlog token` command imports it into `{JOURNAL_FILE}` and moves it to quarantine/"));
+        }
+        if self.legacy_temp_left {
+            notes.push(format!("{LEGACY_TMP_FILE}: left by an interrupted write of the old token file, never in use; the next token write moves it to quarantine/"));
+        }
+        if let Some(mode) = self.mode.filter(|m| m & 0o077 != 0) {
+            notes.push(format!("{JOURNAL_FILE}: others may read it (mode {mode:o}); `chmod 600` it"));
+        }
+        notes
+    }
+}
+
+/// The token files of `data` checked read-only, as findings (damage) and notes of `parlog verify`.
+pub fn findings(data: &Path) -> (Vec<Finding>, Vec<String>) {
+    match verify(data) {
+        Ok(summary) => (Vec::new(), summary.notes()),
+        Err(e) => (vec![e.finding()], Vec::new()),
+    }
 }
 
 // ---- locking --------------------------------------------------------------------------------
@@ -689,12 +734,10 @@ impl Journal {
     fn set_aside(&self, file: &File, t: &TornTail) -> Result<()> {
         let mut bytes = vec![0; usize::try_from(t.bytes).expect("below JOURNAL_BYTES_MAX")];
         file.read_exact_at(&mut bytes, t.offset).map_err(io_error(&self.path, "reading the torn tail"))?;
-        let kept = quarantine::keep(&self.data, &format!("tokens-torn-entry-at-{}", t.offset), &bytes)?;
+        let what = "a torn last entry of the token journal (an interrupted write, never answered)";
+        let q = quarantine::keep(&self.data, JOURNAL_FILE, t.offset, &bytes, what)?;
         file.set_len(t.offset).map_err(io_error(&self.path, "cutting off the torn tail"))?;
-        tracing::warn!(
-            path = %self.path.display(), offset = t.offset, bytes = t.bytes, kept = %kept.display(),
-            "the token journal ended in a torn entry (an interrupted write, never answered); its bytes were moved to quarantine"
-        );
+        tracing::warn!(kept_in = %q.kept_in.display(), "{q}");
         Ok(())
     }
 
@@ -707,12 +750,13 @@ impl Journal {
                 let st = self.state.read().expect("token state lock").clone();
                 match classify_legacy(&st, &legacy, &bytes)? {
                     Legacy::Imported(moved_to) => {
-                        let to = quarantine::move_in(&self.data, &legacy, &moved_to)?;
-                        tracing::info!(to = %to.display(), "tokens.json had been imported before a crash; moved now");
+                        let what = "tokens.json, imported into the token journal before a crash came between the import and this move";
+                        let q = quarantine::move_in(&self.data, LEGACY_FILE, &moved_to, what)?;
+                        tracing::info!(kept_in = %q.kept_in.display(), "{q}");
                     }
                     Legacy::ToImport(tokens) => {
                         let n = tokens.len();
-                        let moved_to = quarantine::name("tokens.json-imported");
+                        let moved_to = quarantine::name(LEGACY_FILE);
                         let entry = Entry::Imported(Imported {
                             from: LEGACY_FILE.into(),
                             blake3: blake3::hash(&bytes).to_hex().to_string(),
@@ -725,8 +769,9 @@ impl Journal {
                             reason: format!("it cannot be imported: {why}; fix it or move it out of the data folder"),
                         })?;
                         self.append(file, &entry)?;
-                        let to = quarantine::move_in(&self.data, &legacy, &moved_to)?;
-                        tracing::info!(tokens = n, kept = %to.display(), "imported tokens.json into the token journal");
+                        let what = format!("tokens.json, its {n} tokens imported into the token journal (it holds their hashes, no secrets)");
+                        let q = quarantine::move_in(&self.data, LEGACY_FILE, &moved_to, &what)?;
+                        tracing::info!(kept_in = %q.kept_in.display(), "{q}");
                     }
                 }
             }
@@ -735,8 +780,9 @@ impl Journal {
         }
         let tmp = self.data.join(LEGACY_TMP_FILE);
         if tmp.exists() {
-            let to = quarantine::move_in(&self.data, &tmp, &quarantine::name("tokens.tmp-unfinished-write"))?;
-            tracing::warn!(to = %to.display(), "tokens.tmp, left by an interrupted write of the old token file and never in use, was moved to quarantine");
+            let what = "tokens.tmp, left by an interrupted write of the old token file and never in use";
+            let q = quarantine::move_in(&self.data, LEGACY_TMP_FILE, &quarantine::name(LEGACY_TMP_FILE), what)?;
+            tracing::warn!(kept_in = %q.kept_in.display(), "{q}");
         }
         Ok(())
     }
@@ -774,10 +820,13 @@ fn classify_legacy(st: &State, legacy: &Path, bytes: &[u8]) -> Result<Legacy> {
 pub fn verify(data: &Path) -> Result<TokenSummary> {
     let path = data.join(JOURNAL_FILE);
     let mut st = State::default();
+    let mut mode = None;
     let exists = match File::open(&path) {
         Ok(file) => {
             let file = Locked::new(file, libc::LOCK_SH, &path)?;
-            let len = file.metadata().map_err(io_error(&path, "looking at"))?.len();
+            let meta = file.metadata().map_err(io_error(&path, "looking at"))?;
+            mode = Some(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777);
+            let len = meta.len();
             if len > JOURNAL_BYTES_MAX {
                 return Err(TokenFileError::Full { path: path.display().to_string() });
             }
@@ -789,7 +838,7 @@ pub fn verify(data: &Path) -> Result<TokenSummary> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
         Err(e) => return Err(io_error(&path, "opening")(e)),
     };
-    let mut summary = st.summary(path, exists);
+    let mut summary = TokenSummary { mode, ..st.summary(path, exists) };
     let legacy = data.join(LEGACY_FILE);
     match std::fs::read(&legacy) {
         Ok(bytes) => {
@@ -803,17 +852,24 @@ pub fn verify(data: &Path) -> Result<TokenSummary> {
     Ok(summary)
 }
 
-// ---- quarantine -----------------------------------------------------------------------------
+// ---- quarantine ----------------------------------------------------------------------------
 
-/// `quarantine/` in the data folder (0700): bytes parlog set aside and no longer reads, each
-/// in a file named with the time (UTC) and what it is. Nothing reads them; a person may look
-/// and then delete them.
+/// `quarantine/` in the data folder, as the store keeps it (core/src/store/quarantine.rs, whose
+/// functions are private to parlog-core): the same folder (0700), file names (time, source
+/// file, offset) and lines in `quarantine/journal.txt`, so that `parlog verify` counts what the
+/// token journal set aside too. Each file is durable before its source changes.
 mod quarantine {
     use super::*;
 
-    /// A new name in the quarantine folder, relative to the data folder.
-    pub(super) fn name(what: &str) -> String {
-        format!("{QUARANTINE_DIR}/{}-{what}", Utc::now().format("%Y%m%dT%H%M%S%.6fZ"))
+    const JOURNAL_TXT: &str = "journal.txt";
+
+    /// A new name in the quarantine folder for a whole file, relative to the data folder.
+    pub(super) fn name(source: &str) -> String {
+        format!("{QUARANTINE_DIR}/{}-{source}", stamp())
+    }
+
+    fn stamp() -> String {
+        Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string()
     }
 
     fn ensure_dir(data: &Path) -> Result<PathBuf> {
@@ -826,32 +882,52 @@ mod quarantine {
         Ok(dir)
     }
 
-    /// Writes `bytes` to a new file in the quarantine folder and syncs it.
-    pub(super) fn keep(data: &Path, what: &str, bytes: &[u8]) -> Result<PathBuf> {
+    /// Keeps `bytes`, taken from the data folder's `source` at `from`, in a new quarantine file,
+    /// durably, and records it. Call it before changing the source.
+    pub(super) fn keep(data: &Path, source: &str, from: u64, bytes: &[u8], what: &str) -> Result<Quarantined> {
         let dir = ensure_dir(data)?;
-        let path = free(data, &name(what));
+        let kept_in = free(data, &format!("{QUARANTINE_DIR}/{}-{source}-at-{from}.bin", stamp()));
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&path)
-            .map_err(io_error(&path, "making a quarantine file"))?;
+            .open(&kept_in)
+            .map_err(io_error(&kept_in, "making a quarantine file"))?;
         io::Write::write_all(&mut file, bytes)
             .and_then(|_| file.sync_all())
-            .map_err(io_error(&path, "writing a quarantine file"))?;
-        sync_dir(&dir)?;
-        Ok(path)
+            .map_err(io_error(&kept_in, "writing a quarantine file"))?;
+        let q = Quarantined { kept_in, source: source.into(), from, to: from + bytes.len() as u64, what: what.into() };
+        record(data, &dir, &q)?;
+        Ok(q)
     }
 
-    /// Moves `from` to `to` (relative to the data folder, in the quarantine folder), or to a
-    /// fresh name beside it if that is taken.
-    pub(super) fn move_in(data: &Path, from: &Path, to: &str) -> Result<PathBuf> {
+    /// Moves the data folder's file `source` to `to` (relative to the data folder, in the
+    /// quarantine folder, or a fresh name beside it if that is taken) and records it.
+    pub(super) fn move_in(data: &Path, source: &str, to: &str, what: &str) -> Result<Quarantined> {
         let dir = ensure_dir(data)?;
-        let to = free(data, to);
-        std::fs::rename(from, &to).map_err(io_error(from, "moving into quarantine"))?;
-        sync_dir(&dir)?;
-        sync_dir(data)?;
-        Ok(to)
+        let from = data.join(source);
+        let len = from.metadata().map_err(io_error(&from, "looking at"))?.len();
+        let kept_in = free(data, to);
+        std::fs::rename(&from, &kept_in).map_err(io_error(&from, "moving into quarantine"))?;
+        let q = Quarantined { kept_in, source: source.into(), from: 0, to: len, what: what.into() };
+        record(data, &dir, &q)?;
+        Ok(q)
+    }
+
+    /// Appends the line to `quarantine/journal.txt` in one write, and syncs it and both folders.
+    fn record(data: &Path, dir: &Path, q: &Quarantined) -> Result<()> {
+        sync_dir(dir)?;
+        let path = dir.join(JOURNAL_TXT);
+        let line = format!("{}\t{q}\n", Utc::now().to_rfc3339());
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut j| io::Write::write_all(&mut j, line.as_bytes()).and_then(|_| j.sync_all()))
+            .map_err(io_error(&path, "recording in the quarantine journal"))?;
+        sync_dir(dir)?;
+        sync_dir(data)
     }
 
     /// `data/rel`, or with `-2`, `-3`, … appended if that exists.
