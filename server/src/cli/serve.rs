@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use parlog_core::{EventStore, ParticipantId};
 
 use super::{demo, Failure, Result};
-use crate::http::auth::{Role, Tokens};
+use crate::http::auth::{Role, TokenFileError, Tokens};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -40,8 +40,16 @@ pub fn token(data: &Path, cmd: TokenCommand) -> Result<i32> {
     if !data.join("PARLOG").exists() {
         return Err(Failure::Input(format!("no parlog data folder at {}; run `parlog init` first", data.display())));
     }
-    let tokens = Tokens::new(data);
-    let io = |e: std::io::Error| Failure::Check(format!("tokens: {e}"));
+    // Warnings (a torn entry moved to quarantine, an old tokens.json imported) go to standard
+    // error.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PARLOG_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    // The errors name the file.
+    let io = |e: TokenFileError| Failure::Check(e.to_string());
+    let tokens = Tokens::open(data).map_err(io)?;
     match cmd {
         TokenCommand::Create { participant, role } => {
             let p = ParticipantId::parse(&participant).map_err(|m| Failure::Input(format!("--participant: {m}")))?;
@@ -79,6 +87,9 @@ pub fn serve(data: &Path, a: ServeArgs) -> Result<i32> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PARLOG_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+    // The token journal is read (an old tokens.json imported) before anything else, so that a
+    // damaged one stops the server before it serves.
+    let tokens = Tokens::open(data).map_err(|e| Failure::Check(e.to_string()))?;
     let store = super::init_store(data)?;
     let mut banner = String::new();
     if a.demo {
@@ -86,11 +97,10 @@ pub fn serve(data: &Path, a: ServeArgs) -> Result<i32> {
             let appended = demo::load(&store, demo::parse(demo::GOUDA, "the built-in demo")?)?;
             banner += &format!("loaded the demo log ({} events)\n", appended.len());
         }
-        let tokens = Tokens::new(data);
         banner += "demo sign-in links (new tokens, shown once):\n";
         for (participant, role) in DEMO_USERS {
             let p = ParticipantId::parse(participant).expect("valid demo participant");
-            let (_, token) = tokens.create(p, role).map_err(|e| Failure::Check(format!("tokens: {e}")))?;
+            let (_, token) = tokens.create(p, role).map_err(|e| Failure::Check(e.to_string()))?;
             // The address is filled in once the server has bound it (the port may be 0).
             banner += &format!("  {:<10} http://{{addr}}/#token={token}\n", role.as_str());
         }

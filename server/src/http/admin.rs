@@ -91,7 +91,12 @@ pub async fn create_token(
         .as_str()
         .ok_or_else(|| ApiError::BadRequest("`role`: missing; expected makelaar, researcher, viewer or admin".into()))
         .and_then(|r| Role::parse(r).map_err(|m| ApiError::BadRequest(format!("`role`: {m}"))))?;
-    let (record, token) = state.tokens.create(participant, role).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Off the async threads: a write waits for the journal's lock and an fdatasync.
+    let tokens = state.tokens.clone();
+    let (record, token) = tokio::task::spawn_blocking(move || tokens.create(participant, role))
+        .await
+        .map_err(|e| ApiError::Internal(format!("create token: {e}")))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": record.id, "participant": record.participant, "role": record.role, "token": token})),
@@ -105,7 +110,11 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     admin(&caller, "manage tokens")?;
-    match state.tokens.revoke(&id).map_err(|e| ApiError::Internal(e.to_string()))? {
+    let (tokens, revoke) = (state.tokens.clone(), id.clone());
+    let revoked = tokio::task::spawn_blocking(move || tokens.revoke(&revoke))
+        .await
+        .map_err(|e| ApiError::Internal(format!("revoke token: {e}")))?;
+    match revoked.map_err(|e| ApiError::Internal(e.to_string()))? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(ApiError::NotFound(format!("no token with id {id}; GET /api/v1/tokens lists them"))),
     }

@@ -1,19 +1,21 @@
-//! Bearer tokens and roles. Tokens are created with `parlog token create`, shown once, and kept
-//! hashed (blake3) in `tokens.json` in the data folder; the server rereads the file when it
-//! changes, so tokens made or revoked from the command line take effect at once.
+//! Bearer tokens and roles. Tokens are created with `parlog token create` or the API, shown
+//! once, and kept hashed (blake3) in the token journal `tokens` in the data folder
+//! (`auth/journal.rs`: its format and its contract with concurrent writers and readers, also in
+//! other processes).
 
-use std::path::{Path, PathBuf};
-use std::sync::RwLock;
-use std::time::SystemTime;
+mod journal;
+
+use std::path::Path;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use chrono::{SecondsFormat, Utc};
 use parlog_core::{EventKind, ParticipantId, ParticipantRole, Vocabulary};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::state::AppState;
+use journal::{Entry, Journal};
+pub use journal::{TokenFileError, TokenSummary, TornTail, JOURNAL_FILE, LEGACY_FILE};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -94,7 +96,9 @@ pub fn role_label(r: ParticipantRole) -> &'static str {
     r.id()
 }
 
+/// A token as listed: who was given access, as what, when, and whether it was revoked.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRecord {
     pub id: String,
     pub participant: ParticipantId,
@@ -102,96 +106,72 @@ pub struct TokenRecord {
     /// blake3 of the secret, hex.
     pub hash: String,
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct TokenFile {
-    tokens: Vec<TokenRecord>,
-}
-
-/// The token file, cached in memory and reread when it changes on disk.
+/// The tokens of a data folder, kept in the token journal (`journal.rs`) and cached in memory;
+/// a request sees every create and revoke answered before it began, by this process or another.
 pub struct Tokens {
-    path: PathBuf,
-    cache: RwLock<(Option<SystemTime>, Vec<TokenRecord>)>,
+    journal: Journal,
 }
 
 const TOKEN_PREFIX: &str = "plg_";
+/// How often `create` draws a new id when the one drawn is taken (48 random bits: never, in
+/// practice).
+const TOKEN_ID_DRAWS_MAX: usize = 8;
 
 impl Tokens {
-    pub fn new(data: &Path) -> Tokens {
-        Tokens { path: data.join("tokens.json"), cache: RwLock::new((None, Vec::new())) }
+    /// Reads the token journal of `data`, importing an old `tokens.json` first; refuses a
+    /// damaged journal, naming the byte offset.
+    pub fn open(data: &Path) -> Result<Tokens, TokenFileError> {
+        Ok(Tokens { journal: Journal::open(data)? })
     }
 
-    fn load(&self) -> std::io::Result<Vec<TokenRecord>> {
-        match std::fs::read(&self.path) {
-            Ok(b) => serde_json::from_slice::<TokenFile>(&b).map(|f| f.tokens).map_err(|e| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", self.path.display()))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
+    /// Checks the token journal of `data` without writing anything: for `parlog verify`.
+    pub fn verify(data: &Path) -> Result<TokenSummary, TokenFileError> {
+        journal::verify(data)
     }
 
-    fn current(&self) -> std::io::Result<Vec<TokenRecord>> {
-        let mtime = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
-        {
-            let c = self.cache.read().expect("token cache lock");
-            if c.0 == mtime && mtime.is_some() {
-                return Ok(c.1.clone());
-            }
-        }
-        let tokens = self.load()?;
-        *self.cache.write().expect("token cache lock") = (mtime, tokens.clone());
-        Ok(tokens)
+    /// `verify` as `parlog verify` reports: damage as findings (naming the file and the byte
+    /// offset), the rest as notes.
+    pub fn findings(data: &Path) -> (Vec<parlog_core::Finding>, Vec<String>) {
+        journal::findings(data)
     }
 
-    fn save(&self, tokens: &[TokenRecord]) -> std::io::Result<()> {
-        let body = serde_json::to_vec_pretty(&TokenFile { tokens: tokens.to_vec() }).expect("JSON");
-        let tmp = self.path.with_extension("tmp");
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&body)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        *self.cache.write().expect("token cache lock") = (None, Vec::new());
-        Ok(())
-    }
-
-    /// Creates a token; returns its record and the secret token, which is not kept.
-    pub fn create(&self, participant: ParticipantId, role: Role) -> std::io::Result<(TokenRecord, String)> {
-        let mut tokens = self.load()?;
-        let id: String = hex(&random::<6>());
+    /// Creates a token; returns its record and the secret token, which is not kept. Answers
+    /// only once the token is durable.
+    pub fn create(&self, participant: ParticipantId, role: Role) -> Result<(TokenRecord, String), TokenFileError> {
         let secret = hex(&random::<24>());
-        let record = TokenRecord {
-            id: id.clone(),
-            participant,
-            role,
-            hash: blake3::hash(secret.as_bytes()).to_hex().to_string(),
-            created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-            revoked_at: None,
-        };
-        tokens.push(record.clone());
-        self.save(&tokens)?;
-        Ok((record, format!("{TOKEN_PREFIX}{id}_{secret}")))
+        let hash = blake3::hash(secret.as_bytes()).to_hex().to_string();
+        let record = self.journal.write(|state| {
+            let id = (0..TOKEN_ID_DRAWS_MAX)
+                .map(|_| hex(&random::<6>()))
+                .find(|id| !state.contains(id))
+                .expect("48 random bits do not collide eight times");
+            let record = TokenRecord { id, participant, role, hash, created_at: journal::now(), revoked_at: None };
+            Ok((Some(Entry::created(&record)), record))
+        })?;
+        let token = format!("{TOKEN_PREFIX}{}_{secret}", record.id);
+        Ok((record, token))
     }
 
-    pub fn list(&self) -> std::io::Result<Vec<TokenRecord>> {
-        self.load()
+    /// Every token ever made, in the order made.
+    pub fn list(&self) -> Result<Vec<TokenRecord>, TokenFileError> {
+        Ok(self.journal.current()?.records.clone())
     }
 
-    /// Revokes a token by id; `Ok(false)` if there is no such token.
-    pub fn revoke(&self, id: &str) -> std::io::Result<bool> {
-        let mut tokens = self.load()?;
-        let Some(t) = tokens.iter_mut().find(|t| t.id == id) else { return Ok(false) };
-        if t.revoked_at.is_none() {
-            t.revoked_at = Some(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
-        }
-        self.save(&tokens)?;
-        Ok(true)
+    /// Revokes a token by id; `Ok(false)` if there is no such token. Revoking a revoked token
+    /// changes nothing (the first revocation's time stays). In effect for every request that
+    /// begins after it returns.
+    pub fn revoke(&self, id: &str) -> Result<bool, TokenFileError> {
+        self.journal.write(|state| {
+            Ok(match state.find(id) {
+                None => (None, false),
+                Some((t, _)) if t.revoked_at.is_some() => (None, true),
+                Some(_) => (Some(Entry::revoked(id, journal::now())), true),
+            })
+        })
     }
 
     /// The caller a bearer token belongs to, if it is valid and not revoked.
@@ -203,13 +183,10 @@ impl Tokens {
         };
         let rest = token.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
         let (id, secret) = rest.split_once('_').ok_or_else(bad)?;
-        let tokens = self.current().map_err(|e| ApiError::Internal(format!("reading tokens: {e}")))?;
-        let t = tokens.iter().find(|t| t.id == id && t.revoked_at.is_none()).ok_or_else(bad)?;
-        let given = blake3::hash(secret.as_bytes());
-        let stored = blake3::Hash::from_hex(&t.hash)
-            .map_err(|_| ApiError::Internal(format!("token {id} has a damaged hash")))?;
+        let state = self.journal.current().map_err(|e| ApiError::Internal(format!("reading tokens: {e}")))?;
+        let (t, stored) = state.find(id).filter(|(t, _)| t.revoked_at.is_none()).ok_or_else(bad)?;
         // blake3::Hash compares in constant time.
-        if given != stored {
+        if blake3::hash(secret.as_bytes()) != *stored {
             return Err(bad());
         }
         Ok(Caller { participant: t.participant.clone(), role: t.role, token_id: t.id.clone() })

@@ -23,4 +23,5 @@ mod store_model;
 mod subscription;
 mod support;
 mod tamper;
+mod tokens;
 mod trust;

@@ -28,18 +28,18 @@ const CLIENTS: usize = 4;
 /// Events acknowledged before the server is sent SIGTERM (appends go on while it stops).
 const ACKED_BEFORE_SIGTERM: usize = 300;
 
-/// A running `parlog serve`.
-struct Server {
-    child: Child,
+/// A running `parlog serve` (also used by tokens.rs).
+pub(super) struct Server {
+    pub(super) child: Child,
     command: String,
-    addr: SocketAddr,
+    pub(super) addr: SocketAddr,
     /// Lines of standard output after the "serves on" line.
     stdout: Receiver<String>,
     stderr: std::thread::JoinHandle<String>,
 }
 
 /// Starts `parlog --data DATA serve --addr ADDR EXTRA…` and waits until it listens.
-fn start(t: &CliTest, addr: &str, extra: &[&str]) -> Server {
+pub(super) fn start(t: &CliTest, addr: &str, extra: &[&str]) -> Server {
     let mut cmd = Command::new(parlog_bin());
     cmd.arg("--data").arg(t.data()).args(["serve", "--addr", addr]).args(extra);
     cmd.env("PARLOG_DATA", t.data()).env("PARLOG_LOG", "info").current_dir(t.path(""));
@@ -83,7 +83,7 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit code and standard error.
-    fn terminate(mut self) -> (Option<i32>, Duration, String) {
+    pub(super) fn terminate(mut self) -> (Option<i32>, Duration, String) {
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
         // SAFETY: kill(2) with a pid of our own child and a valid signal number has no memory
         // effects.
