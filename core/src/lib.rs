@@ -18,6 +18,7 @@ pub use ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, Subjec
 #[doc(hidden)]
 pub use keyfile::parse_for_fuzzing as parse_key_file_for_fuzzing;
 pub use keyfile::{KeyFileError, KeysReport, MasterKeySource, MASTER_KEY_FILE_ENV, MASTER_PASSPHRASE_ENV};
+pub use store::quarantine;
 pub use store::{
     check_folder, journal_lines, AppendError, Appended, EventStore, Finding, FolderReport, ForgetError, Head,
     ImportReport, ImportedEvent, Quarantined, SealedView, SledStore, StoreError, StoreOptions, Subscription,

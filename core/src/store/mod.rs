@@ -6,7 +6,7 @@
 mod check;
 mod index;
 mod log;
-pub(crate) mod quarantine;
+pub mod quarantine;
 mod sled_store;
 mod subscription;
 mod writer;

@@ -46,9 +46,10 @@ impl std::fmt::Display for Quarantined {
 
 fn ensure_dir(data: &Path) -> std::io::Result<PathBuf> {
     let dir = data.join(QUARANTINE_DIR);
-    if !dir.exists() {
-        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
-        crate::seal::sync_dir(data)?;
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => crate::seal::sync_dir(data)?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
     }
     Ok(dir)
 }
@@ -59,9 +60,9 @@ fn stamp() -> String {
 
 /// Keeps `bytes`, taken from `source` at offset `from`, in a new quarantine file, durably, and
 /// records it in the journal. Call it before changing the source.
-pub(crate) fn keep(data: &Path, source: &str, from: u64, bytes: &[u8], what: &str) -> std::io::Result<Quarantined> {
+pub fn keep(data: &Path, source: &str, from: u64, bytes: &[u8], what: &str) -> std::io::Result<Quarantined> {
     let dir = ensure_dir(data)?;
-    let kept_in = dir.join(format!("{}-{}-at-{from}.bin", stamp(), source.replace('/', "_")));
+    let kept_in = free(data, &format!("{QUARANTINE_DIR}/{}-{}-at-{from}.bin", stamp(), source.replace('/', "_")));
     let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&kept_in)?;
     f.write_all(bytes)?;
     f.sync_all()?;
@@ -70,14 +71,38 @@ pub(crate) fn keep(data: &Path, source: &str, from: u64, bytes: &[u8], what: &st
     Ok(q)
 }
 
-/// Moves a whole folder of the data folder (such as `sled`) into quarantine, and records it.
-pub(crate) fn keep_dir(data: &Path, source: &str, what: &str) -> std::io::Result<Quarantined> {
+/// A new name in the quarantine folder for a whole file or folder, relative to the data folder.
+pub fn name(source: &str) -> String {
+    format!("{QUARANTINE_DIR}/{}-{}", stamp(), source.replace('/', "_"))
+}
+
+/// Moves the data folder's file or folder `source` to `to` (a name from [`name`], relative to
+/// the data folder; a fresh one beside it if that is taken) and records it.
+pub fn move_in(data: &Path, source: &str, to: &str, what: &str) -> std::io::Result<Quarantined> {
     let dir = ensure_dir(data)?;
-    let kept_in = dir.join(format!("{}-{source}", stamp()));
-    std::fs::rename(data.join(source), &kept_in)?;
-    let q = Quarantined { kept_in, source: source.into(), from: 0, to: 0, what: what.into() };
+    let from = data.join(source);
+    let len = if from.is_file() { from.metadata()?.len() } else { 0 };
+    let kept_in = free(data, to);
+    std::fs::rename(&from, &kept_in)?;
+    let q = Quarantined { kept_in, source: source.into(), from: 0, to: len, what: what.into() };
     journal(data, &dir, &q)?;
     Ok(q)
+}
+
+/// Moves a whole folder of the data folder (such as `sled`) into quarantine, and records it.
+pub(crate) fn keep_dir(data: &Path, source: &str, what: &str) -> std::io::Result<Quarantined> {
+    move_in(data, source, &name(source), what)
+}
+
+/// `data/rel`, or with `-2`, `-3`, … appended if that exists.
+fn free(data: &Path, rel: &str) -> PathBuf {
+    let mut path = data.join(rel);
+    let mut n = 1;
+    while path.symlink_metadata().is_ok() {
+        n += 1;
+        path = data.join(format!("{rel}-{n}"));
+    }
+    path
 }
 
 fn journal(data: &Path, dir: &Path, q: &Quarantined) -> std::io::Result<()> {

@@ -27,7 +27,13 @@ pub enum KeysCommand {
 /// Checks the folder without changing it; exit 1 on any finding.
 pub fn verify(data: &Path, options: &StoreOptions) -> Result<i32> {
     let report = match check_folder(data, options) {
-        Ok(r) => r,
+        Ok(mut r) => {
+            // The token store is the server's; it is held to the log's standard all the same.
+            let (findings, notes) = crate::http::auth::Tokens::findings(data);
+            r.findings.extend(findings);
+            r.notes.extend(notes);
+            r
+        }
         Err(e @ (StoreError::NotInitialised(_) | StoreError::Locked(_))) => return Err(e.into()),
         Err(e) => {
             eprintln!("verify failed: {e}");

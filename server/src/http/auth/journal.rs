@@ -42,7 +42,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
@@ -854,90 +854,19 @@ pub fn verify(data: &Path) -> Result<TokenSummary> {
 
 // ---- quarantine ----------------------------------------------------------------------------
 
-/// `quarantine/` in the data folder, as the store keeps it (core/src/store/quarantine.rs, whose
-/// functions are private to parlog-core): the same folder (0700), file names (time, source
-/// file, offset) and lines in `quarantine/journal.txt`, so that `parlog verify` counts what the
-/// token journal set aside too. Each file is durable before its source changes.
+/// `quarantine/` as the store keeps it (parlog-core's `quarantine`), with this file's errors.
 mod quarantine {
     use super::*;
 
-    const JOURNAL_TXT: &str = "journal.txt";
+    pub(super) use parlog_core::quarantine::name;
 
-    /// A new name in the quarantine folder for a whole file, relative to the data folder.
-    pub(super) fn name(source: &str) -> String {
-        format!("{QUARANTINE_DIR}/{}-{source}", stamp())
-    }
-
-    fn stamp() -> String {
-        Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string()
-    }
-
-    fn ensure_dir(data: &Path) -> Result<PathBuf> {
-        let dir = data.join(QUARANTINE_DIR);
-        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
-            Ok(()) => sync_dir(data)?,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(io_error(&dir, "making the quarantine folder")(e)),
-        }
-        Ok(dir)
-    }
-
-    /// Keeps `bytes`, taken from the data folder's `source` at `from`, in a new quarantine file,
-    /// durably, and records it. Call it before changing the source.
     pub(super) fn keep(data: &Path, source: &str, from: u64, bytes: &[u8], what: &str) -> Result<Quarantined> {
-        let dir = ensure_dir(data)?;
-        let kept_in = free(data, &format!("{QUARANTINE_DIR}/{}-{source}-at-{from}.bin", stamp()));
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&kept_in)
-            .map_err(io_error(&kept_in, "making a quarantine file"))?;
-        io::Write::write_all(&mut file, bytes)
-            .and_then(|_| file.sync_all())
-            .map_err(io_error(&kept_in, "writing a quarantine file"))?;
-        let q = Quarantined { kept_in, source: source.into(), from, to: from + bytes.len() as u64, what: what.into() };
-        record(data, &dir, &q)?;
-        Ok(q)
+        let dir = data.join(QUARANTINE_DIR);
+        parlog_core::quarantine::keep(data, source, from, bytes, what).map_err(io_error(&dir, "keeping bytes in"))
     }
 
-    /// Moves the data folder's file `source` to `to` (relative to the data folder, in the
-    /// quarantine folder, or a fresh name beside it if that is taken) and records it.
     pub(super) fn move_in(data: &Path, source: &str, to: &str, what: &str) -> Result<Quarantined> {
-        let dir = ensure_dir(data)?;
         let from = data.join(source);
-        let len = from.metadata().map_err(io_error(&from, "looking at"))?.len();
-        let kept_in = free(data, to);
-        std::fs::rename(&from, &kept_in).map_err(io_error(&from, "moving into quarantine"))?;
-        let q = Quarantined { kept_in, source: source.into(), from: 0, to: len, what: what.into() };
-        record(data, &dir, &q)?;
-        Ok(q)
-    }
-
-    /// Appends the line to `quarantine/journal.txt` in one write, and syncs it and both folders.
-    fn record(data: &Path, dir: &Path, q: &Quarantined) -> Result<()> {
-        sync_dir(dir)?;
-        let path = dir.join(JOURNAL_TXT);
-        let line = format!("{}\t{q}\n", Utc::now().to_rfc3339());
-        OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&path)
-            .and_then(|mut j| io::Write::write_all(&mut j, line.as_bytes()).and_then(|_| j.sync_all()))
-            .map_err(io_error(&path, "recording in the quarantine journal"))?;
-        sync_dir(dir)?;
-        sync_dir(data)
-    }
-
-    /// `data/rel`, or with `-2`, `-3`, … appended if that exists.
-    fn free(data: &Path, rel: &str) -> PathBuf {
-        let mut path = data.join(rel);
-        let mut n = 1;
-        while path.symlink_metadata().is_ok() {
-            n += 1;
-            path = data.join(format!("{rel}-{n}"));
-        }
-        path
+        parlog_core::quarantine::move_in(data, source, to, what).map_err(io_error(&from, "moving into quarantine"))
     }
 }
