@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -61,7 +61,32 @@ pub fn app(state: AppState) -> Router {
             ))
         })
         .layer(middleware::from_fn_with_state(state.clone(), limit_time))
+        // Outermost, so that every answer has them: handlers', rejections', the fallbacks' and
+        // the time limit's.
+        .layer(middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// The policy of every answer that does not bring its own (the web page does: it loads its
+/// script). What parlog renders as HTML (the retrospective, charts) is one self-contained file
+/// with an inline stylesheet and inline SVG and no script, so it needs nothing but inline
+/// styles; JSON, problems and the feed need nothing at all. Text from the log ends up in that
+/// HTML: if escaping ever failed, no script would run.
+const CSP_DEFAULT: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Headers that make browsers treat answers as what they say they are: no guessing of types
+/// (a JSON answer holding `<script>` from a note is not HTML), no framing (clickjacking), no
+/// addresses leaked to other sites, and a content policy.
+async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_DEFAULT));
+    }
+    resp
 }
 
 /// GET /api/v1/me: who the token belongs to and what it may do, for the web page.

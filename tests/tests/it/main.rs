@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod cli_support;
 mod crash;
+mod hardening;
 mod privacy;
 mod proj_activity;
 mod proj_codebook;

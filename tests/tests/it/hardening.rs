@@ -1,0 +1,106 @@
+//! Trust outside the chain (issue 10), through the router: the headers every answer carries,
+//! problems for every error (axum's own rejections too), the feed's resume point checked, text
+//! from events escaped in the Markdown report, makelaars writing only to their own notes, one
+//! damaged sealed part shown as damaged while the page and the feed go on, and the health check.
+
+use parlog_server::http::auth::Role;
+use parlog_server::http::Limits;
+
+use super::api_support::{setup_with, Api, Auth, Log, Req, Resp};
+
+fn small() -> Api {
+    setup_with(Log::Small, Limits::default())
+}
+
+fn header<'a>(r: &'a Resp, name: &str) -> &'a str {
+    r.headers
+        .get(name)
+        .unwrap_or_else(|| panic!("{}: no {name} header; headers: {:?}", r.what, r.headers))
+        .to_str()
+        .unwrap_or_else(|_| panic!("{}: the {name} header is not text", r.what))
+}
+
+/// The sources a policy allows for `directive`, falling back to `default-src` as browsers do.
+fn csp_sources(csp: &str, directive: &str) -> Option<Vec<String>> {
+    let find = |name: &str| {
+        csp.split(';').map(str::trim).find_map(|d| {
+            let mut words = d.split_whitespace();
+            (words.next() == Some(name)).then(|| words.map(str::to_string).collect::<Vec<_>>())
+        })
+    };
+    find(directive).or_else(|| find("default-src"))
+}
+
+/// The headers every answer must carry, with a policy that forbids framing.
+fn assert_security_headers(r: &Resp) -> String {
+    assert_eq!(header(r, "x-content-type-options"), "nosniff", "{}", r.what);
+    assert_eq!(header(r, "x-frame-options"), "DENY", "{}", r.what);
+    assert_eq!(header(r, "referrer-policy"), "no-referrer", "{}", r.what);
+    let csp = header(r, "content-security-policy").to_string();
+    assert_eq!(
+        csp_sources(&csp, "frame-ancestors"),
+        Some(vec!["'none'".to_string()]),
+        "{}: the policy must forbid framing: {csp}",
+        r.what
+    );
+    csp
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let api = small();
+    let json = api.get("/api/v1/me", Role::Viewer).await;
+    json.expect(200);
+    let not_found = api.send(Req::get("/nergens")).await;
+    not_found.problem(404);
+    let unauthorized = api.send(Req::get("/api/v1/me")).await;
+    unauthorized.problem(401);
+    let method = api.send(Req::new("DELETE", "/api/v1/me").auth(Auth::As(Role::Viewer))).await;
+    method.problem(405);
+    let health = api.send(Req::get("/healthz")).await;
+    health.expect(200);
+    let feed = api.send(Req::get("/api/v1/feed").auth(Auth::As(Role::Researcher))).await;
+    feed.expect(200);
+    assert!(feed.content_type().starts_with("text/event-stream"), "{}", feed.content_type());
+    for r in [&json, &not_found, &unauthorized, &method, &health, &feed] {
+        let csp = assert_security_headers(r);
+        assert_eq!(csp_sources(&csp, "script-src"), Some(vec!["'none'".to_string()]), "{}: {csp}", r.what);
+    }
+
+    // The web page runs its own script, from its own origin only.
+    let page = api.send(Req::get("/")).await;
+    page.expect(200);
+    let csp = assert_security_headers(&page);
+    assert_eq!(csp_sources(&csp, "script-src"), Some(vec!["'self'".to_string()]), "the page's policy: {csp}");
+    let worker = api.send(Req::get("/sw.js")).await;
+    worker.expect(200);
+    let csp = assert_security_headers(&worker);
+    assert!(
+        csp_sources(&csp, "connect-src").is_some_and(|s| s.contains(&"'self'".to_string())),
+        "the service worker must be allowed to fetch the page's files: {csp}"
+    );
+}
+
+/// The HTML retrospective holds text from the log: its policy allows no script at all, and what
+/// the report itself needs (its inline stylesheet), and nothing loaded from anywhere.
+#[tokio::test]
+async fn the_html_report_may_run_no_script() {
+    let api = small();
+    let report = api.get("/api/v1/retrospective?format=html", Role::Viewer).await;
+    report.expect(200);
+    assert!(report.content_type().starts_with("text/html"), "{}", report.content_type());
+    let html = report.text();
+    assert!(!html.contains("<script"), "the report needs no script: {html}");
+    let csp = assert_security_headers(&report);
+    assert_eq!(csp_sources(&csp, "script-src"), Some(vec!["'none'".to_string()]), "{csp}");
+    assert_eq!(csp_sources(&csp, "img-src"), Some(vec!["'none'".to_string()]), "{csp}");
+    assert_eq!(csp_sources(&csp, "connect-src"), Some(vec!["'none'".to_string()]), "{csp}");
+    if html.contains("<style>") {
+        let style = csp_sources(&csp, "style-src").unwrap_or_default();
+        assert!(style.contains(&"'unsafe-inline'".to_string()), "the report's inline stylesheet must apply: {csp}");
+    }
+    let chart = api.get("/api/v1/charts/cycles", Role::Viewer).await;
+    chart.expect(200);
+    let csp = assert_security_headers(&chart);
+    assert_eq!(csp_sources(&csp, "script-src"), Some(vec!["'none'".to_string()]), "{csp}");
+}
