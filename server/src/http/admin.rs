@@ -1,14 +1,14 @@
 //! Admin: verify the chain, forget a data subject, manage tokens.
 
 use super::body::LimitedBytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use parlog_core::{EventStore, LongText, ParticipantId, SubjectId};
 use serde_json::{json, Value};
 
 use super::auth::{Caller, Role};
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Path};
 use super::events::parse_body;
 use super::state::AppState;
 

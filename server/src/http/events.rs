@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::body::LimitedBytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use parlog_core::{
@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::auth::{role_label, Caller};
-use super::error::{ApiError, ApiResult, Query};
+use super::error::{ApiError, ApiResult, Path, Query};
 use super::state::AppState;
 
 /// The API form of a stored event (v1): the envelope, and the sealed part opened for roles that

@@ -61,6 +61,7 @@ pub fn app(state: AppState) -> Router {
             ))
         })
         .layer(middleware::from_fn_with_state(state.clone(), limit_time))
+        .layer(middleware::map_response(error::as_problem))
         // Outermost, so that every answer has them: handlers', rejections', the fallbacks' and
         // the time limit's.
         .layer(middleware::map_response(security_headers))

@@ -104,3 +104,40 @@ async fn the_html_report_may_run_no_script() {
     let csp = assert_security_headers(&chart);
     assert_eq!(csp_sources(&csp, "script-src"), Some(vec!["'none'".to_string()]), "{csp}");
 }
+
+// ---- every error is a problem ---------------------------------------------------------------
+
+/// axum's own rejections answered `text/plain` (a path that is not UTF-8 once decoded); every
+/// error is now `application/problem+json` whose detail says what was wrong.
+#[tokio::test]
+async fn axums_rejections_are_problems_too() {
+    let api = small();
+    let researcher = |path: &str| Req::get(path).auth(Auth::As(Role::Researcher));
+    let cases: Vec<(Req, u16, &[&str])> = vec![
+        (researcher("/api/v1/events/%FF"), 400, &["/api/v1/events/%FF", "UTF-8"]),
+        (researcher("/api/v1/streams/notes%3A%C3%28"), 400, &["UTF-8"]),
+        (researcher("/api/v1/subjects/%FF%FE/forget"), 405, &["GET"]),
+        (Req::post("/api/v1/subjects/%FF%FE/forget").auth(Auth::As(Role::Admin)), 400, &["UTF-8"]),
+        (researcher("/api/v1/projections/%E2%28%A1"), 400, &["UTF-8"]),
+        (researcher("/api/v1/events?from=%FF"), 400, &["from"]),
+        (researcher("/api/v1/events?limit=-1"), 400, &["limit"]),
+        (researcher("/api/v1/events?from=18446744073709551616"), 400, &["from"]),
+        (researcher("/api/v1/feed?from=1&from=2"), 400, &["from"]),
+        (researcher("/api/v1/nergens"), 404, &["openapi.json"]),
+        (researcher("/nergens/%FF"), 404, &["openapi.json"]),
+        (Req::new("PUT", "/api/v1/events").auth(Auth::As(Role::Researcher)), 405, &["PUT"]),
+        (Req::new("PATCH", "/healthz"), 405, &["PATCH"]),
+        // A JSON body that is not JSON, or not an object where one is needed.
+        (Req::post("/api/v1/events").auth(Auth::As(Role::Researcher)).raw(b"{\"events\": [".to_vec()), 400, &["JSON"]),
+        (Req::post("/api/v1/tokens").auth(Auth::As(Role::Admin)).raw(b"\xff\xfe".to_vec()), 400, &["JSON"]),
+    ];
+    for (req, status, needles) in cases {
+        let what = format!("{} {}", req.method, req.path);
+        let r = api.send(req).await;
+        let detail = r.problem_naming(status, needles);
+        assert!(!detail.is_empty(), "{what}");
+        if status == 405 {
+            assert!(r.headers.contains_key("allow"), "{what}: a 405 names the methods in `Allow`");
+        }
+    }
+}
