@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use futures_util::stream::{self, Stream};
 use parlog_core::{EventStore, Position};
@@ -56,6 +56,39 @@ fn frame(position: u64, json: &str) -> Bytes {
     Bytes::from(format!("id: {position}\nevent: event\ndata: {json}\n\n"))
 }
 
+/// Where a feed starts: after `Last-Event-ID`, at `from`, or after the head. A resume point past
+/// the head is refused: a client resumes after an event this log sent, and this log never sent
+/// that one (the client followed another log, or this one before it was restored from an older
+/// copy). Replaying from anywhere, or waiting for that position, would hide that.
+fn start(last_event_id: Option<&HeaderValue>, from: Option<u64>, head: u64) -> ApiResult<u64> {
+    let next = head.saturating_add(1);
+    let past_head = |what: String| {
+        ApiError::BadRequest(format!(
+            "{what} is past the head of this log (position {head}), so this log never sent it: the feed \
+             follows another log, or one restored from an older copy; reconnect without Last-Event-ID \
+             and with `from` at most {next}, and reload what was read before"
+        ))
+    };
+    match (last_event_id, from) {
+        (Some(value), _) => {
+            let text = value.to_str().unwrap_or_default().trim();
+            let id: u64 = text.parse().map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "Last-Event-ID: expected a position (the `id` of the last event received), got {value:?}"
+                ))
+            })?;
+            if id > head {
+                return Err(past_head(format!("Last-Event-ID {id}")));
+            }
+            // id <= head < u64::MAX, so this does not overflow.
+            Ok(id + 1)
+        }
+        (None, Some(f)) if f > next => Err(past_head(format!("`from` {f}"))),
+        (None, Some(f)) => Ok(f.max(1)),
+        (None, None) => Ok(next),
+    }
+}
+
 /// GET /api/v1/feed
 pub async fn feed(
     State(state): State<AppState>,
@@ -64,17 +97,7 @@ pub async fn feed(
     Query(q): Query<FeedQuery>,
 ) -> ApiResult<Response> {
     caller.require(caller.role.reads_events(), "follow the event feed; viewers read projections and reports")?;
-    let last_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
-    let from = match (last_id, q.from) {
-        (Some(id), _) => {
-            id.trim()
-                .parse::<u64>()
-                .map_err(|_| ApiError::BadRequest(format!("Last-Event-ID: expected a position, got {id:?}")))?
-                + 1
-        }
-        (None, Some(f)) => f.max(1),
-        (None, None) => state.store.head().position.0 + 1,
-    };
+    let from = start(headers.get("last-event-id"), q.from, state.store.head().position.0)?;
     let permit = state.sse_slots.clone().try_acquire_owned().map_err(|_| {
         ApiError::TooManyRequests(format!(
             "{} feed clients are connected, the limit (sse_clients_max); try again later",
@@ -164,4 +187,49 @@ fn concat(frames: &[Bytes]) -> Bytes {
         out.extend_from_slice(f);
     }
     Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last(id: &str) -> HeaderValue {
+        HeaderValue::from_str(id).expect("a header value")
+    }
+
+    #[test]
+    fn a_feed_starts_after_the_last_event_or_at_from() {
+        assert_eq!(start(Some(&last("7")), None, 10).ok(), Some(8));
+        assert_eq!(start(Some(&last(" 10 ")), Some(1), 10).ok(), Some(11), "Last-Event-ID wins over from");
+        assert_eq!(start(Some(&last("0")), None, 10).ok(), Some(1));
+        assert_eq!(start(None, Some(0), 10).ok(), Some(1));
+        assert_eq!(start(None, Some(11), 10).ok(), Some(11));
+        assert_eq!(start(None, None, 10).ok(), Some(11));
+        assert_eq!(start(None, None, 0).ok(), Some(1));
+    }
+
+    /// `Last-Event-ID: 18446744073709551615` overflowed `+ 1` and replayed the log from 1.
+    #[test]
+    fn a_resume_point_past_the_head_is_refused() {
+        for (id, from) in
+            [(Some(u64::MAX.to_string()), None), (Some("11".into()), None), (None, Some(12)), (None, Some(u64::MAX))]
+        {
+            let header = id.as_deref().map(last);
+            match start(header.as_ref(), from, 10) {
+                Err(ApiError::BadRequest(m)) => {
+                    assert!(m.contains("past the head") && m.contains("position 10"), "{m}")
+                }
+                other => panic!("{id:?} / {from:?}: expected a bad request, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_last_event_id_that_is_not_a_position_is_refused() {
+        for bad in ["gisteren", "-1", "1.0", "18446744073709551616", ""] {
+            assert!(matches!(start(Some(&last(bad)), None, 10), Err(ApiError::BadRequest(_))), "{bad:?}");
+        }
+        let not_text = HeaderValue::from_bytes(b"\xff7").expect("an opaque header value");
+        assert!(matches!(start(Some(&not_text), None, 10), Err(ApiError::BadRequest(_))));
+    }
 }

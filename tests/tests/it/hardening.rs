@@ -5,8 +5,9 @@
 
 use parlog_server::http::auth::Role;
 use parlog_server::http::Limits;
+use serde_json::Value;
 
-use super::api_support::{setup_with, Api, Auth, Log, Req, Resp};
+use super::api_support::{note, setup_with, Api, Auth, Log, Req, Resp};
 
 fn small() -> Api {
     setup_with(Log::Small, Limits::default())
@@ -140,4 +141,39 @@ async fn axums_rejections_are_problems_too() {
             assert!(r.headers.contains_key("allow"), "{what}: a 405 names the methods in `Allow`");
         }
     }
+}
+
+// ---- the feed's resume point ------------------------------------------------------------------
+
+/// `Last-Event-ID: 18446744073709551615` overflowed `+ 1` and the feed replayed the log from
+/// position 1. A resume point past the head is refused, naming the head.
+#[tokio::test]
+async fn a_feed_resumed_past_the_head_is_refused_not_replayed() {
+    let api = small();
+    let head = api.head();
+    let feed = |last: Option<&str>, query: &str| {
+        let mut r = Req::get(&format!("/api/v1/feed{query}")).auth(Auth::As(Role::Researcher));
+        if let Some(l) = last {
+            r = r.header("last-event-id", l);
+        }
+        r
+    };
+    let head_text = format!("position {head}");
+    for (last, query) in
+        [(Some(u64::MAX.to_string()), ""), (Some((head + 1).to_string()), ""), (None, "?from=18446744073709551615")]
+    {
+        let r = api.send(feed(last.as_deref(), query)).await;
+        r.problem_naming(400, &["past the head", &head_text]);
+    }
+    for bad in ["gisteren", "-1", "18446744073709551616", "1e3"] {
+        api.send(feed(Some(bad), "")).await.problem_naming(400, &["Last-Event-ID", bad]);
+    }
+
+    // Resuming at the head is fine: the next event is the first one sent.
+    let appended = api
+        .append_ok(Role::Makelaar, &[note(&format!("notes:{}", api.participant(Role::Makelaar)), "koffie", "nieuw")])
+        .await;
+    let got = api.feed_events("/api/v1/feed", Role::Researcher, Some(head), 1).await;
+    assert_eq!(got[0].id.as_deref(), Some((head + 1).to_string().as_str()), "{got:?}");
+    assert_eq!(serde_json::from_str::<Value>(&got[0].data).expect("JSON")["id"], appended[0]["id"]);
 }
