@@ -177,3 +177,91 @@ async fn a_feed_resumed_past_the_head_is_refused_not_replayed() {
     assert_eq!(got[0].id.as_deref(), Some((head + 1).to_string().as_str()), "{got:?}");
     assert_eq!(serde_json::from_str::<Value>(&got[0].data).expect("JSON")["id"], appended[0]["id"]);
 }
+
+// ---- text from events in the Markdown report ----------------------------------------------
+
+/// Text from events in Markdown: tags, emphasis, links, code, table bars, strikethrough and line
+/// breaks, and a fence.
+const NASTY: &str =
+    "<script>alert(1)</script> *vet* _schuin_ [x](javascript:alert(1)) `code` a|b ~~weg~~ ``` & \\ einde";
+
+/// The lines of `md` outside fenced code blocks; panics if a fence is not closed, or if a line
+/// inside a block would have closed it early (then text from the log ended the block).
+fn outside_fences(md: &str) -> Vec<&str> {
+    let fence_of = |l: &str| {
+        let n = l.chars().take_while(|c| *c == '`').count();
+        (n >= 3).then_some(n)
+    };
+    let mut out = Vec::new();
+    let mut lines = md.lines();
+    while let Some(line) = lines.next() {
+        let Some(n) = fence_of(line) else {
+            out.push(line);
+            continue;
+        };
+        let closing = "`".repeat(n);
+        loop {
+            let inner = lines.next().unwrap_or_else(|| panic!("a fence of {n} backticks is not closed:\n{md}"));
+            if inner == closing {
+                break;
+            }
+            assert!(
+                !(fence_of(inner).is_some_and(|m| m >= n) && inner.trim_end().chars().all(|c| c == '`')),
+                "a line inside a code block closes it early: {inner:?}\n{md}"
+            );
+        }
+    }
+    out
+}
+
+/// The Markdown retrospective copied `<script>` and Markdown syntax from events verbatim, so a
+/// renderer would run the script, follow the `javascript:` link or end a list at a line break.
+#[tokio::test]
+async fn the_markdown_report_escapes_text_from_events() {
+    let api = small();
+    let cycle = format!("cycle:zuid-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let opened = serde_json::json!({
+        "stream": cycle,
+        "kind": "CycleOpened",
+        "occurred_at": "2021-02-01T10:00:00+01:00",
+        "payload": {
+            "study": "study:zwolle-zuid", "level": "wijk", "area": "area:zuid",
+            "question": NASTY,
+            "plan": "eerst\n# geen kop\n- geen item\n1. geen lijst\n```\nnog steeds tekst",
+        },
+    });
+    api.append_ok(Role::Researcher, &[opened]).await;
+    let resident = serde_json::json!({
+        "stream": "participant:bewoner-zuid-9", "kind": "ParticipantRegistered",
+        "occurred_at": "2021-02-01T11:00:00+01:00",
+        "payload": {"label": "**Jan** <b>de</b> [Vries](https://example.org)", "role": "resident"},
+    });
+    api.append_ok(Role::Makelaar, &[resident]).await;
+
+    let md = api.get("/api/v1/retrospective?format=md", Role::Viewer).await;
+    md.expect(200);
+    let md = md.text();
+    let text = outside_fences(&md).join("\n");
+    for raw in
+        ["<script", "</script", "<b>", "[x](", "[Vries](", "**Jan**", "*vet*", "_schuin_", "`code`", "a|b", "~~weg~~"]
+    {
+        assert!(!text.contains(raw), "{raw:?} from an event is copied verbatim into the Markdown:\n{md}");
+    }
+    for escaped in [
+        r"&lt;script&gt;alert(1)&lt;/script&gt;",
+        r"\*vet\* \_schuin\_ \[x\](javascript:alert(1)) \`code\` a\|b \~\~weg\~\~ \`\`\` &amp; \\ einde",
+        r"\*\*Jan\*\* &lt;b&gt;de&lt;/b&gt; \[Vries\](https://example.org)",
+    ] {
+        assert!(text.contains(escaped), "the Markdown should hold {escaped:?}:\n{md}");
+    }
+    // Line breaks in a text do not start blocks of their own.
+    assert!(text.contains(r"eerst \# geen kop - geen item 1. geen lijst \`\`\` nog steeds tekst"), "{md}");
+    for line in text.lines() {
+        assert!(!line.contains("geen") || line.contains("eerst"), "a line break in a text made a block: {line:?}");
+    }
+    // Structure that parlog writes is still Markdown.
+    assert!(text.contains("\n## ") && text.contains("\n- **"), "{md}");
+
+    let html = api.get("/api/v1/retrospective?format=html", Role::Viewer).await;
+    assert!(!html.expect(200).text().contains("<script"), "the HTML report holds a script: {}", html.text());
+}
