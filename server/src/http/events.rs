@@ -167,6 +167,15 @@ fn check_permission(state: &AppState, caller: &Caller, ev: &NewEvent, index: usi
     if !role.may_append(kind) {
         return Err(forbidden_kind(caller, kind, index));
     }
+    if !role.may_write_to(&caller.participant, &ev.stream) {
+        let own = format!("notes:{}", caller.participant);
+        return Err(ApiError::Forbidden(format!(
+            "event {index}: role {} writes field notes only to its own stream {own}, not to {}; \
+             send it with \"stream\": \"{own}\"",
+            role.as_str(),
+            ev.stream
+        )));
+    }
     match &ev.event {
         DomainEvent::ParticipantRegistered(p) if !role.may_register(p.role) => Err(ApiError::Forbidden(format!(
             "event {index}: role {} may register residents, volunteers and organisations, not a {}",

@@ -5,7 +5,7 @@
 
 use parlog_server::http::auth::Role;
 use parlog_server::http::Limits;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::api_support::{note, setup_with, Api, Auth, Log, Req, Resp};
 
@@ -264,4 +264,31 @@ async fn the_markdown_report_escapes_text_from_events() {
 
     let html = api.get("/api/v1/retrospective?format=html", Role::Viewer).await;
     assert!(!html.expect(200).text().contains("<script"), "the HTML report holds a script: {}", html.text());
+}
+
+// ---- a makelaar's notes ---------------------------------------------------------------------
+
+/// A makelaar token could append to (and amend or retract on) another participant's `notes:`
+/// stream. Now only their own; a researcher still writes to any notes stream.
+#[tokio::test]
+async fn a_makelaar_writes_only_to_their_own_notes_stream() {
+    let api = small();
+    let own = format!("notes:{}", api.participant(Role::Makelaar));
+    let other = format!("notes:{}", api.participant(Role::Researcher));
+    let stored = api.append_ok(Role::Researcher, &[note(&other, "koffie", "van de onderzoeker")]).await;
+    let head = api.head();
+
+    let refused =
+        api.append(Role::Makelaar, &[note(&own, "koffie", "eigen"), note(&other, "koffie", "van een ander")]).await;
+    refused.problem_naming(403, &["event 2", &own, &other]);
+    let retract = json!({
+        "stream": other, "kind": "EventRetracted", "occurred_at": "2021-03-02T10:00:00+01:00",
+        "payload": {"target": stored[0]["id"], "reason": "niet van mij"},
+    });
+    api.append(Role::Makelaar, std::slice::from_ref(&retract)).await.problem_naming(403, &[&own, &other]);
+    assert_eq!(api.head(), head, "a refused batch leaves no trace");
+
+    api.append_ok(Role::Makelaar, &[note(&own, "koffie", "eigen")]).await;
+    api.append_ok(Role::Researcher, &[note(&own, "koffie", "de onderzoeker mag overal noteren")]).await;
+    api.append_ok(Role::Researcher, &[retract]).await;
 }
