@@ -292,3 +292,63 @@ async fn a_makelaar_writes_only_to_their_own_notes_stream() {
     api.append_ok(Role::Researcher, &[note(&own, "koffie", "de onderzoeker mag overal noteren")]).await;
     api.append_ok(Role::Researcher, &[retract]).await;
 }
+
+// ---- a damaged sealed part ------------------------------------------------------------------
+
+/// The range of the ciphertext of the event at `position` in the log file (frames as in core's
+/// store/log.rs: `[u32 body length][u8 type][u32 record length][record][64-byte index]
+/// [ciphertext][u32 check]`; see tamper.rs).
+fn ciphertext_of(log: &[u8], position: u64) -> std::ops::Range<usize> {
+    let offset = parlog_tests::frame_offset(log, position);
+    let be32 = |at: usize| u32::from_be_bytes(log[at..at + 4].try_into().expect("4 bytes")) as usize;
+    let (body, record) = (be32(offset), be32(offset + 5));
+    offset + 9 + record + 64..offset + 5 + body - 4
+}
+
+/// The core reads a damaged sealed part as `SealedView::Damaged`: a page of events and the feed
+/// show that one event as damaged and go on, rather than failing for the whole page.
+#[tokio::test]
+async fn a_damaged_sealed_part_shows_in_its_event_and_the_rest_goes_on() {
+    let api = small();
+    let own = format!("notes:{}", api.participant(Role::Makelaar));
+    let first = api.head() + 1;
+    let texts = ["eerste notitie", "tweede notitie", "derde notitie", "vierde notitie"];
+    for t in texts {
+        api.append_ok(Role::Makelaar, &[note(&own, "huisbezoek", t)]).await;
+    }
+    let damaged = first + 1;
+    let api = api.restart_with(|data| {
+        let path = data.join("log");
+        let mut log = std::fs::read(&path).expect("read the log");
+        let ct = ciphertext_of(&log, damaged);
+        assert!(!ct.is_empty(), "position {damaged} holds sealed bytes");
+        log[ct.start + ct.len() / 2] ^= 0x40;
+        std::fs::write(&path, log).expect("write the log");
+    });
+
+    let check = |events: &[Value], what: &str| {
+        assert_eq!(events.len(), texts.len(), "{what}: {events:?}");
+        for (e, t) in events.iter().zip(texts) {
+            let p = e["position"].as_u64().expect("a position");
+            if p == damaged {
+                let reason = e["sealed"]["damaged"]["reason"].as_str().unwrap_or_else(|| panic!("{what}: {e}"));
+                assert!(reason.contains(&format!("position {damaged}")), "{what}: {reason}");
+                assert!(e["sealed"].get("data").is_none(), "{what}: {e}");
+            } else {
+                assert_eq!(e["sealed"]["data"]["text"], json!(t), "{what}: {e}");
+            }
+        }
+    };
+    let page = api.get(&format!("/api/v1/events?from={first}"), Role::Researcher).await.json_of(200);
+    check(page["events"].as_array().expect("events"), "the page");
+    let stream = api.get(&format!("/api/v1/streams/{own}"), Role::Researcher).await.json_of(200);
+    check(stream["events"].as_array().expect("events"), "the stream");
+    let by_id = format!("/api/v1/events/{}", page["events"][1]["id"].as_str().expect("an id"));
+    let one = api.get(&by_id, Role::Researcher).await.json_of(200);
+    assert!(one["sealed"]["damaged"].is_object(), "the event by id: {one}");
+
+    // The feed sends every event, the damaged one marked, and then follows.
+    let got = api.feed_events(&format!("/api/v1/feed?from={first}"), Role::Researcher, None, texts.len()).await;
+    let events: Vec<Value> = got.iter().map(|e| serde_json::from_str(&e.data).expect("feed data is JSON")).collect();
+    check(&events, "the feed");
+}
