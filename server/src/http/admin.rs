@@ -53,11 +53,14 @@ pub async fn forget(
     };
     let store = state.store.clone();
     let by = caller.participant.clone();
-    let a = tokio::task::spawn_blocking(move || store.forget(&subject, &by, reason))
+    let result = tokio::task::spawn_blocking(move || store.forget(&subject, &by, reason))
         .await
-        .map_err(|e| ApiError::Internal(format!("forget: {e}")))??;
-    // Nothing forgotten may be served from the feed's cache.
+        .map_err(|e| ApiError::Internal(format!("forget: {e}")))?;
+    // Nothing forgotten may be served from the feed's cache: cleared also when the forget
+    // failed, as it may have destroyed some sealed bytes before it did (it is finished on the
+    // next open).
     state.feed_cache.clear();
+    let a = result?;
     Ok(Json(json!({"position": a.position.0, "id": a.id, "already_forgotten": a.duplicate})))
 }
 

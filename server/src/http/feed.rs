@@ -138,6 +138,74 @@ pub async fn feed(
         .map_err(|e| ApiError::Internal(format!("the feed response: {e}")))
 }
 
+/// The feed's encoded events (with and without sealed text) for the most recent positions, so
+/// that a hundred subscribers do not each read, decrypt and encode the same event. Cleared
+/// when a subject is forgotten, so no forgotten text is served from it.
+///
+/// A frame is encoded outside the lock, so a feed could read and encode an event before a
+/// forget, and put the frame in after the forget cleared the cache: it would then serve the
+/// forgotten text until evicted. So clearing starts a new epoch, a feed reads the epoch before
+/// it reads the events, and `put` keeps a frame only if no clear came in between (checked
+/// under the same lock as the clear). A frame read after the clear was read after the forget.
+#[derive(Default)]
+pub struct FeedCache {
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    /// How many times the cache was cleared.
+    epoch: u64,
+    frames: std::collections::BTreeMap<(bool, u64), Bytes>,
+}
+
+const FEED_CACHE_ENTRIES_MAX: usize = 16_384;
+
+impl FeedCache {
+    /// The current epoch: read it before reading the events whose frames go to `put`.
+    pub fn epoch(&self) -> u64 {
+        self.inner.lock().expect("feed cache lock").epoch
+    }
+    /// The cached frames of `from..=to` for one kind of reader, in order, up to the first that
+    /// is not cached.
+    pub fn get_run(&self, from: u64, to: u64, sealed: bool) -> Vec<Bytes> {
+        let c = self.inner.lock().expect("feed cache lock");
+        let mut out = Vec::new();
+        for ((_, p), frame) in c.frames.range((sealed, from)..=(sealed, to)) {
+            if *p != from + out.len() as u64 {
+                break;
+            }
+            out.push(frame.clone());
+        }
+        out
+    }
+    /// Keeps a frame made from events read in `epoch`; drops it if the cache was cleared since.
+    pub fn put(&self, epoch: u64, position: u64, sealed: bool, frame: Bytes) {
+        let mut c = self.inner.lock().expect("feed cache lock");
+        if c.epoch != epoch {
+            return;
+        }
+        c.frames.insert((sealed, position), frame);
+        while c.frames.len() > FEED_CACHE_ENTRIES_MAX {
+            // The oldest position of either kind goes first.
+            let oldest = [false, true]
+                .into_iter()
+                .filter_map(|k| c.frames.range((k, 0)..=(k, u64::MAX)).next().map(|(key, _)| *key))
+                .min_by_key(|(_, p)| *p);
+            match oldest {
+                Some(key) => drop(c.frames.remove(&key)),
+                None => break,
+            }
+        }
+    }
+    /// Drops every frame and starts a new epoch, so that frames read before are not kept either.
+    pub fn clear(&self) {
+        let mut c = self.inner.lock().expect("feed cache lock");
+        c.frames.clear();
+        c.epoch += 1;
+    }
+}
+
 /// The frames of `from..=to` as one chunk. Each event is read and encoded once for all
 /// subscribers (per kind of reader); a subscriber reads the store only for positions no one has
 /// encoded yet. On a failure, the frames before it, as `Err`.
@@ -152,6 +220,8 @@ fn batch(state: &AppState, caller: &Caller, from: u64, to: u64) -> Result<Bytes,
             frames.extend(cached);
             continue;
         }
+        // Before the read: a forget that clears the cache after this must keep these frames out.
+        let epoch = state.feed_cache.epoch();
         let events = match state.store.read_from(Position(p), (to - p + 1) as usize) {
             Ok(ev) if !ev.is_empty() => ev,
             other => {
@@ -163,7 +233,7 @@ fn batch(state: &AppState, caller: &Caller, from: u64, to: u64) -> Result<Bytes,
             match super::events::event_json(state, caller, e) {
                 Ok(v) => {
                     let f = frame(e.position.0, &v.to_string());
-                    state.feed_cache.put(e.position.0, sealed, f.clone());
+                    state.feed_cache.put(epoch, e.position.0, sealed, f.clone());
                     frames.push(f);
                 }
                 Err(err) => {
@@ -192,6 +262,40 @@ fn concat(frames: &[Bytes]) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A feed read and encoded an event before a forget and put the frame in the cache after
+    /// the forget cleared it; the cache then served the forgotten text until evicted.
+    #[test]
+    fn a_frame_read_before_a_clear_is_not_kept_after_it() {
+        let cache = FeedCache::default();
+        cache.put(cache.epoch(), 6, true, Bytes::from_static(b"cached before"));
+        // A feed reads the epoch, then the event at 7 with its sealed text, and encodes it ...
+        let read_in = cache.epoch();
+        // ... while a forget of the event's subject finishes and clears the cache ...
+        cache.clear();
+        // ... and then the feed puts its frame in.
+        cache.put(read_in, 7, true, Bytes::from_static(b"forgotten text"));
+        assert!(cache.get_run(6, 7, true).is_empty(), "nothing from before the forget is served");
+
+        // A frame read after the clear is kept, and so is the run it starts.
+        let now = cache.epoch();
+        cache.put(now, 7, true, Bytes::from_static(b"forgotten"));
+        cache.put(now, 8, true, Bytes::from_static(b"next"));
+        assert_eq!(cache.get_run(7, 9, true), vec![Bytes::from_static(b"forgotten"), Bytes::from_static(b"next")]);
+        assert!(cache.get_run(7, 9, false).is_empty(), "readers without sealed text have frames of their own");
+    }
+
+    #[test]
+    fn the_cache_keeps_the_newest_positions() {
+        let cache = FeedCache::default();
+        let e = cache.epoch();
+        for p in 1..=FEED_CACHE_ENTRIES_MAX as u64 + 2 {
+            cache.put(e, p, p % 2 == 0, Bytes::from_static(b"f"));
+        }
+        assert_eq!(cache.inner.lock().expect("lock").frames.len(), FEED_CACHE_ENTRIES_MAX);
+        assert!(cache.get_run(1, 2, false).is_empty() && cache.get_run(2, 2, true).is_empty(), "the oldest went first");
+        assert_eq!(cache.get_run(3, 3, false).len(), 1);
+    }
 
     fn last(id: &str) -> HeaderValue {
         HeaderValue::from_str(id).expect("a header value")
