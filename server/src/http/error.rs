@@ -17,7 +17,10 @@ pub enum ApiError {
     Conflict(String),
     PayloadTooLarge(String),
     TooManyRequests(String),
+    /// The store cannot work now (shutting down, or failed until a restart): 503, Retry-After.
     Unavailable(String),
+    /// The disk is full: nothing was stored; 507, Retry-After.
+    InsufficientStorage(String),
     Timeout(String),
     Internal(String),
     /// An error answer that axum or a layer made rather than a handler (a rejection no wrapper
@@ -37,11 +40,28 @@ impl ApiError {
             ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", d),
             ApiError::TooManyRequests(d) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", d),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", d),
+            ApiError::InsufficientStorage(d) => (StatusCode::INSUFFICIENT_STORAGE, "insufficient-storage", d),
             ApiError::Timeout(d) => (StatusCode::REQUEST_TIMEOUT, "timeout", d),
             ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; the details are in its log")
             }
             ApiError::Other(status, d) => (*status, "other", d),
+        }
+    }
+}
+
+/// When a client may try again after a 503: a shutdown or a restart takes seconds.
+pub const RETRY_AFTER_UNAVAILABLE_S: u64 = 30;
+/// When a client may try again after a 507: someone has to free space first.
+pub const RETRY_AFTER_FULL_S: u64 = 300;
+
+impl ApiError {
+    /// Seconds for `Retry-After`, for errors that pass without the client changing anything.
+    fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            ApiError::Unavailable(_) => Some(RETRY_AFTER_UNAVAILABLE_S),
+            ApiError::InsufficientStorage(_) => Some(RETRY_AFTER_FULL_S),
+            _ => None,
         }
     }
 }
@@ -67,6 +87,9 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("valid header"));
         }
+        if let Some(s) = self.retry_after_s() {
+            resp.headers_mut().insert(header::RETRY_AFTER, s.into());
+        }
         resp
     }
 }
@@ -75,10 +98,28 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Closed => ApiError::Unavailable("the store is shutting down; try again shortly".into()),
+            // The store's message names files and errors of the server: logged, not answered.
+            StoreError::Full(detail) => {
+                tracing::error!(%detail, "the disk is full");
+                ApiError::InsufficientStorage(
+                    "the server's disk is full, so nothing of this request was stored; try again once an \
+                     administrator has freed space"
+                        .into(),
+                )
+            }
+            StoreError::Failed => {
+                tracing::error!("the store refuses work after an earlier write failed");
+                ApiError::Unavailable(STORE_FAILED.into())
+            }
             e => ApiError::Internal(e.to_string()),
         }
     }
 }
+
+/// What a client is told while the store refuses work after a failed write.
+pub const STORE_FAILED: &str = "the store failed: an earlier write to the disk failed, so the server refuses \
+     work until it is restarted (then it recovers from the log on disk); try again later, and tell an \
+     administrator to restart parlog and check the disk";
 
 impl From<AppendError> for ApiError {
     fn from(e: AppendError) -> Self {
@@ -227,6 +268,46 @@ mod tests {
         assert_eq!(v["type"], "https://parlog.invalid/problems/unsupported-media-type");
         assert!(v["detail"].as_str().expect("a detail").contains("Content-Type: application/json"), "{v}");
         assert_eq!(headers.get(header::ACCEPT).expect("kept"), "application/json");
+    }
+
+    async fn mapped(e: impl Into<ApiError>) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        problem_of(e.into().into_response()).await
+    }
+
+    /// A full disk and a failed store are not the server's bugs (500) but states that pass: 507
+    /// and 503, with `Retry-After`, whichever error carries them.
+    #[tokio::test]
+    async fn a_full_disk_and_a_failed_store_answer_honestly() {
+        let full = || StoreError::Full("writing /srv/parlog/log: No space left on device".into());
+        for (status, headers, v) in [
+            mapped(full()).await,
+            mapped(AppendError::Store(full())).await,
+            mapped(ForgetError::Store(full())).await,
+            mapped(EngineError::Store(full())).await,
+        ] {
+            assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+            assert_eq!(v["status"], 507);
+            assert_eq!(headers.get(header::RETRY_AFTER).expect("Retry-After"), &RETRY_AFTER_FULL_S.to_string());
+            let detail = v["detail"].as_str().expect("a detail");
+            assert!(detail.contains("disk is full") && detail.contains("nothing"), "{detail}");
+            assert!(!detail.contains("/srv/parlog"), "the server's paths are not answered: {detail}");
+        }
+        for (status, headers, v) in [
+            mapped(StoreError::Failed).await,
+            mapped(AppendError::Store(StoreError::Failed)).await,
+            mapped(ForgetError::Store(StoreError::Failed)).await,
+        ] {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(headers.get(header::RETRY_AFTER).expect("Retry-After"), &RETRY_AFTER_UNAVAILABLE_S.to_string());
+            assert!(v["detail"].as_str().expect("a detail").contains("restart"), "{v}");
+        }
+        let (status, headers, _) = mapped(StoreError::Closed).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(headers.contains_key(header::RETRY_AFTER));
+        let (status, headers, v) = mapped(StoreError::Corrupt("position 7 is missing".into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!headers.contains_key(header::RETRY_AFTER));
+        assert!(!v["detail"].as_str().expect("a detail").contains("position 7"), "internal detail is logged only: {v}");
     }
 
     #[tokio::test]

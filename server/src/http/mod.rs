@@ -49,7 +49,7 @@ pub fn app(state: AppState) -> Router {
         .route("/me", get(me));
     Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such route; GET /api/v1/openapi.json lists the API".into()) })
@@ -99,6 +99,15 @@ async fn me(caller: Caller) -> axum::Json<serde_json::Value> {
         "reads_events": caller.role.reads_events(),
         "reads_sealed": caller.role.reads_sealed(),
     }))
+}
+
+/// GET /healthz: whether the server can do its work. A store that refuses work after a failed
+/// write answers 503, so that a supervisor or load balancer sees what a client would.
+async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    match state.store.failed() {
+        false => Ok("ok\n"),
+        true => Err(ApiError::Unavailable(error::STORE_FAILED.into())),
+    }
 }
 
 async fn metrics(State(state): State<AppState>, _caller: Caller) -> Response {

@@ -352,3 +352,17 @@ async fn a_damaged_sealed_part_shows_in_its_event_and_the_rest_goes_on() {
     let events: Vec<Value> = got.iter().map(|e| serde_json::from_str(&e.data).expect("feed data is JSON")).collect();
     check(&events, "the feed");
 }
+
+// ---- health -----------------------------------------------------------------------------------
+
+/// `/healthz` reports the store's state (503 once a write failed, see error.rs's unit tests for
+/// the answer; a failing disk cannot be made here): while the store works, 200 `ok`, no token.
+#[tokio::test]
+async fn healthz_says_ok_while_the_store_works() {
+    let api = small();
+    assert!(!api.store().failed());
+    let r = api.send(Req::get("/healthz")).await;
+    r.expect(200);
+    assert_eq!(r.text(), "ok\n");
+    assert!(r.content_type().starts_with("text/plain"), "{}", r.content_type());
+}
