@@ -366,3 +366,25 @@ async fn healthz_says_ok_while_the_store_works() {
     assert_eq!(r.text(), "ok\n");
     assert!(r.content_type().starts_with("text/plain"), "{}", r.content_type());
 }
+
+/// The OpenAPI document names the answers of this issue, so that clients can plan for them.
+#[tokio::test]
+async fn the_openapi_document_lists_the_new_answers() {
+    let doc = parlog_server::http::openapi::document();
+    let responses = |method: &str, path: &str| doc["paths"][path][method]["responses"].clone();
+    assert!(responses("get", "/api/v1/feed")["400"]["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("past the head")));
+    assert!(responses("post", "/api/v1/events")["403"]["description"].as_str().is_some_and(|d| d.contains("notes")));
+    for (method, path, status) in [
+        ("post", "/api/v1/events", "507"),
+        ("post", "/api/v1/subjects/{subject}/forget", "507"),
+        ("post", "/api/v1/events", "503"),
+        ("get", "/api/v1/events", "503"),
+        ("get", "/healthz", "503"),
+    ] {
+        let r = &responses(method, path)[status];
+        assert!(r["headers"]["Retry-After"].is_object(), "{method} {path} {status}: {r}");
+        assert!(r["content"]["application/problem+json"].is_object(), "{method} {path} {status}: {r}");
+    }
+}
