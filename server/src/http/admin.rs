@@ -1,14 +1,14 @@
 //! Admin: verify the chain, forget a data subject, manage tokens.
 
 use super::body::LimitedBytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use parlog_core::{EventStore, LongText, ParticipantId, SubjectId};
 use serde_json::{json, Value};
 
 use super::auth::{Caller, Role};
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Path};
 use super::events::parse_body;
 use super::state::AppState;
 
@@ -53,11 +53,14 @@ pub async fn forget(
     };
     let store = state.store.clone();
     let by = caller.participant.clone();
-    let a = tokio::task::spawn_blocking(move || store.forget(&subject, &by, reason))
+    let result = tokio::task::spawn_blocking(move || store.forget(&subject, &by, reason))
         .await
-        .map_err(|e| ApiError::Internal(format!("forget: {e}")))??;
-    // Nothing forgotten may be served from the feed's cache.
+        .map_err(|e| ApiError::Internal(format!("forget: {e}")))?;
+    // Nothing forgotten may be served from the feed's cache: cleared also when the forget
+    // failed, as it may have destroyed some sealed bytes before it did (it is finished on the
+    // next open).
     state.feed_cache.clear();
+    let a = result?;
     Ok(Json(json!({"position": a.position.0, "id": a.id, "already_forgotten": a.duplicate})))
 }
 

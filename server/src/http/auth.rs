@@ -9,7 +9,7 @@ use std::path::Path;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use parlog_core::{EventKind, ParticipantId, ParticipantRole, Vocabulary};
+use parlog_core::{Category, EventKind, ParticipantId, ParticipantRole, StreamId, Vocabulary};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -69,6 +69,13 @@ impl Role {
             ),
             Role::Viewer | Role::Admin => false,
         }
+    }
+    /// Whether this role's caller (`participant`) may write to `stream`. Field notes are a
+    /// makelaar's own record, sealed text about the people they meet: a makelaar writes to
+    /// their own `notes:<participant>` stream only, so that no one can add to, amend or retract
+    /// another makelaar's notes. Researchers and the other roles are not limited here.
+    pub fn may_write_to(self, participant: &ParticipantId, stream: &StreamId) -> bool {
+        self != Role::Makelaar || stream.category() != Category::Notes || stream.name() == participant.as_str()
     }
     /// Makelaars register the people and organisations of their initiatives, not staff.
     pub fn may_register(self, role: ParticipantRole) -> bool {

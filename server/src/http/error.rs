@@ -17,9 +17,15 @@ pub enum ApiError {
     Conflict(String),
     PayloadTooLarge(String),
     TooManyRequests(String),
+    /// The store cannot work now (shutting down, or failed until a restart): 503, Retry-After.
     Unavailable(String),
+    /// The disk is full: nothing was stored; 507, Retry-After.
+    InsufficientStorage(String),
     Timeout(String),
     Internal(String),
+    /// An error answer that axum or a layer made rather than a handler (a rejection no wrapper
+    /// here covers yet): its status is kept and its text becomes the detail.
+    Other(StatusCode, String),
 }
 
 impl ApiError {
@@ -34,10 +40,28 @@ impl ApiError {
             ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", d),
             ApiError::TooManyRequests(d) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", d),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", d),
+            ApiError::InsufficientStorage(d) => (StatusCode::INSUFFICIENT_STORAGE, "insufficient-storage", d),
             ApiError::Timeout(d) => (StatusCode::REQUEST_TIMEOUT, "timeout", d),
             ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; the details are in its log")
             }
+            ApiError::Other(status, d) => (*status, "other", d),
+        }
+    }
+}
+
+/// When a client may try again after a 503: a shutdown or a restart takes seconds.
+pub const RETRY_AFTER_UNAVAILABLE_S: u64 = 30;
+/// When a client may try again after a 507: someone has to free space first.
+pub const RETRY_AFTER_FULL_S: u64 = 300;
+
+impl ApiError {
+    /// Seconds for `Retry-After`, for errors that pass without the client changing anything.
+    fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            ApiError::Unavailable(_) => Some(RETRY_AFTER_UNAVAILABLE_S),
+            ApiError::InsufficientStorage(_) => Some(RETRY_AFTER_FULL_S),
+            _ => None,
         }
     }
 }
@@ -48,6 +72,10 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let (status, kind, detail) = self.parts();
+        let kind = match kind {
+            "other" => status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "-"),
+            k => k.to_string(),
+        };
         let body = serde_json::json!({
             "type": format!("https://parlog.invalid/problems/{kind}"),
             "title": status.canonical_reason().unwrap_or("error"),
@@ -59,6 +87,9 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("valid header"));
         }
+        if let Some(s) = self.retry_after_s() {
+            resp.headers_mut().insert(header::RETRY_AFTER, s.into());
+        }
         resp
     }
 }
@@ -67,10 +98,28 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Closed => ApiError::Unavailable("the store is shutting down; try again shortly".into()),
+            // The store's message names files and errors of the server: logged, not answered.
+            StoreError::Full(detail) => {
+                tracing::error!(%detail, "the disk is full");
+                ApiError::InsufficientStorage(
+                    "the server's disk is full, so nothing of this request was stored; try again once an \
+                     administrator has freed space"
+                        .into(),
+                )
+            }
+            StoreError::Failed => {
+                tracing::error!("the store refuses work after an earlier write failed");
+                ApiError::Unavailable(STORE_FAILED.into())
+            }
             e => ApiError::Internal(e.to_string()),
         }
     }
 }
+
+/// What a client is told while the store refuses work after a failed write.
+pub const STORE_FAILED: &str = "the store failed: an earlier write to the disk failed, so the server refuses \
+     work until it is restarted (then it recovers from the log on disk); try again later, and tell an \
+     administrator to restart parlog and check the disk";
 
 impl From<AppendError> for ApiError {
     fn from(e: AppendError) -> Self {
@@ -108,6 +157,70 @@ impl From<UnknownProjection> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Error answers that did not come from `ApiError` (axum's own rejections, which answer
+/// `text/plain`) become problems with the same status and their text as the detail, so that a
+/// client handles one kind of error. Applied as a layer to the whole router; the wrappers below
+/// give the common rejections better words.
+pub async fn as_problem(resp: Response) -> Response {
+    let status = resp.status();
+    let is_problem =
+        resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    // Rejections are a line of text; more than this is not one, and is not shown.
+    let text = axum::body::to_bytes(body, REJECTION_BYTES_MAX)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let detail = match text.is_empty() {
+        true => format!("{}; GET /api/v1/openapi.json describes the API", status.canonical_reason().unwrap_or("error")),
+        false => format!("{text}; GET /api/v1/openapi.json describes the API"),
+    };
+    let error = match status {
+        StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal(text),
+        s => ApiError::Other(s, detail),
+    };
+    let mut out = error.into_response();
+    // Headers such as `Allow` and `Retry-After` still apply; the body's own do not.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !out.headers().contains_key(name) {
+            out.headers_mut().insert(name, value.clone());
+        }
+    }
+    out
+}
+
+const REJECTION_BYTES_MAX: usize = 16 * 1024;
+
+/// `axum::extract::Path` whose rejection is a problem that says which part of the path is wrong:
+/// "the path segment `%FF` is not UTF-8 once percent-decoded".
+pub struct Path<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(p)) => Ok(Path(p)),
+            // A route whose parameters do not fit its handler: the server's fault.
+            Err(e) if e.status().is_server_error() => Err(ApiError::Internal(e.body_text())),
+            Err(e) => {
+                // The path as the client sent it, not as seen inside the `/api/v1` router.
+                let path = match parts.extensions.get::<axum::extract::OriginalUri>() {
+                    Some(original) => original.path().to_string(),
+                    None => parts.uri.path().to_string(),
+                };
+                Err(ApiError::BadRequest(format!(
+                    "the path {path}: {}; percent-encode path segments as UTF-8 (GET /api/v1/openapi.json lists the routes)",
+                    e.body_text()
+                )))
+            }
+        }
+    }
+}
+
 /// `axum::extract::Query` whose rejection is a problem like every other bad input (axum's own
 /// answers `text/plain`): "`limit`: invalid digit found in string".
 pub struct Query<T>(pub T);
@@ -123,5 +236,86 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestP
                 e.body_text().replace("Failed to deserialize query string: ", "query parameter ")
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    async fn problem_of(resp: Response) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("a body");
+        let ct = parts.headers.get(header::CONTENT_TYPE).expect("a content type").to_str().expect("text");
+        assert_eq!(ct, "application/problem+json");
+        (parts.status, parts.headers, serde_json::from_slice(&bytes).expect("JSON"))
+    }
+
+    /// A rejection no wrapper covers (here: axum's `Json` one) keeps its status, its text and its
+    /// headers, as a problem.
+    #[tokio::test]
+    async fn a_text_rejection_becomes_a_problem() {
+        let plain = Response::builder()
+            .status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from("Expected request with `Content-Type: application/json`"))
+            .expect("a response");
+        let (status, headers, v) = problem_of(as_problem(plain).await).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(v["status"], 415);
+        assert_eq!(v["type"], "https://parlog.invalid/problems/unsupported-media-type");
+        assert!(v["detail"].as_str().expect("a detail").contains("Content-Type: application/json"), "{v}");
+        assert_eq!(headers.get(header::ACCEPT).expect("kept"), "application/json");
+    }
+
+    async fn mapped(e: impl Into<ApiError>) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        problem_of(e.into().into_response()).await
+    }
+
+    /// A full disk and a failed store are not the server's bugs (500) but states that pass: 507
+    /// and 503, with `Retry-After`, whichever error carries them.
+    #[tokio::test]
+    async fn a_full_disk_and_a_failed_store_answer_honestly() {
+        let full = || StoreError::Full("writing /srv/parlog/log: No space left on device".into());
+        for (status, headers, v) in [
+            mapped(full()).await,
+            mapped(AppendError::Store(full())).await,
+            mapped(ForgetError::Store(full())).await,
+            mapped(EngineError::Store(full())).await,
+        ] {
+            assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+            assert_eq!(v["status"], 507);
+            assert_eq!(headers.get(header::RETRY_AFTER).expect("Retry-After"), &RETRY_AFTER_FULL_S.to_string());
+            let detail = v["detail"].as_str().expect("a detail");
+            assert!(detail.contains("disk is full") && detail.contains("nothing"), "{detail}");
+            assert!(!detail.contains("/srv/parlog"), "the server's paths are not answered: {detail}");
+        }
+        for (status, headers, v) in [
+            mapped(StoreError::Failed).await,
+            mapped(AppendError::Store(StoreError::Failed)).await,
+            mapped(ForgetError::Store(StoreError::Failed)).await,
+        ] {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(headers.get(header::RETRY_AFTER).expect("Retry-After"), &RETRY_AFTER_UNAVAILABLE_S.to_string());
+            assert!(v["detail"].as_str().expect("a detail").contains("restart"), "{v}");
+        }
+        let (status, headers, _) = mapped(StoreError::Closed).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(headers.contains_key(header::RETRY_AFTER));
+        let (status, headers, v) = mapped(StoreError::Corrupt("position 7 is missing".into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!headers.contains_key(header::RETRY_AFTER));
+        assert!(!v["detail"].as_str().expect("a detail").contains("position 7"), "internal detail is logged only: {v}");
+    }
+
+    #[tokio::test]
+    async fn problems_and_successes_pass_unchanged() {
+        let ok = (StatusCode::OK, "fine").into_response();
+        assert_eq!(as_problem(ok).await.status(), StatusCode::OK);
+        let problem = ApiError::Conflict("stream x is at version 2".into()).into_response();
+        let (status, _, v) = problem_of(as_problem(problem).await).await;
+        assert_eq!((status, v["detail"].as_str()), (StatusCode::CONFLICT, Some("stream x is at version 2")));
     }
 }

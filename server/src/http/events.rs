@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::body::LimitedBytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use parlog_core::{
@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::auth::{role_label, Caller};
-use super::error::{ApiError, ApiResult, Query};
+use super::error::{ApiError, ApiResult, Path, Query};
 use super::state::AppState;
 
 /// The API form of a stored event (v1): the envelope, and the sealed part opened for roles that
@@ -166,6 +166,15 @@ fn check_permission(state: &AppState, caller: &Caller, ev: &NewEvent, index: usi
     let role = caller.role;
     if !role.may_append(kind) {
         return Err(forbidden_kind(caller, kind, index));
+    }
+    if !role.may_write_to(&caller.participant, &ev.stream) {
+        let own = format!("notes:{}", caller.participant);
+        return Err(ApiError::Forbidden(format!(
+            "event {index}: role {} writes field notes only to its own stream {own}, not to {}; \
+             send it with \"stream\": \"{own}\"",
+            role.as_str(),
+            ev.stream
+        )));
     }
     match &ev.event {
         DomainEvent::ParticipantRegistered(p) if !role.may_register(p.role) => Err(ApiError::Forbidden(format!(

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -49,7 +49,7 @@ pub fn app(state: AppState) -> Router {
         .route("/me", get(me));
     Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such route; GET /api/v1/openapi.json lists the API".into()) })
@@ -61,7 +61,33 @@ pub fn app(state: AppState) -> Router {
             ))
         })
         .layer(middleware::from_fn_with_state(state.clone(), limit_time))
+        .layer(middleware::map_response(error::as_problem))
+        // Outermost, so that every answer has them: handlers', rejections', the fallbacks' and
+        // the time limit's.
+        .layer(middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// The policy of every answer that does not bring its own (the web page does: it loads its
+/// script). What parlog renders as HTML (the retrospective, charts) is one self-contained file
+/// with an inline stylesheet and inline SVG and no script, so it needs nothing but inline
+/// styles; JSON, problems and the feed need nothing at all. Text from the log ends up in that
+/// HTML: if escaping ever failed, no script would run.
+const CSP_DEFAULT: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Headers that make browsers treat answers as what they say they are: no guessing of types
+/// (a JSON answer holding `<script>` from a note is not HTML), no framing (clickjacking), no
+/// addresses leaked to other sites, and a content policy.
+async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_DEFAULT));
+    }
+    resp
 }
 
 /// GET /api/v1/me: who the token belongs to and what it may do, for the web page.
@@ -73,6 +99,15 @@ async fn me(caller: Caller) -> axum::Json<serde_json::Value> {
         "reads_events": caller.role.reads_events(),
         "reads_sealed": caller.role.reads_sealed(),
     }))
+}
+
+/// GET /healthz: whether the server can do its work. A store that refuses work after a failed
+/// write answers 503, so that a supervisor or load balancer sees what a client would.
+async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    match state.store.failed() {
+        false => Ok("ok\n"),
+        true => Err(ApiError::Unavailable(error::STORE_FAILED.into())),
+    }
 }
 
 async fn metrics(State(state): State<AppState>, _caller: Caller) -> Response {

@@ -25,14 +25,14 @@ const VIEW_QUERY: &[(&str, &str)] = &[
 ];
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "post", path: "/api/v1/events", summary: "Append a batch of events atomically (a JSON array, or {\"events\": [...]}). The author is the token's participant. Idempotent by event id; optional expected_version per event.", roles: "makelaar, researcher (per event kind)", query: &[], body: Some("events") },
+    Route { method: "post", path: "/api/v1/events", summary: "Append a batch of events atomically (a JSON array, or {\"events\": [...]}). The author is the token's participant. Idempotent by event id; optional expected_version per event.", roles: "makelaar, researcher (per event kind; a makelaar writes notes only to their own notes:<participant> stream)", query: &[], body: Some("events") },
     Route { method: "get", path: "/api/v1/events", summary: "Read the global log, paged by position.", roles: "makelaar, researcher, admin", query: &[("from", "First position (default 1)."), ("limit", "Events per page (default 100, at most page_events_max).")], body: None },
     Route { method: "get", path: "/api/v1/events/{id}", summary: "One event by id.", roles: "makelaar, researcher, admin", query: &[], body: None },
     Route { method: "get", path: "/api/v1/streams/{stream}", summary: "The events of one stream.", roles: "makelaar, researcher, admin", query: &[("from_version", "First stream version (default 1)."), ("limit", "Events per page.")], body: None },
     Route { method: "get", path: "/api/v1/projections/{name}", summary: "A projection: cycles, role, initiatives, signals, lessons, network, activity, warnings or codebook.", roles: "all", query: &[("as_of", "A day (YYYY-MM-DD)."), ("basis", "occurred (default) or recorded."), ("as_of_position", "A position."), ("lang", "nl or en."), ("since", "Role: the earlier day of a diff."), ("lead_months_max", "Warnings threshold."), ("active_initiatives_max", "Warnings threshold."), ("reflection_gap_days_max", "Warnings threshold.")], body: None },
     Route { method: "get", path: "/api/v1/retrospective", summary: "The handreiking-style retrospective.", roles: "all", query: &[("format", "html (default) or md."), ("area", "Only this area, such as area:noord."), ("as_of", "A day."), ("basis", "occurred or recorded."), ("as_of_position", "A position."), ("lang", "nl or en.")], body: None },
     Route { method: "get", path: "/api/v1/charts/{name}", summary: "A chart (role, cycles, initiatives, signals) as an HTML figure with inline SVG.", roles: "all", query: VIEW_QUERY, body: None },
-    Route { method: "get", path: "/api/v1/feed", summary: "Server-Sent Events: every event from a position (or Last-Event-ID + 1), then live.", roles: "makelaar, researcher, admin", query: &[("from", "First position; default: only new events.")], body: None },
+    Route { method: "get", path: "/api/v1/feed", summary: "Server-Sent Events: every event from a position (or after Last-Event-ID, which must not be past the head), then live.", roles: "makelaar, researcher, admin", query: &[("from", "First position; default: only new events.")], body: None },
     Route { method: "get", path: "/api/v1/verify", summary: "Walk the hash chain; names the first bad position.", roles: "admin", query: &[], body: None },
     Route { method: "post", path: "/api/v1/subjects/{subject}/forget", summary: "Destroy a data subject's key and sealed data; recorded as an event.", roles: "admin", query: &[], body: Some("forget") },
     Route { method: "get", path: "/api/v1/tokens", summary: "List tokens (without secrets).", roles: "admin", query: &[], body: None },
@@ -41,7 +41,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "get", path: "/api/v1/openapi.json", summary: "This document.", roles: "all", query: &[], body: None },
     Route { method: "get", path: "/api/v1/me", summary: "The token's participant and role, and what it may do.", roles: "all", query: &[], body: None },
     Route { method: "get", path: "/metrics", summary: "Prometheus metrics (appends, latency, projection lag).", roles: "all", query: &[], body: None },
-    Route { method: "get", path: "/healthz", summary: "Liveness; needs no token.", roles: "anyone", query: &[], body: None },
+    Route { method: "get", path: "/healthz", summary: "Health: ok while the store works, 503 once it refuses work; needs no token.", roles: "anyone", query: &[], body: None },
 ];
 
 fn path_params(path: &str) -> Vec<Value> {
@@ -49,6 +49,25 @@ fn path_params(path: &str) -> Vec<Value> {
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
         .collect()
+}
+
+/// The problems a route answers beyond the generic 4XX: those a client acts on differently.
+fn problems(r: &Route) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    match (r.method, r.path) {
+        ("get", "/api/v1/feed") => out.push(("400", "`from` or Last-Event-ID is not a position, or is past the head of the log (the feed follows another log): reconnect without Last-Event-ID.")),
+        ("post", "/api/v1/events") => out.push(("403", "The role may not append an event of this kind, or a makelaar wrote to a notes stream other than their own notes:<participant>.")),
+        _ => {}
+    }
+    if r.method == "post" && r.path != "/api/v1/tokens" {
+        out.push(("507", "The server's disk is full: nothing was stored. Try again later."));
+    }
+    if r.path == "/healthz" {
+        out.push(("503", "The store failed after a write error and refuses work until parlog is restarted."));
+    } else {
+        out.push(("503", "The store is shutting down, or failed after a write error and refuses work until parlog is restarted. Try again later."));
+    }
+    out
 }
 
 pub fn document() -> Value {
@@ -65,6 +84,13 @@ pub fn document() -> Value {
                 "4XX": {"description": "A problem: what was wrong and how to fix it.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
             },
         });
+        for (status, description) in problems(r) {
+            let mut response = json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+            if status == "503" || status == "507" {
+                response["headers"] = json!({"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}});
+            }
+            op["responses"][status] = response;
+        }
         if r.path != "/healthz" {
             op["security"] = json!([{"bearer": []}]);
         }

@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 
 use super::auth::Tokens;
 use super::error::ApiError;
+use super::feed::FeedCache;
 use super::metrics::Metrics;
 
 /// Every limit of the HTTP interface; names carry units.
@@ -117,49 +118,5 @@ impl ViewCache {
         if c.1.len() < VIEW_CACHE_ENTRIES_MAX {
             c.1.insert(key, body);
         }
-    }
-}
-
-/// The feed's encoded events (with and without sealed text) for the most recent positions, so
-/// that a hundred subscribers do not each read, decrypt and encode the same event. Cleared
-/// when a subject is forgotten, so no forgotten text is served from it.
-#[derive(Default)]
-pub struct FeedCache {
-    inner: std::sync::Mutex<std::collections::BTreeMap<(bool, u64), axum::body::Bytes>>,
-}
-
-const FEED_CACHE_ENTRIES_MAX: usize = 16_384;
-
-impl FeedCache {
-    /// The cached frames of `from..=to` for one kind of reader, in order, up to the first that
-    /// is not cached.
-    pub fn get_run(&self, from: u64, to: u64, sealed: bool) -> Vec<axum::body::Bytes> {
-        let c = self.inner.lock().expect("feed cache lock");
-        let mut out = Vec::new();
-        for ((_, p), frame) in c.range((sealed, from)..=(sealed, to)) {
-            if *p != from + out.len() as u64 {
-                break;
-            }
-            out.push(frame.clone());
-        }
-        out
-    }
-    pub fn put(&self, position: u64, sealed: bool, frame: axum::body::Bytes) {
-        let mut c = self.inner.lock().expect("feed cache lock");
-        c.insert((sealed, position), frame);
-        while c.len() > FEED_CACHE_ENTRIES_MAX {
-            // The oldest position of either kind goes first.
-            let oldest = [false, true]
-                .into_iter()
-                .filter_map(|k| c.range((k, 0)..=(k, u64::MAX)).next().map(|(key, _)| *key))
-                .min_by_key(|(_, p)| *p);
-            match oldest {
-                Some(key) => drop(c.remove(&key)),
-                None => break,
-            }
-        }
-    }
-    pub fn clear(&self) {
-        self.inner.lock().expect("feed cache lock").clear();
     }
 }

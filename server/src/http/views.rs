@@ -1,6 +1,6 @@
 //! Projections, the retrospective and charts.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -10,7 +10,7 @@ use parlog_projections::{AsOf, Engine, Thresholds, ViewOptions};
 use serde::Deserialize;
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiResult, Query};
+use super::error::{ApiError, ApiResult, Path, Query};
 use super::state::AppState;
 
 #[derive(Deserialize, Default)]

@@ -15,7 +15,9 @@ const APP_JS: &str = include_str!("../../web/app.js");
 const APP_CSS: &str = include_str!("../../web/app.css");
 const SW_JS: &str = include_str!("../../web/sw.js");
 
-/// The page loads nothing from elsewhere; the policy makes the browser hold it to that.
+/// The page loads nothing from elsewhere; the policy makes the browser hold it to that. The
+/// service worker gets it too: a worker's policy governs what it may fetch (the page's files).
+/// Every other answer gets the stricter default policy of `http::security_headers`.
 const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 pub fn routes() -> Router<AppState> {
@@ -42,7 +44,14 @@ pub fn routes() -> Router<AppState> {
             "/sw.js",
             get(|| async {
                 // no-cache: the browser checks for a new worker on every visit.
-                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], SW_JS)
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                        (header::CONTENT_SECURITY_POLICY, CSP),
+                    ],
+                    SW_JS,
+                )
                     .into_response()
             }),
         )

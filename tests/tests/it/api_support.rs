@@ -18,7 +18,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use parlog_core::{EventStore, ParticipantId, SledStore};
+use parlog_core::{EventStore, ParticipantId, SledStore, StoreError};
 use parlog_server::cli::demo;
 use parlog_server::http::auth::Role;
 use parlog_server::http::{app, AppState, Limits};
@@ -29,6 +29,9 @@ use tower::ServiceExt;
 /// How long a socket test waits for one read before it gives up (only stops a hung server from
 /// hanging the test run).
 pub const SOCKET_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a restart waits for a lock that the closed store's sled still holds.
+const RESTART_LOCKED_WAIT: Duration = Duration::from_secs(10);
 
 /// Which log a test starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +217,36 @@ impl Api {
     pub async fn append_ok(&self, role: Role, events: &[Value]) -> Vec<Value> {
         let v = self.append(role, events).await.json_of(201);
         v["appended"].as_array().expect("`appended` is a list").clone()
+    }
+
+    /// Stops the server's state and closes the store, runs `edit` on the data folder (as someone
+    /// with access to it could, between two runs of the server), then opens the store and the
+    /// state again with the same limits. Tokens stay valid: they live in the data folder.
+    pub fn restart_with(mut self, edit: impl FnOnce(&std::path::Path)) -> Api {
+        let (tmp, tokens, log) = (self.tmp.take(), std::mem::take(&mut self.tokens), self.log);
+        let state = self.state.clone();
+        drop(self);
+        let (data, limits) = (state.data.clone(), state.limits.clone());
+        let AppState { store, .. } = state;
+        match Arc::try_unwrap(store) {
+            Ok(store) => store.close(),
+            Err(_) => panic!("the store is still shared (a served socket or a feed?); end those before a restart"),
+        }
+        edit(&data);
+        // sled may hold the folder's lock a moment after the store closed.
+        let deadline = std::time::Instant::now() + RESTART_LOCKED_WAIT;
+        let store = loop {
+            match SledStore::open(&data) {
+                Ok(store) => break store,
+                Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(e) => panic!("reopening {} failed: {e}", data.display()),
+            }
+        };
+        let state = AppState::new(Arc::new(store), data.clone(), limits)
+            .unwrap_or_else(|e| panic!("AppState::new on {} failed: {e:?}", data.display()));
+        Api { tmp, state, log, tokens }
     }
 
     /// Starts serving `app(state)` on 127.0.0.1, on a port the system chooses, in a task of the

@@ -6,6 +6,7 @@ mod cli;
 mod cli_support;
 mod crash;
 mod disk_full;
+mod hardening;
 mod privacy;
 mod proj_activity;
 mod proj_codebook;
