@@ -79,6 +79,9 @@ const PIPELINE_READERS: usize = 2;
 /// Pages each reader may have read ahead of the folding thread (memory: about 256 KiB a page).
 const PIPELINE_PAGES_AHEAD: usize = 2;
 const CHECKPOINT_FILE: &str = "checkpoint.bin";
+/// The start of a checkpoint file: its format (a blake3 digest of the rest follows it, so that
+/// damage is found rather than read as another state).
+const CHECKPOINT_MAGIC: &[u8; 8] = b"PLCKPT02";
 /// The checkpoint file of earlier versions (JSON); removed when a new checkpoint is written.
 const OLD_CHECKPOINT_FILE: &str = "checkpoint.json";
 
@@ -402,8 +405,12 @@ impl Engine {
             hash: self.hash,
             recent: self.recent.iter().copied().collect(),
         };
-        let mut bytes = postcard::to_allocvec(&head).map_err(|e| err(e.to_string()))?;
-        bytes.extend(postcard::to_allocvec(&self.state).map_err(|e| err(e.to_string()))?);
+        let mut body = postcard::to_allocvec(&head).map_err(|e| err(e.to_string()))?;
+        body.extend(postcard::to_allocvec(&self.state).map_err(|e| err(e.to_string()))?);
+        let mut bytes = Vec::with_capacity(CHECKPOINT_MAGIC.len() + 32 + body.len());
+        bytes.extend_from_slice(CHECKPOINT_MAGIC);
+        bytes.extend_from_slice(blake3::hash(&body).as_bytes());
+        bytes.extend_from_slice(&body);
         let tmp = dir.join("checkpoint.tmp");
         {
             use std::io::Write;
@@ -425,21 +432,69 @@ impl Default for Engine {
     }
 }
 
+/// What a checkpoint file holds, read and checked.
+enum CheckpointFile {
+    None,
+    /// Of another format or version of the projections: an upgrade, rebuilt without a word.
+    Other,
+    /// Its bytes do not match their digest (or do not decode): damage, named and kept.
+    Damaged(Vec<u8>, String),
+    Good(Box<Checkpoint>),
+}
+
+fn read_file(path: &Path) -> Result<CheckpointFile, EngineError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(CheckpointFile::None),
+        Err(e) => return Err(EngineError::Checkpoint { path: path.display().to_string(), message: e.to_string() }),
+    };
+    let Some(rest) = bytes.strip_prefix(&CHECKPOINT_MAGIC[..]) else { return Ok(CheckpointFile::Other) };
+    if rest.len() < 32 || blake3::hash(&rest[32..]).as_bytes() != &rest[..32] {
+        return Ok(CheckpointFile::Damaged(bytes, "its bytes do not match their digest".into()));
+    }
+    let body = &rest[32..];
+    // The version comes first, so the state is read only by the version that wrote it.
+    let Ok((head, state)) = postcard::take_from_bytes::<CheckpointHead>(body) else {
+        return Ok(CheckpointFile::Damaged(bytes, "its head does not decode".into()));
+    };
+    if head.version != Projections::VERSION {
+        return Ok(CheckpointFile::Other);
+    }
+    match postcard::from_bytes::<Projections>(state) {
+        Ok(state) => Ok(CheckpointFile::Good(Box::new(Checkpoint { head, state }))),
+        Err(e) => Ok(CheckpointFile::Damaged(bytes, format!("its state does not decode: {e}"))),
+    }
+}
+
 /// The checkpoint in `dir`, if there is one of this version of the projections that reads.
+/// It is a cache: one of another version is rebuilt; a damaged one is moved to the data
+/// folder's quarantine (with a line in its journal) and rebuilt, never used.
 fn read_checkpoint(dir: &Path) -> Result<Option<Checkpoint>, EngineError> {
     let path = dir.join(CHECKPOINT_FILE);
-    match std::fs::read(&path) {
-        // A checkpoint that cannot be read, or of another version, is only a cache: rebuild
-        // instead. The version comes first, so the state is read only by the version that
-        // wrote it.
-        Ok(bytes) => {
-            let Ok((head, rest)) = postcard::take_from_bytes::<CheckpointHead>(&bytes) else { return Ok(None) };
-            if head.version != Projections::VERSION {
-                return Ok(None);
+    match read_file(&path)? {
+        CheckpointFile::None | CheckpointFile::Other => Ok(None),
+        CheckpointFile::Good(c) => Ok(Some(*c)),
+        CheckpointFile::Damaged(bytes, why) => {
+            if let Some(data) = dir.parent() {
+                let what = format!("a damaged checkpoint of the projections ({why}); rebuilt from the log");
+                let source = format!("projections/{CHECKPOINT_FILE}");
+                let kept = parlog_core::quarantine::keep(data, &source, 0, &bytes, &what);
+                let err = |e: std::io::Error| EngineError::Checkpoint {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                };
+                kept.map_err(err)?;
+                std::fs::remove_file(&path).map_err(err)?;
             }
-            Ok(postcard::from_bytes::<Projections>(rest).ok().map(|state| Checkpoint { head, state }))
+            Ok(None)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(EngineError::Checkpoint { path: path.display().to_string(), message: e.to_string() }),
     }
+}
+
+/// Checks the checkpoint in `dir` without changing anything: `Some(why)` if it is damaged.
+pub fn check_checkpoint(dir: &Path) -> Result<Option<String>, EngineError> {
+    Ok(match read_file(&dir.join(CHECKPOINT_FILE))? {
+        CheckpointFile::Damaged(_, why) => Some(why),
+        _ => None,
+    })
 }

@@ -32,7 +32,7 @@ pub use codebook::Codebook;
 pub use corrections::Corrections;
 pub use cycles::{Cycle, CycleBase, Cycles, InsightRecord, Note, Reflection, Spiral, Step};
 pub use directory::Directory;
-pub use engine::{AsOf, Engine, EngineError};
+pub use engine::{check_checkpoint, AsOf, Engine, EngineError};
 pub use fact::{Fact, Src};
 pub use initiatives::{Initiative, Initiatives, Status};
 pub use lessons::{Lesson, Lessons, ThemeLessons};

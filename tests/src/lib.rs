@@ -125,11 +125,24 @@ pub fn read_all(store: &impl EventStore) -> Result<Vec<RecordedEvent>, String> {
 }
 
 /// Checks that every sealed event of `events` still opens: its key and ciphertext survived.
+/// A sealed part of a subject that the log says was forgotten may read as forgotten instead.
 pub fn check_sealed_open(store: &impl EventStore, events: &[RecordedEvent]) -> Result<u64, String> {
     let mut opened = 0;
     for e in events.iter().filter(|e| e.sealed.is_some()) {
         match store.unseal(e) {
             Ok(SealedView::Open(_)) => opened += 1,
+            Ok(SealedView::Forgotten { subject, position, .. }) => {
+                let fe = store.read_from(position, 1).map_err(|err| err.to_string())?;
+                let names = fe.first().is_some_and(|f| {
+                    f.kind == parlog_core::EventKind::SubjectForgotten && f.payload.contains(subject.as_str())
+                });
+                if !names {
+                    return Err(format!(
+                        "position {}: forgotten by {position}, which does not forget {subject}",
+                        e.position
+                    ));
+                }
+            }
             Ok(other) => return Err(format!("position {}: sealed part is {other:?}", e.position)),
             Err(err) => return Err(format!("position {}: {err}", e.position)),
         }

@@ -105,6 +105,17 @@ pub fn check_folder(dir: &Path, options: &StoreOptions) -> Result<FolderReport, 
         sealed_forgotten: 0,
         keys,
     };
+    for (s, p) in &walk.forgotten {
+        if key_map.contains_key(s) {
+            report.findings.push(Finding {
+                file: "keys".into(),
+                position: Some(*p),
+                offset: None,
+                what: format!("the key of {s}, forgotten at position {p}, is still in the key file"),
+                fix: "Run `parlog serve` or any write once: opening finishes interrupted forgets".into(),
+            });
+        }
+    }
     check_sealed(&log, &walk, &key_map, &mut report)?;
     check_indexes(dir, &walk, &mut report)?;
     check_permissions(dir, &mut report.notes)?;

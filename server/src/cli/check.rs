@@ -32,6 +32,7 @@ pub fn verify(data: &Path, options: &StoreOptions) -> Result<i32> {
             let (findings, notes) = crate::http::auth::Tokens::findings(data);
             r.findings.extend(findings);
             r.notes.extend(notes);
+            checkpoint_finding(data, &mut r);
             r
         }
         Err(e @ (StoreError::NotInitialised(_) | StoreError::Locked(_))) => return Err(e.into()),
@@ -42,6 +43,24 @@ pub fn verify(data: &Path, options: &StoreOptions) -> Result<i32> {
     };
     print_report(&report);
     Ok(if report.findings.is_empty() { 0 } else { 1 })
+}
+
+/// The projections' checkpoint is a cache, but a damaged one is named like any other damage.
+fn checkpoint_finding(data: &Path, r: &mut FolderReport) {
+    let finding = |what: String| {
+        parlog_core::Finding {
+        file: "projections/checkpoint.bin".into(),
+        position: None,
+        offset: None,
+        what,
+        fix: "It is a cache: the next `parlog serve` or `parlog project` moves it to quarantine and rebuilds it from the log".into(),
+    }
+    };
+    match parlog_projections::check_checkpoint(&data.join("projections")) {
+        Ok(None) => {}
+        Ok(Some(why)) => r.findings.push(finding(format!("the projections' checkpoint is damaged: {why}"))),
+        Err(e) => r.findings.push(finding(e.to_string())),
+    }
 }
 
 fn print_report(r: &FolderReport) {

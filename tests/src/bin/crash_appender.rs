@@ -6,7 +6,9 @@
 //! Output on stdout, one line each, flushed at once:
 //! - `ready <head>` when the store is open, with the position of its head;
 //! - `ack <position> <id>` for every event of a batch once `append` has returned it, i.e. once
-//!   the store says it is durable. The lines of one batch are written together, after the append
+//!   the store says it is durable;
+//! - `forgot <position> <id> <subject>` once a forget returned (thread 0 forgets now and then a
+//!   subject it has just named). The lines of one batch are written together, after the append
 //!   returned and before the thread appends again.
 //!
 //! Each thread appends batches of 1 to 3 events with ids it chose itself: open memos, sealed
@@ -21,7 +23,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use parlog_core::{EventId, EventStore, NewEvent, SledStore};
+use parlog_core::{EventId, EventStore, NewEvent, ParticipantId, SledStore, SubjectId};
 use parlog_tests::{memo, observation};
 
 /// Events in one batch, at most.
@@ -30,6 +32,8 @@ const BATCH_EVENTS_MAX: u64 = 3;
 const RETRY_ONE_IN: u32 = 10;
 /// One sealed observation in this many names a new data subject.
 const NEW_SUBJECT_ONE_IN: u32 = 8;
+/// Thread 0 forgets a subject it named after one batch in this many.
+const FORGET_ONE_IN: u32 = 6;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -85,6 +89,7 @@ fn emit(lines: &str) {
 fn append_until_killed(store: &SledStore, thread: u32, seed: u64) -> Result<(), String> {
     let mut rng = fastrand::Rng::with_seed(seed ^ (u64::from(thread) << 32));
     let mut new_subjects = 0u64;
+    let mut forgotten = 0u64;
     loop {
         let events = rng.u64(1..=BATCH_EVENTS_MAX);
         let batch: Vec<NewEvent> = (0..events)
@@ -114,6 +119,16 @@ fn append_until_killed(store: &SledStore, thread: u32, seed: u64) -> Result<(), 
         }
         if appended.len() != ids.len() {
             return Err(format!("thread {thread}: {} events appended, {} answers", ids.len(), appended.len()));
+        }
+        // Now and then thread 0 forgets the subject it just named for the first time: a crash
+        // may then come in the middle of a forget.
+        if thread == 0 && new_subjects > forgotten && rng.u32(0..FORGET_ONE_IN) == 0 {
+            forgotten = new_subjects;
+            let subject = format!("resident:r-{seed}-{thread}-{new_subjects}");
+            let s = SubjectId::parse(&subject).map_err(|e| format!("thread {thread}: {e}"))?;
+            let by = ParticipantId::parse("crash-test").map_err(|e| format!("thread {thread}: {e}"))?;
+            let f = store.forget(&s, &by, None).map_err(|e| format!("thread {thread}: forget failed: {e}"))?;
+            lines.push_str(&format!("forgot {} {} {subject}\n", f.position.0, f.id));
         }
         emit(&lines);
         if let Some(batch) = retry {

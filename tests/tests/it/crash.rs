@@ -38,6 +38,8 @@ struct ChildRun {
     /// The head the child saw when it opened the store, if it got that far.
     ready_head: Option<u64>,
     acks: Vec<(u64, EventId)>,
+    /// Forgets it was told were done: position, id, subject.
+    forgets: Vec<(u64, EventId, String)>,
     killed_after: Duration,
 }
 
@@ -83,6 +85,17 @@ fn acknowledged_appends_survive_sigkill() {
     }
     eprintln!("crash test: {rounds} rounds, {acked_total} acknowledged events, final head {}", checked.head);
     assert!(acked_total > 0, "no round acknowledged anything; the test tested nothing");
+}
+
+/// Every file under `dir` with a digest of its bytes.
+fn digests(dir: &Path) -> Vec<(std::path::PathBuf, blake3::Hash)> {
+    crate::support::files_under(dir)
+        .into_iter()
+        .map(|f| {
+            let h = blake3::hash(&std::fs::read(&f).unwrap_or_default());
+            (f, h)
+        })
+        .collect()
 }
 
 fn env_number(name: &str) -> Option<u64> {
@@ -163,7 +176,7 @@ fn read_lines(stdout: impl Read, tx: mpsc::Sender<String>) {
 }
 
 fn parse_output(lines: &[String], killed_after: Duration) -> Result<ChildRun, String> {
-    let mut run = ChildRun { ready_head: None, acks: Vec::new(), killed_after };
+    let mut run = ChildRun { ready_head: None, acks: Vec::new(), forgets: Vec::new(), killed_after };
     for line in lines {
         let parts: Vec<&str> = line.split(' ').collect();
         match parts.as_slice() {
@@ -173,6 +186,10 @@ fn parse_output(lines: &[String], killed_after: Duration) -> Result<ChildRun, St
             ["ack", pos, id] if run.ready_head.is_some() => {
                 let pos = pos.parse().map_err(|_| format!("bad position in {line:?}"))?;
                 run.acks.push((pos, EventId::parse(id)?));
+            }
+            ["forgot", pos, id, subject] if run.ready_head.is_some() => {
+                let pos = pos.parse().map_err(|_| format!("bad position in {line:?}"))?;
+                run.forgets.push((pos, EventId::parse(id)?, subject.to_string()));
             }
             _ => return Err(format!("unexpected line {line:?}")),
         }
@@ -194,6 +211,14 @@ fn check_store(dir: &Path, run: &ChildRun, before: Checked) -> Result<Checked, S
             (0, true) => Ok(before),
             _ => Err("the data folder lost its marker file".into()),
         };
+    }
+    // Checking the folder as the crash left it changes nothing (it may find an interrupted
+    // forget, which opening finishes).
+    let options = parlog_core::StoreOptions::from_env(dir);
+    let before_check = digests(dir);
+    parlog_core::check_folder(dir, &options).map_err(|e| format!("checking after the crash: {e}"))?;
+    if digests(dir) != before_check {
+        return Err("checking the folder after the crash changed it".into());
     }
     let store = SledStore::open(dir).map_err(|e| format!("reopening after the crash: {e}"))?;
     let head = store.head();
@@ -231,6 +256,31 @@ fn check_store(dir: &Path, run: &ChildRun, before: Checked) -> Result<Checked, S
     // Keys are synced before the events that need them: every sealed event that made it to the
     // log must still open.
     check_sealed_open(&store, &events[before.head as usize..])?;
+    for (pos, id, subject) in &run.forgets {
+        match events.get(*pos as usize - 1) {
+            Some(e) if e.id == *id && e.payload.contains(subject.as_str()) => {}
+            _ => return Err(format!("the forget of {subject} acknowledged at {pos} is not there")),
+        }
+        for e in events
+            .iter()
+            .filter(|e| e.sealed.as_ref().is_some_and(|m| m.subjects.iter().any(|s| s.as_str() == subject)))
+        {
+            match store.unseal(e) {
+                Ok(parlog_core::SealedView::Forgotten { .. }) => {}
+                other => {
+                    return Err(format!(
+                        "position {} names {subject}, forgotten at {pos}, and reads {other:?}",
+                        e.position
+                    ))
+                }
+            }
+        }
+    }
     store.close();
+    // Once opened (which finishes interrupted forgets), the folder is sound.
+    let report = parlog_core::check_folder(dir, &options).map_err(|e| format!("checking after reopening: {e}"))?;
+    if let Some(f) = report.findings.first() {
+        return Err(format!("after reopening, verify finds: {f}"));
+    }
     Ok(Checked { head: head.position.0, hash: head.hash })
 }

@@ -65,11 +65,14 @@ fn the_checkpoint_gives_back_the_same_state_and_a_bad_one_only_a_rebuild() {
     assert_eq!(views(&again.state), views(&first.state));
 
     // A damaged checkpoint, or one of an earlier version (JSON), is no error: the engine rebuilds.
+    // The damaged one is moved to the data folder's quarantine, not read and not deleted.
     let bytes = std::fs::read(&file).expect("read");
     std::fs::write(&file, &bytes[..bytes.len() / 2]).expect("cut");
     let cut = Engine::open(&store, &cp).expect("open from a cut checkpoint");
     assert!(cut.state == first.state);
-    std::fs::remove_file(&file).expect("remove");
+    assert!(!file.exists(), "the damaged checkpoint is not left in place");
+    let kept = crate::support::files_under(&dir.path().join("quarantine"));
+    assert!(kept.iter().any(|f| std::fs::read(f).is_ok_and(|b| b == bytes[..bytes.len() / 2])), "{kept:?}");
     std::fs::write(cp.join("checkpoint.json"), r#"{"version":"projections-v2","position":3000}"#).expect("old");
     let mut old = Engine::open(&store, &cp).expect("open beside an old checkpoint");
     assert!(old.state == first.state);

@@ -422,3 +422,24 @@ fn random_damage_to_any_file_is_never_silent() {
     }
     eprintln!("tamper trials (seed {seed}): {counts:?}");
 }
+
+/// The projections' checkpoint is a cache, and was read without a check: a flipped byte could
+/// decode as another state. Now it carries a digest: damage is named by verify, and the next
+/// open moves it to quarantine and rebuilds the same views from the log.
+#[test]
+fn a_damaged_checkpoint_is_named_kept_and_rebuilt() {
+    let t = setup_demo();
+    let before = t.ok(&["project", "initiatives", "--json"]);
+    let checkpoint = t.data().join("projections/checkpoint.bin");
+    assert!(checkpoint.exists(), "`project` leaves a checkpoint");
+    let len = std::fs::metadata(&checkpoint).expect("checkpoint").len() as usize;
+    flip(&checkpoint, len / 2);
+    let damaged = std::fs::read(&checkpoint).expect("checkpoint");
+    let run = verify_unchanged(&t, t.data()).code(1);
+    assert!(run.stderr.contains("projections/checkpoint.bin") && run.stderr.contains("damaged"), "{}", run.stderr);
+    assert_eq!(t.ok(&["project", "initiatives", "--json"]), before, "the same view, rebuilt from the log");
+    let kept = quarantined_files(t.data());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read(&kept[0]).expect("kept"), damaged);
+    verify_unchanged(&t, t.data()).success();
+}
