@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::events::{DomainEvent, EventKind, FieldError};
 use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
-use crate::limits::{SEALED_BYTES_MAX, SUBJECTS_PER_EVENT_MAX};
+use crate::limits::{SEALED_BYTES_MAX, SEALED_CIPHERTEXT_BYTES_MAX, SUBJECTS_PER_EVENT_MAX};
 use crate::values::{List, LongText, ShortText, Timestamp};
 
 /// Personal data of an event, encrypted per data subject before it reaches the disk.
@@ -404,7 +404,10 @@ impl RecordedEvent {
     /// The JSON wire form (API version 1): the envelope with the open payload inline. The
     /// ciphertext is not part of it; see the export for that.
     pub fn to_wire(&self) -> Value {
-        let payload: Value = serde_json::from_str(&self.payload).expect("stored payloads are JSON");
+        // A record whose payload is not JSON was changed on disk (with its frame's check made to
+        // match): show that, rather than fail the whole page; `verify` names the position.
+        let payload: Value = serde_json::from_str(&self.payload)
+            .unwrap_or_else(|_| serde_json::json!({"damaged": "the stored payload is not JSON; run `parlog verify`"}));
         let mut v = serde_json::json!({
             "position": self.position.0,
             "id": self.id,
@@ -460,9 +463,29 @@ impl RecordedEvent {
             ciphertext_bytes: u32,
         }
         let w: W = serde_path_to_error::deserialize(v).map_err(|e| format!("field `{}`: {}", e.path(), e.inner()))?;
+        // The limits an append has, so that an import cannot store what an append could not.
+        if w.causation.len() > crate::limits::LIST_ITEMS_MAX {
+            return Err(format!(
+                "field `causation`: {} references, over the limit of {}",
+                w.causation.len(),
+                crate::limits::LIST_ITEMS_MAX
+            ));
+        }
         let sealed = match w.sealed {
             None => None,
             Some(s) => {
+                if s.subjects.is_empty() || s.subjects.len() > SUBJECTS_PER_EVENT_MAX {
+                    return Err(format!(
+                        "field `sealed.subjects`: expected 1 to {SUBJECTS_PER_EVENT_MAX} data subjects, got {}",
+                        s.subjects.len()
+                    ));
+                }
+                if s.ciphertext_bytes as usize > SEALED_CIPHERTEXT_BYTES_MAX {
+                    return Err(format!(
+                        "field `sealed.ciphertext_bytes`: {} bytes, over the limit of {SEALED_CIPHERTEXT_BYTES_MAX}",
+                        s.ciphertext_bytes
+                    ));
+                }
                 let nonce = unhex(&s.nonce)
                     .and_then(|b| <[u8; 24]>::try_from(b).ok())
                     .ok_or("field `sealed.nonce`: expected 48 hexadecimal digits")?;

@@ -14,6 +14,8 @@ pub const BATCH_EVENTS_MAX: usize = 1_000;
 pub const RECORD_BYTES_MAX: usize = 64 * 1024;
 /// Bytes of the JSON of one sealed payload before encryption.
 pub const SEALED_BYTES_MAX: usize = 48 * 1024;
+/// Bytes of one sealed payload's ciphertext: its JSON and the cipher's 16-byte tag.
+pub const SEALED_CIPHERTEXT_BYTES_MAX: usize = SEALED_BYTES_MAX + 16;
 /// Characters of a stream id, a participant id or a subject id.
 pub const ID_CHARS_MAX: usize = 100;
 /// Data subjects named in one sealed payload.

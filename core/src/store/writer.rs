@@ -822,7 +822,20 @@ impl Writer {
                     format!("position {p} does not match its hash: the file was changed or is damaged"),
                 ));
             }
+            if e.encode().len() > RECORD_BYTES_MAX {
+                return Err(bad(p, format!("position {p}: the record is over the limit of {RECORD_BYTES_MAX} bytes")));
+            }
             match (&e.sealed, &ie.ciphertext) {
+                (Some(m), Some(ct)) if ct.len() != m.ciphertext_bytes as usize => {
+                    return Err(bad(
+                        p,
+                        format!(
+                            "position {p}: {} bytes of ciphertext where its record says {}",
+                            ct.len(),
+                            m.ciphertext_bytes
+                        ),
+                    ))
+                }
                 (Some(m), Some(ct)) if Hash(*blake3::hash(ct).as_bytes()) != m.digest => {
                     return Err(bad(p, format!("position {p}: the sealed bytes do not match their digest")))
                 }

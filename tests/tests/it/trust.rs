@@ -443,3 +443,44 @@ fn a_damaged_checkpoint_is_named_kept_and_rebuilt() {
     assert_eq!(std::fs::read(&kept[0]).expect("kept"), damaged);
     verify_unchanged(&t, t.data()).success();
 }
+
+/// Regression (found by reading what the fuzzer's import target mirrors): an import stored what
+/// an append could not. A 300 KiB ciphertext panicked the writer; 201 causation references or
+/// 256 subjects made a record that does not decode again.
+#[test]
+fn an_import_is_held_to_the_limits_of_an_append() {
+    use parlog_core::{Hash, ImportedEvent, RecordedEvent, SledStore, StoreOptions};
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let data = tmp.path().join("data");
+    let store = SledStore::init_with(&data, &StoreOptions::from_env(&data)).expect("store");
+    let first = RecordedEvent::from_wire(&serde_json::json!({
+        "position": 1, "id": "6f9619ff-8b86-4011-b42d-00c04fc964ff", "stream": "study:s", "stream_version": 1,
+        "kind": "StudyStarted", "schema_version": 1, "recorded_at": "2024-01-01T00:00:00Z",
+        "occurred_at": "2024-01-01T00:00:00Z", "author": "onderzoeker-1", "causation": [],
+        "payload": {"title": "Studie", "question": "Wat werkt?", "municipality": "Elders", "levels": ["wijk"]},
+        "prev_hash": Hash::ZERO, "hash": Hash::ZERO
+    }));
+    let Ok(mut first) = first else { panic!("a wire event: {first:?}") };
+    first.hash = first.compute_hash();
+    // Too many causation references and subjects are refused by the wire form itself.
+    let mut wire = first.to_wire();
+    wire["causation"] = serde_json::json!(vec!["6f9619ff-8b86-4011-b42d-00c04fc964ff"; 201]);
+    let err = RecordedEvent::from_wire(&wire).expect_err("201 references");
+    assert!(err.contains("causation") && err.contains("limit"), "{err}");
+    let mut wire = first.to_wire();
+    let subjects: Vec<String> = (0..256).map(|i| format!("resident:r-{i}")).collect();
+    wire["sealed"] = serde_json::json!({"subjects": subjects, "nonce": "00".repeat(24), "digest": Hash::ZERO, "ciphertext_bytes": 10});
+    let err = RecordedEvent::from_wire(&wire).expect_err("256 subjects");
+    assert!(err.contains("sealed.subjects"), "{err}");
+    // A ciphertext over the limit, in an event that is otherwise whole (its digest and hash match).
+    let ct = vec![7u8; 300 * 1024];
+    let mut wire = first.to_wire();
+    wire["sealed"] = serde_json::json!({"subjects": ["resident:r-1"], "nonce": "00".repeat(24),
+        "digest": Hash(*blake3::hash(&ct).as_bytes()), "ciphertext_bytes": ct.len()});
+    let err = RecordedEvent::from_wire(&wire).expect_err("a ciphertext over the limit");
+    assert!(err.contains("ciphertext_bytes"), "{err}");
+    // And a whole event of the right size still imports.
+    let added = store.import(vec![ImportedEvent { event: first, ciphertext: None }], Vec::new()).expect("import");
+    assert_eq!(added.added, 1);
+    store.close();
+}
