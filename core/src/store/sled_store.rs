@@ -618,10 +618,8 @@ fn recover(
                 quarantined.push(quarantine_log_bytes(log, dir, from, to, &what)?);
             }
             TailState::Damaged { at: bad, why } if policy == TailPolicy::Quarantine => {
-                let to = file_len;
-                let what = format!("the damaged last group from position {first} ({why})");
-                let _ = bad;
-                quarantined.push(quarantine_log_bytes(log, dir, end, to, &what)?);
+                let what = format!("the damaged last group from position {first} (at offset {bad}: {why})");
+                quarantined.push(quarantine_log_bytes(log, dir, end, file_len, &what)?);
             }
             TailState::Damaged { at: bad, why } if !indexed_any && pending.is_empty() && pos > 0 => {
                 return Err(StoreError::Corrupt(format!(
