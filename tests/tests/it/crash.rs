@@ -60,6 +60,7 @@ fn acknowledged_appends_survive_sigkill() {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut checked = Checked { head: 0, hash: Hash::ZERO };
     let mut acked_total = 0;
+    let mut forgets_total = 0;
     for round in 0..rounds {
         let result = run_child(&dir, &mut rng, round, seed.wrapping_add(round))
             .and_then(|run| check_store(&dir, &run, checked).map(|c| (run, c)));
@@ -75,6 +76,7 @@ fn acknowledged_appends_survive_sigkill() {
                     now.head - checked.head - run.acks.len() as u64,
                 );
                 acked_total += run.acks.len();
+                forgets_total += run.forgets.len();
                 checked = now;
             }
             Err(msg) => {
@@ -83,7 +85,10 @@ fn acknowledged_appends_survive_sigkill() {
             }
         }
     }
-    eprintln!("crash test: {rounds} rounds, {acked_total} acknowledged events, final head {}", checked.head);
+    eprintln!(
+        "crash test: {rounds} rounds, {acked_total} acknowledged events and {forgets_total} acknowledged forgets, final head {}",
+        checked.head
+    );
     assert!(acked_total > 0, "no round acknowledged anything; the test tested nothing");
 }
 
