@@ -44,7 +44,7 @@ use parlog_core::{DomainEvent, EventKind, EventStore, Lang, Position, RecordedEv
 use parlog_projections::retro::{self, Format, LogInfo, RetroOptions, SourceInfo};
 use parlog_projections::{AsOf, Engine, Fact, Projections};
 use parlog_tests::gen::{self, Generator, SEED};
-use parlog_tests::median;
+use parlog_tests::{copy_dir, median};
 
 const DEFAULT_EVENTS: u64 = 1_000_000;
 /// The small log of the catch-up comparison.
@@ -648,20 +648,6 @@ impl Rig {
             projections,
         })
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 // ---- 4. retrospective -------------------------------------------------------------------------

@@ -150,6 +150,21 @@ pub fn check_sealed_open(store: &impl EventStore, events: &[RecordedEvent]) -> R
     Ok(opened)
 }
 
+/// Copies the folder `from` to `to`, recursively (a data folder, for a trial or a benchmark).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
 /// The `q`-quantile (0.0..=1.0) of sorted samples, nearest rank.
 pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
     assert!(!sorted.is_empty(), "quantile of no samples");

@@ -16,7 +16,7 @@ use parlog_core::{
     SubjectId,
 };
 
-use crate::{memo, observation, read_all};
+use crate::{copy_dir, memo, observation, read_all};
 
 /// What a trial came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,20 +109,6 @@ fn targets(base: &Path) -> Vec<String> {
     }
     out.sort();
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 fn digests(dir: &Path) -> BTreeMap<String, blake3::Hash> {

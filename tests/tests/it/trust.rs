@@ -255,12 +255,8 @@ fn forget_is_final_an_old_export_brings_no_key_back() {
 #[test]
 fn a_copied_data_folder_without_the_master_key_opens_no_personal_data() {
     let t = setup_demo();
-    let export = t.path("export.ndjson");
-    t.ok(&["export", "--with-keys", "--out", export.to_str().expect("UTF-8")]);
     // The subject keys in the clear (from the export) are in no file of the data folder.
-    let header: Value =
-        serde_json::from_str(std::fs::read_to_string(&export).expect("export").lines().next().expect("header"))
-            .expect("JSON");
+    let header = export_header(&t);
     let keys = header["keys"].as_object().expect("keys in the export");
     assert_eq!(keys.len(), 85);
     use base64::Engine;
@@ -277,6 +273,14 @@ fn a_copied_data_folder_without_the_master_key_opens_no_personal_data() {
     let with = master_key(t.data());
     let shown = t.run_at(&copy, &["--master-key-file", with.to_str().expect("UTF-8"), "show", &id], None).success();
     assert!(shown.stdout.contains("sealed:       {"), "{}", shown.stdout);
+}
+
+/// The header of `parlog export --with-keys` (which holds the subject keys in the clear).
+fn export_header(t: &CliTest) -> Value {
+    let export = t.path("export.ndjson");
+    t.ok(&["export", "--with-keys", "--out", export.to_str().expect("UTF-8")]);
+    let text = std::fs::read_to_string(&export).expect("export");
+    serde_json::from_str(text.lines().next().expect("a header")).expect("JSON")
 }
 
 fn sealed_event_id(t: &CliTest) -> String {
@@ -356,11 +360,7 @@ fn the_data_folder_is_the_owners_alone() {
 #[test]
 fn a_key_file_of_the_first_format_is_wrapped_on_open() {
     let t = setup_demo();
-    let export = t.path("export.ndjson");
-    t.ok(&["export", "--with-keys", "--out", export.to_str().expect("UTF-8")]);
-    let header: Value =
-        serde_json::from_str(std::fs::read_to_string(&export).expect("export").lines().next().expect("header"))
-            .expect("JSON");
+    let header = export_header(&t);
     use base64::Engine;
     let mut v1 = b"PLKEYS01".to_vec();
     let mut raw_keys = Vec::new();
