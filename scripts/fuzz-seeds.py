@@ -4,7 +4,9 @@ events (demo/gouda.json), an export of the demo, and the demo's log and key file
 
 Usage: scripts/fuzz-seeds.py PARLOG_BINARY
 Run it again after a change to a format; scripts/fuzz.sh only reads the seeds. One seed per
-event kind keeps the corpus small (tens of KB) while reaching every payload type.
+event kind keeps the corpus small (tens of KB) while reaching every payload type. Seeds are
+overwritten by name, not deleted: those of an older format (the key files `seed-v1-*`, made
+before key files were wrapped by a master key) stay, since parlog still reads that format.
 """
 import json
 import pathlib
@@ -20,8 +22,13 @@ CORPUS = ROOT / "fuzz" / "corpus"
 # As LABEL_NAMESPACE in server/src/cli/demo.rs: demo files name events by `@label`.
 LABEL_NAMESPACE = uuid.UUID("5b0e4a7c-93d1-4f0e-8a61-2c9fd3b47e10")
 LOG_MAGIC_BYTES = 8
-KEYS_MAGIC_BYTES = 8
-SUBJECT_KEY_BYTES = 32
+# As core/src/keyfile.rs: the first format has the mark and keys in the clear; the second a
+# header for the master key (mark, source kind, salt, check of the master key, check) and
+# wrapped keys (a nonce, the key and its tag).
+KEYS_FORMATS = {
+    b"PLKEYS01": (8, 32),
+    b"PLKEYS02": (8 + 1 + 16 + 32 + 4, 24 + 32 + 16),
+}
 
 
 def resolve(v):
@@ -61,7 +68,9 @@ def frames(log):
 
 def main():
     parlog = pathlib.Path(sys.argv[1]).resolve()
-    data = pathlib.Path(tempfile.mkdtemp(prefix="parlog-seeds-"))
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix="parlog-seeds-"))
+    # The master key file goes beside the data folder, so inside the scratch folder too.
+    data = scratch / "data"
     try:
         subprocess.run([parlog, "--data", data, "demo"], check=True, capture_output=True)
         export = data / "export.ndjson"
@@ -70,9 +79,7 @@ def main():
         log = (data / "log").read_bytes()
         keys = (data / "keys").read_bytes()
     finally:
-        shutil.rmtree(data)
-    for d in CORPUS.glob("*/seed-*"):
-        d.unlink()
+        shutil.rmtree(scratch)
 
     demo = json.loads((ROOT / "demo" / "gouda.json").read_text())
     for kind, ev in first_of_each_kind(demo, lambda e: e["kind"]).items():
@@ -101,16 +108,18 @@ def main():
     write("log_frames", "across-a-commit", log[all_frames[commit - 1][0] : end_of(all_frames[commit + 1])])
     write("log_frames", "last-commit-then-zeros", log[all_frames[-2][0] : end_of(all_frames[-1]) + 64])
 
-    entries, at = [], KEYS_MAGIC_BYTES
+    header_bytes, body_bytes = KEYS_FORMATS[keys[:8]]
+    version = keys[7:8].decode()
+    entries, at = [], header_bytes
     while at < len(keys):
-        end = at + 1 + keys[at] + SUBJECT_KEY_BYTES + 4
+        end = at + 1 + keys[at] + body_bytes + 4
         entries.append(keys[at:end])
         at = end
-    magic = keys[:KEYS_MAGIC_BYTES]
-    write("key_file", "empty", magic)
-    write("key_file", "three-keys", magic + b"".join(entries[:3]))
-    write("key_file", "torn-last-key", magic + b"".join(entries[:2]) + entries[2][:20])
-    write("key_file", "demo", keys)
+    header = keys[:header_bytes]
+    write("key_file", f"v{version}-empty", header)
+    write("key_file", f"v{version}-three-keys", header + b"".join(entries[:3]))
+    write("key_file", f"v{version}-torn-last-key", header + b"".join(entries[:2]) + entries[2][:20])
+    write("key_file", f"v{version}-demo", keys)
 
     for d in sorted(CORPUS.iterdir()):
         files = list(d.glob("seed-*"))
