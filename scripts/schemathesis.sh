@@ -45,7 +45,8 @@ cleanup() {
         kill "$server" 2>/dev/null || true
         wait "$server" 2>/dev/null || true
     fi
-    rm -rf "$work/data"
+    # The data folder and the master key file that parlog keeps beside it.
+    rm -rf "$work/data" "$work/data.master-key"
 }
 trap cleanup EXIT
 
