@@ -4,6 +4,8 @@
 
 mod envelope;
 mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ids;
 mod keyfile;
 pub mod limits;

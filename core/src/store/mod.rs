@@ -5,7 +5,7 @@
 
 mod check;
 mod index;
-mod log;
+pub(crate) mod log;
 pub mod quarantine;
 mod sled_store;
 mod subscription;

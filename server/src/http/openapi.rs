@@ -4,7 +4,14 @@
 use axum::Json;
 use serde_json::{json, Value};
 
+use parlog_core::limits::{
+    BATCH_EVENTS_MAX, LIST_ITEMS_MAX, LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, SUBJECTS_PER_EVENT_MAX,
+};
+use parlog_core::{Category, EventKind};
+use parlog_projections::PROJECTION_NAMES;
+
 use super::auth::Caller;
+use super::state::Limits;
 
 /// One documented route: method, path (OpenAPI style), summary, who may call it, query
 /// parameters, and whether it takes a JSON body.
@@ -47,7 +54,7 @@ pub const ROUTES: &[Route] = &[
 fn path_params(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_schema(path, name)}))
         .collect()
 }
 
@@ -70,19 +77,88 @@ fn problems(r: &Route) -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// An id as `check_slug` in parlog-core takes it: lower-case letters, digits, `-`, `_`, `.`.
+const SLUG: &str = "[a-z0-9][a-z0-9._-]{0,99}";
+
+/// A text (`Text` in parlog-core) holds something besides white space.
+const NOT_BLANK: &str = "\\S";
+
+fn stream_pattern(categories: &[&str]) -> String {
+    format!("^({}):{SLUG}$", categories.join("|"))
+}
+
+fn all_categories() -> Vec<&'static str> {
+    Category::ALL.iter().map(|c| c.as_str()).collect()
+}
+
+/// What the handlers accept in a path parameter; anything else is a 400 or a 404.
+fn path_schema(path: &str, name: &str) -> Value {
+    match (path, name) {
+        ("/api/v1/events/{id}", "id") => json!({"type": "string", "format": "uuid"}),
+        (_, "stream") => json!({"type": "string", "pattern": stream_pattern(&all_categories())}),
+        (_, "subject") => json!({"type": "string", "pattern": stream_pattern(&["participant", "resident"])}),
+        ("/api/v1/projections/{name}", "name") => json!({"type": "string", "enum": PROJECTION_NAMES}),
+        ("/api/v1/charts/{name}", "name") => {
+            json!({"type": "string", "enum": ["role", "cycles", "initiatives", "signals"]})
+        }
+        _ => json!({"type": "string"}),
+    }
+}
+
+/// What the handlers accept in a query parameter (they parse integers and days, and check the
+/// words); anything else is a 400.
+fn query_schema(name: &str) -> Value {
+    match name {
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": Limits::default().page_events_max}),
+        "from" | "from_version" | "as_of_position" => json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+        "lead_months_max" | "active_initiatives_max" | "reflection_gap_days_max" => {
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+        }
+        "as_of" | "since" => json!({"type": "string", "format": "date"}),
+        "basis" => json!({"type": "string", "enum": ["occurred", "recorded"]}),
+        "lang" => json!({"type": "string", "enum": ["nl", "en"]}),
+        "format" => json!({"type": "string", "enum": ["html", "md"]}),
+        "area" => json!({"type": "string", "pattern": stream_pattern(&["area"])}),
+        _ => json!({"type": "string"}),
+    }
+}
+
+/// Who may call a route, and what its parameters' schemas cannot say.
+fn description(r: &Route) -> String {
+    let mut d = format!("Who may call it: {}.", r.roles);
+    if r.query.iter().any(|(n, _)| *n == "as_of") && r.query.iter().any(|(n, _)| *n == "as_of_position") {
+        d.push_str(" Give as_of or as_of_position, not both (400).");
+    }
+    d
+}
+
+/// The success statuses of a route: most answer 200; creating answers 201, revoking 204.
+fn success_statuses(method: &str, path: &str) -> Value {
+    match (method, path) {
+        ("post", "/api/v1/events") => json!({
+            "200": {"description": "Every event was already stored (a retry)."},
+            "201": {"description": "Appended."},
+        }),
+        ("post", "/api/v1/tokens") => json!({"201": {"description": "Created; the token is shown once."}}),
+        ("delete", "/api/v1/tokens/{id}") => json!({"204": {"description": "Revoked."}}),
+        _ => json!({"200": {"description": "OK"}}),
+    }
+}
+
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for r in ROUTES {
         let mut params = path_params(r.path);
-        params.extend(r.query.iter().map(|(n, d)| json!({"name": n, "in": "query", "required": false, "description": d, "schema": {"type": "string"}})));
+        params.extend(r.query.iter().map(
+            |(n, d)| json!({"name": n, "in": "query", "required": false, "description": d, "schema": query_schema(n)}),
+        ));
+        let mut responses = success_statuses(r.method, r.path);
+        responses["4XX"] = json!({"description": "A problem: what was wrong and how to fix it.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
         let mut op = json!({
             "summary": r.summary,
-            "description": format!("Who may call it: {}.", r.roles),
+            "description": description(r),
             "parameters": params,
-            "responses": {
-                "200": {"description": "OK"},
-                "4XX": {"description": "A problem: what was wrong and how to fix it.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
-            },
+            "responses": responses,
         });
         for (status, description) in problems(r) {
             let mut response = json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
@@ -108,19 +184,28 @@ pub fn document() -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from `parlog token create`."}},
             "schemas": {
                 "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}}},
-                "events": {"oneOf": [{"type": "array", "items": {"$ref": "#/components/schemas/NewEvent"}}, {"type": "object", "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/NewEvent"}}}}]},
-                "NewEvent": {"type": "object", "required": ["stream", "kind", "occurred_at", "payload"], "properties": {
-                    "id": {"type": "string", "format": "uuid", "description": "Makes retries safe."},
-                    "stream": {"type": "string", "example": "notes:makelaar-noord-1"},
-                    "kind": {"type": "string", "example": "ObservationRecorded"},
+                "events": {"oneOf": [
+                    {"type": "array", "maxItems": BATCH_EVENTS_MAX, "items": {"$ref": "#/components/schemas/NewEvent"}},
+                    {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "maxItems": BATCH_EVENTS_MAX, "items": {"$ref": "#/components/schemas/NewEvent"}}}},
+                ]},
+                "NewEvent": {"type": "object", "required": ["stream", "kind", "occurred_at", "payload"], "additionalProperties": false, "description": "The payload's fields depend on the kind; a payload that does not fit its kind is a 400 naming the field.", "properties": {
+                    "id": {"type": ["string", "null"], "format": "uuid", "description": "Makes retries safe."},
+                    "stream": {"type": "string", "pattern": stream_pattern(&all_categories()), "example": "notes:makelaar-noord-1"},
+                    "kind": {"type": "string", "enum": EventKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>(), "example": "ObservationRecorded"},
                     "occurred_at": {"type": "string", "format": "date-time"},
-                    "causation": {"type": "array", "items": {"type": "string", "format": "uuid"}},
-                    "expected_version": {"type": "integer", "minimum": 0},
+                    "author": {"type": ["string", "null"], "pattern": format!("^{SLUG}$"), "description": "The token's participant; another is refused."},
+                    "causation": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "format": "uuid"}},
+                    "expected_version": {"type": ["integer", "null"], "minimum": 0, "maximum": u64::MAX},
                     "payload": {"type": "object"},
-                    "sealed": {"type": "object", "properties": {"subjects": {"type": "array", "items": {"type": "string"}}, "text": {"type": "string"}, "quotes": {"type": "array", "items": {"type": "string"}}, "names": {"type": "array", "items": {"type": "string"}}}}
+                    "sealed": {"type": ["object", "null"], "additionalProperties": false, "properties": {
+                        "subjects": {"type": ["array", "null"], "minItems": 1, "maxItems": SUBJECTS_PER_EVENT_MAX, "uniqueItems": true, "items": {"type": "string", "pattern": stream_pattern(&["participant", "resident"])}},
+                        "text": {"type": ["string", "null"], "maxLength": LONG_TEXT_CHARS_MAX, "pattern": NOT_BLANK},
+                        "quotes": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "maxLength": LONG_TEXT_CHARS_MAX, "pattern": NOT_BLANK}},
+                        "names": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "maxLength": SHORT_TEXT_CHARS_MAX, "pattern": NOT_BLANK}},
+                    }}
                 }},
-                "forget": {"type": "object", "properties": {"reason": {"type": "string"}}},
-                "token": {"type": "object", "required": ["participant", "role"], "properties": {"participant": {"type": "string"}, "role": {"type": "string", "enum": ["makelaar", "researcher", "viewer", "admin"]}}},
+                "forget": {"type": "object", "properties": {"reason": {"type": ["string", "null"], "maxLength": LONG_TEXT_CHARS_MAX, "pattern": NOT_BLANK}}},
+                "token": {"type": "object", "required": ["participant", "role"], "properties": {"participant": {"type": "string", "pattern": format!("^{SLUG}$")}, "role": {"type": "string", "enum": ["makelaar", "researcher", "viewer", "admin"]}}},
             }
         }
     })
