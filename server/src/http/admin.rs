@@ -43,7 +43,18 @@ pub async fn forget(
     let reason = if body.is_empty() {
         None
     } else {
-        match parse_body(&state, &body)?.get("reason") {
+        // Forgetting destroys data: a body that is not what was meant is refused, not read as
+        // "no reason" (a number or a list was, and the subject was forgotten).
+        let v = parse_body(&state, &body)?;
+        let Some(fields) = v.as_object() else {
+            return Err(ApiError::BadRequest(
+                "the body must be a JSON object such as {\"reason\": \"Verzoek van de bewoner\"}, or empty".into(),
+            ));
+        };
+        if let Some(other) = fields.keys().find(|k| k.as_str() != "reason") {
+            return Err(ApiError::BadRequest(format!("unknown field `{other}`; the only field is `reason`")));
+        }
+        match fields.get("reason") {
             Some(Value::String(r)) => {
                 Some(LongText::new(r.clone()).map_err(|m| ApiError::BadRequest(format!("`reason`: {m}")))?)
             }

@@ -660,6 +660,14 @@ async fn forget_through_the_api_leaves_the_event_marked_forgotten() {
     assert_eq!(before["sealed"]["data"]["text"], json!("Mevrouw Jansen, Goudsewijk 12."));
 
     let forget = format!("/api/v1/subjects/{subject}/forget");
+    // Regression (found by schemathesis): a body that is not an object was read as "no reason"
+    // and the subject was forgotten. Such a body, or an unknown field, is refused and destroys
+    // nothing.
+    for body in [json!(36583230), json!([1, 2]), json!({"reson": "typo"})] {
+        api.post(&forget, Role::Admin, &body).await.problem_naming(400, &["reason"]);
+    }
+    let still = api.get(&path, Role::Researcher).await.json_of(200);
+    assert_eq!(still["sealed"]["data"]["text"], json!("Mevrouw Jansen, Goudsewijk 12."), "nothing was forgotten");
     let f = api.post(&forget, Role::Admin, &json!({"reason": "verzoek van de bewoner"})).await.json_of(200);
     assert_eq!(f["already_forgotten"], json!(false), "{f}");
     let position = f["position"].as_u64().expect("the forget event's position");
