@@ -375,7 +375,12 @@ impl Writer {
                 + 64,
         );
         let mut entries = Vec::with_capacity(group.staged.len());
+        // The write-side half of the chain assertions (readers check the other half): every
+        // event of the group, across its batches, links to the one before, from the head on.
+        let (mut prev, mut next) = (head.hash, head.position.0 + 1);
         for (l, record) in &group.staged {
+            assert_eq!((l.event.position.0, l.event.prev_hash), (next, prev), "the group continues the chain");
+            (prev, next) = (l.event.hash, next + 1);
             entries.push(entry_of(&l.event, base + frames.len() as u64));
             LogFile::encode_event(&mut frames, record, &l.index, l.ciphertext.as_deref().unwrap_or(&[]));
         }
@@ -672,8 +677,6 @@ impl Writer {
         digest: [u8; 32],
         mac: [u8; 32],
     ) {
-        // The write-side half of the chain assertions; readers check the other half.
-        assert_eq!(Some(e.prev_hash), Some(tx.last_hash.unwrap_or(e.prev_hash)), "events chain in order");
         debug_assert_eq!(RecordedEvent::decode(&bytes).as_ref(), Ok(&e), "the stored form round-trips");
         let pos = e.position;
         let mut index = [0u8; INDEX_BYTES];
