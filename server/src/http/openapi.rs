@@ -204,7 +204,7 @@ pub fn document() -> Value {
                         "names": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "maxLength": SHORT_TEXT_CHARS_MAX, "pattern": NOT_BLANK}},
                     }}
                 }},
-                "forget": {"type": "object", "properties": {"reason": {"type": ["string", "null"], "maxLength": LONG_TEXT_CHARS_MAX, "pattern": NOT_BLANK}}},
+                "forget": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": ["string", "null"], "maxLength": LONG_TEXT_CHARS_MAX, "pattern": NOT_BLANK}}},
                 "token": {"type": "object", "required": ["participant", "role"], "properties": {"participant": {"type": "string", "pattern": format!("^{SLUG}$")}, "role": {"type": "string", "enum": ["makelaar", "researcher", "viewer", "admin"]}}},
             }
         }
