@@ -466,25 +466,18 @@ impl KeyFile {
                 let master = Master::load(source, random_bytes(), true)?;
                 (master, BTreeMap::new())
             }
-            (Some(main), copy) if main.starts_with(MAGIC_V1) => {
+            (Some(main), _) if main.starts_with(MAGIC_V1) => {
                 // The first format: keys in the clear, one copy. Wrap them.
                 let c = Copy { name: KEYS_FILE, parsed: parse(&main) };
                 if let KeysEnd::Damaged { offset, why } = &c.parsed.end {
                     return Err(KeyFileError::Damaged { file: KEYS_FILE.into(), offset: *offset, why: why.clone() });
                 }
                 let keys = open_entries(&c, None, source)?;
-                let _ = copy;
                 opened.migrated = true;
                 (Master::load(source, random_bytes(), true)?, keys)
             }
-            (Some(one), None) | (None, Some(one)) => {
-                let name =
-                    if read(&dir.join(KEYS_FILE))?.is_some_and(|b| !b.is_empty()) { KEYS_FILE } else { KEYS_COPY_FILE };
-                let copies = [Copy { name, parsed: parse(&one) }, Copy { name, parsed: parse(&one) }];
-                let (master, keys) = Self::agree(dir, &copies, source, &mut opened)?;
-                opened.restored_copy = Some(if name == KEYS_FILE { KEYS_COPY_FILE } else { KEYS_FILE });
-                (master, keys)
-            }
+            (Some(one), None) => Self::from_one(dir, &one, KEYS_FILE, KEYS_COPY_FILE, source, &mut opened)?,
+            (None, Some(one)) => Self::from_one(dir, &one, KEYS_COPY_FILE, KEYS_FILE, source, &mut opened)?,
             (Some(main), Some(copy)) => {
                 let copies = [
                     Copy { name: KEYS_FILE, parsed: parse(&main) },
@@ -515,6 +508,21 @@ impl KeyFile {
             kf.lengths = lens;
         }
         Ok((kf, opened))
+    }
+
+    /// Reads the one copy `name` that is there; the other, `missing`, is written again from it.
+    fn from_one(
+        dir: &Path,
+        one: &[u8],
+        name: &'static str,
+        missing: &'static str,
+        source: &MasterKeySource,
+        opened: &mut KeysOpened,
+    ) -> Result<(Master, BTreeMap<SubjectId, SubjectKey>), KeyFileError> {
+        let copies = [Copy { name, parsed: parse(one) }, Copy { name, parsed: parse(one) }];
+        let read = Self::agree(dir, &copies, source, opened)?;
+        opened.restored_copy = Some(missing);
+        Ok(read)
     }
 
     /// Checks both copies against each other and the master key; moves torn last entries to

@@ -484,3 +484,18 @@ fn an_import_is_held_to_the_limits_of_an_append() {
     assert_eq!(added.added, 1);
     store.close();
 }
+
+/// One copy of the key file missing (what a crash between writing the two leaves, or a person
+/// deleting it): verify names it, and the next open writes it again from the other copy.
+#[test]
+fn a_missing_copy_of_the_key_file_is_named_and_written_again() {
+    let t = setup_demo();
+    let copy = t.data().join("keys.copy");
+    std::fs::remove_file(&copy).expect("keys.copy");
+    let run = verify_unchanged(&t, t.data()).code(1);
+    assert!(run.stderr.contains("`keys.copy` is missing"), "{}", run.stderr);
+    t.run(&["stats"]).success().stderr_has(&["`keys.copy` was missing or empty and was written again"]);
+    assert!(copy.exists());
+    let run = verify_unchanged(&t, t.data()).success();
+    assert!(run.stdout.contains("140 open"), "{}", run.stdout);
+}
