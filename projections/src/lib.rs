@@ -61,6 +61,9 @@ pub struct Projections {
 pub const PROJECTION_NAMES: [&str; 9] =
     ["cycles", "role", "initiatives", "signals", "lessons", "network", "activity", "warnings", "codebook"];
 
+/// The names of the charts, as used by `GET /api/v1/charts/{name}`.
+pub const CHART_NAMES: [&str; 4] = ["role", "cycles", "initiatives", "signals"];
+
 /// How to show a view.
 #[derive(Debug, Clone)]
 pub struct ViewOptions {
