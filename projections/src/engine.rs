@@ -1,7 +1,7 @@
-//! The engine: feeds events from the store to the projections, resolves corrections and
-//! citations, keeps a checkpoint so that opening a large log does not replay it, and replays into
-//! a fresh state for time travel. Only the engine does I/O; the projections' `add`/`remove` are
-//! pure.
+//! The engine: feeds events from a [`Source`] (a store, or a log in memory) to the projections,
+//! resolves corrections and citations, keeps a checkpoint so that opening a large log does not
+//! replay it, and replays into a fresh state for time travel. Only the engine does I/O (reading
+//! its source, and the checkpoint file); the projections' `add`/`remove` are pure.
 //!
 //! A long replay runs as a pipeline: reader threads read and parse pages of the log (each every
 //! other page), and the calling thread applies them strictly in log order, so the state is the
@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use chrono::NaiveDate;
-use parlog_core::{DomainEvent, EventId, EventKind, EventStore, Hash, Position, RecordedEvent, StoreError, Timestamp};
+use parlog_core::{DomainEvent, EventId, EventKind, Hash, Position, RecordedEvent, StoreError, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::fact::Fact;
+use crate::source::Source;
 use crate::Projections;
 
 /// Which part of the log a view is made from.
@@ -67,7 +68,7 @@ pub enum EngineError {
     Checkpoint { path: String, message: String },
 }
 
-/// Events read from the store per page while catching up. Small pages keep little in flight
+/// Events read from the source per page while catching up. Small pages keep little in flight
 /// between the reader threads and the folding thread: a rebuild of 1M events peaked at about
 /// 300 MiB with pages of 4,096, 275 with 1,024, 246 with 512 (no less with 256), and was no
 /// slower.
@@ -96,8 +97,8 @@ struct Read {
 }
 
 /// Reads and parses up to `limit` events from `from`.
-fn read_page(store: &dyn EventStore, from: u64, limit: usize) -> Result<Vec<Read>, StoreError> {
-    let page = store.read_from(Position(from), limit)?;
+fn read_page<S: Source + ?Sized>(source: &S, from: u64, limit: usize) -> Result<Vec<Read>, StoreError> {
+    let page = source.page(Position(from), limit)?;
     Ok(page
         .into_iter()
         .map(|e| {
@@ -173,13 +174,13 @@ impl Engine {
         }
     }
 
-    /// Opens the projections of a store: from the checkpoint in `dir` if it belongs to this log
+    /// Opens the projections of a log: from the checkpoint in `dir` if it belongs to this log
     /// and this version of the projections, else from scratch; then catches up to the head.
-    pub fn open(store: &dyn EventStore, dir: &Path) -> Result<Engine, EngineError> {
+    pub fn open<S: Source + ?Sized>(source: &S, dir: &Path) -> Result<Engine, EngineError> {
         let mut engine = Engine::new();
         engine.checkpoint_dir = Some(dir.to_path_buf());
         if let Some(Checkpoint { head: cp, state }) = read_checkpoint(dir)? {
-            let same_log = store.read_from(Position(cp.position), 1)?.first().map(|e| e.hash) == Some(cp.hash);
+            let same_log = source.at(Position(cp.position))?.map(|e| e.hash) == Some(cp.hash);
             if cp.position > 0 && same_log {
                 engine.state = state;
                 engine.position = cp.position;
@@ -191,47 +192,47 @@ impl Engine {
                 engine.recent = recent.take(RECENT_EVENTS_MAX).collect();
             }
         }
-        engine.catch_up(store)?;
+        engine.catch_up(source)?;
         Ok(engine)
     }
 
     /// Applies every event after `position` up to the head. Returns how many were applied.
-    pub fn catch_up(&mut self, store: &dyn EventStore) -> Result<u64, EngineError> {
-        self.advance(store, AsOf::Head)
+    pub fn catch_up<S: Source + ?Sized>(&mut self, source: &S) -> Result<u64, EngineError> {
+        self.advance(source, AsOf::Head)
     }
 
     /// Throws the state away and replays the whole log.
-    pub fn rebuild(&mut self, store: &dyn EventStore) -> Result<u64, EngineError> {
+    pub fn rebuild<S: Source + ?Sized>(&mut self, source: &S) -> Result<u64, EngineError> {
         self.state = Projections::default();
         self.position = 0;
         self.hash = Hash::ZERO;
         self.included = 0;
         self.included_hash = Hash::ZERO;
         self.recent.clear();
-        self.catch_up(store)
+        self.catch_up(source)
     }
 
     /// The projections as of a point, replayed into a fresh state: the live state is not touched.
-    pub fn as_of(store: &dyn EventStore, as_of: AsOf) -> Result<Engine, EngineError> {
+    pub fn as_of<S: Source + ?Sized>(source: &S, as_of: AsOf) -> Result<Engine, EngineError> {
         let mut e = Engine::new();
-        e.advance(store, as_of)?;
+        e.advance(source, as_of)?;
         Ok(e)
     }
 
-    fn advance(&mut self, store: &dyn EventStore, as_of: AsOf) -> Result<u64, EngineError> {
+    fn advance<S: Source + ?Sized>(&mut self, source: &S, as_of: AsOf) -> Result<u64, EngineError> {
         let last = as_of.last_position();
-        let todo = store.head().position.0.min(last).saturating_sub(self.position);
+        let todo = source.head().position.0.min(last).saturating_sub(self.position);
         if todo >= PIPELINE_EVENTS_MIN && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
-            return self.advance_pipelined(store, as_of);
+            return self.advance_pipelined(source, as_of);
         }
         let mut applied = 0;
         let mut next = self.position + 1;
         while next <= last {
             let limit = page_limit(next, last);
-            let mut page = read_page(store, next, limit)?;
+            let mut page = read_page(source, next, limit)?;
             let full = page.len() == limit;
             next += page.len() as u64;
-            applied += self.apply_page(store, &mut page, as_of)?;
+            applied += self.apply_page(source, &mut page, as_of)?;
             if !full {
                 break;
             }
@@ -244,7 +245,7 @@ impl Engine {
     /// asked for ends the replay (the head was there when it was read), as an error does;
     /// dropping the channels then stops the readers. Applied pages go back to their reader to be
     /// freed there: memory is freed fastest by the thread that allocated it.
-    fn advance_pipelined(&mut self, store: &dyn EventStore, as_of: AsOf) -> Result<u64, EngineError> {
+    fn advance_pipelined<S: Source + ?Sized>(&mut self, source: &S, as_of: AsOf) -> Result<u64, EngineError> {
         let last = as_of.last_position();
         let start = self.position + 1;
         let page_start = |k: u64| start.saturating_add(k.saturating_mul(READ_PAGE_EVENTS as u64));
@@ -261,7 +262,7 @@ impl Engine {
                             drop(done);
                         }
                         let limit = page_limit(page_start(k), last);
-                        let page = read_page(store, page_start(k), limit);
+                        let page = read_page(source, page_start(k), limit);
                         let more = matches!(&page, Ok(p) if p.len() == limit);
                         if tx.send(page).is_err() || !more {
                             break;
@@ -281,7 +282,7 @@ impl Engine {
                 let Ok(page) = page.recv() else { break };
                 let mut page = page?;
                 let full = page.len() == limit;
-                applied += self.apply_page(store, &mut page, as_of)?;
+                applied += self.apply_page(source, &mut page, as_of)?;
                 // A reader that has stopped no longer takes pages back; this thread frees them.
                 let _ = done.send(page);
                 if !full {
@@ -293,13 +294,18 @@ impl Engine {
     }
 
     /// Applies a page of events that follows `position`. Returns how many the view includes.
-    fn apply_page(&mut self, store: &dyn EventStore, page: &mut [Read], as_of: AsOf) -> Result<u64, EngineError> {
+    fn apply_page<S: Source + ?Sized>(
+        &mut self,
+        source: &S,
+        page: &mut [Read],
+        as_of: AsOf,
+    ) -> Result<u64, EngineError> {
         let mut applied = 0;
         for r in page {
             assert_eq!(r.position, self.position + 1, "projections see every position once, in order");
             if as_of.includes_at(r.position, r.occurred, r.recorded) {
                 if let Some(fact) = &mut r.fact {
-                    self.apply(store, fact, as_of)?;
+                    self.apply(source, fact, as_of)?;
                     if self.recent.len() == RECENT_EVENTS_MAX {
                         self.recent.pop_front();
                     }
@@ -317,26 +323,26 @@ impl Engine {
 
     /// Applies one event. Corrections are resolved here: the projections get the target's
     /// current version removed and the amended version added.
-    fn apply(&mut self, store: &dyn EventStore, fact: &mut Fact, as_of: AsOf) -> Result<(), EngineError> {
+    fn apply<S: Source + ?Sized>(&mut self, source: &S, fact: &mut Fact, as_of: AsOf) -> Result<(), EngineError> {
         match &fact.data {
             DomainEvent::EventAmended(a) => {
-                let Some(target) = self.current(store, a.target, as_of)? else { return Ok(()) };
+                let Some(target) = self.current(source, a.target, as_of)? else { return Ok(()) };
                 let Ok(new) = DomainEvent::parse(target.data.kind(), &parlog_core::canonical_json(&a.payload)) else {
                     return Ok(());
                 };
                 self.state.remove(&target);
                 self.state.corrections.amend(target.position, &new, a.reason.to_string(), fact.src());
                 let mut revised = Fact { data: new, revision: target.revision + 1, ..target };
-                self.cite(store, &mut revised, as_of)?;
+                self.cite(source, &mut revised, as_of)?;
                 self.state.add(&revised);
             }
             DomainEvent::EventRetracted(r) => {
-                let Some(target) = self.current(store, r.target, as_of)? else { return Ok(()) };
+                let Some(target) = self.current(source, r.target, as_of)? else { return Ok(()) };
                 self.state.remove(&target);
                 self.state.corrections.retract(target.position, r.reason.to_string(), fact.src());
             }
             _ => {
-                self.cite(store, fact, as_of)?;
+                self.cite(source, fact, as_of)?;
                 self.state.add(fact);
             }
         }
@@ -346,14 +352,14 @@ impl Engine {
     /// For a reflection, finds the field notes it cites that the projections hold: first among
     /// the notes of its own cycle (where they nearly always are), else in the log. Sets
     /// [`Fact::cited`].
-    fn cite(&self, store: &dyn EventStore, fact: &mut Fact, as_of: AsOf) -> Result<(), EngineError> {
+    fn cite<S: Source + ?Sized>(&self, source: &S, fact: &mut Fact, as_of: AsOf) -> Result<(), EngineError> {
         let DomainEvent::ReflectionRecorded(r) = &fact.data else { return Ok(()) };
         let own = self.state.cycles.cycle(fact.stream.as_str());
         let mut cited = Vec::with_capacity(r.observations.len());
         for id in r.observations.iter() {
             if let Some(src) = own.and_then(|c| c.note_src(*id)) {
                 cited.push(src);
-            } else if let Some(note) = self.current(store, *id, as_of)? {
+            } else if let Some(note) = self.current(source, *id, as_of)? {
                 if note.data.kind() == EventKind::ObservationRecorded {
                     cited.push(note.src());
                 }
@@ -364,14 +370,14 @@ impl Engine {
     }
 
     /// The current version of an event that the projections hold, if they hold it.
-    fn current(&self, store: &dyn EventStore, id: EventId, as_of: AsOf) -> Result<Option<Fact>, EngineError> {
+    fn current<S: Source + ?Sized>(&self, source: &S, id: EventId, as_of: AsOf) -> Result<Option<Fact>, EngineError> {
         let recent = match self.recent.iter().rev().find(|(i, _)| *i == id) {
-            Some((_, p)) => store.read_from(Position(*p), 1)?.into_iter().next().filter(|e| e.id == id),
+            Some((_, p)) => source.at(Position(*p))?.filter(|e| e.id == id),
             None => None,
         };
         let target = match recent {
             Some(t) => t,
-            None => match store.get(id)? {
+            None => match source.by_id(id)? {
                 Some(t) => t,
                 None => return Ok(None),
             },

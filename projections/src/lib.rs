@@ -2,7 +2,8 @@
 //!
 //! **Invariant:** projections are pure. `add` and `remove` take an event and change the state,
 //! with no I/O, no clock and no randomness; views are functions of the state and their options.
-//! The same log prefix therefore gives the same bytes out. Only [`Engine`] reads the store.
+//! The same log prefix therefore gives the same bytes out. Only [`Engine`] reads events, and only
+//! through a [`Source`].
 
 mod activity;
 mod codebook;
@@ -19,6 +20,7 @@ mod network;
 pub mod retro;
 mod role;
 mod signals;
+mod source;
 mod tally;
 pub mod text;
 mod warnings;
@@ -40,6 +42,7 @@ pub use names::{Names, Sym};
 pub use network::Network;
 pub use role::{FieldDiff, MethodChange, ReflectionRef, Role, RoleField, RoleHistory, RoleState};
 pub use signals::Signals;
+pub use source::{MemorySource, NotALog, Source};
 pub use warnings::{Thresholds, Warning, WarningKind};
 
 /// All projections, folded together so that one pass over the log feeds them all.

@@ -1,9 +1,9 @@
-//! Building the retrospective from a store and its projections; shared by the CLI and the HTTP
-//! API so that both give the same bytes.
+//! The retrospective from a log and its projections; shared by the CLI and the HTTP API so that
+//! both give the same bytes. The document itself is built in `parlog_projections::retro`.
 
-use parlog_core::{Category, EventStore, Lang, Position, StreamId};
-use parlog_projections::retro::{self, Format, LogInfo, RetroOptions, SourceInfo};
-use parlog_projections::{AsOf, Engine};
+use parlog_core::{Category, Lang, StreamId};
+use parlog_projections::retro::{self, Format, RetroOptions};
+use parlog_projections::{AsOf, Engine, Source};
 
 /// Checks an area filter: an `area:` stream id.
 pub fn check_area(area: Option<&str>) -> Result<(), String> {
@@ -15,32 +15,16 @@ pub fn check_area(area: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
-/// The retrospective of the projections in `engine` (made for `as_of`).
+/// The retrospective of the projections in `engine` (made from `source` for `as_of`); the list
+/// of sources is read from `source`.
 pub fn retrospective(
-    store: &dyn EventStore,
+    source: &(impl Source + ?Sized),
     engine: &Engine,
     as_of: AsOf,
     lang: Lang,
     area: Option<String>,
     format: Format,
 ) -> String {
-    let (by_recorded, day) = match as_of {
-        AsOf::Recorded(d) => (true, Some(d)),
-        other => (false, other.day()),
-    };
-    let info = LogInfo { position: engine.included, head_hash: engine.included_hash, as_of_day: day, by_recorded };
     let opts = RetroOptions { lang, area, ..RetroOptions::default() };
-    let dir = &engine.state.directory;
-    let source = |p: u64| -> Option<SourceInfo> {
-        let e = store.read_from(Position(p), 1).ok()?.into_iter().next()?;
-        Some(SourceInfo {
-            position: p,
-            date: e.occurred_at.date(),
-            kind: e.kind.label(lang).to_string(),
-            stream: e.stream.to_string(),
-            author: dir.author(e.author.as_str()),
-        })
-    };
-    let doc = retro::build(&engine.state, &info, &opts, &source);
-    retro::render(&doc, format)
+    retro::render(&retro::from_engine(source, engine, as_of, &opts), format)
 }

@@ -13,10 +13,13 @@ mod html;
 mod md;
 
 use chrono::NaiveDate;
-use parlog_core::{Hash, Lang};
+use parlog_core::{Hash, Lang, Position};
 
 pub use doc::{Block, Chart, Doc, Section, SourceInfo, StageRow, Stmt};
 
+use crate::directory::Directory;
+use crate::engine::{AsOf, Engine};
+use crate::source::Source;
 use crate::Projections;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,31 @@ impl Default for RetroOptions {
 /// only for cited positions.
 pub fn build(p: &Projections, log: &LogInfo, o: &RetroOptions, source: &dyn Fn(u64) -> Option<SourceInfo>) -> Doc {
     build::build(p, log, o, source)
+}
+
+/// The document of the projections in `engine`, made from `source` for `as_of`: the cover names
+/// the log prefix the engine includes, and the list of sources is read from `source`.
+pub fn from_engine<S: Source + ?Sized>(source: &S, engine: &Engine, as_of: AsOf, o: &RetroOptions) -> Doc {
+    let (by_recorded, as_of_day) = match as_of {
+        AsOf::Recorded(d) => (true, Some(d)),
+        other => (false, other.day()),
+    };
+    let log = LogInfo { position: engine.included, head_hash: engine.included_hash, as_of_day, by_recorded };
+    let dir = &engine.state.directory;
+    build(&engine.state, &log, o, &|p| source_info(source, dir, o.lang, p))
+}
+
+/// What the list of sources says about the event at `position`, read from `source`. `None` if it
+/// cannot be read: the list then leaves it out, as a report must render whatever the log holds.
+pub fn source_info<S: Source + ?Sized>(source: &S, dir: &Directory, lang: Lang, position: u64) -> Option<SourceInfo> {
+    let e = source.at(Position(position)).ok()??;
+    Some(SourceInfo {
+        position,
+        date: e.occurred_at.date(),
+        kind: e.kind.label(lang).to_string(),
+        stream: e.stream.to_string(),
+        author: dir.author(e.author.as_str()),
+    })
 }
 
 /// One of the report's charts (role, cycles, initiatives, signals) as an HTML `<figure>` with

@@ -1,8 +1,11 @@
 //! The engine: a long replay (read by reader threads) gives the same state as short catch-ups
-//! (read on the calling thread), and the checkpoint gives back the same state, or a rebuild.
+//! (read on the calling thread), the checkpoint gives back the same state, or a rebuild, and a
+//! log held in memory gives the same bytes as the store it was read from.
 
-use parlog_core::{AuthorSource, DomainEvent, EventId, EventKind, EventStore, NewEvent, Position, SledStore};
-use parlog_projections::{AsOf, Engine, Projections, ViewOptions, PROJECTION_NAMES};
+use chrono::NaiveDate;
+use parlog_core::{AuthorSource, DomainEvent, EventId, EventKind, EventStore, Lang, NewEvent, Position, SledStore};
+use parlog_projections::retro::{self, Format, RetroOptions};
+use parlog_projections::{AsOf, Engine, MemorySource, Projections, Source, ViewOptions, PROJECTION_NAMES};
 use parlog_tests::gen::{self, Generator, SEED};
 
 /// Over the engine's threshold for reading on other threads (4 pages of 512 events).
@@ -136,5 +139,132 @@ fn corrections_of_events_before_a_checkpoint_give_the_state_of_a_replay() {
     assert_eq!(resumed.position, whole.position);
     assert!(resumed.state == whole.state, "the resumed state differs from the replay's");
     assert_eq!(views(&resumed.state), views(&whole.state));
+    store.close();
+}
+
+// ---- the engine over a source in memory -----------------------------------------------------
+
+/// Over the reach of the engine's hint for corrections (the last 4,096 events) and its threshold
+/// for reading on other threads (2,048), so that both ways of reading are taken.
+const MEMORY_LOG_EVENTS: u64 = 6_000;
+
+/// A generated log, then the retraction of its first field note: a correction that the engine
+/// must look up by id, beyond the events it applied last.
+fn generated_store_with_an_old_correction(events: u64) -> (tempfile::TempDir, SledStore) {
+    let (dir, store) = generated_store(events);
+    let early = store.read_from(Position(1), 1_000).expect("read");
+    let note = early.iter().find(|e| e.kind == EventKind::ObservationRecorded).expect("an early field note");
+    let retraction = serde_json::json!({
+        "id": EventId::new_random(), "stream": note.stream, "kind": "EventRetracted",
+        "occurred_at": "2030-01-01T12:00:00+01:00", "author": "researcher-1",
+        "payload": {"target": note.id, "reason": "dubbel ingevoerd"},
+    });
+    let retraction = NewEvent::from_json(&retraction.to_string(), &AuthorSource::FromBody).expect("a valid retraction");
+    store.append(vec![retraction]).expect("the retraction is accepted");
+    (dir, store)
+}
+
+/// Every event of a store, read in pages.
+fn read_all(store: &SledStore) -> Vec<parlog_core::RecordedEvent> {
+    let mut out = Vec::new();
+    loop {
+        let page = store.read_from(Position(out.len() as u64 + 1), 1_000).expect("read");
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+/// Every view in both languages, as JSON and as text, treating the as-of day as "today".
+fn views_and_texts(p: &Projections, as_of: AsOf) -> Vec<String> {
+    let mut out = Vec::new();
+    for lang in [Lang::Nl, Lang::En] {
+        let o = ViewOptions { lang, day: as_of.day(), ..ViewOptions::default() };
+        for n in PROJECTION_NAMES {
+            out.push(p.view(n, &o).expect("a known view").to_string());
+            out.push(p.text(n, &o).expect("a known view"));
+        }
+    }
+    out
+}
+
+/// The retrospective in both formats and languages.
+fn retrospectives(source: &(impl Source + ?Sized), e: &Engine, as_of: AsOf) -> Vec<String> {
+    let mut out = Vec::new();
+    for (lang, format) in [(Lang::Nl, Format::Markdown), (Lang::En, Format::Html)] {
+        let o = RetroOptions { lang, ..RetroOptions::default() };
+        out.push(retro::render(&retro::from_engine(source, e, as_of, &o), format));
+    }
+    out
+}
+
+#[test]
+fn the_engine_over_a_log_in_memory_gives_the_bytes_of_the_engine_over_its_store() {
+    let (dir, store) = generated_store_with_an_old_correction(MEMORY_LOG_EVENTS);
+    let log = read_all(&store);
+    let mid = &log[log.len() / 2];
+    let memory = MemorySource::new(log.clone()).expect("a store's events are a log");
+    assert_eq!(Source::head(&memory), EventStore::head(&store));
+
+    let as_ofs = [
+        AsOf::Head,
+        AsOf::Position(mid.position.0),
+        AsOf::Occurred(mid.occurred_at.date()),
+        AsOf::Recorded(log[log.len() - 1].recorded_at.utc().date_naive()),
+        AsOf::Occurred(NaiveDate::from_ymd_opt(1990, 1, 1).expect("a day")),
+    ];
+    for as_of in as_ofs {
+        let from_store = Engine::as_of(&store, as_of).expect("replay from the store");
+        let from_memory = Engine::as_of(&memory, as_of).expect("replay from memory");
+        let prefix = |e: &Engine| (e.position, e.hash, e.included, e.included_hash);
+        assert_eq!(prefix(&from_memory), prefix(&from_store), "{as_of:?}");
+        assert!(from_memory.state == from_store.state, "{as_of:?}: the states differ");
+        assert_eq!(views_and_texts(&from_memory.state, as_of), views_and_texts(&from_store.state, as_of), "{as_of:?}");
+        let (a, b) = (retrospectives(&memory, &from_memory, as_of), retrospectives(&store, &from_store, as_of));
+        assert_eq!(a, b, "{as_of:?}: the retrospectives differ");
+    }
+    // The comparison means something: the old correction was found (by id), and the report
+    // lists sources read through the source.
+    let whole = Engine::as_of(&memory, AsOf::Head).expect("replay");
+    let first_note = log.iter().find(|e| e.kind == EventKind::ObservationRecorded).expect("a field note");
+    assert!(whole.state.corrections.is_retracted(first_note.position.0), "the old correction is applied");
+    let doc = retro::from_engine(&memory, &whole, AsOf::Head, &RetroOptions::default());
+    assert!(doc.sources.len() > 10 && doc.sources.iter().all(|s| !s.kind.is_empty()), "{:?}", doc.sources.len());
+
+    // A checkpoint written over the store is the same log's over memory: opened, not rebuilt.
+    let cp = dir.path().join("projections");
+    Engine::open(&store, &cp).expect("open").save_checkpoint().expect("save");
+    let partial = MemorySource::new(log[..log.len() - 10].to_vec()).expect("a prefix is a log");
+    let other = Engine::open(&partial, &cp).expect("open over a shorter log");
+    assert_eq!(other.position, log.len() as u64 - 10, "a checkpoint beyond the source's head is not used");
+    let reopened = Engine::open(&memory, &cp).expect("open over memory");
+    assert!(reopened.state == whole.state && reopened.position == whole.position);
+    store.close();
+}
+
+#[test]
+fn a_source_in_memory_answers_as_the_store_does_at_its_edges() {
+    let (_dir, store) = generated_store(100);
+    let log = read_all(&store);
+    let memory = MemorySource::new(log.clone()).expect("a log");
+    let head = EventStore::head(&store).position.0;
+    for (from, limit) in [(0, 3), (1, 0), (1, 1_000), (head, 5), (head + 1, 5), (u64::MAX, 1)] {
+        let (m, s) =
+            (memory.page(Position(from), limit).expect("page"), store.read_from(Position(from), limit).expect("read"));
+        assert_eq!(m, s, "page from {from}, at most {limit}");
+    }
+    for p in [0, 1, head, head + 1] {
+        assert_eq!(memory.at(Position(p)).expect("at"), Source::at(&store, Position(p)).expect("at"), "at {p}");
+    }
+    for id in [log[41].id, EventId::new_random()] {
+        assert_eq!(memory.by_id(id).expect("by id"), store.get(id).expect("get"));
+    }
+    let empty = MemorySource::new(Vec::new()).expect("an empty log");
+    assert_eq!(Source::head(&empty).position, Position(0));
+
+    let gap = MemorySource::new(vec![log[0].clone(), log[2].clone()]).expect_err("a gap is no log");
+    assert_eq!((gap.index, gap.expected, gap.found), (1, 2, 3));
+    assert_eq!(gap.to_string(), "event 1 of the given events is at position 3, expected position 2");
     store.close();
 }
