@@ -1,26 +1,28 @@
 //! The handreiking-style retrospective: a practice guide built from the projections, in which
 //! every statement cites the events it rests on.
 //!
-//! Structure (after the guide it is modelled on): the study; the role in the municipality; the
-//! makelaar at work; in the neighbourhood; conditions for other municipalities; an appendix with
-//! the cycles; the sources.
+//! Map: `context.rs` is what every section reads ([`context::Ctx`]: projections, options, days,
+//! the area filter); `cover.rs` the title and cover; `section/` one module per section, each
+//! with its text and its chart; `doc.rs` the document model that `md.rs` and `html.rs` render.
+//! Charts are also served alone, by the name of their view in [`crate::VIEWS`].
 
-mod build;
-mod build_more;
-mod build_signals;
+pub(crate) mod context;
+mod cover;
 mod doc;
 mod html;
 mod md;
+pub(crate) mod section;
 
 use chrono::NaiveDate;
-use parlog_core::{Hash, Lang, Position};
+use parlog_core::{Hash, Lang};
 
 pub use doc::{Block, Chart, Doc, Section, SourceInfo, StageRow, Stmt};
+pub use section::sources::source_info;
 
-use crate::directory::Directory;
 use crate::engine::{AsOf, Engine};
 use crate::source::Source;
 use crate::Projections;
+use context::Ctx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -58,7 +60,19 @@ impl Default for RetroOptions {
 /// Builds the document. `source` tells what an event is, for the list of sources; it is called
 /// only for cited positions.
 pub fn build(p: &Projections, log: &LogInfo, o: &RetroOptions, source: &dyn Fn(u64) -> Option<SourceInfo>) -> Doc {
-    build::build(p, log, o, source)
+    let c = Ctx::new(p, o, log.as_of_day);
+    let cover = cover::cover(&c, log);
+    let sections = section::sections(&c);
+    let sources = section::sources::cited(&sections).into_iter().filter_map(source).collect();
+    Doc {
+        lang: c.lang,
+        title: cover.title,
+        subtitle: cover.subtitle,
+        cover: cover.lines,
+        sections,
+        sources_title: c.t("Bronnen", "Sources").to_string(),
+        sources,
+    }
 }
 
 /// The document of the projections in `engine`, made from `source` for `as_of`: the cover names
@@ -73,24 +87,12 @@ pub fn from_engine<S: Source + ?Sized>(source: &S, engine: &Engine, as_of: AsOf,
     build(&engine.state, &log, o, &|p| source_info(source, dir, o.lang, p))
 }
 
-/// What the list of sources says about the event at `position`, read from `source`. `None` if it
-/// cannot be read: the list then leaves it out, as a report must render whatever the log holds.
-pub fn source_info<S: Source + ?Sized>(source: &S, dir: &Directory, lang: Lang, position: u64) -> Option<SourceInfo> {
-    let e = source.at(Position(position)).ok()??;
-    Some(SourceInfo {
-        position,
-        date: e.occurred_at.date(),
-        kind: e.kind.label(lang).to_string(),
-        stream: e.stream.to_string(),
-        author: dir.author(e.author.as_str()),
-    })
-}
-
-/// One of the report's charts (role, cycles, initiatives, signals) as an HTML `<figure>` with
-/// inline SVG, for the web interface. `None` if the name is unknown or there is nothing to draw.
+/// One of the report's charts (by the name of its view, see [`crate::CHART_NAMES`]) as an HTML
+/// `<figure>` with inline SVG, for the web interface. `None` if the name is unknown or there is
+/// nothing to draw.
 pub fn chart_svg(p: &Projections, name: &str, lang: Lang, day: Option<NaiveDate>) -> Option<String> {
     let o = RetroOptions { lang, ..RetroOptions::default() };
-    let chart = build::chart(p, &o, day, name)?;
+    let chart = crate::registry::find(name).ok()?.chart(&Ctx::new(p, &o, day))?;
     let mut out = String::new();
     html::chart(&mut out, &chart);
     Some(out)

@@ -268,3 +268,20 @@ fn a_source_in_memory_answers_as_the_store_does_at_its_edges() {
     assert_eq!(gap.to_string(), "event 1 of the given events is at position 3, expected position 2");
     store.close();
 }
+
+/// A chart asked for by name is the chart the report draws: the same figure, byte for byte.
+#[test]
+fn every_chart_by_name_is_the_one_in_the_report() {
+    let (_dir, store) = generated_store(3_000);
+    let e = Engine::as_of(&store, AsOf::Head).expect("replay");
+    let initiatives = e.state.initiatives.on(None).len();
+    let o = RetroOptions { lang: Lang::En, list_items_max: initiatives.max(1), ..RetroOptions::default() };
+    let report = retro::render(&retro::from_engine(&store, &e, AsOf::Head, &o), Format::Html);
+    for name in parlog_projections::CHART_NAMES {
+        let chart = retro::chart_svg(&e.state, name, Lang::En, None).unwrap_or_else(|| panic!("a {name} chart"));
+        assert!(chart.contains("<svg") && report.contains(&chart), "the {name} chart is not the report's:\n{chart}");
+    }
+    assert_eq!(retro::chart_svg(&e.state, "network", Lang::En, None), None, "a view without a chart");
+    assert_eq!(retro::chart_svg(&e.state, "spiral", Lang::En, None), None, "no view of that name");
+    store.close();
+}

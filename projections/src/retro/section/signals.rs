@@ -1,13 +1,23 @@
-//! Signals from the social team: a chart per theme and year, and a sourced statement per theme.
+//! Signals from the social team (a subsection of "in the neighbourhood"): a chart per theme and
+//! year, and a sourced statement per theme.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
-use parlog_core::Lang;
+use parlog_core::{EventId, Lang};
 
-use super::build::Ctx;
-use super::doc::{Chart, Stmt};
 use crate::fact::Src;
+use crate::retro::context::Ctx;
+use crate::retro::doc::{Block, Chart, Section, Stmt};
+
+/// The subsection, if there are signals in the report's area on its day.
+pub(crate) fn section(c: &Ctx) -> Option<Section> {
+    let chart = chart(c)?;
+    let mut s = Section::new("signalen", c.t("Signalen uit het sociaal team", "Signals from the social team"));
+    s.blocks.push(Block::Chart(chart));
+    c.capped(statements(c), &mut s.blocks);
+    Some(s)
+}
 
 /// A theme as first spelled, its counts per year, and its signals.
 type Theme = (String, BTreeMap<i32, u64>, Vec<Src>);
@@ -28,10 +38,11 @@ fn themes(c: &Ctx) -> BTreeMap<String, Theme> {
     out
 }
 
-pub(super) fn signals_chart(c: &Ctx) -> Option<Chart> {
+/// Signals per theme and year, if there are any.
+pub(crate) fn chart(c: &Ctx) -> Option<Chart> {
     let themes = themes(c);
     let years: Vec<i32> = {
-        let all: std::collections::BTreeSet<i32> = themes.values().flat_map(|t| t.1.keys().copied()).collect();
+        let all: BTreeSet<i32> = themes.values().flat_map(|t| t.1.keys().copied()).collect();
         let (Some(first), Some(last)) = (all.first(), all.last()) else { return None };
         (*first..=*last).collect()
     };
@@ -49,8 +60,8 @@ pub(super) fn signals_chart(c: &Ctx) -> Option<Chart> {
 }
 
 /// One statement per theme: how many signals, when, and into which initiatives they went.
-pub(super) fn signal_statements(c: &Ctx) -> Vec<Stmt> {
-    let mut collectivised: BTreeMap<parlog_core::EventId, Vec<String>> = BTreeMap::new();
+fn statements(c: &Ctx) -> Vec<Stmt> {
+    let mut collectivised: BTreeMap<EventId, Vec<String>> = BTreeMap::new();
     for (_, i) in c.p.initiatives.on(c.day) {
         let Some(b) = &i.base else { continue };
         for col in i.collectivised.values().filter(|x| c.visible(&x.src)) {
@@ -59,7 +70,7 @@ pub(super) fn signal_statements(c: &Ctx) -> Vec<Stmt> {
             }
         }
     }
-    let mut into: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut into: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in c.p.signals.on(c.day) {
         if let Some(names) = collectivised.get(&s.id) {
             into.entry(s.theme.trim().to_lowercase()).or_default().extend(names.iter().cloned());

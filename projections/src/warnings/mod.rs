@@ -7,13 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use parlog_core::{BrokerRole, Lang, Level, ParticipantRole, Recruitment, Vocabulary};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::activity::{Activity, CycleDates};
 use crate::fact::Src;
 use crate::initiatives::{Initiative, Status};
-use crate::text::{months_between, src_refs, tr};
+use crate::text::{months_between, tr};
 use crate::{Projections, ViewOptions};
+
+pub(crate) mod view;
 
 /// Where a warning starts. Every field has a default, so a partial set (from the command line or
 /// a request) keeps the defaults for the rest.
@@ -422,34 +423,4 @@ impl Ctx<'_> {
         }
         out
     }
-}
-
-/// All warnings on the view's day; the same as [`Warning::list`].
-pub fn warnings(p: &Projections, o: &ViewOptions) -> Vec<Warning> {
-    Warning::list(p, o)
-}
-
-pub fn view(p: &Projections, o: &ViewOptions) -> Value {
-    let list = Warning::list(p, o);
-    json!({
-        "today": p.activity.today(o.day),
-        "thresholds": o.thresholds,
-        "warnings": list.iter().map(|w| json!({
-            "kind": w.kind, "kind_label": w.kind.label(o.lang),
-            "subject": w.subject, "subject_label": w.subject_label,
-            "reason": w.reason, "since": w.since, "sources": w.sources,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-pub fn text(p: &Projections, o: &ViewOptions) -> String {
-    let list = Warning::list(p, o);
-    if list.is_empty() {
-        return tr(o.lang, "Geen waarschuwingen.\n", "No warnings.\n").to_string();
-    }
-    let mut out = String::new();
-    for w in &list {
-        out += &format!("{}: {}\n  {} {}\n", w.kind.label(o.lang), w.subject_label, w.reason, src_refs(&w.sources));
-    }
-    out
 }

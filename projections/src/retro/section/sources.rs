@@ -1,0 +1,45 @@
+//! "Sources": every event a statement of the report cites, by position, with what it is (read
+//! through the [`Source`], so that the report needs no store).
+
+use std::collections::BTreeSet;
+
+use parlog_core::{Lang, Position};
+
+use crate::directory::Directory;
+use crate::retro::doc::{Block, Section, SourceInfo};
+use crate::source::Source;
+
+/// The positions the statements of `sections` cite, in order.
+pub(crate) fn cited(sections: &[Section]) -> BTreeSet<u64> {
+    let mut out = BTreeSet::new();
+    for s in sections {
+        collect(s, &mut out);
+    }
+    out
+}
+
+fn collect(s: &Section, out: &mut BTreeSet<u64>) {
+    for b in &s.blocks {
+        match b {
+            Block::Para(st) => out.extend(st.srcs.iter().map(|r| r.position)),
+            Block::List(items) => out.extend(items.iter().flat_map(|st| st.srcs.iter().map(|r| r.position))),
+            _ => {}
+        }
+    }
+    for sub in &s.subsections {
+        collect(sub, out);
+    }
+}
+
+/// What the list of sources says about the event at `position`, read from `source`. `None` if it
+/// cannot be read: the list then leaves it out, as a report must render whatever the log holds.
+pub fn source_info<S: Source + ?Sized>(source: &S, dir: &Directory, lang: Lang, position: u64) -> Option<SourceInfo> {
+    let e = source.at(Position(position)).ok()??;
+    Some(SourceInfo {
+        position,
+        date: e.occurred_at.date(),
+        kind: e.kind.label(lang).to_string(),
+        stream: e.stream.to_string(),
+        author: dir.author(e.author.as_str()),
+    })
+}
