@@ -50,7 +50,10 @@ const DEFAULT_EVENTS: u64 = 1_000_000;
 /// The small log of the catch-up comparison.
 const SMALL_LOG_EVENTS: u64 = 10_000;
 const CATCH_UP_EVENTS: u64 = 1_000;
-/// Events per page read, as the engine reads them.
+/// Events per page in this benchmark's own single-threaded reads (the read and parse rates of
+/// part 1, and folding one projection alone in part 5). The engine itself reads pages of 512
+/// events on two reader threads (`READ_PAGE_EVENTS` in projections/src/engine.rs), so these
+/// reads are a baseline for the engine's, not the same path.
 const READ_PAGE_EVENTS: usize = 4_096;
 const REBUILD_REPS: usize = 3;
 const CATCH_UP_REPS: usize = 15;
@@ -63,7 +66,7 @@ const TARGET_CATCH_UP_RATIO: f64 = 1.2;
 const TARGET_RETRO_S: f64 = 2.0;
 
 /// The projections, each folded alone in the profile; "none" reads and parses only. (Lessons
-/// are a view over the cycles' reflections and fold nothing of their own.)
+/// and warnings are views over the others and fold nothing of their own.)
 const PROJECTIONS: [&str; 10] =
     ["none", "directory", "cycles", "role", "initiatives", "signals", "network", "activity", "codebook", "all"];
 
@@ -222,7 +225,8 @@ fn ensure_log(root: &Path, events: u64) -> BenchResult<PathBuf> {
     Ok(dir)
 }
 
-/// Reads the whole log in pages as the engine does; returns the number of events.
+/// Reads the whole log in pages of [`READ_PAGE_EVENTS`] on this thread; returns the number of
+/// events.
 fn for_each_page(store: &SledStore, mut f: impl FnMut(&[RecordedEvent])) -> BenchResult<u64> {
     let mut next = 1u64;
     loop {
