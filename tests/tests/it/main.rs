@@ -26,3 +26,4 @@ mod support;
 mod tamper;
 mod tokens;
 mod trust;
+mod web;
