@@ -100,7 +100,11 @@ pub fn routes() -> Router<AppState> {
         get(|| async {
             // no-cache: the browser checks for a new worker on every visit.
             (
-                [(header::CONTENT_TYPE, JS), (header::CACHE_CONTROL, "no-cache"), (header::CONTENT_SECURITY_POLICY, CSP)],
+                [
+                    (header::CONTENT_TYPE, JS),
+                    (header::CACHE_CONTROL, "no-cache"),
+                    (header::CONTENT_SECURITY_POLICY, CSP),
+                ],
                 SW_SERVED.as_str(),
             )
                 .into_response()

@@ -15,7 +15,10 @@ async fn worker_list(api: &Api) -> BTreeSet<String> {
     worker.expect(200);
     assert!(worker.content_type().starts_with("text/javascript"), "sw.js: {}", worker.content_type());
     let text = worker.text();
-    let line = text.lines().find_map(|l| l.strip_prefix("const SHELL = ")).unwrap_or_else(|| panic!("no SHELL in sw.js:\n{text}"));
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("const SHELL = "))
+        .unwrap_or_else(|| panic!("no SHELL in sw.js:\n{text}"));
     let list: Vec<String> = serde_json::from_str(line.trim_end_matches(';')).expect("SHELL is a JSON list of paths");
     let set: BTreeSet<String> = list.iter().cloned().collect();
     assert_eq!(set.len(), list.len(), "no path twice in {list:?}");
@@ -49,7 +52,10 @@ fn references(path: &str, text: &str) -> Vec<String> {
         specs
             .into_iter()
             .map(|spec| {
-                assert!(spec.starts_with("./") || spec.starts_with("../"), "{path} imports {spec:?}, not a file of this site");
+                assert!(
+                    spec.starts_with("./") || spec.starts_with("../"),
+                    "{path} imports {spec:?}, not a file of this site"
+                );
                 resolve(path, spec)
             })
             .collect()
@@ -91,13 +97,20 @@ async fn reachable(api: &Api) -> BTreeSet<String> {
 async fn the_service_worker_keeps_exactly_the_files_the_page_loads() {
     let api = setup_with(Log::Small, Limits::default());
     let page = api.send(Req::get("/")).await;
-    assert!(page.text().contains(r#"<script type="module" src="/js/main.js">"#), "the page starts its modules: {}", page.text());
+    assert!(
+        page.text().contains(r#"<script type="module" src="/js/main.js">"#),
+        "the page starts its modules: {}",
+        page.text()
+    );
     let reached = reachable(&api).await;
     assert!(reached.len() > 10, "the page is made of modules: {reached:?}");
     let kept = worker_list(&api).await;
     let missing: Vec<_> = reached.difference(&kept).collect();
     let extra: Vec<_> = kept.difference(&reached).collect();
-    assert!(missing.is_empty(), "the page loads files the service worker does not keep (offline it breaks): {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "the page loads files the service worker does not keep (offline it breaks): {missing:?}"
+    );
     assert!(extra.is_empty(), "the service worker keeps files the page does not load: {extra:?}");
 }
 
