@@ -58,8 +58,8 @@ pub struct Projections {
 }
 
 /// The names of the projections, as used by `parlog project NAME` and the API.
-pub const PROJECTION_NAMES: [&str; 9] =
-    ["cycles", "role", "initiatives", "signals", "lessons", "network", "activity", "warnings", "codebook"];
+pub const PROJECTION_NAMES: [&str; 10] =
+    ["cycles", "role", "initiatives", "signals", "lessons", "network", "activity", "warnings", "codebook", "directory"];
 
 /// The names of the charts, as used by `GET /api/v1/charts/{name}`.
 pub const CHART_NAMES: [&str; 4] = ["role", "cycles", "initiatives", "signals"];
@@ -132,6 +132,7 @@ impl Projections {
             "activity" => self.activity.view(self, o),
             "warnings" => warnings::view(self, o),
             "codebook" => self.codebook.view(self, o),
+            "directory" => self.directory.view(self, o),
             other => return Err(UnknownProjection(other.to_string())),
         })
     }
@@ -149,6 +150,7 @@ impl Projections {
             "activity" => self.activity.text(self, o),
             "warnings" => warnings::text(self, o),
             "codebook" => self.codebook.text(self, o),
+            "directory" => self.directory.text(self, o),
             other => return Err(UnknownProjection(other.to_string())),
         })
     }

@@ -12,6 +12,7 @@ mod privacy;
 mod proj_activity;
 mod proj_codebook;
 mod proj_cycles;
+mod proj_directory;
 mod proj_engine;
 mod proj_lessons;
 mod proj_network;

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::fact::{Fact, Src};
 
+mod view;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Directory {
     pub studies: BTreeMap<String, Study>,
