@@ -1,50 +1,14 @@
-// What the page knows from the server besides what it shows: the projections' answers (cached
-// until an event makes them stale), the areas, the data subjects and the latest field notes. The
-// forms' lists are made from it, and the part they need is kept in localStorage, so that the
-// note form still works after a reload without a connection.
+// What the page knows from the server besides what it shows: the vocabularies and limits (the
+// server's own tables, GET /vocabulary and /limits), the directory's areas, the projections'
+// answers (cached until an event makes them stale), the latest field notes and the data subjects
+// named in them. The forms' lists are made from it, and the part they need is kept in
+// localStorage, so that the note form still works after a reload without a connection.
 import { S, KEY, WRITES, storageGet, storageSet } from './state.js';
 import { t } from './texts.js';
 import { getJson, query } from './http.js';
 
-const LOG_PAGE_EVENTS = 1000; // the server's page_events_max
 export const RECENT_NOTES_MAX = 12;
-
-// The closed vocabularies the forms offer (the same ids and labels as the server's).
-export const VOCAB = {
-  health: [
-    ['bodily_functions', 'lichaamsfuncties', 'bodily functions'],
-    ['mental_wellbeing', 'mentaal welbevinden', 'mental well-being'],
-    ['meaningfulness', 'zingeving', 'meaningfulness'],
-    ['quality_of_life', 'kwaliteit van leven', 'quality of life'],
-    ['participation', 'meedoen', 'participation'],
-    ['daily_functioning', 'dagelijks functioneren', 'daily functioning'],
-  ],
-  insight: [
-    ['success', 'succes', 'success'],
-    ['pitfall', 'valkuil', 'pitfall'],
-    ['tip', 'tip', 'tip'],
-    ['question', 'open vraag', 'open question'],
-    ['added_value', 'meerwaarde', 'added value'],
-  ],
-  stakeholder: [
-    ['residents', 'buurtbewoners', 'residents'],
-    ['neighbourhood', 'wijk', 'neighbourhood'],
-    ['social_team', 'sociaal team', 'social team'],
-    ['organisations', 'organisaties', 'organisations'],
-    ['municipality', 'gemeente', 'municipality'],
-  ],
-  stage: [
-    ['inventory', 'inventarisatie', 'inventory'],
-    ['bringing_together', 'mensen bij elkaar brengen', 'bringing people together'],
-    ['action', 'actiefase', 'action'],
-    ['anchoring', 'borging', 'anchoring'],
-  ],
-};
-
-export function label(vocab, id) {
-  const row = VOCAB[vocab].find((r) => r[0] === id);
-  return row ? (S.lang === 'en' ? row[2] : row[1]) : id;
-}
+const SUBJECTS_KEPT_MAX = 500; // suggestions kept on the device
 
 // Who wants to know when the catalog changed (the forms' lists, the name of who signed in).
 const changeHooks = [];
@@ -59,15 +23,135 @@ export function onStale(fn) {
   staleHooks.push(fn);
 }
 
+// ---- vocabularies and limits ---------------------------------------------------------------
+
+// The values of a vocabulary (`health_dimension`, `insight_kind`, ...) in the server's order,
+// each {id, nl, en}; none before the server was first asked.
+export function vocabulary(name) {
+  return (S.vocab && S.vocab[name]) || [];
+}
+
+// A vocabulary value's label in the page's language; the id itself if it is not known.
+export function label(name, id) {
+  const v = vocabulary(name).find((x) => x.id === id);
+  return v ? v[S.lang] || v.nl : id;
+}
+
+// A limit of the server (`long_text_chars_max`, `page_events_max`, ...); undefined before the
+// server was first asked, and then the server alone checks it.
+export function limit(name) {
+  return S.limits ? S.limits[name] : undefined;
+}
+
+// Asks the server for its vocabularies and limits once per session (a new server version may
+// bring new ones); until then the ones kept on the device serve.
+export async function loadReference() {
+  if (S.referenceEpoch === S.epoch) return;
+  const epoch = S.epoch;
+  const [v, l] = await Promise.all([getJson('/vocabulary'), getJson('/limits')]);
+  if (epoch !== S.epoch) return;
+  S.vocab = v.vocabularies;
+  S.limits = l;
+  S.referenceEpoch = epoch;
+}
+
+// ---- projections ---------------------------------------------------------------------------
+
+export async function projection(name, { asOf, force } = {}) {
+  if (!asOf) {
+    const c = S.cache[name];
+    if (c && !c.stale && !force) return c.data;
+  }
+  const epoch = S.epoch;
+  const data = await getJson(`/projections/${name}${query({ lang: S.lang, as_of: asOf })}`);
+  if (epoch !== S.epoch) throw new Error('signed out');
+  if (!asOf) S.cache[name] = { data, stale: false };
+  if (data.as_of_position && !asOf) S.head = Math.max(S.head, data.as_of_position);
+  return data;
+}
+
+// The areas, from the directory view: {name, kind, parent} by area id.
+export async function loadAreas() {
+  const d = await projection('directory');
+  S.areas = new Map(d.areas.map((a) => [a.id, { name: a.name, kind: a.kind && a.kind.id, parent: a.parent || null }]));
+}
+
+// The projections the forms' lists come from; viewers and admins need only the reference data
+// and the areas (the retrospective's area list).
+function catalogProjections() {
+  if (!S.me || !WRITES.includes(S.me.role)) return [];
+  return S.me.role === 'researcher' ? ['initiatives', 'codebook', 'cycles', 'network', 'role'] : ['initiatives', 'codebook', 'cycles', 'network'];
+}
+
+// Everything the page needs besides the open view, once after signing in (or coming online).
+export async function loadCatalog() {
+  const results = await Promise.allSettled([loadReference(), loadAreas(), ...catalogProjections().map((n) => projection(n))]);
+  if (S.me && WRITES.includes(S.me.role)) await readTail().catch(() => {});
+  saveCatalog();
+  changed();
+  return results;
+}
+
+// The same again after the log grew in ways that change the lists.
+export async function refreshCatalog() {
+  await Promise.allSettled([loadAreas(), ...['initiatives', 'codebook', 'cycles', 'network', 'role'].map((n) => projection(n))]);
+  saveCatalog();
+  changed();
+}
+
+// The log grew: every cached answer is fetched again when next asked for, and whoever shows
+// something that is not fetched again by itself (the retrospective) is told.
+export function invalidateAll() {
+  for (const c of Object.values(S.cache)) c.stale = true;
+  for (const fn of staleHooks) fn();
+}
+
+// ---- the log's last page -------------------------------------------------------------------
+
+// The latest field notes and the data subjects named in them come from the log, which no view
+// lists. Only its last page is read (the log may be long): from the head that the projections'
+// answers gave, or that an events page gives, back one page; then on to the end if the log grew
+// meanwhile. The feed goes on after the last position read.
+async function readTail() {
+  const page = limit('page_events_max');
+  if (!page) return;
+  const epoch = S.epoch;
+  const head = S.head || (await getJson(`/events${query({ limit: 1 })}`)).head;
+  let from = Math.max(1, head - page + 1);
+  const notes = [];
+  for (;;) {
+    const p = await getJson(`/events${query({ from, limit: page })}`);
+    if (epoch !== S.epoch) return;
+    for (const e of p.events) takeEvent(e, notes);
+    if (p.events.length) S.feedPos = Math.max(S.feedPos, p.events[p.events.length - 1].position);
+    S.head = Math.max(S.head, S.feedPos, p.head || 0);
+    if (!p.next) break;
+    from = p.next;
+  }
+  S.recent = notes.slice(-RECENT_NOTES_MAX).reverse();
+  S.tailRead = true;
+}
+
+// What one event adds to the catalog; `notes` collects field notes in log order.
+export function takeEvent(e, notes) {
+  if (e.kind !== 'ObservationRecorded') return;
+  notes.push(e);
+  if (notes.length > RECENT_NOTES_MAX * 2) notes.splice(0, notes.length - RECENT_NOTES_MAX);
+  for (const s of (e.sealed && e.sealed.subjects) || []) if (s.startsWith('resident:')) S.subjects.add(s);
+}
+
+// ---- kept on the device --------------------------------------------------------------------
+
 export function restoreCatalog() {
   const c = storageGet(localStorage, KEY.catalog, null);
   if (!c || c.participant !== S.me.participant) return;
+  if (c.vocab) S.vocab = c.vocab;
+  if (c.limits) S.limits = c.limits;
   for (const a of c.areas || []) S.areas.set(a.id, a);
   for (const s of c.subjects || []) S.subjects.add(s);
   for (const name of ['initiatives', 'codebook', 'cycles']) {
     if (c[name] && !S.cache[name]) S.cache[name] = { data: c[name], stale: true };
   }
-  areasFromProjections();
 }
 
 // Keeps what the note form needs (names only, no note texts), so it works after an offline reload.
@@ -75,8 +159,10 @@ export function saveCatalog() {
   if (!S.me) return;
   const slim = {
     participant: S.me.participant,
+    vocab: S.vocab,
+    limits: S.limits,
     areas: Array.from(S.areas, ([id, a]) => Object.assign({ id }, a)),
-    subjects: Array.from(S.subjects).slice(0, 500),
+    subjects: Array.from(S.subjects).slice(0, SUBJECTS_KEPT_MAX),
   };
   const ini = S.cache.initiatives && S.cache.initiatives.data;
   if (ini) slim.initiatives = { initiatives: ini.initiatives.map((i) => ({ id: i.id, name: i.name, area: i.area, area_name: i.area_name, status: i.status })) };
@@ -95,74 +181,7 @@ export function saveCatalog() {
   storageSet(localStorage, KEY.catalog, slim);
 }
 
-export async function projection(name, { asOf, force } = {}) {
-  if (!asOf) {
-    const c = S.cache[name];
-    if (c && !c.stale && !force) return c.data;
-  }
-  const epoch = S.epoch;
-  const data = await getJson(`/projections/${name}${query({ lang: S.lang, as_of: asOf })}`);
-  if (epoch !== S.epoch) throw new Error('signed out');
-  if (!asOf) S.cache[name] = { data, stale: false };
-  if (data.as_of_position && !asOf) S.head = Math.max(S.head, data.as_of_position);
-  return data;
-}
-
-export async function loadCatalog() {
-  const names = ['initiatives', 'codebook', 'cycles', 'network'];
-  const results = await Promise.allSettled(names.map((n) => projection(n)));
-  if (S.me && S.me.role === 'researcher') await Promise.allSettled([projection('role')]);
-  if (S.me && WRITES.includes(S.me.role)) await scanLog().catch(() => {});
-  areasFromProjections();
-  saveCatalog();
-  changed();
-  return results;
-}
-
-// Reads the whole log once, in pages, for what no projection lists: the areas (AreaDefined),
-// the latest field notes and the data subjects named in them.
-export async function scanLog() {
-  const epoch = S.epoch;
-  let from = 1;
-  const notes = [];
-  for (;;) {
-    const page = await getJson(`/events${query({ from, limit: LOG_PAGE_EVENTS })}`);
-    if (epoch !== S.epoch) return;
-    for (const e of page.events) takeEvent(e, notes);
-    if (page.events.length) S.feedPos = Math.max(S.feedPos, page.events[page.events.length - 1].position);
-    S.head = Math.max(S.head, S.feedPos);
-    if (!page.next) break;
-    from = page.next;
-  }
-  S.recent = notes.slice(-RECENT_NOTES_MAX).reverse();
-  S.scanned = true;
-}
-
-// What one event adds to the catalog; `notes` collects field notes in log order.
-export function takeEvent(e, notes) {
-  if (e.kind === 'AreaDefined') {
-    S.areas.set(e.stream, { name: e.payload.name, kind: e.payload.kind, parent: e.payload.parent || null });
-  } else if (e.kind === 'ObservationRecorded') {
-    notes.push(e);
-    if (notes.length > RECENT_NOTES_MAX * 2) notes.splice(0, notes.length - RECENT_NOTES_MAX);
-    for (const s of (e.sealed && e.sealed.subjects) || []) if (s.startsWith('resident:')) S.subjects.add(s);
-  }
-}
-
-// The log grew: every cached answer is fetched again when next asked for, and whoever shows
-// something that is not fetched again by itself (the retrospective) is told.
-export function invalidateAll() {
-  for (const c of Object.values(S.cache)) c.stale = true;
-  for (const fn of staleHooks) fn();
-}
-
-// Fetches the projections the forms' lists come from again, after the log grew.
-export async function refreshCatalog() {
-  await Promise.allSettled(['initiatives', 'codebook', 'cycles', 'network', 'role'].map((n) => projection(n)));
-  areasFromProjections();
-  saveCatalog();
-  changed();
-}
+// ---- lists for the forms -------------------------------------------------------------------
 
 // Areas sorted as a tree: the city, its districts, their neighbourhoods (indented).
 export function areaItems() {
@@ -179,12 +198,6 @@ export function areaItems() {
   walk(null, 0);
   for (const a of all) if (!out.some((o) => o.value === a.id)) out.push({ value: a.id, text: a.name });
   return out;
-}
-
-// Areas seen in projections, for when the log could not be read (or not yet).
-export function areasFromProjections() {
-  const ini = S.cache.initiatives && S.cache.initiatives.data;
-  if (ini) for (const i of ini.initiatives) if (i.area && !S.areas.has(i.area)) S.areas.set(i.area, { name: i.area_name || i.area, kind: null, parent: null });
 }
 
 export function cycleGroups() {

@@ -65,7 +65,7 @@ function setOnline(on) {
     flushOutbox();
     if (S.me && !S.live) restartLive();
     // Started offline from this tab's memory: read what was missed.
-    if (S.me && WRITES.includes(S.me.role) && !S.scanned) loadCatalog().catch(() => {});
+    if (S.me && (S.referenceEpoch !== S.epoch || (WRITES.includes(S.me.role) && !S.tailRead))) loadCatalog().catch(() => {});
   } else if (S.feed) {
     S.feed.abort();
   }

@@ -1,7 +1,7 @@
 // Signing in (with a pasted code or a link's #token=…) and out. The token is kept in
 // sessionStorage only; signing out forgets it and everything the session held, but not the
 // outbox: its events are sent when the same participant signs in again.
-import { S, KEY, WRITES, storageGet, storageSet } from './state.js';
+import { S, KEY, storageGet, storageSet } from './state.js';
 import { $, $$ } from './dom.js';
 import { t } from './texts.js';
 import { ApiError, NetError, whoAmI } from './http.js';
@@ -58,9 +58,7 @@ function started() {
   buildTabs();
   renderOutbox();
   route();
-  if (WRITES.includes(S.me.role)) {
-    loadCatalog().catch(() => {});
-  }
+  loadCatalog().catch(() => {});
   startLive();
   flushOutbox();
 }
@@ -84,7 +82,7 @@ export function signOut(message) {
   S.views = {};
   S.areas = new Map();
   S.subjects = new Set();
-  S.scanned = false;
+  S.tailRead = false;
   S.head = 0;
   S.feedPos = 0;
   resetViews();

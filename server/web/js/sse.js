@@ -130,9 +130,9 @@ async function followFeed(epoch) {
       stall = setTimeout(() => ctrl.abort(), FEED_STALL_MS);
     };
     try {
-      // Wait for the first scan so the feed starts right after what it read.
-      if (WRITES.includes(S.me.role) && !S.scanned) {
-        await waitFor(() => S.scanned || epoch !== S.epoch, 20000);
+      // Wait for the log's last page, so that the feed starts right after what was read.
+      if (WRITES.includes(S.me.role) && !S.tailRead) {
+        await waitFor(() => S.tailRead || epoch !== S.epoch, 20000);
       }
       const headers = { Authorization: `Bearer ${S.token}`, Accept: 'text/event-stream' };
       if (S.feedPos > 0) headers['Last-Event-ID'] = String(S.feedPos);

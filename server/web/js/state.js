@@ -48,7 +48,10 @@ export const S = {
   live: false,
   head: 0, // the highest log position any answer mentioned (viewers poll it)
   feedPos: 0, // the last position read from the log or the feed, in order: the feed goes on after it
-  scanned: false, // whether the log has been read once this session (the feed starts after it)
+  tailRead: false, // whether the log's last page has been read this session (the feed starts after it)
+  vocab: null, // the server's vocabularies: name -> [{id, nl, en}]
+  limits: null, // the server's limits: name -> number
+  referenceEpoch: null, // the session in which vocab and limits came from the server
   areas: new Map(), // area stream id -> {name, kind, parent}
   subjects: new Set(), // data subjects seen in readable notes, for suggestions
   recent: [], // recent field notes, newest first

@@ -4,6 +4,7 @@ import { $, $$, h, toast } from '../dom.js';
 import { t } from '../texts.js';
 import { errorText } from '../http.js';
 import { submit } from '../outbox.js';
+import { limit } from '../catalog.js';
 
 export function formError(form, msg, field) {
   const el = $('.error[role=alert]', form);
@@ -78,5 +79,13 @@ export async function submitForm(f, events, savedMsg, reset) {
     formError(f, errorText(e));
   } finally {
     button.disabled = false;
+  }
+}
+
+// Sets the length limits the server gave on the fields that name one (data-limit="...").
+export function applyLimits(root = document) {
+  for (const el of $$('[data-limit]', root)) {
+    const max = limit(el.dataset.limit);
+    if (max) el.maxLength = max;
   }
 }

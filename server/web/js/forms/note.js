@@ -5,10 +5,8 @@ import { t } from '../texts.js';
 import { fmtDateTime, localInputValue, rfc3339 } from '../format.js';
 import { errorText } from '../http.js';
 import { newId, renderOutbox, submit } from '../outbox.js';
-import { VOCAB, label, areaItems, cycleGroups, invalidateAll } from '../catalog.js';
+import { vocabulary, label, limit, areaItems, cycleGroups, invalidateAll } from '../catalog.js';
 import { formError, options, checkList, checked, countChecked } from './fields.js';
-
-const SUBJECTS_MAX = 20;
 
 let noteWhenTouched = false;
 
@@ -20,6 +18,12 @@ export function openNoteForm() {
   renderOutbox();
 }
 
+// What may follow `resident:` in a data subject: an id of the server's length at most.
+function idPattern() {
+  const max = limit('id_chars_max');
+  return new RegExp(`^[a-z0-9][a-z0-9._-]${max ? `{0,${max - 1}}` : '*'}$`);
+}
+
 function parsePeople(s) {
   const out = [];
   for (const raw of s.split(/[\s,;]+/)) {
@@ -27,11 +31,12 @@ function parsePeople(s) {
     if (!v) continue;
     const full = /^(resident|participant):/.test(v) ? v : `resident:${v}`;
     const rest = full.slice(full.indexOf(':') + 1);
-    if (!/^[a-z0-9][a-z0-9._-]{0,99}$/.test(rest)) return { error: t('note.err.person', { v: raw }) };
+    if (!idPattern().test(rest)) return { error: t('note.err.person', { v: raw }) };
     if (full.startsWith('resident:') && !/\d/.test(rest)) return { error: t('note.err.name', { v: raw }) };
     if (!out.includes(full)) out.push(full);
   }
-  if (out.length > SUBJECTS_MAX) return { error: t('note.err.people', { n: SUBJECTS_MAX }) };
+  const max = limit('subjects_per_event_max');
+  if (max !== undefined && out.length > max) return { error: t('note.err.people', { n: max }) };
   return { subjects: out };
 }
 
@@ -119,7 +124,7 @@ export function renderRecent(fresh) {
         n.area ? ` · ${n.area.name}` : '', n.ini ? ` · ${n.ini.name}` : ''),
       n.p.topic ? h('strong', { class: 'topic', text: n.p.topic }) : null,
       n.text ? h('p', { class: n.textClass, text: n.text }) : null,
-      n.p.health && n.p.health.length ? h('p', { class: 'tags' }, n.p.health.map((d) => h('span', { class: 'tag', text: label('health', d) }))) : null);
+      n.p.health && n.p.health.length ? h('p', { class: 'tags' }, n.p.health.map((d) => h('span', { class: 'tag', text: label('health_dimension', d) }))) : null);
   }));
 }
 
@@ -134,7 +139,7 @@ export function fillNoteLists() {
     { label: t('group.active'), items: ini.filter((i) => !ended(i)).sort(byName).map(iniItem) },
     { label: t('group.ended'), items: ini.filter(ended).sort(byName).map(iniItem) },
   ], { placeholder: t('none') });
-  checkList($('#note-health-list'), VOCAB.health.map(([id]) => ({ value: id, text: label('health', id) })), 'health');
+  checkList($('#note-health-list'), vocabulary('health_dimension').map(({ id }) => ({ value: id, text: label('health_dimension', id) })), 'health');
   const codes = ((S.cache.codebook && S.cache.codebook.data.codes) || []).filter((c) => !c.merged_into);
   checkList($('#note-codes-list'), codes.map((c) => ({ value: c.id, text: c.name })), 'code');
   countChecked($('#note-codes-list'), $('#note-codes-count'));

@@ -5,8 +5,8 @@ import { $, $$, h } from '../dom.js';
 import { t } from '../texts.js';
 import { fmtDay, fmtDateTime, localInputValue, rfc3339 } from '../format.js';
 import { newId } from '../outbox.js';
-import { VOCAB, label, cycleGroups, refreshCatalog } from '../catalog.js';
-import { checkList, checked, countChecked, formError, options, submitForm } from './fields.js';
+import { vocabulary, label, cycleGroups, refreshCatalog } from '../catalog.js';
+import { applyLimits, checkList, checked, countChecked, formError, options, submitForm } from './fields.js';
 import { noteLine } from './note.js';
 
 export function openReflectionForm() {
@@ -21,18 +21,20 @@ function addInsight() {
   const ol = $('#refl-insights');
   const n = ol.children.length + 1;
   const id = `ins-${Date.now().toString(36)}-${n}`;
-  const kind = h('select', { id: `${id}-kind`, class: 'ins-kind' }, VOCAB.insight.map(([v]) => h('option', { value: v, text: label('insight', v) })));
-  const stake = h('select', { id: `${id}-stake`, class: 'ins-stake' }, h('option', { value: '', text: t('choose') }), VOCAB.stakeholder.map(([v]) => h('option', { value: v, text: label('stakeholder', v) })));
+  const kind = h('select', { id: `${id}-kind`, class: 'ins-kind' });
+  const stake = h('select', { id: `${id}-stake`, class: 'ins-stake' });
   const stakeField = h('div', { class: 'field ins-stake-field', hidden: true }, h('label', { for: stake.id, 'data-i18n': 'refl.stakeholder', text: t('refl.stakeholder') }), stake);
   kind.addEventListener('change', () => { stakeField.hidden = kind.value !== 'added_value'; });
   const li = h('li', { class: 'insight' },
     h('div', { class: 'row2' },
       h('div', { class: 'field' }, h('label', { for: kind.id, 'data-i18n': 'refl.kind', text: t('refl.kind') }), kind),
       stakeField),
-    h('div', { class: 'field' }, h('label', { for: `${id}-text`, 'data-i18n': 'refl.text', text: t('refl.text') }), h('textarea', { id: `${id}-text`, class: 'ins-text', rows: 3, maxlength: 20000 })),
-    h('div', { class: 'field' }, h('label', { for: `${id}-theme`, 'data-i18n': 'refl.theme', text: t('refl.theme') }), h('input', { id: `${id}-theme`, class: 'ins-theme', type: 'text', maxlength: 200 })),
+    h('div', { class: 'field' }, h('label', { for: `${id}-text`, 'data-i18n': 'refl.text', text: t('refl.text') }), h('textarea', { id: `${id}-text`, class: 'ins-text', rows: 3, 'data-limit': 'long_text_chars_max' })),
+    h('div', { class: 'field' }, h('label', { for: `${id}-theme`, 'data-i18n': 'refl.theme', text: t('refl.theme') }), h('input', { id: `${id}-theme`, class: 'ins-theme', type: 'text', 'data-limit': 'short_text_chars_max' })),
     h('button', { type: 'button', class: 'link danger', 'data-i18n': 'refl.remove', text: t('refl.remove'), onclick: () => { li.remove(); if (!ol.children.length) addInsight(); } }));
   ol.append(li);
+  fillInsightLists(li);
+  applyLimits(li);
   return li;
 }
 
@@ -109,7 +111,15 @@ export function fillReflectionLists() {
   const nodes = ((S.cache.network && S.cache.network.data.nodes) || []).slice().sort((a, b) => a.label.localeCompare(b.label, 'nl'));
   checkList($('#refl-participants'), nodes.map((n) => ({ value: n.id, text: n.label, hint: n.role_label })), 'participant');
   countChecked($('#refl-participants'), $('#refl-participants-count'));
+  for (const li of $$('#refl-insights > li')) fillInsightLists(li);
   renderObservationChoices();
+}
+
+// An insight's kinds and stakeholder groups, from the server's vocabularies.
+function fillInsightLists(li) {
+  const items = (name) => vocabulary(name).map(({ id }) => ({ value: id, text: label(name, id) }));
+  options($('.ins-kind', li), [{ items: items('insight_kind') }]);
+  options($('.ins-stake', li), [{ items: items('stakeholder_group') }], { placeholder: t('choose') });
 }
 
 export function wireReflectionForm() {

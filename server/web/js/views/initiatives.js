@@ -2,7 +2,7 @@
 import { h } from '../dom.js';
 import { t } from '../texts.js';
 import { fmtDay } from '../format.js';
-import { VOCAB, label } from '../catalog.js';
+import { vocabulary, label } from '../catalog.js';
 import { empty, tags, srcRef } from './parts.js';
 
 export function render(d) {
@@ -33,11 +33,11 @@ export function render(d) {
   }));
 }
 
-// A small picture of an initiative's stages: the four steps of the approach, then handed over
-// or stopped; what it went through is filled in, where it is now is marked.
+// A small picture of an initiative's stages: the steps of the approach (the server's
+// initiative_stage vocabulary), then handed over or stopped; what it went through is filled in, where it is now is marked.
 function stagePicture(i) {
   const reached = new Set((i.stages || []).map((s) => s.stage));
-  const steps = VOCAB.stage.map(([id]) => ({ id, text: label('stage', id), done: reached.has(id), now: i.stage === id && !i.handed_over && !i.stopped }));
+  const steps = vocabulary('initiative_stage').map(({ id }) => ({ id, text: label('initiative_stage', id), done: reached.has(id), now: i.stage === id && !i.handed_over && !i.stopped }));
   if (i.handed_over) steps.push({ id: 'handed_over', text: t('init.stage.handed_over'), done: true, now: true });
   if (i.stopped) steps.push({ id: 'stopped', text: t('init.stage.stopped'), done: true, now: true });
   const now = steps.filter((s) => s.now).map((s) => s.text).pop() || i.stage_label || '';

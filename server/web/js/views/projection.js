@@ -5,7 +5,7 @@ import { $, $$, h, append } from '../dom.js';
 import { t } from '../texts.js';
 import { fmtDay, fmtTime, todayValue } from '../format.js';
 import { request, query, errorText, ApiError } from '../http.js';
-import { projection, saveCatalog } from '../catalog.js';
+import { loadReference, projection, saveCatalog } from '../catalog.js';
 import * as cycles from './cycles.js';
 import * as role from './role.js';
 import * as initiatives from './initiatives.js';
@@ -67,6 +67,8 @@ export async function loadView(id, { quiet = false } = {}) {
     const [data, chart] = await Promise.all([
       projection(name, { asOf, force: !asOf }),
       chartName ? fetchChart(chartName, asOf) : Promise.resolve(null),
+      // The views name vocabulary values (the stages of an initiative) with the server's labels.
+      loadReference().catch(() => {}),
     ]);
     if (seq !== st.seq || !S.me) return;
     if (chartName) {

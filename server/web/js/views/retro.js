@@ -5,7 +5,7 @@ import { $, $$, h } from '../dom.js';
 import { t } from '../texts.js';
 import { todayValue } from '../format.js';
 import { request, query, errorText } from '../http.js';
-import { areaItems, areasFromProjections, scanLog } from '../catalog.js';
+import { areaItems, loadAreas } from '../catalog.js';
 import { options } from '../forms/fields.js';
 
 function retroParams(format) {
@@ -14,12 +14,8 @@ function retroParams(format) {
 
 export function openRetro() {
   const sel = $('#retro-area');
-  areasFromProjections();
-  const items = areaItems();
-  if (!items.length && S.me && S.me.role !== 'viewer' && !S.scanned) {
-    scanLog().then(() => openRetro()).catch(() => {});
-  }
-  options(sel, [{ items }], { placeholder: t('retro.allareas') });
+  options(sel, [{ items: areaItems() }], { placeholder: t('retro.allareas') });
+  if (!S.areas.size) loadAreas().then(() => options(sel, [{ items: areaItems() }], { placeholder: t('retro.allareas') })).catch(() => {});
   $('#retro-asof').max = todayValue();
   const key = retroParams('html');
   if ($('#retro-doc').dataset.key !== key) showRetro();
