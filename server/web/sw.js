@@ -2,19 +2,23 @@
 // connection (a phone browser may drop a tab between two visits). Network first, so a new
 // version of the server is used at once; the cache only answers when the network does not.
 // The API is never cached: it needs the token, and its answers must be fresh.
-'use strict';
+//
+// SHELL, the files to keep, is not written here: the server puts it in front of this code from
+// the table of files it serves (server/src/http/web.rs), so that the two cannot differ.
 
 const CACHE = 'parlog-shell-v1';
-const SHELL = ['/', '/app.js', '/app.css'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
 });
 
+// Drops other caches, and the files of an older version that are no longer served.
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches.keys()
       .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => caches.open(CACHE))
+      .then((c) => c.keys().then((reqs) => Promise.all(reqs.filter((r) => !SHELL.includes(new URL(r.url).pathname)).map((r) => c.delete(r)))))
       .then(() => self.clients.claim()),
   );
 });

@@ -9,7 +9,7 @@
 //   PARLOG_SCREENSHOTS=DIR            also save screenshots of every view at phone and laptop size
 //   CHROMIUM=/path/to/chromium        the browser (default /usr/bin/chromium)
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -72,17 +72,21 @@ async function startServer() {
     proc.stdout.on('data', check);
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited with ${code}\nstdout:\n${out}\nstderr:\n${err}`)); });
   });
+  return serving(proc, addr, tokens, data, () => `stdout:\n${out}\nstderr:\n${err}`);
+}
+
+// Waits until the server answers, and gives the handle the tests use.
+async function serving(proc, addr, tokens, data, log) {
   const base = `http://${addr}`;
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
     } catch (_) { /* not listening yet */ }
-    if (i > 100) throw new Error(`the server does not answer /healthz\nstderr:\n${err}`);
+    if (i > 100) throw new Error(`the server does not answer /healthz\n${log()}`);
     await sleep(100);
   }
   return {
-    base, tokens, data, proc,
-    log: () => `stdout:\n${out}\nstderr:\n${err}`,
+    base, tokens, data, proc, log,
     stop: () => new Promise((resolve) => {
       if (proc.exitCode !== null) return resolve();
       proc.once('exit', resolve);
@@ -90,6 +94,32 @@ async function startServer() {
       setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
     }),
   };
+}
+
+function parlog(data, ...args) {
+  const r = spawnSync(BIN, ['--data', data, ...args], { encoding: 'utf8', env: { ...process.env, PARLOG_LOG: 'warn' } });
+  if (r.status !== 0) throw new Error(`parlog ${args.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+// A server of another study than the demo: its events loaded from a demo-style file, and a
+// token for each {role: participant}.
+async function startStudyServer(events, participants) {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'parlog-browser-study-'));
+  const file = path.join(data, 'study.json');
+  fs.writeFileSync(file, JSON.stringify(events));
+  const folder = path.join(data, 'log');
+  parlog(folder, 'demo', '--file', file);
+  const tokens = {};
+  for (const [role, participant] of Object.entries(participants)) {
+    tokens[role] = /^plg_\S+/m.exec(parlog(folder, 'token', 'create', '--participant', participant, '--role', role))[0];
+  }
+  const addr = `127.0.0.1:${await freePort()}`;
+  const proc = spawn(BIN, ['--data', folder, 'serve', '--addr', addr], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLOG_LOG: 'warn' } });
+  let err = '';
+  proc.stderr.on('data', (b) => { err += b; });
+  proc.stdout.resume();
+  return serving(proc, addr, tokens, data, () => `stderr:\n${err}`);
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -482,6 +512,67 @@ test('admin verifies the chain, and may not write', LAPTOP, async ({ page, serve
   await page.evaluate(() => { location.hash = '#/note'; });
   await page.locator('#view-admin').waitFor({ state: 'visible' });
   assert(await page.locator('#view-note').isHidden(), 'the note form stays closed to an admin');
+});
+
+// Another study than the demo, with a log longer than one page: the forms' choices come from the
+// server (vocabularies, limits, the directory's areas), not from copies in the page, and the page
+// reads only the log's last page on start, not the whole log.
+const STUDY = [
+  { id: '@p-makelaar', stream: 'participant:makelaar-zuid-1', kind: 'ParticipantRegistered', occurred_at: '2021-01-04T09:00:00+01:00', author: 'onderzoeker-1', payload: { label: 'makelaar Zuid 1', role: 'makelaar' } },
+  { id: '@p-onderzoeker', stream: 'participant:onderzoeker-1', kind: 'ParticipantRegistered', occurred_at: '2021-01-04T09:01:00+01:00', author: 'onderzoeker-1', payload: { label: 'onderzoeker 1', role: 'researcher' } },
+  { id: '@zwolle', stream: 'area:zwolle', kind: 'AreaDefined', occurred_at: '2021-01-04T09:05:00+01:00', author: 'onderzoeker-1', payload: { name: 'Zwolle', kind: 'city' } },
+  { id: '@zuid', stream: 'area:zwolle-zuid', kind: 'AreaDefined', occurred_at: '2021-01-04T09:06:00+01:00', author: 'onderzoeker-1', payload: { name: 'Zwolle-Zuid', kind: 'district', parent: 'area:zwolle' } },
+  { id: '@study', stream: 'study:zwolle-zuid', kind: 'StudyStarted', occurred_at: '2021-01-05T10:00:00+01:00', author: 'onderzoeker-1', payload: { title: 'Makelen in Zuid', question: 'Wat levert de makelaar op?', municipality: 'Zwolle', levels: ['wijk'] } },
+];
+
+test('another study: choices from the server, and only the last page of a long log read on start', PHONE, async ({ page }) => {
+  const server = await startStudyServer(STUDY, { makelaar: 'makelaar-zuid-1' });
+  try {
+    const limits = await api(server, 'makelaar', 'GET', '/api/v1/limits');
+    const vocab = (await api(server, 'makelaar', 'GET', '/api/v1/vocabulary')).vocabularies;
+    const notes = limits.page_events_max + 100;
+    const stamp = Date.parse('2022-01-01T09:00:00+01:00');
+    const note = (i) => ({ stream: 'notes:makelaar-zuid-1', kind: 'ObservationRecorded', occurred_at: new Date(stamp + i * 60_000).toISOString(), payload: { area: 'area:zwolle-zuid' }, sealed: { text: `Notitie ${i} in Zuid` } });
+    for (let from = 0; from < notes; from += limits.batch_events_max) {
+      await api(server, 'makelaar', 'POST', '/api/v1/events', Array.from({ length: Math.min(limits.batch_events_max, notes - from) }, (_, k) => note(from + k)));
+    }
+    const head = (await api(server, 'makelaar', 'GET', '/api/v1/events?limit=1')).head;
+    assert(head > limits.page_events_max, `the log is longer than a page: ${head}`);
+
+    const reads = [];
+    page.on('request', (r) => { const u = new URL(r.url()); if (u.pathname === '/api/v1/events' && r.method() === 'GET') reads.push(u.searchParams); });
+    await signIn(page, server, 'makelaar');
+    await waitUntil(async () => (await page.locator('#note-area option').count()) === 3, 'the areas of this study (none, Zwolle, Zwolle-Zuid)');
+    const areas = await page.locator('#note-area option').allTextContents();
+    assert(areas[1] === 'Zwolle' && areas[2].endsWith('Zwolle-Zuid'), `the directory's areas as a tree: ${areas}`);
+
+    // The health dimensions are the server's, in its order and with its Dutch labels.
+    await waitUntil(async () => (await page.locator('#note-health-list label').count()) > 0, 'the health dimensions');
+    const health = await page.locator('#note-health-list label').allTextContents();
+    assert(JSON.stringify(health) === JSON.stringify(vocab.health_dimension.map((v) => v.nl)), `health labels from /vocabulary: ${health}`);
+    const values = await page.locator('#note-health-list input').evaluateAll((l) => l.map((i) => i.value));
+    assert(JSON.stringify(values) === JSON.stringify(vocab.health_dimension.map((v) => v.id)), `health ids from /vocabulary: ${values}`);
+    assert((await page.locator('#note-text').getAttribute('maxlength')) === String(limits.long_text_chars_max), 'the note text is limited as the server says');
+    assert((await page.locator('#note-topic').getAttribute('maxlength')) === String(limits.short_text_chars_max), 'the topic is limited as the server says');
+
+    // The latest notes come from the last page; the log was not read from its start.
+    await waitUntil(async () => (await page.locator('#recent-notes li.note').first().textContent()).includes(`Notitie ${notes - 1} in Zuid`), 'the latest note');
+    await waitUntil(async () => (await page.locator('#net').textContent()) === 'Live', 'the live feed (it starts after what was read)');
+    const described = reads.map((q) => q.toString());
+    assert(reads.length >= 1 && reads.length <= 2, `one page read, or two if the log grew meanwhile: ${described}`);
+    for (const q of reads) {
+      assert(Number(q.get('from')) > head - limits.page_events_max, `a read of the last page only (head ${head}): ${q}`);
+    }
+
+    // Too many people in one note: the server's subjects_per_event_max, said before sending.
+    await page.locator('#note-text').fill('Een gesprek met veel bewoners.');
+    await page.locator('#note-people').fill(Array.from({ length: limits.subjects_per_event_max + 1 }, (_, i) => `r-${100 + i}`).join(', '));
+    await page.locator('#note-form button[type=submit]').click();
+    await waitUntil(async () => (await page.locator('#note-form .error').textContent()).includes(`hoogstens ${limits.subjects_per_event_max}`), 'the limit on people per note');
+  } finally {
+    await server.stop();
+    fs.rmSync(server.data, { recursive: true, force: true });
+  }
 });
 
 // Serious and critical WCAG 2 A/AA problems that axe-core finds in what the page shows now.

@@ -58,6 +58,8 @@ const MATRIX: &[(&str, &str, [bool; 4])] = &[
     ("delete", "/api/v1/tokens/{id}", [false, false, false, true]),
     ("get", "/api/v1/openapi.json", [true, true, true, true]),
     ("get", "/api/v1/me", [true, true, true, true]),
+    ("get", "/api/v1/vocabulary", [true, true, true, true]),
+    ("get", "/api/v1/limits", [true, true, true, true]),
     ("get", "/metrics", [true, true, true, true]),
     ("get", "/healthz", [true, true, true, true]),
 ];
@@ -260,8 +262,12 @@ async fn healthz_and_the_web_page_need_no_token() {
     let page = api.send(Req::get("/")).await;
     page.expect(200);
     assert!(page.content_type().starts_with("text/html"), "the page's type: {}", page.content_type());
-    assert!(page.text().contains("<script src=\"/app.js\""), "the page loads its script: {}", page.text());
-    for (asset, ty) in [("/app.js", "text/javascript"), ("/app.css", "text/css")] {
+    assert!(
+        page.text().contains(r#"<script type="module" src="/js/main.js""#),
+        "the page loads its script: {}",
+        page.text()
+    );
+    for (asset, ty) in [("/js/main.js", "text/javascript"), ("/app.css", "text/css")] {
         let resp = api.send(Req::get(asset)).await;
         resp.expect(200);
         assert!(resp.content_type().starts_with(ty), "{asset}: {}", resp.content_type());

@@ -25,8 +25,8 @@ const SUBCOMMANDS: [&str; 12] = [
     "retrospective",
 ];
 
-const PROJECTIONS: [&str; 9] =
-    ["cycles", "role", "initiatives", "signals", "lessons", "network", "activity", "warnings", "codebook"];
+const PROJECTIONS: [&str; 10] =
+    ["cycles", "role", "initiatives", "signals", "lessons", "network", "activity", "warnings", "codebook", "directory"];
 
 fn ndjson(events: &[Value]) -> String {
     events.iter().map(|e| format!("{e}\n")).collect()

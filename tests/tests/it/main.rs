@@ -1,5 +1,6 @@
 //! parlog's integration tests, one module per feature.
 mod api;
+mod api_reference;
 mod api_support;
 mod bad_input;
 mod cli;
@@ -27,3 +28,4 @@ mod support;
 mod tamper;
 mod tokens;
 mod trust;
+mod web;

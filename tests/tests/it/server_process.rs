@@ -267,7 +267,7 @@ fn serve_demo_prints_sign_in_links_and_the_page_loads() {
     let page = http(socket, "GET", "/", None, None).expect("GET /");
     assert_eq!(page.status, 200);
     assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")), "{:?}", page.headers);
-    assert!(page.text().contains("/app.js"), "{}", page.text());
+    assert!(page.text().contains("/js/main.js"), "{}", page.text());
     // The tokens of the links work, each with its role.
     let viewer = http(socket, "GET", "/api/v1/projections/initiatives", Some(&links["viewer"]), None).unwrap();
     assert_eq!(viewer.status, 200, "{}", viewer.text());

@@ -1,0 +1,70 @@
+// What the page holds while it runs (S), and the keys of what it keeps in the browser between
+// visits (KEY). The other modules read and change S; none keeps session state of its own, so
+// that signing out (which resets S) forgets everything.
+
+export const KEY = {
+  token: 'parlog.token', // sessionStorage: gone when the tab closes
+  me: 'parlog.me', // sessionStorage: who the token belongs to, for a reload while offline
+  lang: 'parlog.lang',
+  outbox: 'parlog.outbox.v1', // localStorage: events not yet acknowledged by the server
+  catalog: 'parlog.catalog.v1', // localStorage: names for the forms' lists, for offline use
+};
+
+// The roles that write events: they get the forms and the outbox, and follow the live feed.
+export const WRITES = ['makelaar', 'researcher'];
+
+export function storageGet(store, key, fallback) {
+  try {
+    const v = store.getItem(key);
+    return v === null ? fallback : JSON.parse(v);
+  } catch (_) {
+    return fallback;
+  }
+}
+
+export function storageSet(store, key, value) {
+  try {
+    store.setItem(key, JSON.stringify(value));
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
+function readLang() {
+  try {
+    const l = localStorage.getItem(KEY.lang);
+    if (l === 'nl' || l === 'en') return l;
+  } catch (_) { /* storage may be off */ }
+  return 'nl';
+}
+
+export const S = {
+  lang: readLang(),
+  token: null,
+  me: null, // {participant, role}
+  view: null,
+  online: navigator.onLine,
+  live: false,
+  head: 0, // the highest log position any answer mentioned (viewers poll it)
+  feedPos: 0, // the last position read from the log or the feed, in order: the feed goes on after it
+  tailRead: false, // whether the log's last page has been read this session (the feed starts after it)
+  vocab: null, // the server's vocabularies: name -> [{id, nl, en}]
+  limits: null, // the server's limits: name -> number
+  referenceEpoch: null, // the session in which vocab and limits came from the server
+  areas: new Map(), // area stream id -> {name, kind, parent}
+  subjects: new Set(), // data subjects seen in readable notes, for suggestions
+  recent: [], // recent field notes, newest first
+  cache: {}, // projection name -> {data, stale}
+  views: {}, // view id -> {asOf, seq}
+  feed: null, // AbortController of the running feed
+  feedLoop: null, // the epoch whose feed loop runs, so that one session runs one loop
+  wakeFeed: null, // ends the wait before the feed's next connection
+  flushing: false, // the outbox is being sent
+  submitting: false, // a form waits for its own events to be sent (it says so itself)
+  retryTimer: null,
+  pollTimer: null,
+  refreshTimer: null,
+  catalogTimer: null,
+  epoch: 0, // bumped at sign-in and sign-out, so late answers for an old session are dropped
+};

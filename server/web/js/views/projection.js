@@ -1,0 +1,126 @@
+// The projection views: one frame each (an as-of date, a status line, the chart, the body),
+// filled from GET /projections/{name} and /charts/{name} and drawn by the view's own module.
+import { S } from '../state.js';
+import { $, $$, h, append } from '../dom.js';
+import { t } from '../texts.js';
+import { fmtDay, fmtTime, todayValue } from '../format.js';
+import { request, query, errorText, ApiError } from '../http.js';
+import { loadReference, projection, saveCatalog } from '../catalog.js';
+import * as cycles from './cycles.js';
+import * as role from './role.js';
+import * as initiatives from './initiatives.js';
+import * as signals from './signals.js';
+import * as lessons from './lessons.js';
+import * as network from './network.js';
+import * as activity from './activity.js';
+import * as warnings from './warnings.js';
+
+// View id -> its drawing of the projection's answer.
+const RENDER = { cycles, role, initiatives, signals, lessons, network, activity, warnings };
+
+function buildViewFrame(sec, id) {
+  if (sec.dataset.built === S.lang) return;
+  $$(':scope > :not(h1)', sec).forEach((n) => n.remove());
+  const inputId = `asof-${id}`;
+  const input = h('input', { type: 'date', id: inputId, class: 'asof', max: todayValue(), 'aria-describedby': `${inputId}-help` });
+  const st = viewState(id);
+  input.value = st.asOf || '';
+  input.addEventListener('change', () => {
+    st.asOf = input.value;
+    loadView(id);
+  });
+  const toolbar = h('div', { class: 'toolbar card no-print' },
+    h('div', { class: 'field inline' },
+      h('label', { for: inputId, text: t('asof') }),
+      input,
+      h('button', { type: 'button', class: 'small', text: t('asof.now'), onclick: () => { input.value = ''; st.asOf = ''; loadView(id); } })),
+    h('p', { class: 'status-line', role: 'status', id: `${inputId}-help`, 'data-status': '' }));
+  // Focusable, so that a keyboard can scroll a picture wider than a phone.
+  const chart = sec.dataset.chart ? h('div', { class: 'chart card', 'data-chart-slot': '', tabindex: '0', role: 'region', 'aria-label': t('chart.region') }) : null;
+  const body = h('div', { class: 'view-body', 'data-body': '' });
+  sec.append(toolbar);
+  if (chart) sec.append(chart);
+  sec.append(body);
+  sec.dataset.built = S.lang;
+}
+
+function viewState(id) {
+  S.views[id] = S.views[id] || { asOf: '', seq: 0 };
+  return S.views[id];
+}
+
+export async function loadView(id, { quiet = false } = {}) {
+  const sec = $(`#view-${id}`);
+  buildViewFrame(sec, id);
+  const st = viewState(id);
+  const seq = ++st.seq;
+  const status = $('[data-status]', sec);
+  if (!quiet) {
+    status.textContent = t('loading');
+    status.classList.remove('error');
+  }
+  sec.setAttribute('aria-busy', 'true');
+  const asOf = st.asOf || undefined;
+  const name = sec.dataset.projection;
+  const chartName = sec.dataset.chart;
+  try {
+    const [data, chart] = await Promise.all([
+      projection(name, { asOf, force: !asOf }),
+      chartName ? fetchChart(chartName, asOf) : Promise.resolve(null),
+      // The views name vocabulary values (the stages of an initiative) with the server's labels.
+      loadReference().catch(() => {}),
+    ]);
+    if (seq !== st.seq || !S.me) return;
+    if (chartName) {
+      const slot = $('[data-chart-slot]', sec);
+      if (chart) {
+        slot.innerHTML = chart; // the server's own figure; every text in it is escaped there
+        for (const svg of $$('svg', slot)) {
+          const vb = (svg.getAttribute('viewBox') || '').split(/\s+/).map(Number);
+          if (vb[2] > 400) svg.classList.add('wide');
+        }
+        if (slot.scrollWidth > slot.clientWidth + 4) slot.append(h('p', { class: 'help scroll-hint', text: t('chart.scroll') }));
+      } else {
+        slot.replaceChildren(h('p', { class: 'muted', text: t('chart.none') }));
+      }
+    }
+    const body = $('[data-body]', sec);
+    body.replaceChildren();
+    append(body, [RENDER[id].render(data)]);
+    status.textContent = asOf ? t('updated.asof', { d: fmtDay(asOf) }) : t('updated', { t: fmtTime(new Date()) });
+    status.classList.remove('error');
+    if (id === 'activity' || id === 'initiatives') saveCatalog();
+  } catch (e) {
+    if (seq !== st.seq) return;
+    status.textContent = errorText(e);
+    status.classList.add('error');
+  } finally {
+    if (seq === st.seq) sec.removeAttribute('aria-busy');
+  }
+}
+
+async function fetchChart(name, asOf) {
+  try {
+    const res = await request(`/charts/${name}${query({ lang: S.lang, as_of: asOf })}`);
+    return await res.text();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+// Draws the open view again soon, after the log grew (events come in bursts).
+export function scheduleRefresh() {
+  clearTimeout(S.refreshTimer);
+  S.refreshTimer = setTimeout(() => {
+    if (!S.me) return;
+    const sec = $(`#view-${S.view}`);
+    // A view of a past day is refreshed too: a note may be recorded later about that time.
+    if (sec && sec.classList.contains('projection')) loadView(S.view, { quiet: true });
+  }, 400);
+}
+
+// Empties every view, so that each is built again when next shown (signed out, or another language).
+export function resetViews() {
+  $$('.view.projection').forEach((s) => { s.dataset.built = ''; $$(':scope > :not(h1)', s).forEach((n) => n.remove()); });
+}

@@ -1,0 +1,136 @@
+//! The web interface's files: the page loads native ES modules, and the service worker must keep
+//! every file the page needs, or the page does not open offline. These tests follow the page's
+//! references from `/` (its `src` and `href`, then every module's imports) over HTTP, and compare
+//! what they reach with the list the worker keeps.
+
+use std::collections::BTreeSet;
+
+use parlog_server::http::Limits;
+
+use crate::api_support::{setup_with, Api, Log, Req};
+
+/// The list `sw.js` keeps, from its `const SHELL = [...];` line.
+async fn worker_list(api: &Api) -> BTreeSet<String> {
+    let worker = api.send(Req::get("/sw.js")).await;
+    worker.expect(200);
+    assert!(worker.content_type().starts_with("text/javascript"), "sw.js: {}", worker.content_type());
+    let text = worker.text();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("const SHELL = "))
+        .unwrap_or_else(|| panic!("no SHELL in sw.js:\n{text}"));
+    let list: Vec<String> = serde_json::from_str(line.trim_end_matches(';')).expect("SHELL is a JSON list of paths");
+    let set: BTreeSet<String> = list.iter().cloned().collect();
+    assert_eq!(set.len(), list.len(), "no path twice in {list:?}");
+    set
+}
+
+/// The quoted values after each `marker` in `text` (up to the closing `quote`).
+fn quoted_after<'a>(text: &'a str, marker: &str, quote: char) -> Vec<&'a str> {
+    text.match_indices(marker).filter_map(|(at, _)| text[at + marker.len()..].split(quote).next()).collect()
+}
+
+/// `spec` (`./x.js`, `../y.js`) resolved against the module at `from` (`/js/forms/note.js`).
+fn resolve(from: &str, spec: &str) -> String {
+    let mut parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
+    parts.pop(); // the module's own file name
+    for part in spec.split('/') {
+        match part {
+            "." | "" => {}
+            ".." => assert!(parts.pop().is_some(), "{spec} in {from} leaves the site"),
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The files `path` refers to: for the page its scripts and stylesheets, for a module its
+/// imports and re-exports (all relative: the page loads nothing from elsewhere).
+fn references(path: &str, text: &str) -> Vec<String> {
+    if path.ends_with(".js") {
+        let specs = [quoted_after(text, "from '", '\''), quoted_after(text, "import '", '\'')].concat();
+        specs
+            .into_iter()
+            .map(|spec| {
+                assert!(
+                    spec.starts_with("./") || spec.starts_with("../"),
+                    "{path} imports {spec:?}, not a file of this site"
+                );
+                resolve(path, spec)
+            })
+            .collect()
+    } else if path.ends_with(".css") {
+        Vec::new()
+    } else {
+        [quoted_after(text, "src=\"", '"'), quoted_after(text, "href=\"", '"')]
+            .concat()
+            .into_iter()
+            .filter(|r| r.starts_with('/'))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// Every path the page reaches from `/`, each fetched once and checked for its type.
+async fn reachable(api: &Api) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec!["/".to_string()];
+    while let Some(path) = todo.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let resp = api.send(Req::get(&path)).await;
+        resp.expect(200);
+        let ty = match path.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("js") => "text/javascript",
+            Some("css") => "text/css",
+            _ => "text/html",
+        };
+        assert!(resp.content_type().starts_with(ty), "{path}: {} is not {ty}", resp.content_type());
+        assert!(!resp.body.is_empty(), "{path} is empty");
+        todo.extend(references(&path, &resp.text()));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn the_service_worker_keeps_exactly_the_files_the_page_loads() {
+    let api = setup_with(Log::Small, Limits::default());
+    let page = api.send(Req::get("/")).await;
+    assert!(
+        page.text().contains(r#"<script type="module" src="/js/main.js">"#),
+        "the page starts its modules: {}",
+        page.text()
+    );
+    let reached = reachable(&api).await;
+    assert!(reached.len() > 10, "the page is made of modules: {reached:?}");
+    let kept = worker_list(&api).await;
+    let missing: Vec<_> = reached.difference(&kept).collect();
+    let extra: Vec<_> = kept.difference(&reached).collect();
+    assert!(
+        missing.is_empty(),
+        "the page loads files the service worker does not keep (offline it breaks): {missing:?}"
+    );
+    assert!(extra.is_empty(), "the service worker keeps files the page does not load: {extra:?}");
+}
+
+#[tokio::test]
+async fn a_file_outside_the_table_is_not_found() {
+    let api = setup_with(Log::Small, Limits::default());
+    for path in ["/app.js", "/js/nope.js", "/js/../index.html"] {
+        let resp = api.send(Req::get(path)).await;
+        assert_eq!(resp.status.as_u16(), 404, "{path}: {}", resp.what);
+    }
+}
+
+#[test]
+fn module_paths_resolve_like_a_browser() {
+    for (from, spec, want) in [
+        ("/js/main.js", "./state.js", "/js/state.js"),
+        ("/js/forms/note.js", "../outbox.js", "/js/outbox.js"),
+        ("/js/forms/index.js", "./note.js", "/js/forms/note.js"),
+        ("/js/views/projection.js", "./parts.js", "/js/views/parts.js"),
+    ] {
+        assert_eq!(resolve(from, spec), want, "{spec} from {from}");
+    }
+}
