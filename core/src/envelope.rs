@@ -407,7 +407,7 @@ impl RecordedEvent {
         // A record whose payload is not JSON was changed on disk (with its frame's check made to
         // match): show that, rather than fail the whole page; `verify` names the position.
         let payload: Value = serde_json::from_str(&self.payload)
-            .unwrap_or_else(|_| serde_json::json!({"damaged": "the stored payload is not JSON; run `parlog verify`"}));
+            .unwrap_or_else(|_| serde_json::json!({"damaged": "the stored payload is not JSON"}));
         let mut v = serde_json::json!({
             "position": self.position.0,
             "id": self.id,

@@ -33,7 +33,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 
 use crate::ids::SubjectId;
-use crate::seal::{random_bytes, sync_dir, SUBJECT_KEY_BYTES};
+use crate::seal::{random_bytes, sync_dir, SubjectKey, SUBJECT_KEY_BYTES};
 use crate::store::quarantine::{self, Quarantined};
 
 pub(crate) const KEYS_FILE: &str = "keys";
@@ -52,8 +52,6 @@ pub const MASTER_PASSPHRASE_ENV: &str = "PARLOG_MASTER_PASSPHRASE";
 /// Passphrases shorter than this are refused: Argon2 slows guessing, it does not make a short
 /// passphrase long.
 const PASSPHRASE_CHARS_MIN: usize = 12;
-
-type SubjectKey = [u8; SUBJECT_KEY_BYTES];
 
 /// Where the master key comes from.
 #[derive(Clone, PartialEq, Eq)]
@@ -113,12 +111,14 @@ impl MasterKeySource {
     }
 }
 
-/// Why the key file could not be used. Every variant names the file and offset, and what to do.
+/// Why the key file could not be used. Every variant names the file and offset; the commands
+/// that mend it are parlog-server's to name.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("{file} is damaged at offset {offset}: {why}; run `parlog repair` to restore it from the other copy")]
+    /// One copy is damaged; the other is sound and a repair restores this one from it.
+    #[error("{file} is damaged at offset {offset}: {why}")]
     Damaged { file: String, offset: u64, why: String },
     #[error("both copies of the key file are damaged ({0}); restore `keys` and `keys.copy` from a backup")]
     BothDamaged(String),
@@ -455,11 +455,9 @@ impl KeyFile {
         }
         let (master, keys) = match (main, copy) {
             (None, None) if !log_is_new => {
-                return Err(KeyFileError::Damaged {
-                    file: KEYS_FILE.into(),
-                    offset: 0,
-                    why: format!("both `{KEYS_FILE}` and `{KEYS_COPY_FILE}` are missing or empty, though the log holds events; restore them from a backup (without them no sealed data opens)"),
-                });
+                return Err(KeyFileError::BothDamaged(format!(
+                    "`{KEYS_FILE}` and `{KEYS_COPY_FILE}` are missing or empty, though the log holds events; without them no sealed data opens"
+                )));
             }
             (None, None) => {
                 // A new folder: a fresh salt, and the master key file if there is none yet.
@@ -615,14 +613,14 @@ impl KeyFile {
         match (&main, &copy) {
             (None, None) => return Ok((r, BTreeMap::new())),
             (Some(m), _) if m.starts_with(MAGIC_V1) => {
-                r.notes.push("the key file is in the first format (keys in the clear, one copy); the next `parlog serve` or write wraps it with the master key".into());
+                r.notes.push("the key file is in the first format (keys in the clear, one copy); the next open for writing wraps it with the master key".into());
             }
-            (None, _) => r
-                .findings
-                .push(format!("`{KEYS_FILE}` is missing; `parlog repair` restores it from `{KEYS_COPY_FILE}`")),
-            (_, None) => r
-                .findings
-                .push(format!("`{KEYS_COPY_FILE}` is missing; `parlog repair` restores it from `{KEYS_FILE}`")),
+            (None, _) => {
+                r.findings.push(format!("`{KEYS_FILE}` is missing; a repair restores it from `{KEYS_COPY_FILE}`"))
+            }
+            (_, None) => {
+                r.findings.push(format!("`{KEYS_COPY_FILE}` is missing; a repair restores it from `{KEYS_FILE}`"))
+            }
             _ => {}
         }
         for (name, p) in &parsed {
@@ -632,7 +630,7 @@ impl KeyFile {
                     "`{name}` ends in an entry cut short at offset {offset} (a crash while keys were added); the next write moves it to quarantine"
                 )),
                 KeysEnd::Damaged { offset, why } => r.findings.push(format!(
-                    "`{name}` is damaged at offset {offset}: {why}; `parlog repair` restores it from the other copy"
+                    "`{name}` is damaged at offset {offset}: {why}; a repair restores it from the other copy"
                 )),
             }
         }

@@ -20,11 +20,17 @@ pub use ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, Subjec
 #[doc(hidden)]
 pub use keyfile::parse_for_fuzzing as parse_key_file_for_fuzzing;
 pub use keyfile::{KeyFileError, KeysReport, MasterKeySource, MASTER_KEY_FILE_ENV, MASTER_PASSPHRASE_ENV};
+pub use seal::{SubjectKey, SUBJECT_KEY_BYTES};
 pub use store::quarantine;
 pub use store::{
     check_folder, journal_lines, AppendError, Appended, EventStore, Finding, FolderReport, ForgetError, Head,
     ImportReport, ImportedEvent, Quarantined, SealedView, SledStore, StoreError, StoreOptions, Subscription,
     VerifyReport, QUARANTINE_DIR,
+};
+/// The decide step every store backend applies (see `store/decide.rs`).
+pub use store::{
+    decide, decide_batch, Changes, Decided, Env, Known, KnownEvent, MemoryLog, Origin, Overlay, RetryDigest, Staged,
+    SystemEnv,
 };
 pub use values::{Date, List, LongText, ShortText, Text, Timestamp};
 pub use vocab::*;

@@ -31,3 +31,35 @@ pub const GROUP_COMMIT_EVENTS_MAX: usize = 4_096;
 /// indexes (sled writes on its own schedule) and a forget (which rewrites the key files) still
 /// find room, and no write fails halfway for want of space.
 pub const DISK_FREE_BYTES_MIN: u64 = 16 * 1024 * 1024;
+
+// ---- The store's own sizes and waits (not input limits, but bounds all the same) ----
+
+/// sled's page cache. sled holds only index chunks, read one per page of events or scanned
+/// once to build a lookup, so a small cache serves; a large one filled up while a lookup was
+/// built and stayed resident.
+pub const SLED_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// How often sled writes the indexes out in the background.
+pub const SLED_FLUSH_EVERY_MS: u64 = 500;
+/// How long opening a store waits for a lock that this process may still be letting go of (sled's
+/// threads of a store that was just closed).
+pub const OPEN_LOCKED_WAIT_MS: u64 = 2_000;
+/// Events whose index entries recovery applies to sled at once.
+pub const RECOVER_BATCH_EVENTS_MAX: usize = 16_384;
+/// The largest body of a log frame: a record and its ciphertext, with room to spare.
+pub const FRAME_BODY_BYTES_MAX: usize = 256 * 1024;
+/// How far ahead of its end the log file is extended with zeros: a few thousand events, and small
+/// enough that the first append after opening (which cuts the zeros off) pays little for it.
+pub const LOG_PREALLOCATE_BYTES: u64 = 2 * 1024 * 1024;
+/// The largest read buffer a thread keeps between reads of the log: enough for the engine's pages
+/// of 512 events (a guess of 1 KiB each); a larger one is freed after use, so that the many
+/// threads of a server that read now and then hold little.
+pub const READ_BUFFER_KEPT_BYTES_MAX: usize = 512 * 1024;
+/// One read of the log when reading a page of frames: `LOG_READ_EVENT_BYTES_GUESS` per event
+/// wanted (a frame is typically under 1 KiB), at least `LOG_READ_BYTES_MIN` and at most
+/// `LOG_READ_BYTES_MAX`; a frame larger than the buffer is read on its own.
+pub const LOG_READ_EVENT_BYTES_GUESS: usize = 1024;
+pub const LOG_READ_BYTES_MIN: usize = 4 * 1024;
+pub const LOG_READ_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Bytes read at a time when scanning the log: for the last byte that is not zero, or for the
+/// next commit frame after damage.
+pub const LOG_SCAN_BYTES: usize = 1024 * 1024;

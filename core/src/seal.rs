@@ -10,10 +10,13 @@ use std::path::Path;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 
-use crate::ids::EventId;
+use crate::ids::{EventId, Hash};
 
 const DEK_CONTEXT: &str = "parlog 2026-11 sealed payload key v1";
-pub(crate) const SUBJECT_KEY_BYTES: usize = 32;
+/// Bytes of a data subject's key.
+pub const SUBJECT_KEY_BYTES: usize = 32;
+/// A data subject's key: random, kept in the key files, destroyed when the subject is forgotten.
+pub type SubjectKey = [u8; SUBJECT_KEY_BYTES];
 
 pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
@@ -25,7 +28,7 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
-fn data_key(id: EventId, keys: &[&[u8; SUBJECT_KEY_BYTES]]) -> Key {
+fn data_key(id: EventId, keys: &[&SubjectKey]) -> Key {
     let mut h = blake3::Hasher::new_derive_key(DEK_CONTEXT);
     h.update(id.0.as_bytes());
     for k in keys {
@@ -44,21 +47,28 @@ pub(crate) fn nonce_for(id: EventId) -> [u8; 24] {
 }
 
 /// Encrypts `plain` for an event; the event id is bound in as associated data.
-pub(crate) fn seal(id: EventId, keys: &[&[u8; SUBJECT_KEY_BYTES]], nonce: &[u8; 24], plain: &[u8]) -> Vec<u8> {
+pub(crate) fn seal(id: EventId, keys: &[&SubjectKey], nonce: &[u8; 24], plain: &[u8]) -> Vec<u8> {
     let cipher = XChaCha20Poly1305::new(&data_key(id, keys));
     cipher
         .encrypt(XNonce::from_slice(nonce), Payload { msg: plain, aad: id.0.as_bytes() })
         .expect("encryption of a bounded buffer does not fail")
 }
 
-pub(crate) fn open(id: EventId, keys: &[&[u8; SUBJECT_KEY_BYTES]], nonce: &[u8; 24], ct: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn open(id: EventId, keys: &[&SubjectKey], nonce: &[u8; 24], ct: &[u8]) -> Option<Vec<u8>> {
     let cipher = XChaCha20Poly1305::new(&data_key(id, keys));
     cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: id.0.as_bytes() }).ok()
 }
 
+/// The digest of a sealed part's ciphertext, which the chain covers in its place (the
+/// ciphertext itself is outside the hashed record, so that forgetting can destroy it). The one
+/// definition: sealing, import, unsealing and both verifies compare against it.
+pub(crate) fn ciphertext_digest(ciphertext: &[u8]) -> Hash {
+    Hash(*blake3::hash(ciphertext).as_bytes())
+}
+
 /// A keyed digest of the sealed plaintext, used to tell a retried event from a different one with
 /// the same id without storing anything that could reveal the text.
-pub(crate) fn plaintext_mac(id: EventId, keys: &[&[u8; SUBJECT_KEY_BYTES]], plain: &[u8]) -> [u8; 32] {
+pub(crate) fn plaintext_mac(id: EventId, keys: &[&SubjectKey], plain: &[u8]) -> [u8; 32] {
     let key = data_key(id, keys);
     let k: [u8; 32] = key.into();
     *blake3::keyed_hash(&k, plain).as_bytes()

@@ -9,10 +9,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use super::decide::forgotten_by;
+use super::folder::{check_marker, StoreOptions};
 use super::index as ix;
 use super::log::{Frame, FrameError, LogFile, TailState, COMMIT_FRAME_BYTES, HEADER_BYTES};
 use super::quarantine;
-use super::sled_store::{check_marker, forgotten_by, loaded, StoreOptions};
+use super::shared::loaded;
 use super::{Head, StoreError};
 use crate::envelope::SealedData;
 use crate::ids::{EventId, Hash, Position, StreamId, SubjectId};
@@ -72,10 +74,9 @@ pub struct FolderReport {
 
 /// Fixes, said once.
 const FIX_RESTORE: &str =
-    "Restore the data folder from a backup or an export; `parlog repair` cannot mend damage that later events follow";
-const FIX_REPAIR_TAIL: &str = "If the machine stopped during a write this may be a write that was never acknowledged: `parlog repair` moves it to quarantine; otherwise restore the folder from a backup";
-const FIX_INDEX: &str =
-    "The indexes are derived from the log: `parlog repair` moves them to quarantine and rebuilds them";
+    "Restore the data folder from a backup or an export; a repair cannot mend damage that later events follow";
+const FIX_REPAIR_TAIL: &str = "If the machine stopped during a write this may be a write that was never acknowledged: a repair moves it to quarantine; otherwise restore the folder from a backup";
+const FIX_INDEX: &str = "The indexes are derived from the log: a repair moves them to quarantine and rebuilds them";
 
 /// Checks the data folder `dir` without changing any byte of it.
 pub fn check_folder(dir: &Path, options: &StoreOptions) -> Result<FolderReport, StoreError> {
@@ -112,7 +113,7 @@ pub fn check_folder(dir: &Path, options: &StoreOptions) -> Result<FolderReport, 
                 position: Some(*p),
                 offset: None,
                 what: format!("the key of {s}, forgotten at position {p}, is still in the key file"),
-                fix: "Run `parlog serve` or any write once: opening finishes interrupted forgets".into(),
+                fix: "Open the store for writing once: opening finishes interrupted forgets".into(),
             });
         }
     }
@@ -256,9 +257,7 @@ fn walk_log(log: &LogFile, findings: &mut Vec<Finding>, notes: &mut Vec<String>)
             *version = e.stream_version;
             if let Some(meta) = &e.sealed {
                 match &l.ciphertext {
-                    Some(ct) if Hash(*blake3::hash(ct).as_bytes()) == meta.digest => {
-                        walk.sealed.push((e.position, off))
-                    }
+                    Some(ct) if seal::ciphertext_digest(ct) == meta.digest => walk.sealed.push((e.position, off)),
                     Some(_) => bad("its sealed bytes do not match their digest".into()),
                     None => zeroed.push((e.position, meta.subjects.clone())),
                 }
@@ -292,7 +291,7 @@ fn walk_log(log: &LogFile, findings: &mut Vec<Finding>, notes: &mut Vec<String>)
     match log.classify_tail(committed_end, at.max(committed_end), end)? {
         TailState::Zeros => {}
         TailState::Torn { from, to } => notes.push(format!(
-            "the log ends with the unfinished write of a group from position {first} (bytes {from}..{to}), which was never acknowledged; the next `parlog serve` or write moves it to quarantine"
+            "the log ends with the unfinished write of a group from position {first} (bytes {from}..{to}), which was never acknowledged; the next open for writing moves it to quarantine"
         )),
         TailState::Damaged { at: bad, why } => findings.push(Finding {
             file: "log".into(),
@@ -311,7 +310,7 @@ fn walk_log(log: &LogFile, findings: &mut Vec<Finding>, notes: &mut Vec<String>)
 fn check_sealed(
     log: &LogFile,
     walk: &Walk,
-    keys: &BTreeMap<SubjectId, [u8; seal::SUBJECT_KEY_BYTES]>,
+    keys: &BTreeMap<SubjectId, seal::SubjectKey>,
     report: &mut FolderReport,
 ) -> Result<(), StoreError> {
     let end = log.len()?;
@@ -327,7 +326,7 @@ fn check_sealed(
                 position: Some(*p),
                 offset: Some(*off),
                 what: "its sealed bytes are still there though a subject of it was forgotten".into(),
-                fix: "Run `parlog serve` or any write once: opening finishes interrupted forgets".into(),
+                fix: "Open the store for writing once: opening finishes interrupted forgets".into(),
             });
             continue;
         }
@@ -394,14 +393,14 @@ fn check_indexes(dir: &Path, walk: &Walk, report: &mut FolderReport) -> Result<(
             fix: FIX_INDEX.into(),
         })
     };
-    if db.get(ix::FORMAT)?.as_deref() != Some(ix::INDEX_FORMAT) {
+    if !ix::has_current_format(&db)? {
         report.notes.push("the indexes have an older layout; the next open rebuilds them from the log".into());
         return Ok(());
     }
     let mut last = 0u64;
-    for item in db.scan_prefix(b"c") {
-        let (key, value) = item?;
-        let chunk = match ix::decode(&key, &value) {
+    for chunk in ix::chunks(&db) {
+        let chunk = chunk?;
+        let chunk = match chunk.decode() {
             Ok(c) => c,
             Err(e) => {
                 index_finding(None, e.to_string());
@@ -426,7 +425,7 @@ fn check_indexes(dir: &Path, walk: &Walk, report: &mut FolderReport) -> Result<(
         }
     }
     for (s, p) in &walk.forgotten {
-        if db.get(ix::forgotten_key(s))?.as_deref() != Some(&p.0.to_be_bytes()[..]) {
+        if ix::forgotten_at(&db, s)? != Some(*p) {
             index_finding(Some(p.0), format!("the index does not record that {s} was forgotten"));
         }
     }

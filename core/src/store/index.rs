@@ -28,14 +28,22 @@
 //! offsets come from the chunks (one sled lookup per chunk read) or the tail.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+use std::sync::Mutex;
 
 use super::StoreError;
 use crate::ids::{EventId, Position, StreamId, SubjectId};
+use crate::limits::{OPEN_LOCKED_WAIT_MS, SLED_CACHE_BYTES, SLED_FLUSH_EVERY_MS};
+use crate::seal::sync_dir;
 
 /// Which layout the indexes have. A folder whose indexes have another (or none) gets them
 /// rebuilt from the log on open: the log is the only source of truth.
-pub(crate) const FORMAT: &[u8] = b"mformat";
-pub(crate) const INDEX_FORMAT: &[u8] = b"parlog index 4";
+const FORMAT: &[u8] = b"mformat";
+const INDEX_FORMAT: &[u8] = b"parlog index 4";
+/// The prefix of chunk keys.
+const CHUNK_PREFIX: &[u8] = b"c";
 /// Events per chunk: few keys in sled, few events to index again on open.
 pub(crate) const CHUNK_EVENTS: usize = 32;
 /// Bytes of an entry before its stream name.
@@ -50,19 +58,19 @@ pub(crate) struct Entry {
     pub(crate) stream: StreamId,
 }
 
-pub(crate) fn chunk_key(first: Position) -> [u8; 9] {
+fn chunk_key(first: Position) -> [u8; 9] {
     let mut k = [b'c'; 9];
     k[1..].copy_from_slice(&first.0.to_be_bytes());
     k
 }
 
-pub(crate) fn forgotten_key(s: &SubjectId) -> Vec<u8> {
+fn forgotten_key(s: &SubjectId) -> Vec<u8> {
     let mut k = vec![b'f'];
     k.extend_from_slice(s.as_str().as_bytes());
     k
 }
 
-pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
+fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
@@ -82,7 +90,7 @@ pub(crate) struct Decoded<'a> {
 }
 
 /// Decodes a `c` key and its value; damage is `Corrupt`, naming the chunk.
-pub(crate) fn decode<'a>(key: &[u8], value: &'a [u8]) -> Result<Decoded<'a>, StoreError> {
+fn decode<'a>(key: &[u8], value: &'a [u8]) -> Result<Decoded<'a>, StoreError> {
     let bad = |what: &str| StoreError::Corrupt(format!("the index chunk under key {key:?} {what}"));
     if key.len() != 9 || key[0] != b'c' {
         return Err(bad("has a malformed key"));
@@ -133,15 +141,9 @@ impl Tail {
         Tail { first: next.0, events: 0, bytes: Vec::with_capacity(CHUNK_EVENTS * 64) }
     }
 
-    /// The tail that a closing store stored, to go on from.
-    pub(crate) fn stored(key: &[u8], value: &[u8]) -> Result<Tail, StoreError> {
-        let d = decode(key, value)?;
-        Ok(Tail { first: d.first, events: d.entries.len(), bytes: value.to_vec() })
-    }
-
     /// Stores the tail (as a chunk that is not full yet), so that the next open need not index
     /// its events again from the log.
-    pub(crate) fn store(&self, db: &sled::Db) -> Result<(), StoreError> {
+    fn store(&self, db: &sled::Db) -> Result<(), StoreError> {
         if self.events > 0 {
             db.insert(&chunk_key(Position(self.first))[..], &self.bytes[..])?;
         }
@@ -180,6 +182,353 @@ impl Tail {
             }
         }
         filled
+    }
+}
+
+/// The indexes: sled's tree of chunks and forgotten subjects, the tail in memory, and the
+/// lookups by id and by stream. The only code that knows how they are stored.
+pub(crate) struct Indexes {
+    db: sled::Db,
+    /// The index entries past the last full chunk. Held while a group's entries are added, and
+    /// while a lookup is built, so that the build sees every group or the group sees the lookup.
+    tail: Mutex<Tail>,
+    /// Lookups by id and by stream; `None` until first needed.
+    ids: Mutex<Option<IdMap>>,
+    streams: Mutex<Option<StreamMap>>,
+}
+
+/// The last entry in sled, where recovery goes on reading the log.
+pub(crate) struct LastEntry {
+    pub(crate) position: u64,
+    pub(crate) offset: u64,
+    pub(crate) id: EventId,
+}
+
+/// Index changes gathered by recovery, applied to sled in bounded batches.
+#[derive(Default)]
+pub(crate) struct Recovered {
+    batch: sled::Batch,
+    events: usize,
+    any: bool,
+}
+
+impl Indexes {
+    /// Opens the indexes in `sled_dir`; indexes of another layout are dropped, to be rebuilt
+    /// from the log. The tail is empty until [`Indexes::start`].
+    pub(crate) fn open(sled_dir: &Path, dir: &Path) -> Result<Indexes, StoreError> {
+        let mut db = open_sled(sled_dir, dir)?;
+        if db.get(FORMAT)?.as_deref() != Some(INDEX_FORMAT) {
+            // Indexes of another layout (or from before layouts were marked): start sled afresh
+            // (clearing it in place would leave its files full of garbage) and rebuild them all
+            // from the log. A crash in between leaves no mark, so this is done again.
+            drop(db);
+            wait_unlocked(&sled_dir.join("db"), std::time::Duration::from_millis(OPEN_LOCKED_WAIT_MS));
+            std::fs::remove_dir_all(sled_dir)?;
+            db = open_sled(sled_dir, dir)?;
+            db.insert(FORMAT, INDEX_FORMAT)?;
+        }
+        Ok(Indexes { db, tail: Mutex::new(Tail::empty(Position(1))), ids: Mutex::new(None), streams: Mutex::new(None) })
+    }
+
+    /// The last entry in sled, and the tail set to go on after it (the tail a closing store
+    /// stored, or an empty one).
+    pub(crate) fn start(&self) -> Result<Option<LastEntry>, StoreError> {
+        let mut tail = self.tail.lock().expect("tail lock");
+        let Some((key, value)) = self.db.scan_prefix(CHUNK_PREFIX).next_back().transpose()? else {
+            *tail = Tail::empty(Position(1));
+            return Ok(None);
+        };
+        let chunk = decode(&key, &value)?;
+        let last = *chunk.entries.last().expect("decode refuses an empty chunk");
+        *tail = if chunk.entries.len() < CHUNK_EVENTS {
+            // The tail as the store had it when it closed.
+            Tail { first: chunk.first, events: chunk.entries.len(), bytes: value.to_vec() }
+        } else {
+            Tail::empty(Position(last.position + 1))
+        };
+        Ok(Some(LastEntry { position: last.position, offset: last.offset, id: last.id }))
+    }
+
+    /// Adds a group that recovery read from the log; full chunks and forgotten subjects gather
+    /// in `r`, applied at [`Indexes::finish_recovery`] or once `r` holds
+    /// `RECOVER_BATCH_EVENTS_MAX` events.
+    pub(crate) fn recover_group(
+        &self,
+        r: &mut Recovered,
+        entries: &[Entry],
+        forgotten: &[(SubjectId, Position)],
+    ) -> Result<(), StoreError> {
+        let mut tail = self.tail.lock().expect("tail lock");
+        add_group(&mut tail, entries, forgotten, &mut r.batch);
+        r.events += entries.len();
+        r.any = true;
+        if r.events >= crate::limits::RECOVER_BATCH_EVENTS_MAX {
+            self.db.apply_batch(std::mem::take(&mut r.batch))?;
+            r.events = 0;
+        }
+        Ok(())
+    }
+
+    /// Applies and flushes what recovery gathered.
+    pub(crate) fn finish_recovery(&self, r: Recovered) -> Result<(), StoreError> {
+        if r.any {
+            self.db.apply_batch(r.batch)?;
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Adds a synced group's entries to the tail (a full chunk goes to sled, with the subjects
+    /// the group forgets) and to the lookups that are built.
+    pub(crate) fn publish(&self, entries: &[Entry], forgotten: &[(SubjectId, Position)]) -> Result<(), StoreError> {
+        if entries.is_empty() && forgotten.is_empty() {
+            return Ok(());
+        }
+        let mut tail = self.tail.lock().expect("tail lock");
+        let mut batch = sled::Batch::default();
+        if add_group(&mut tail, entries, forgotten, &mut batch) {
+            self.db.apply_batch(batch)?;
+        }
+        if let Some(m) = self.ids.lock().expect("lookup lock").as_mut() {
+            entries.iter().for_each(|e| m.add(e));
+        }
+        if let Some(m) = self.streams.lock().expect("lookup lock").as_mut() {
+            entries.iter().for_each(|e| m.add(e));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on a lookup, building it from sled first if no one has needed it yet.
+    fn with_lookup<L: Lookup, R>(&self, slot: &Mutex<Option<L>>, f: impl FnOnce(&L) -> R) -> Result<R, StoreError> {
+        if let Some(m) = slot.lock().expect("lookup lock").as_ref() {
+            return Ok(f(m));
+        }
+        // Lock order: tail, then the lookup (as publishing takes them). No group is indexed
+        // meanwhile.
+        let tail = self.tail.lock().expect("tail lock");
+        let mut m = slot.lock().expect("lookup lock");
+        if m.is_none() {
+            *m = Some(build(&self.db, &tail)?);
+        }
+        Ok(f(m.as_ref().expect("just built")))
+    }
+
+    /// The positions that may hold the event `id` (the caller compares the whole id).
+    pub(crate) fn id_candidates(&self, id: EventId) -> Result<Vec<Position>, StoreError> {
+        self.with_lookup(&self.ids, |m| m.candidates(id).collect())
+    }
+
+    /// The positions of versions `skip + 1` on of `stream`, at most `limit`.
+    pub(crate) fn stream_positions(&self, stream: &StreamId, skip: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        self.with_lookup(&self.streams, |m| {
+            let positions = m.stream(stream);
+            let from = positions.len().min(usize::try_from(skip).unwrap_or(usize::MAX));
+            positions[from..].iter().take(limit).copied().collect()
+        })
+    }
+
+    /// How many events the stream has in the index.
+    pub(crate) fn stream_version(&self, s: &StreamId) -> Result<u64, StoreError> {
+        self.with_lookup(&self.streams, |m| m.stream(s).len() as u64)
+    }
+
+    /// Every stream and its version.
+    pub(crate) fn streams(&self) -> Result<Vec<(StreamId, u64)>, StoreError> {
+        self.with_lookup(&self.streams, |m| m.streams().map(|(s, v)| (s.clone(), v)).collect())
+    }
+
+    /// The frame offsets of `positions` (in increasing order): one sled lookup per chunk.
+    pub(crate) fn offsets_of(&self, positions: &[u64]) -> Result<Vec<u64>, StoreError> {
+        let missing = |p: u64| StoreError::Corrupt(format!("position {p} has no entry in the index"));
+        let mut out = Vec::with_capacity(positions.len());
+        let mut chunk: Option<(u64, Vec<u64>)> = None;
+        for &p in positions {
+            let within = |c: &(u64, Vec<u64>)| p >= c.0 && p < c.0 + c.1.len() as u64;
+            if !chunk.as_ref().is_some_and(within) {
+                // Held, it keeps the positions below the tail's first in sled.
+                let tail = self.tail.lock().expect("tail lock");
+                let (first, entries) = if p >= tail.first() {
+                    (tail.first(), tail.entries().iter().map(|e| e.offset).collect())
+                } else {
+                    let found = self.db.range(chunk_key(Position(1))..=chunk_key(Position(p))).next_back();
+                    let (key, value) = found.transpose()?.ok_or_else(|| missing(p))?;
+                    let c = decode(&key, &value)?;
+                    (c.first, c.entries.iter().map(|e| e.offset).collect())
+                };
+                chunk = Some((first, entries));
+            }
+            let (first, offsets) = chunk.as_ref().expect("just found");
+            out.push(*offsets.get((p - first) as usize).ok_or_else(|| missing(p))?);
+        }
+        Ok(out)
+    }
+
+    /// The position of the event that forgot `s`, if one did.
+    pub(crate) fn forgotten_at(&self, s: &SubjectId) -> Result<Option<Position>, StoreError> {
+        forgotten_at(&self.db, s)
+    }
+
+    /// Every forgotten subject and the position of its forget event.
+    pub(crate) fn forgotten_subjects(&self) -> Result<HashMap<SubjectId, Position>, StoreError> {
+        let mut out = HashMap::new();
+        for item in self.db.scan_prefix(b"f") {
+            let (key, v) = item?;
+            let s = std::str::from_utf8(&key[1..]).ok().and_then(|s| SubjectId::parse(s).ok());
+            let s = s.ok_or_else(|| StoreError::Corrupt("a forgotten subject id is unreadable".into()))?;
+            out.insert(s.clone(), forgotten_position(&s, &v)?);
+        }
+        Ok(out)
+    }
+
+    /// The stored entries in position order, chunk by chunk, then the tail as it is now.
+    pub(crate) fn entries(&self) -> StoredEntries {
+        let tail = self.tail.lock().expect("tail lock");
+        let chunks = self.db.range(chunk_key(Position(1))..chunk_key(Position(tail.first())));
+        let tail: Vec<StoredEntry> = tail.entries().iter().map(StoredEntry::of).collect();
+        StoredEntries { chunks, entries: Vec::new().into_iter(), tail: Some(tail) }
+    }
+
+    /// Stores the tail (as a chunk that is not full yet) and flushes, so that the next open
+    /// need not index its events again from the log; on close.
+    pub(crate) fn store_tail(&self) {
+        let tail = self.tail.lock().expect("tail lock");
+        if tail.store(&self.db).is_ok() {
+            let _ = self.db.flush();
+        }
+    }
+
+    pub(crate) fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+}
+
+/// Adds a committed group's index entries to the tail, and the chunks that fill and the
+/// subjects it forgets to `batch`. Returns whether `batch` got anything.
+fn add_group(tail: &mut Tail, entries: &[Entry], forgotten: &[(SubjectId, Position)], batch: &mut sled::Batch) -> bool {
+    let filled = tail.add(entries, batch);
+    for (s, p) in forgotten {
+        batch.insert(forgotten_key(s), &p.0.to_be_bytes()[..]);
+    }
+    filled || !forgotten.is_empty()
+}
+
+fn forgotten_position(s: &SubjectId, v: &[u8]) -> Result<Position, StoreError> {
+    (v.len() == 8)
+        .then(|| Position(u64_at(v, 0)))
+        .ok_or_else(|| StoreError::Corrupt(format!("the forget entry of {s} is unreadable")))
+}
+
+/// The position of the event that forgot `s` in `db`, if one did.
+pub(crate) fn forgotten_at(db: &sled::Db, s: &SubjectId) -> Result<Option<Position>, StoreError> {
+    db.get(forgotten_key(s))?.map(|v| forgotten_position(s, &v)).transpose()
+}
+
+/// Whether `db` holds indexes of the current layout (for the folder check, on a copy).
+pub(crate) fn has_current_format(db: &sled::Db) -> Result<bool, StoreError> {
+    Ok(db.get(FORMAT)?.as_deref() == Some(INDEX_FORMAT))
+}
+
+/// A chunk as stored, to decode.
+pub(crate) struct Chunk {
+    key: sled::IVec,
+    value: sled::IVec,
+}
+
+impl Chunk {
+    pub(crate) fn decode(&self) -> Result<Decoded<'_>, StoreError> {
+        decode(&self.key, &self.value)
+    }
+}
+
+/// Every chunk in `db`, in position order (for the folder check, on a copy).
+pub(crate) fn chunks(db: &sled::Db) -> impl Iterator<Item = Result<Chunk, StoreError>> {
+    db.scan_prefix(CHUNK_PREFIX).map(|item| Ok(item.map(|(key, value)| Chunk { key, value })?))
+}
+
+/// An index entry as stored, owned.
+pub(crate) struct StoredEntry {
+    pub(crate) position: u64,
+    pub(crate) offset: u64,
+    pub(crate) id: EventId,
+    pub(crate) stream: String,
+}
+
+impl StoredEntry {
+    fn of(e: &Stored<'_>) -> StoredEntry {
+        StoredEntry { position: e.position, offset: e.offset, id: e.id, stream: e.stream.to_string() }
+    }
+}
+
+/// The stored index entries in position order: the chunks in sled below the tail, then a copy
+/// of the tail.
+pub(crate) struct StoredEntries {
+    chunks: sled::Iter,
+    entries: std::vec::IntoIter<StoredEntry>,
+    tail: Option<Vec<StoredEntry>>,
+}
+
+impl StoredEntries {
+    pub(crate) fn next(&mut self) -> Result<Option<StoredEntry>, StoreError> {
+        loop {
+            if let Some(e) = self.entries.next() {
+                return Ok(Some(e));
+            }
+            let Some(item) = self.chunks.next() else {
+                match self.tail.take() {
+                    Some(tail) => {
+                        self.entries = tail.into_iter();
+                        continue;
+                    }
+                    None => return Ok(None),
+                }
+            };
+            let (key, value) = item?;
+            let chunk = decode(&key, &value)?;
+            self.entries = chunk.entries.iter().map(StoredEntry::of).collect::<Vec<_>>().into_iter();
+        }
+    }
+}
+
+fn open_sled(sled_dir: &Path, dir: &Path) -> Result<sled::Db, StoreError> {
+    if !sled_dir.exists() {
+        std::fs::DirBuilder::new().mode(0o700).create(sled_dir)?;
+    }
+    let db = sled::Config::new()
+        .path(sled_dir)
+        .cache_capacity(SLED_CACHE_BYTES)
+        .mode(sled::Mode::HighThroughput)
+        // The indexes need not be durable at acknowledgement: the log is, and opening
+        // rebuilds any index entries a crash lost from it.
+        .flush_every_ms(Some(SLED_FLUSH_EVERY_MS))
+        .open()
+        .map_err(|e| match e {
+            sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::Other && io.to_string().contains("lock") => {
+                StoreError::Locked(dir.display().to_string())
+            }
+            e => StoreError::Sled(e),
+        })?;
+    sync_dir(sled_dir)?;
+    sync_dir(dir)?;
+    Ok(db)
+}
+
+/// Waits until no one holds sled's lock on `db_file` (sled locks it with flock), or the time is up.
+pub(crate) fn wait_unlocked(db_file: &Path, max: std::time::Duration) {
+    use std::os::unix::io::AsRawFd;
+    let deadline = std::time::Instant::now() + max;
+    let Ok(f) = File::open(db_file) else { return };
+    loop {
+        // SAFETY: flock on a file descriptor we own; the lock is released right away.
+        let got = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        if got {
+            // SAFETY: as above.
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+            return;
+        }
+        if std::time::Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 

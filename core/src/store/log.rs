@@ -14,7 +14,7 @@
 //! quarantine when they look like an interrupted write, and refuses to open otherwise (see
 //! [`LogFile::classify_tail`]), so a group is durable whole or not at all.
 //!
-//! The file is extended with zeros ahead of the end, `PREALLOCATE_BYTES` at a time: an fdatasync
+//! The file is extended with zeros ahead of the end, `LOG_PREALLOCATE_BYTES` at a time: an fdatasync
 //! after a write that grows the file must also write the inode (its size), one more synchronous
 //! write per group; inside the zeroed space it writes only the data. The zeros past the last
 //! commit are left in place; the next group is written over them.
@@ -25,10 +25,10 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The largest read buffer a thread keeps between reads: enough for the engine's pages of 512
-/// events (a guess of 1 KiB each); a larger one is freed after use, so that the many threads
-/// of a server that read now and then hold little.
-const READ_BUFFER_KEPT_BYTES_MAX: usize = 512 * 1024;
+use crate::limits::{
+    FRAME_BODY_BYTES_MAX, LOG_PREALLOCATE_BYTES, LOG_READ_BYTES_MAX, LOG_READ_BYTES_MIN, LOG_READ_EVENT_BYTES_GUESS,
+    LOG_SCAN_BYTES, READ_BUFFER_KEPT_BYTES_MAX,
+};
 
 thread_local! {
     /// Reused by [`LogFile::read_frames`] on this thread.
@@ -42,15 +42,10 @@ pub(crate) const INDEX_BYTES: usize = 64;
 const COMMIT: u8 = 2;
 /// A commit frame's length: header, position, hash and check.
 pub(crate) const COMMIT_FRAME_BYTES: u64 = 5 + 8 + 32 + 4;
-/// How far ahead of the end the file is extended with zeros: a few thousand events, and small
-/// enough that the first append after opening (which cuts the zeros off) pays little for it.
-const PREALLOCATE_BYTES: u64 = 2 * 1024 * 1024;
 /// The file's length is kept at a multiple of this (see [`LogFile::write_durable`]).
 pub(crate) const ALLOCATE_ALIGN_BYTES: u64 = 4096;
 /// The smallest unit a disk writes whole: a torn write ends at a multiple of it.
 const SECTOR_BYTES: u64 = 512;
-/// The largest frame body: a record and its ciphertext, with room to spare.
-const FRAME_BODY_BYTES_MAX: usize = 256 * 1024;
 
 /// One frame read back.
 #[derive(Debug)]
@@ -123,7 +118,7 @@ impl LogFile {
         if file.metadata()?.len() == 0 {
             file.write_all(MAGIC)?;
             file.sync_all()?;
-            super::super::seal::sync_dir(path.parent().expect("the log lives in the data folder"))?;
+            crate::seal::sync_dir(path.parent().expect("the log lives in the data folder"))?;
         }
         let mut magic = [0u8; 8];
         file.read_exact_at(&mut magic, 0)?;
@@ -155,11 +150,10 @@ impl LogFile {
         Ok(self.file.metadata()?.len())
     }
 
-    /// Encodes an event frame into `out`; returns the frame's length.
-    pub(crate) fn encode_event(out: &mut Vec<u8>, record: &[u8], index: &[u8; INDEX_BYTES], ciphertext: &[u8]) -> u64 {
+    /// Encodes an event frame into `out`.
+    pub(crate) fn encode_event(out: &mut Vec<u8>, record: &[u8], index: &[u8; INDEX_BYTES], ciphertext: &[u8]) {
         let body = 1 + 4 + record.len() + INDEX_BYTES + ciphertext.len() + 4;
         assert!(body - 1 <= FRAME_BODY_BYTES_MAX, "records are limited far below the frame limit");
-        let start = out.len();
         out.extend_from_slice(&((body - 1) as u32).to_be_bytes());
         out.push(EVENT);
         let rl = (record.len() as u32).to_be_bytes();
@@ -168,7 +162,6 @@ impl LogFile {
         out.extend_from_slice(index);
         out.extend_from_slice(ciphertext);
         out.extend_from_slice(&check(EVENT, &[&rl, record, index]).to_be_bytes());
-        (out.len() - start) as u64
     }
 
     pub(crate) fn encode_commit(out: &mut Vec<u8>, position: u64, hash: &[u8; 32]) {
@@ -194,7 +187,7 @@ impl LogFile {
         let allocated = self.allocated.load(Ordering::Acquire);
         if needed > allocated {
             // Zeros from the end of this write on; the sync below makes them durable too.
-            let to = (needed + PREALLOCATE_BYTES).next_multiple_of(ALLOCATE_ALIGN_BYTES);
+            let to = (needed + LOG_PREALLOCATE_BYTES).next_multiple_of(ALLOCATE_ALIGN_BYTES);
             let zeros = vec![0u8; (to - needed) as usize];
             self.file.write_all_at(&zeros, needed)?;
             self.allocated.store(to, Ordering::Release);
@@ -286,11 +279,10 @@ impl LogFile {
 
     /// The offset after the last byte in `[from, to)` that is not zero (`from` if none is).
     fn nonzero_end(&self, from: u64, to: u64) -> std::io::Result<u64> {
-        const SCAN_BYTES: u64 = 1 << 20;
         let mut hi = to;
-        let mut buf = vec![0u8; SCAN_BYTES as usize];
+        let mut buf = vec![0u8; LOG_SCAN_BYTES];
         while hi > from {
-            let lo = hi.saturating_sub(SCAN_BYTES).max(from);
+            let lo = hi.saturating_sub(LOG_SCAN_BYTES as u64).max(from);
             let piece = &mut buf[..(hi - lo) as usize];
             self.file.read_exact_at(piece, lo)?;
             if let Some(i) = piece.iter().rposition(|b| *b != 0) {
@@ -345,12 +337,11 @@ impl LogFile {
     /// The first commit frame after `from` that another valid frame follows: its position, its
     /// hash and the offset after it.
     pub(crate) fn next_commit(&self, from: u64, file_len: u64) -> std::io::Result<Option<(u64, [u8; 32], u64)>> {
-        const SCAN_BYTES: usize = 1 << 20;
         const COMMIT_HEAD: [u8; 5] = [0, 0, 0, 44, COMMIT];
         let mut at = from + 1;
-        let mut buf = vec![0u8; SCAN_BYTES];
+        let mut buf = vec![0u8; LOG_SCAN_BYTES];
         while at + COMMIT_HEAD.len() as u64 <= file_len {
-            let n = ((file_len - at) as usize).min(SCAN_BYTES);
+            let n = ((file_len - at) as usize).min(LOG_SCAN_BYTES);
             self.file.read_exact_at(&mut buf[..n], at)?;
             for i in 0..n.saturating_sub(COMMIT_HEAD.len() - 1) {
                 if buf[i..i + COMMIT_HEAD.len()] != COMMIT_HEAD {
@@ -397,9 +388,11 @@ impl LogFile {
         let mut out = Vec::new();
         let mut events = 0;
         while offset < end && events < limit {
-            // Read about what `limit` events need (a frame is typically under 1 KiB), at most
-            // 4 MiB at a time; a frame larger than the buffer is read on its own below.
-            let guess = (limit - events).saturating_mul(1024).clamp(4 * 1024, 4 * 1024 * 1024);
+            // Read about what `limit` events need; a frame larger than the buffer is read on its
+            // own below.
+            let guess = (limit - events)
+                .saturating_mul(LOG_READ_EVENT_BYTES_GUESS)
+                .clamp(LOG_READ_BYTES_MIN, LOG_READ_BYTES_MAX);
             let want = ((end - offset) as usize).min(guess);
             buf.clear();
             buf.resize(want, 0);

@@ -3,12 +3,25 @@
 //! [`EventStore`] is the interface the rest of parlog uses; [`SledStore`] is the embedded default.
 //! The durability contract is written down in ARCHITECTURE.md and next to the writer.
 
+// The modules form a DAG: decide (the rules, pure) <- import, known <- writer <- sled_store;
+// log, index, quarantine and folder are leaves; shared (the state readers and the writer share)
+// sits on log and index; recovery, verify, unseal and forget read through it; check reads a
+// folder without opening a store.
 mod check;
+mod decide;
+mod folder;
+mod forget;
+mod import;
 mod index;
+mod known;
 pub(crate) mod log;
 pub mod quarantine;
+mod recovery;
+mod shared;
 mod sled_store;
 mod subscription;
+mod unseal;
+mod verify;
 mod writer;
 
 use crate::envelope::{NewEvent, RecordedEvent, SealedData};
@@ -17,8 +30,14 @@ use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
 use crate::values::{LongText, Timestamp};
 
 pub use check::{check_folder, Finding, FolderReport};
+pub use decide::{
+    decide, decide_batch, Changes, Decided, Env, Known, KnownEvent, MemoryLog, Origin, Overlay, RetryDigest, Staged,
+    SystemEnv,
+};
+pub use folder::StoreOptions;
+pub use import::{ImportReport, ImportedEvent};
 pub use quarantine::{journal_lines, Quarantined, QUARANTINE_DIR};
-pub use sled_store::{ImportReport, ImportedEvent, SledStore, StoreOptions};
+pub use sled_store::SledStore;
 pub use subscription::Subscription;
 
 /// The last event of the log; position 0 and the zero hash for an empty log.
@@ -73,18 +92,26 @@ pub struct VerifyReport {
 }
 
 /// Storage failed or found damage; not the caller's fault.
+///
+/// The messages say what is wrong, not which command mends it: only parlog-server knows its
+/// commands and endpoints, and adds them (matching on the variant).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("storage error: {0}")]
     Io(#[from] std::io::Error),
     #[error("storage error in sled: {0}")]
     Sled(#[from] sled::Error),
-    #[error("the data folder {0} is in use by another parlog process; stop it or use another --data folder")]
+    #[error("the data folder {0} is in use by another parlog process")]
     Locked(String),
-    #[error("no parlog data folder at {0}; run `parlog init` (or `parlog --data DIR init`) first")]
+    #[error("no parlog data folder at {0}")]
     NotInitialised(String),
-    #[error("the store is damaged: {0}; run `parlog verify` to find the first bad position")]
+    #[error("the store is damaged: {0}")]
     Corrupt(String),
+    /// The end of the log is damaged where a crash leaves nothing of the kind, after the last
+    /// group that the indexes record, or in the last group itself: the store does not open.
+    /// Moving the damaged bytes to quarantine (a repair, which a person asks for) mends it.
+    #[error("the store is damaged: {0}")]
+    DamagedLastGroup(String),
     /// The disk (or the file system's quota) is full. Nothing of the refused work was stored or
     /// acknowledged; it can be tried again once there is space.
     #[error("the disk is full: {0}; free some space, then try again")]
@@ -111,6 +138,9 @@ pub enum AppendError {
     WrongExpectedVersion { index: usize, stream: StreamId, expected: u64, current: u64 },
     #[error("event {index}: id {id} is already stored at position {position} with other content; give a new event a new id (or leave `id` out)")]
     IdConflict { index: usize, id: EventId, position: Position },
+    /// An exported event that cannot be imported here; `position` is its place in the export.
+    #[error("position {position} of the import: {reason}")]
+    ImportRefused { position: Position, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -35,23 +35,9 @@ impl Subscription {
         Position(self.next)
     }
 
-    /// The next events, at most `limit` (at least one): waits until there is one. Once the store
-    /// is closed it answers `StoreError::Closed`.
-    pub async fn next_batch(&mut self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        loop {
-            let head = *self.head.borrow_and_update();
-            if head >= self.next {
-                return self.take(limit);
-            }
-            if self.head.changed().await.is_err() {
-                return Err(StoreError::Closed);
-            }
-        }
-    }
-
-    /// The next durable positions, at most `limit` (at least one), without reading the events:
-    /// for readers that keep the encoded events elsewhere (the HTTP feed's cache). Waits until
-    /// there is one; answers `StoreError::Closed` once the store is closed.
+    /// The next durable positions, at most `limit` (at least one), without reading the events
+    /// (read them with `EventStore::read_from`, or keep them elsewhere, as the HTTP feed's cache
+    /// does). Waits until there is one; answers `StoreError::Closed` once the store is closed.
     pub async fn next_positions(&mut self, limit: usize) -> Result<std::ops::RangeInclusive<u64>, StoreError> {
         loop {
             let head = *self.head.borrow_and_update();

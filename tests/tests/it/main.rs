@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod cli_support;
 mod crash;
+mod decide;
 mod disk_full;
 mod hardening;
 mod privacy;

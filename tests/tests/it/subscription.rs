@@ -27,12 +27,19 @@ fn positions(events: &[RecordedEvent]) -> Vec<u64> {
     events.iter().map(|e| e.position.0).collect()
 }
 
-async fn next_batch(sub: &mut Subscription, limit: usize) -> Vec<RecordedEvent> {
-    match tokio::time::timeout(NEXT_BATCH_TIMEOUT, sub.next_batch(limit)).await {
-        Ok(Ok(batch)) => batch,
-        Ok(Err(e)) => panic!("next_batch failed: {e}"),
-        Err(_) => panic!("next_batch waited {NEXT_BATCH_TIMEOUT:?} at position {}", sub.next_position()),
-    }
+/// The next events of `sub`, at most `limit`, waiting for at least one: the subscription says
+/// which positions are durable and the store reads them, as the HTTP feed does.
+async fn next_batch(store: &SledStore, sub: &mut Subscription, limit: usize) -> Vec<RecordedEvent> {
+    let at = sub.next_position();
+    let range = match tokio::time::timeout(NEXT_BATCH_TIMEOUT, sub.next_positions(limit)).await {
+        Ok(Ok(range)) => range,
+        Ok(Err(e)) => panic!("next_positions failed: {e}"),
+        Err(_) => panic!("next_positions waited {NEXT_BATCH_TIMEOUT:?} at position {at}"),
+    };
+    let wanted = (range.end() - range.start() + 1) as usize;
+    let events = store.read_from(Position(*range.start()), wanted).expect("read_from");
+    assert_eq!(events.len(), wanted, "every position the subscription names is readable");
+    events
 }
 
 /// Appends `count` events from one thread in batches of 1 to 4 events, returning what the
@@ -64,9 +71,9 @@ fn subscriber_sees_every_event_once_and_in_order_while_writers_append() {
     let received = runtime().block_on(async {
         let mut received: Vec<RecordedEvent> = Vec::new();
         while (received.len() as u64) < EVENTS_TOTAL {
-            let batch = next_batch(&mut sub, SUBSCRIBER_BATCH_EVENTS_MAX).await;
-            assert!(!batch.is_empty(), "next_batch waits for at least one event");
-            assert!(batch.len() <= SUBSCRIBER_BATCH_EVENTS_MAX, "next_batch keeps to its limit");
+            let batch = next_batch(t.store(), &mut sub, SUBSCRIBER_BATCH_EVENTS_MAX).await;
+            assert!(!batch.is_empty(), "next_positions waits for at least one event");
+            assert!(batch.len() <= SUBSCRIBER_BATCH_EVENTS_MAX, "next_positions keeps to its limit");
             received.extend(batch);
         }
         received
@@ -101,7 +108,7 @@ fn catch_up_from_a_middle_position_then_follow() {
     assert_eq!(sub.try_next_batch(1000).expect("try_next_batch"), Vec::new(), "caught up: empty, no waiting");
     assert_eq!(sub.next_position(), Position(51));
 
-    // Following: next_batch waits for what is appended later.
+    // Following: next_positions waits for what is appended later.
     let store = t.store().clone();
     let writer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(50));
@@ -110,7 +117,7 @@ fn catch_up_from_a_middle_position_then_follow() {
     let followed = runtime().block_on(async {
         let mut followed = Vec::new();
         while followed.len() < 5 {
-            followed.extend(next_batch(&mut sub, 100).await);
+            followed.extend(next_batch(t.store(), &mut sub, 100).await);
         }
         followed
     });
@@ -142,22 +149,23 @@ fn a_subscription_beyond_the_head_waits_for_its_position() {
     assert_eq!(positions(&sub.try_next_batch(10).expect("try_next_batch")), vec![13, 14, 15]);
 }
 
-/// Regression: a subscription kept the store's shared state alive, so `next_batch` waited
-/// forever after the store was closed. Now it answers `Closed` once the store is gone.
+/// Regression: a subscription kept the store's shared state alive, so waiting for the next
+/// events went on forever after the store was closed. Now it answers `Closed` once the store is
+/// gone.
 #[test]
-fn next_batch_reports_a_closed_store() {
+fn a_subscription_reports_a_closed_store() {
     let mut t = setup().discard_on_failure();
     append(t.store(), &[note(0, 0), note(0, 1)]);
     let mut sub = t.store().subscribe(Position(1));
     let rt = runtime();
-    let served = rt.block_on(next_batch(&mut sub, 1));
-    assert_eq!(positions(&served), vec![1], "what is durable is served while the store is open");
+    let served = rt.block_on(next_batch(t.store(), &mut sub, 10));
+    assert_eq!(positions(&served), vec![1, 2], "what is durable is served while the store is open");
     t.close();
-    let after = rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), sub.next_batch(10)).await });
+    let after = rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), sub.next_positions(10)).await });
     match after {
         Ok(Err(StoreError::Closed)) => {}
         Ok(other) => panic!("expected StoreError::Closed, got {other:?}"),
-        Err(_) => panic!("next_batch still waits 5 s after the store was closed"),
+        Err(_) => panic!("next_positions still waits 5 s after the store was closed"),
     }
 }
 
