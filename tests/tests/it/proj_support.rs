@@ -1,8 +1,9 @@
 //! Given/when/then support for projection tests: given events (as JSON, with `@label` ids),
-//! the projections as of the head, built through a real store and the engine.
+//! the projections as of the head, built by the engine. The events are decided by the store's
+//! own rules (`MemoryLog`) and read from memory (`MemorySource`): projection tests need no disk.
 
-use parlog_core::{AuthorSource, EventStore, NewEvent, SledStore};
-use parlog_projections::{AsOf, Engine, Projections};
+use parlog_core::{AuthorSource, EventStore, MemoryLog, NewEvent, SledStore, SystemEnv};
+use parlog_projections::{AsOf, Engine, MemorySource, Projections};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -26,26 +27,35 @@ pub fn ev_by(label: &str, author: &str, stream: &str, kind: &str, occurred: &str
     e
 }
 
-/// A store holding `events` (appended in one batch), in its own temporary folder.
-pub fn store_with(events: &[Value]) -> (TempDir, SledStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::init(&dir.path().join("data")).expect("store");
-    let batch: Vec<NewEvent> = events
+fn batch(events: &[Value]) -> Vec<NewEvent> {
+    events
         .iter()
         .enumerate()
         .map(|(i, e)| {
             NewEvent::from_json(&e.to_string(), &AuthorSource::FromBody)
                 .unwrap_or_else(|err| panic!("given event {} is invalid: {err}\n{e}", i + 1))
         })
-        .collect();
-    store.append(batch).unwrap_or_else(|err| panic!("given events were refused: {err}"));
+        .collect()
+}
+
+/// A store holding `events` (appended in one batch), in its own temporary folder.
+pub fn store_with(events: &[Value]) -> (TempDir, SledStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::init(&dir.path().join("data")).expect("store");
+    store.append(batch(events)).unwrap_or_else(|err| panic!("given events were refused: {err}"));
     (dir, store)
+}
+
+/// A log in memory holding `events` (decided in one batch, by the rules every store applies).
+pub fn memory_with(events: &[Value]) -> MemorySource {
+    let mut log = MemoryLog::new();
+    log.append(batch(events), &mut SystemEnv).unwrap_or_else(|err| panic!("given events were refused: {err}"));
+    MemorySource::new(log.events().iter().map(|s| s.event.clone()).collect()).expect("a decided log is gapless")
 }
 
 /// Given these events, the projections as of the head.
 pub fn given(events: &[Value]) -> Projections {
-    let (_dir, store) = store_with(events);
-    Engine::as_of(&store, AsOf::Head).expect("engine").state
+    Engine::as_of(&memory_with(events), AsOf::Head).expect("engine").state
 }
 
 /// A small study in a municipality that is not Gouda, to build on in tests.
