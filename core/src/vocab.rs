@@ -15,6 +15,8 @@ pub enum Lang {
 /// A closed set of values with labels in both languages.
 pub trait Vocabulary: Sized + Copy + 'static {
     const ALL: &'static [Self];
+    /// The vocabulary as data: its name and every value with its labels.
+    const TABLE: VocabularyTable;
     fn id(self) -> &'static str;
     fn label_nl(self) -> &'static str;
     fn label_en(self) -> &'static str;
@@ -29,34 +31,60 @@ pub trait Vocabulary: Sized + Copy + 'static {
     }
 }
 
-macro_rules! vocabulary {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $id:literal, $nl:literal, $en:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $id)] $variant,)+
-        }
-        impl Vocabulary for $name {
-            const ALL: &'static [Self] = &[$($name::$variant),+];
-            fn id(self) -> &'static str { match self { $($name::$variant => $id,)+ } }
-            fn label_nl(self) -> &'static str { match self { $($name::$variant => $nl,)+ } }
-            fn label_en(self) -> &'static str { match self { $($name::$variant => $en,)+ } }
-        }
+/// One vocabulary as data: its name (the snake case of its type's name) and its values in
+/// declaration order, for clients that show or check them (the API's `/vocabulary`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct VocabularyTable {
+    pub name: &'static str,
+    pub entries: &'static [VocabularyEntry],
+}
+
+/// One value of a vocabulary: its identifier and its labels.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct VocabularyEntry {
+    pub id: &'static str,
+    pub nl: &'static str,
+    pub en: &'static str,
+}
+
+/// Defines every vocabulary and the list of them all, [`VOCABULARIES`], from one invocation, so
+/// that a vocabulary added here is listed without a second edit.
+macro_rules! vocabularies {
+    ($(
+        $(#[$m:meta])* $name:ident = $snake:literal { $($variant:ident = $id:literal, $nl:literal, $en:literal;)+ }
+    )+) => {
+        $(
+            $(#[$m])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+            pub enum $name {
+                $(#[serde(rename = $id)] $variant,)+
+            }
+            impl Vocabulary for $name {
+                const ALL: &'static [Self] = &[$($name::$variant),+];
+                const TABLE: VocabularyTable = VocabularyTable {
+                    name: $snake,
+                    entries: &[$(VocabularyEntry { id: $id, nl: $nl, en: $en }),+],
+                };
+                fn id(self) -> &'static str { match self { $($name::$variant => $id,)+ } }
+                fn label_nl(self) -> &'static str { match self { $($name::$variant => $nl,)+ } }
+                fn label_en(self) -> &'static str { match self { $($name::$variant => $en,)+ } }
+            }
+        )+
+        /// Every vocabulary, in the order they are defined.
+        pub const VOCABULARIES: &[VocabularyTable] = &[$(<$name as Vocabulary>::TABLE),+];
     };
 }
 
-vocabulary!(
+vocabularies! {
     /// Level of analysis in the study.
-    Level {
+    Level = "level" {
         Municipality = "gemeente", "gemeente", "municipality";
         Role = "functie", "functie", "role";
         Neighbourhood = "wijk", "wijk", "neighbourhood";
     }
-);
 
-vocabulary!(
     /// What a participant is in the study or the field.
-    ParticipantRole {
+    ParticipantRole = "participant_role" {
         Researcher = "researcher", "onderzoeker", "researcher";
         Makelaar = "makelaar", "sociaal makelaar", "community broker";
         CityCoach = "city_coach", "stadsbrede makelaar / teamcoach", "city-wide coach";
@@ -67,37 +95,29 @@ vocabulary!(
         Volunteer = "volunteer", "vrijwilliger", "volunteer";
         Organisation = "organisation", "organisatie", "organisation";
     }
-);
 
-vocabulary!(
     /// How someone came to take part.
-    Recruitment {
+    Recruitment = "recruitment" {
         OwnInitiative = "own_initiative", "uit eigen beweging", "on their own initiative";
         BrokerRequest = "broker_request", "op verzoek van de makelaar", "at the broker's request";
         Organisation = "organisation", "via een organisatie", "through an organisation";
     }
-);
 
-vocabulary!(
     /// What an area is.
-    AreaKind {
+    AreaKind = "area_kind" {
         City = "city", "stad", "city";
         District = "district", "gebied", "district";
         Neighbourhood = "neighbourhood", "buurt", "neighbourhood";
     }
-);
 
-vocabulary!(
     /// How an initiative came about.
-    Route {
+    Route = "route" {
         Signal = "signal", "signaal", "signal";
         Opportunity = "opportunity", "kans", "opportunity";
     }
-);
 
-vocabulary!(
     /// The broker's role in an initiative.
-    BrokerRole {
+    BrokerRole = "broker_role" {
         KickStart = "kick_start", "aanjagen", "kick-start";
         Connect = "connect", "verbinden", "connect";
         Support = "support", "ondersteunen", "support";
@@ -105,43 +125,35 @@ vocabulary!(
         Mobilise = "mobilise", "mobiliseren", "mobilise";
         LetGo = "let_go", "loslaten", "let go";
     }
-);
 
-vocabulary!(
     /// Stage of an initiative's approach. Hand-over and stopping are events of their own.
-    InitiativeStage {
+    InitiativeStage = "initiative_stage" {
         Inventory = "inventory", "inventarisatie", "inventory";
         BringingTogether = "bringing_together", "mensen bij elkaar brengen", "bringing people together";
         Action = "action", "actiefase", "action";
         Anchoring = "anchoring", "borging", "anchoring";
     }
-);
 
-vocabulary!(
     /// Kind of insight from a reflection.
-    InsightKind {
+    InsightKind = "insight_kind" {
         Success = "success", "succes", "success";
         Pitfall = "pitfall", "valkuil", "pitfall";
         Tip = "tip", "tip", "tip";
         Question = "question", "open vraag", "open question";
         AddedValue = "added_value", "meerwaarde", "added value";
     }
-);
 
-vocabulary!(
     /// Groups for which added value is described.
-    StakeholderGroup {
+    StakeholderGroup = "stakeholder_group" {
         Residents = "residents", "buurtbewoners", "residents";
         Neighbourhood = "neighbourhood", "wijk", "neighbourhood";
         SocialTeam = "social_team", "sociaal team", "social team";
         Organisations = "organisations", "organisaties", "organisations";
         Municipality = "municipality", "gemeente", "municipality";
     }
-);
 
-vocabulary!(
     /// The six dimensions of Positive Health (Huber).
-    HealthDimension {
+    HealthDimension = "health_dimension" {
         BodilyFunctions = "bodily_functions", "lichaamsfuncties", "bodily functions";
         MentalWellbeing = "mental_wellbeing", "mentaal welbevinden", "mental well-being";
         Meaningfulness = "meaningfulness", "zingeving", "meaningfulness";
@@ -149,4 +161,4 @@ vocabulary!(
         Participation = "participation", "meedoen", "participation";
         DailyFunctioning = "daily_functioning", "dagelijks functioneren", "daily functioning";
     }
-);
+}

@@ -9,6 +9,7 @@ mod events;
 mod feed;
 pub mod metrics;
 pub mod openapi;
+mod reference;
 pub mod state;
 mod views;
 mod web;
@@ -46,7 +47,9 @@ pub fn app(state: AppState) -> Router {
         .route("/tokens", get(admin::list_tokens).post(admin::create_token))
         .route("/tokens/{id}", delete(admin::revoke_token))
         .route("/openapi.json", get(openapi::serve_document))
-        .route("/me", get(me));
+        .route("/me", get(me))
+        .route("/vocabulary", get(reference::vocabulary))
+        .route("/limits", get(reference::limits));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))

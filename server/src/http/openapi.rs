@@ -47,6 +47,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token.", roles: "admin", query: &[], body: None },
     Route { method: "get", path: "/api/v1/openapi.json", summary: "This document.", roles: "all", query: &[], body: None },
     Route { method: "get", path: "/api/v1/me", summary: "The token's participant and role, and what it may do.", roles: "all", query: &[], body: None },
+    Route { method: "get", path: "/api/v1/vocabulary", summary: "Every closed vocabulary (levels, roles, routes, stages, …): each value's id, as events carry it, with its Dutch and English label, in declaration order.", roles: "all", query: &[], body: None },
+    Route { method: "get", path: "/api/v1/limits", summary: "The limits the server enforces on input, with their units in their names.", roles: "all", query: &[], body: None },
     Route { method: "get", path: "/metrics", summary: "Prometheus metrics (appends, latency, projection lag).", roles: "all", query: &[], body: None },
     Route { method: "get", path: "/healthz", summary: "Health: ok while the store works, 503 once it refuses work; needs no token.", roles: "anyone", query: &[], body: None },
 ];

@@ -58,6 +58,8 @@ const MATRIX: &[(&str, &str, [bool; 4])] = &[
     ("delete", "/api/v1/tokens/{id}", [false, false, false, true]),
     ("get", "/api/v1/openapi.json", [true, true, true, true]),
     ("get", "/api/v1/me", [true, true, true, true]),
+    ("get", "/api/v1/vocabulary", [true, true, true, true]),
+    ("get", "/api/v1/limits", [true, true, true, true]),
     ("get", "/metrics", [true, true, true, true]),
     ("get", "/healthz", [true, true, true, true]),
 ];
