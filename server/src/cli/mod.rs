@@ -208,10 +208,10 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Forget { subject, by, reason } => forget(data, &subject, &by, reason),
         Command::Stats { json } => stats(data, json),
         Command::Demo { file } => load_demo(data, file.as_deref()),
-        Command::Project(args) => project::run(&open(data)?, data, args),
+        Command::Project(args) => project::run(data, args),
         Command::Serve(args) => serve::serve(data, args),
         Command::Token(cmd) => serve::token(data, cmd),
-        Command::Retrospective(args) => retrospective::run(&open(data)?, data, args),
+        Command::Retrospective(args) => retrospective::run(data, args),
     }
 }
 

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use parlog_core::{AppendError, ForgetError, StoreError};
 use parlog_projections::{EngineError, UnknownProjection};
 
+use crate::request::RequestError;
+
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest(String),
@@ -152,6 +154,17 @@ impl From<EngineError> for ApiError {
 impl From<UnknownProjection> for ApiError {
     fn from(e: UnknownProjection) -> Self {
         ApiError::NotFound(e.to_string())
+    }
+}
+
+/// A view or chart that does not exist is a 404, like any other unknown resource; any other bad
+/// parameter is a 400.
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::UnknownView(_) | RequestError::UnknownChart(_) => ApiError::NotFound(e.to_string()),
+            e => ApiError::BadRequest(e.to_string()),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! parlog's integration tests, one module per feature.
 mod api;
+mod api_cli_requests;
 mod api_reference;
 mod api_support;
 mod bad_input;
