@@ -347,19 +347,8 @@ fn show(data: &Path, id: &str, json: bool) -> Result<i32> {
     let e =
         store.get(id)?.ok_or_else(|| Failure::Input(format!("no event with id {id}; `parlog log` lists the ids")))?;
     let sealed = store.unseal(&e)?;
-    let mut wire = e.to_wire();
-    let sealed_json = match &sealed {
-        SealedView::None => serde_json::Value::Null,
-        SealedView::Open(d) => serde_json::json!({"state": "open", "data": d}),
-        SealedView::NoKey { subject } => serde_json::json!({"state": "no_key", "subject": subject}),
-        SealedView::Damaged { reason } => serde_json::json!({"state": "damaged", "reason": reason}),
-        SealedView::Forgotten { subject, position, at, by } => serde_json::json!({
-            "state": "forgotten", "subject": subject, "forgotten_at": at, "forgotten_by": by, "forget_event_position": position.0
-        }),
-    };
-    if !sealed_json.is_null() {
-        wire["sealed"]["view"] = sealed_json;
-    }
+    // Whoever holds the data folder holds the keys: the sealed part is shown opened.
+    let wire = crate::wire::event_json(&e, sealed.clone(), true);
     if json {
         println!("{}", serde_json::to_string_pretty(&wire).expect("JSON"));
         return Ok(0);

@@ -18,22 +18,14 @@ use super::error::{ApiError, ApiResult, Path, Query};
 use super::state::AppState;
 use crate::request::{FROM, FROM_VERSION, LIMIT};
 
-/// The API form of a stored event (v1): the envelope, and the sealed part opened for roles that
-/// may read it.
+/// The API form of a stored event (v1, `wire::event_json`): the envelope, and the sealed part
+/// opened for roles that may read it.
 pub fn event_json(state: &AppState, caller: &Caller, e: &RecordedEvent) -> ApiResult<Value> {
-    let mut v = e.to_wire();
-    if e.sealed.is_some() {
-        match state.store.unseal(e)? {
-            SealedView::Forgotten { subject, position, at, by } => {
-                v["sealed"]["forgotten"] = json!({"subject": subject, "at": at, "by": by, "position": position.0});
-            }
-            SealedView::Open(data) if caller.role.reads_sealed() => v["sealed"]["data"] = json!(data),
-            SealedView::NoKey { subject } => v["sealed"]["no_key"] = json!({"subject": subject}),
-            SealedView::Damaged { reason } => v["sealed"]["damaged"] = json!({"reason": reason}),
-            _ => {}
-        }
-    }
-    Ok(v)
+    let sealed = match e.sealed {
+        Some(_) => state.store.unseal(e)?,
+        None => SealedView::None,
+    };
+    Ok(crate::wire::event_json(e, sealed, caller.role.reads_sealed()))
 }
 
 /// Parses a JSON body within its byte limit, with a problem response naming what is wrong.

@@ -58,3 +58,21 @@ async fn the_cli_and_the_api_refuse_the_same_view_requests_alike() {
         );
     }
 }
+
+/// `parlog show --json` and `GET /api/v1/events/{id}` show an event's sealed part in one shape
+/// (`parlog_server::wire`): both read it opened, so both have the same fields and the same data.
+/// (The two data folders were loaded at different times, so the envelopes' times and hashes differ.)
+#[tokio::test]
+async fn show_and_the_api_give_the_sealed_part_in_one_shape() {
+    let api = setup();
+    let cli = setup_demo();
+    let id = parlog_server::cli::demo::label_id("p-makelaar-oost-a").to_string();
+    let from_api = api.get(&format!("/api/v1/events/{id}"), Role::Researcher).await.json_of(200);
+    let from_cli = cli.run(&["show", &id, "--json"]).success().json();
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        v["sealed"].as_object().expect("a sealed part").keys().cloned().collect()
+    };
+    assert_eq!(keys(&from_cli), keys(&from_api), "cli: {from_cli:#}\napi: {from_api:#}");
+    assert!(from_api["sealed"]["data"].is_object(), "{from_api:#}");
+    assert_eq!(from_cli["sealed"]["data"], from_api["sealed"]["data"]);
+}
