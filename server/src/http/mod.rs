@@ -119,6 +119,9 @@ async fn limit_time(State(state): State<AppState>, req: Request, next: Next) -> 
     }
 }
 
+/// Positions the follower takes as news at once; it only needs to learn that there is more.
+const FOLLOW_NEWS_POSITIONS_MAX: usize = 4_096;
+
 /// Keeps the live projections caught up as events arrive, so that views answer without replay.
 async fn follow(state: AppState) {
     let from = state.live.read().expect("projection lock").position + 1;
@@ -127,7 +130,7 @@ async fn follow(state: AppState) {
     loop {
         tokio::select! {
             // Only the news that there is more: the engine reads the events itself.
-            next = sub.next_positions(4_096) => if next.is_err() { return },
+            next = sub.next_positions(FOLLOW_NEWS_POSITIONS_MAX) => if next.is_err() { return },
             _ = shutdown.changed() => return,
         }
         if let Err(e) = state.catch_up().await {
