@@ -199,7 +199,7 @@ impl Param {
             Kind::Integer { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
             Kind::PageSize => json!({"type": "integer", "minimum": 1, "maximum": page_events_max}),
             Kind::Stream(category) => {
-                json!({"type": "string", "pattern": crate::http::openapi::stream_pattern(&[category.as_str()])})
+                json!({"type": "string", "pattern": StreamId::pattern(&[category])})
             }
         }
     }

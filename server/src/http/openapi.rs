@@ -8,7 +8,7 @@ use axum::extract::State;
 use parlog_core::limits::{
     BATCH_EVENTS_MAX, LIST_ITEMS_MAX, LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, SUBJECTS_PER_EVENT_MAX,
 };
-use parlog_core::{Category, EventKind};
+use parlog_core::{Category, EventKind, LongText, ParticipantId, ShortText, StreamId, StreamRule, SubjectId};
 use parlog_projections::{CHART_NAMES, PROJECTION_NAMES};
 
 use super::auth::Caller;
@@ -43,26 +43,12 @@ fn common_problems(r: &Route) -> Vec<(u16, &'static str)> {
     out
 }
 
-/// An id as `check_slug` in parlog-core takes it: lower-case letters, digits, `-`, `_`, `.`.
-const SLUG: &str = "[a-z0-9][a-z0-9._-]{0,99}";
-
-/// A text (`Text` in parlog-core) holds something besides white space.
-const NOT_BLANK: &str = "\\S";
-
-pub fn stream_pattern(categories: &[&str]) -> String {
-    format!("^({}):{SLUG}$", categories.join("|"))
-}
-
-fn all_categories() -> Vec<&'static str> {
-    Category::ALL.iter().map(|c| c.as_str()).collect()
-}
-
 /// What the handlers accept in a path parameter; anything else is a 400 or a 404.
 fn path_schema(path: &str, name: &str) -> Value {
     match (path, name) {
         ("/api/v1/events/{id}", "id") => json!({"type": "string", "format": "uuid"}),
-        (_, "stream") => json!({"type": "string", "pattern": stream_pattern(&all_categories())}),
-        (_, "subject") => json!({"type": "string", "pattern": stream_pattern(&["participant", "resident"])}),
+        (_, "stream") => json!({"type": "string", "pattern": StreamId::pattern(&Category::ALL)}),
+        (_, "subject") => json!({"type": "string", "pattern": SubjectId::pattern()}),
         ("/api/v1/projections/{name}", "name") => json!({"type": "string", "enum": PROJECTION_NAMES}),
         ("/api/v1/charts/{name}", "name") => json!({"type": "string", "enum": CHART_NAMES}),
         _ => json!({"type": "string"}),
@@ -73,7 +59,7 @@ fn path_schema(path: &str, name: &str) -> Value {
 fn description(r: &Route) -> String {
     let mut d = format!("Who may call it: {}.", r.roles);
     if r.query.iter().any(|p| p.name == AS_OF.name) && r.query.iter().any(|p| p.name == AS_OF_POSITION.name) {
-        d.push_str(" Give as_of or as_of_position, not both (400).");
+        d.push_str(" Give as_of or as_of_position, not both (422).");
     }
     d
 }
@@ -125,26 +111,72 @@ pub fn document(limits: &Limits) -> Value {
                     {"type": "array", "maxItems": BATCH_EVENTS_MAX, "items": {"$ref": "#/components/schemas/NewEvent"}},
                     {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "maxItems": BATCH_EVENTS_MAX, "items": {"$ref": "#/components/schemas/NewEvent"}}}},
                 ]},
-                "NewEvent": {"type": "object", "required": ["stream", "kind", "occurred_at", "payload"], "additionalProperties": false, "description": "The payload's fields depend on the kind; a payload that does not fit its kind is a 400 naming the field.", "properties": {
-                    "id": {"type": ["string", "null"], "format": "uuid", "description": "Makes retries safe."},
-                    "stream": {"type": "string", "pattern": stream_pattern(&all_categories()), "example": "notes:makelaar-noord-1"},
-                    "kind": {"type": "string", "enum": EventKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>(), "example": "ObservationRecorded"},
-                    "occurred_at": {"type": "string", "format": "date-time"},
-                    "author": {"type": ["string", "null"], "pattern": format!("^{SLUG}$"), "description": "The token's participant; another is refused."},
-                    "causation": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "format": "uuid"}},
-                    "expected_version": {"type": ["integer", "null"], "minimum": 0, "maximum": u64::MAX},
-                    "payload": {"type": "object"},
-                    "sealed": {"type": ["object", "null"], "additionalProperties": false, "properties": {
-                        "subjects": {"type": ["array", "null"], "minItems": 1, "maxItems": SUBJECTS_PER_EVENT_MAX, "uniqueItems": true, "items": {"type": "string", "pattern": stream_pattern(&["participant", "resident"])}},
-                        "text": {"type": ["string", "null"], "maxLength": LONG_TEXT_CHARS_MAX, "pattern": NOT_BLANK},
-                        "quotes": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "maxLength": LONG_TEXT_CHARS_MAX, "pattern": NOT_BLANK}},
-                        "names": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "maxLength": SHORT_TEXT_CHARS_MAX, "pattern": NOT_BLANK}},
-                    }}
-                }},
-                "forget": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": ["string", "null"], "maxLength": LONG_TEXT_CHARS_MAX, "pattern": NOT_BLANK}}},
-                "token": {"type": "object", "required": ["participant", "role"], "properties": {"participant": {"type": "string", "pattern": format!("^{SLUG}$")}, "role": {"type": "string", "enum": ["makelaar", "researcher", "viewer", "admin"]}}},
+                "NewEvent": new_event(),
+                "forget": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": ["string", "null"], "maxLength": LONG_TEXT_CHARS_MAX, "pattern": LongText::NOT_BLANK_PATTERN}}},
+                "token": {"type": "object", "required": ["participant", "role"], "properties": {"participant": {"type": "string", "pattern": ParticipantId::pattern()}, "role": {"type": "string", "enum": ["makelaar", "researcher", "viewer", "admin"]}}},
             }
         }
+    })
+}
+
+/// One event to append: the envelope, and per kind the streams it is written to and its payload
+/// (from the payload types, `EventKind::payload_schema`). SubjectForgotten is left out: parlog
+/// writes it itself (POST /api/v1/subjects/{subject}/forget).
+fn new_event() -> Value {
+    let kinds: Vec<Value> = EventKind::ALL
+        .iter()
+        .filter(|k| !matches!(k.stream_rule(), StreamRule::System(_)))
+        .map(|k| {
+            let streams = match k.stream_rule().category() {
+                Some(c) => StreamId::pattern(&[c]),
+                None => StreamId::pattern(&Category::ALL),
+            };
+            let mut properties = envelope();
+            properties["kind"] = json!({"const": k.name()});
+            properties["stream"] = json!({"type": "string", "pattern": streams});
+            properties["payload"] = k.payload_schema();
+            json!({
+                "title": k.name(),
+                "type": "object",
+                "required": ["stream", "kind", "occurred_at", "payload"],
+                "additionalProperties": false,
+                "properties": properties,
+            })
+        })
+        .collect();
+    json!({
+        "description": "One event; its kind fixes the streams it goes to and its payload's fields. Rules across fields (such as from ≠ to, start < end) and against the log (a stream a kind starts must be new, one it refers to must exist) are checked on append: a 400 naming the event and the field.",
+        "oneOf": kinds,
+    })
+}
+
+/// The fields every event to append has, whatever its kind.
+fn envelope() -> Value {
+    let not_blank = LongText::NOT_BLANK_PATTERN;
+    let sealed_text = json!({"type": "string", "maxLength": LONG_TEXT_CHARS_MAX, "pattern": not_blank});
+    json!({
+        "id": {"type": ["string", "null"], "format": "uuid", "description": "Makes retries safe."},
+        "occurred_at": {"type": "string", "format": "date-time", "example": "2018-01-01T09:00:00+01:00"},
+        "author": {"type": ["string", "null"], "pattern": ParticipantId::pattern(), "description": "The token's participant; another is refused."},
+        "causation": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "format": "uuid"}},
+        "expected_version": {"type": ["integer", "null"], "minimum": 0, "maximum": u64::MAX},
+        "sealed": {
+            "type": ["object", "null"],
+            "additionalProperties": false,
+            "description": "Personal data, sealed under the subjects' keys: at least one of text, quotes, names.",
+            "properties": {
+                "subjects": {"type": ["array", "null"], "minItems": 1, "maxItems": SUBJECTS_PER_EVENT_MAX, "uniqueItems": true, "items": {"type": "string", "pattern": SubjectId::pattern()}},
+                "text": {"anyOf": [sealed_text, {"type": "null"}]},
+                "quotes": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": sealed_text},
+                "names": {"type": "array", "maxItems": LIST_ITEMS_MAX, "items": {"type": "string", "maxLength": SHORT_TEXT_CHARS_MAX, "pattern": ShortText::NOT_BLANK_PATTERN}},
+            },
+            "anyOf": [
+                {"type": "null"},
+                {"required": ["text"], "properties": {"text": {"type": "string"}}},
+                {"required": ["quotes"], "properties": {"quotes": {"minItems": 1}}},
+                {"required": ["names"], "properties": {"names": {"minItems": 1}}},
+            ],
+        },
     })
 }
 

@@ -9,6 +9,7 @@ mod cli_support;
 mod crash;
 mod disk_full;
 mod hardening;
+mod openapi;
 mod privacy;
 mod proj_activity;
 mod proj_codebook;
