@@ -45,6 +45,8 @@ impl Route {
 const OK: &[(u16, &str)] = &[(200, "OK")];
 const NOT_FOUND_VIEW: (u16, &str) = (404, "No such projection or chart (the problem lists the names).");
 const NOT_FOUND_EVENT: (u16, &str) = (404, "No such event, stream, token or subject.");
+/// What the parameters' schemas cannot say: `as_of` and `as_of_position` exclude each other.
+const AS_OF_TWICE: (u16, &str) = (422, "as_of and as_of_position were both given: give one of them.");
 
 pub const ROUTES: &[Route] = &[
     Route {
@@ -57,7 +59,8 @@ pub const ROUTES: &[Route] = &[
         ok: &[(200, "Every event was already stored (a retry)."), (201, "Appended.")],
         problems: &[
             (403, "The role may not append an event of this kind, or a makelaar wrote to a notes stream other than their own notes:<participant>."),
-            (409, "An event conflicts with the log: its stream exists already (for a kind that starts one) or not yet, expected_version does not match, its id was used for another event, or it refers to a stream or event that does not exist or is closed."),
+            (400, "An event does not fit its kind or the log (the problem names the event and the field): a field is malformed, a stream its kind starts exists already, or a stream or event it refers to does not exist. JSON Schema cannot say the rules against the log, nor those across fields."),
+            (409, "expected_version does not match the stream's version, or the event's id was used for another event."),
             (413, "The body is over body_bytes_max, or the batch over batch_events_max."),
         ],
         handler: |m| on(m, events::append),
@@ -103,7 +106,7 @@ pub const ROUTES: &[Route] = &[
         query: PROJECTION_PARAMS,
         body: None,
         ok: OK,
-        problems: &[NOT_FOUND_VIEW],
+        problems: &[NOT_FOUND_VIEW, AS_OF_TWICE],
         handler: |m| on(m, views::projection),
     },
     Route {
@@ -114,7 +117,7 @@ pub const ROUTES: &[Route] = &[
         query: RETROSPECTIVE_PARAMS,
         body: None,
         ok: OK,
-        problems: &[],
+        problems: &[AS_OF_TWICE],
         handler: |m| on(m, views::retrospective),
     },
     Route {
@@ -125,7 +128,10 @@ pub const ROUTES: &[Route] = &[
         query: CHART_PARAMS,
         body: None,
         ok: OK,
-        problems: &[(404, "No such chart (the problem lists the names), or nothing to draw yet in this part of the log.")],
+        problems: &[
+            (404, "No such chart (the problem lists the names), or nothing to draw yet in this part of the log."),
+            AS_OF_TWICE,
+        ],
         handler: |m| on(m, views::chart),
     },
     Route {

@@ -17,7 +17,7 @@ const CASES: &[(&str, &[&str], u16)] = &[
     (
         "/api/v1/projections/cycles?as_of=2016-01-01&as_of_position=4",
         &["project", "cycles", "--as-of", "2016-01-01", "--as-of-position", "4"],
-        400,
+        422,
     ),
     ("/api/v1/projections/cycles?lang=fr", &["project", "cycles", "--lang", "fr"], 400),
     ("/api/v1/projections/role?since=vorig-jaar", &["project", "role", "--since", "vorig-jaar"], 400),
