@@ -1,21 +1,21 @@
 //! The OpenAPI document, built from the table of routes the router is built from
 //! (`routes::ROUTES`) and the query parameters the requests are parsed with (`request::Param`).
 
-use axum::Json;
-use serde_json::{json, Value};
-
 use axum::extract::State;
+use axum::Json;
 use parlog_core::limits::{
     BATCH_EVENTS_MAX, LIST_ITEMS_MAX, LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, SUBJECTS_PER_EVENT_MAX,
 };
 use parlog_core::{Category, EventKind, LongText, ParticipantId, ShortText, StreamId, StreamRule, SubjectId};
 use parlog_projections::{CHART_NAMES, PROJECTION_NAMES};
+use serde_json::{json, Value};
 
 use super::auth::Caller;
 use super::routes::{Route, ROUTES};
 use super::state::{AppState, Limits};
 use crate::request::{AS_OF, AS_OF_POSITION};
 
+/// The path parameters of a route, from the `{name}` segments of its path.
 fn path_params(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
