@@ -16,6 +16,8 @@
 #   SCHEMATHESIS_REPORT_DIR    where the reports go (default: a temporary folder, kept)
 #   SCHEMATHESIS_VENV          the virtual environment schemathesis is installed in
 #   SCHEMATHESIS_STRICT        1: fail on every failed schemathesis check
+#   SCHEMATHESIS_PASS_SECONDS_MAX  how long each pass may run before it is stopped and fails
+#                              (default 1200)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +27,8 @@ SCHEMATHESIS_VERSION=4.32.5
 venv=${SCHEMATHESIS_VENV:-$HOME/.cache/parlog/schemathesis-$SCHEMATHESIS_VERSION}
 max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-50}
 seed=${SCHEMATHESIS_SEED:-$RANDOM$RANDOM}
-# The whole run stops after this, whatever schemathesis is doing.
-RUN_SECONDS_MAX=1200
+# Each pass stops after this, whatever schemathesis is doing, and the run fails.
+RUN_SECONDS_MAX=${SCHEMATHESIS_PASS_SECONDS_MAX:-1200}
 
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
     echo "installing schemathesis $SCHEMATHESIS_VERSION into $venv" >&2
@@ -70,9 +72,30 @@ if [ -z "$base" ] || [ -z "$admin" ] || [ -z "$researcher" ]; then
 fi
 echo "server at $base (data in $work/data); schemathesis seed $seed; reports in $reports" >&2
 
+# What the server rightly answers and JSON Schema cannot say, per operation and check (each
+# answer is documented for its route in the OpenAPI document):
+# - views: as_of and as_of_position are each valid but exclude each other; given both, a view
+#   is a 422 problem. Schema-valid requests may therefore get 422.
+# - POST /api/v1/events, schema-valid: a 400 problem for the rules no schema can state: rules
+#   across fields of a payload (start < end, from != to, at least one of several fields), the
+#   author when it is not the token's participant, and rules against the log (a stream that a
+#   kind starts must be new, a stream or event it refers to must exist and be of the right
+#   category). Every 400 names the event and the field; conflicts are 409 (expected already).
+# - POST /api/v1/events, schema-violating: a batch over batch_events_max is 413, like a body over
+#   body_bytes_max (the document says both under 413).
+cat >"$work/schemathesis.toml" <<'TOML'
+[[operations]]
+include-path-regex = "^/api/v1/(projections/\\{name\\}|charts/\\{name\\}|retrospective)$"
+checks.positive_data_acceptance.expected-statuses = ["2XX", 401, 403, 404, 409, 422, 429]
+
+[[operations]]
+include-name = "POST /api/v1/events"
+checks.positive_data_acceptance.expected-statuses = ["2XX", 400, 401, 403, 404, 409, 429]
+checks.negative_data_rejection.expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
+TOML
+
 # --continue-on-failure: schemathesis otherwise stops testing an operation at its first
-# failure, and the known ones below (ST202 for as_of with as_of_position, and for event payloads
-# the document cannot describe) would keep it from looking for server errors.
+# failure, and would not look further for server errors.
 # One worker: with two, hypothesis (under Python 3.11) failed now and then with "AST
 # constructor recursion depth mismatch" while building strategies, an error of the tool.
 # One pass per role: the admin may call every operation but appending events, which is for
@@ -83,7 +106,8 @@ pass() {
     shift 2
     echo "== schemathesis as $name" >&2
     # In the scratch folder: schemathesis keeps a cache of failures (.schemathesis/) where it runs.
-    (cd "$work" && timeout "$RUN_SECONDS_MAX" "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
+    (cd "$work" && timeout "$RUN_SECONDS_MAX" "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" \
+        run "$base/api/v1/openapi.json" \
         --checks all --continue-on-failure \
         -H "Authorization: Bearer $token" \
         --max-examples "$max_examples" \
@@ -133,11 +157,11 @@ echo "schemathesis exit status: $status (reports in $reports)" >&2
 if [ "${status_api:-0}" != 0 ]; then
     exit 1
 fi
-if [ "${SCHEMATHESIS_STRICT:-0}" = 1 ] && [ "$status" != 0 ]; then
+if [ "$status" = 124 ]; then
+    echo "a schemathesis pass did not finish within ${RUN_SECONDS_MAX}s (SCHEMATHESIS_PASS_SECONDS_MAX)" >&2
     exit 1
 fi
-if [ "$status" = 124 ]; then
-    echo "schemathesis did not finish within ${RUN_SECONDS_MAX}s" >&2
+if [ "${SCHEMATHESIS_STRICT:-0}" = 1 ] && [ "$status" != 0 ]; then
     exit 1
 fi
 exit 0

@@ -59,6 +59,26 @@ browser_tests() {
     PARLOG_BIN=target/debug/parlog node tests/browser/run.mjs
 }
 
+# ---- the API against its OpenAPI document (scripts/schemathesis.sh) ---------------------------
+# Strict: every schemathesis check must pass. 20 examples per operation and phase, and at most
+# 240 s for each of its two passes, keep it to about four minutes. It installs schemathesis from
+# PyPI into a virtual environment; python3's venv module comes from Debian's python3-venv.
+# PARLOG_SKIP_SCHEMATHESIS=1 skips it, on a machine without Python.
+
+schemathesis_tests() {
+    if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        echo "installing Debian's python3-venv for schemathesis"
+        apt_install python3 python3-venv
+    fi
+    SCHEMATHESIS_STRICT=1 SCHEMATHESIS_MAX_EXAMPLES=20 SCHEMATHESIS_PASS_SECONDS_MAX=240 scripts/schemathesis.sh
+}
+
+if [ "${PARLOG_SKIP_SCHEMATHESIS:-}" = 1 ]; then
+    echo "schemathesis skipped (PARLOG_SKIP_SCHEMATHESIS=1)"
+else
+    schemathesis_tests
+fi
+
 if [ "${PARLOG_SKIP_BROWSER:-}" = 1 ]; then
     echo "browser tests skipped (PARLOG_SKIP_BROWSER=1)"
 else

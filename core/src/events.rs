@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -128,6 +129,19 @@ macro_rules! kinds {
                 match (self, lang) {
                     $((EventKind::$variant, Lang::Nl) => $nl, (EventKind::$variant, Lang::En) => $en,)+
                 }
+            }
+            /// The JSON Schema of this kind's payload, everything inline, for the API's OpenAPI
+            /// document. Rules across fields (checked by `Payload::check`) and against the log
+            /// (`refs`) are not in it.
+            pub fn payload_schema(self) -> Value {
+                let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
+                    s.inline_subschemas = true;
+                    s.meta_schema = None;
+                });
+                let schema = match self {
+                    $(EventKind::$variant => settings.into_generator().into_root_schema_for::<$ty>(),)+
+                };
+                schema.into()
             }
             pub fn parse(s: &str) -> Result<Self, String> {
                 EventKind::ALL.iter().copied().find(|k| k.name() == s).ok_or_else(|| {
@@ -294,7 +308,7 @@ fn empty<T>(v: &List<T>) -> bool {
     v.is_empty()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StudyStarted {
     pub title: ShortText,
@@ -302,6 +316,7 @@ pub struct StudyStarted {
     pub municipality: ShortText,
     #[serde(default, skip_serializing_if = "empty")]
     pub partners: List<ShortText>,
+    #[schemars(extend("minItems" = 1))]
     pub levels: List<Level>,
     #[serde(default, skip_serializing_if = "none")]
     pub method: Option<LongText>,
@@ -315,7 +330,7 @@ impl Payload for StudyStarted {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantRegistered {
     /// A pseudonymous label ("makelaar Noord A"); real names belong in the sealed part.
@@ -334,7 +349,7 @@ impl Payload for ParticipantRegistered {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantRoleChanged {
     pub role: ParticipantRole,
@@ -349,7 +364,7 @@ impl Payload for ParticipantRoleChanged {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantLeft {
     #[serde(default, skip_serializing_if = "none")]
@@ -357,7 +372,7 @@ pub struct ParticipantLeft {
 }
 impl Payload for ParticipantLeft {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AreaDefined {
     pub name: ShortText,
@@ -371,7 +386,7 @@ impl Payload for AreaDefined {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CycleOpened {
     pub study: StreamId,
@@ -392,7 +407,7 @@ impl Payload for CycleOpened {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionTaken {
     pub description: LongText,
@@ -406,7 +421,7 @@ impl Payload for ActionTaken {
 }
 
 /// A field note. Its free text lives in the sealed part; the open part says where it belongs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObservationRecorded {
     #[serde(default, skip_serializing_if = "none")]
@@ -431,7 +446,7 @@ impl Payload for ObservationRecorded {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Insight {
     pub kind: InsightKind,
@@ -443,7 +458,7 @@ pub struct Insight {
     pub stakeholder: Option<StakeholderGroup>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReflectionRecorded {
     #[serde(default, skip_serializing_if = "none")]
@@ -480,19 +495,20 @@ impl Payload for ReflectionRecorded {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CycleClosed {
     pub outcome: LongText,
 }
 impl Payload for CycleClosed {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleDescribed {
     pub title: ShortText,
     pub mandate: LongText,
     pub tasks: List<ShortText>,
+    #[schemars(range(min = 0, max = 1000))]
     pub capacity_fte: f64,
     pub position: LongText,
     pub effective: Date,
@@ -514,7 +530,7 @@ fn check_fte(field: &str, fte: f64) -> Result<(), FieldError> {
 }
 
 /// A change of the role: only the aspects that changed are given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChanged {
     #[serde(default, skip_serializing_if = "none")]
@@ -522,6 +538,7 @@ pub struct RoleChanged {
     #[serde(default, skip_serializing_if = "none")]
     pub tasks: Option<List<ShortText>>,
     #[serde(default, skip_serializing_if = "none")]
+    #[schemars(range(min = 0, max = 1000))]
     pub capacity_fte: Option<f64>,
     #[serde(default, skip_serializing_if = "none")]
     pub position: Option<LongText>,
@@ -543,7 +560,7 @@ impl Payload for RoleChanged {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MethodChanged {
     pub aspect: ShortText,
@@ -562,11 +579,12 @@ impl Payload for MethodChanged {
 }
 
 /// Questions in the social team on one theme; counts only, never names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalRaised {
     pub theme: ShortText,
     pub area: StreamId,
+    #[schemars(range(min = 1, max = 100_000))]
     pub count: u32,
 }
 impl Payload for SignalRaised {
@@ -584,9 +602,10 @@ impl Payload for SignalRaised {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalsCollectivised {
+    #[schemars(extend("minItems" = 1))]
     pub signals: List<EventId>,
     pub rationale: LongText,
 }
@@ -602,7 +621,7 @@ impl Payload for SignalsCollectivised {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InitiativeStarted {
     pub name: ShortText,
@@ -621,7 +640,7 @@ impl Payload for InitiativeStarted {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InitiativeStageChanged {
     pub stage: InitiativeStage,
@@ -630,7 +649,7 @@ pub struct InitiativeStageChanged {
 }
 impl Payload for InitiativeStageChanged {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrokerRoleSet {
     pub broker: StreamId,
@@ -648,7 +667,7 @@ impl Payload for BrokerRoleSet {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InitiativeHandedOver {
     /// The organisation (a participant with role organisation) that takes it on.
@@ -662,14 +681,14 @@ impl Payload for InitiativeHandedOver {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InitiativeStopped {
     pub reason: LongText,
 }
 impl Payload for InitiativeStopped {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionMade {
     pub from: StreamId,
@@ -693,7 +712,7 @@ impl Payload for ConnectionMade {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeDefined {
     pub name: ShortText,
@@ -702,7 +721,7 @@ pub struct CodeDefined {
 }
 impl Payload for CodeDefined {}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRenamed {
     pub name: ShortText,
@@ -710,7 +729,7 @@ pub struct CodeRenamed {
 impl Payload for CodeRenamed {}
 
 /// Written to the code that remains; `merged` is the code folded into it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodesMerged {
     pub merged: StreamId,
@@ -723,10 +742,11 @@ impl Payload for CodesMerged {
 
 /// A stretch of an event's text coded with one or more codes. Offsets count characters of the
 /// source's text; the excerpt's own words, if kept, live in the sealed part.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExcerptCoded {
     pub source: EventId,
+    #[schemars(extend("minItems" = 1))]
     pub codes: List<StreamId>,
     pub start: u32,
     pub end: u32,
@@ -753,7 +773,7 @@ impl Payload for ExcerptCoded {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemoWritten {
     pub title: ShortText,
@@ -769,7 +789,7 @@ impl Payload for MemoWritten {
 
 /// A correction: `payload` replaces the target's open payload and is checked against the
 /// target's kind. The target stays in the log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventAmended {
     pub target: EventId,
@@ -782,7 +802,7 @@ impl Payload for EventAmended {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventRetracted {
     pub target: EventId,
@@ -794,7 +814,7 @@ impl Payload for EventRetracted {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubjectForgotten {
     pub subject: SubjectId,

@@ -292,3 +292,53 @@ impl<'de> Deserialize<'de> for Hash {
         Hash::from_hex(&s).map_err(serde::de::Error::custom)
     }
 }
+
+// ---- JSON schemas: the forms the parsers above accept, for the API's OpenAPI document ---------
+
+/// What `check_slug` accepts, as a regular expression (without anchors).
+fn slug_pattern() -> String {
+    format!("[a-z0-9][a-z0-9._-]{{0,{}}}", ID_CHARS_MAX - 1)
+}
+
+impl ParticipantId {
+    /// The ids `parse` accepts, as an anchored regular expression.
+    pub fn pattern() -> String {
+        format!("^{}$", slug_pattern())
+    }
+}
+
+impl StreamId {
+    /// The ids of these categories that `parse` accepts, as an anchored regular expression.
+    pub fn pattern(categories: &[Category]) -> String {
+        let names: Vec<&str> = categories.iter().map(|c| c.as_str()).collect();
+        format!("^({}):{}$", names.join("|"), slug_pattern())
+    }
+}
+
+impl SubjectId {
+    /// The ids `parse` accepts, as an anchored regular expression.
+    pub fn pattern() -> String {
+        format!("^(participant|resident):{}$", slug_pattern())
+    }
+}
+
+macro_rules! string_schema {
+    ($name:ident, $schema:expr) => {
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                $schema
+            }
+        }
+    };
+}
+
+string_schema!(EventId, schemars::json_schema!({"type": "string", "format": "uuid"}));
+string_schema!(ParticipantId, schemars::json_schema!({"type": "string", "pattern": ParticipantId::pattern()}));
+string_schema!(SubjectId, schemars::json_schema!({"type": "string", "pattern": SubjectId::pattern()}));
+string_schema!(StreamId, schemars::json_schema!({"type": "string", "pattern": StreamId::pattern(&Category::ALL)}));

@@ -189,3 +189,61 @@ impl<'de> Deserialize<'de> for Date {
         Date::parse(&s).map_err(serde::de::Error::custom)
     }
 }
+
+// ---- JSON schemas: what the deserializers above accept, for the API's OpenAPI document --------
+
+impl<const MAX: usize> Text<MAX> {
+    /// Matches a text that holds something besides white space: a character outside what Rust's
+    /// `trim` removes (Unicode White_Space), spelled out because `\S` differs between regular
+    /// expression dialects (Python's counts U+001C to U+001F as space, Rust's `trim` does not).
+    pub const NOT_BLANK_PATTERN: &'static str =
+        "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+}
+
+impl<const MAX: usize> schemars::JsonSchema for Text<MAX> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Text{MAX}").into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "minLength": 1, "maxLength": MAX, "pattern": Self::NOT_BLANK_PATTERN})
+    }
+}
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for List<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("List_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "array", "maxItems": LIST_ITEMS_MAX, "items": generator.subschema_for::<T>()})
+    }
+}
+
+impl schemars::JsonSchema for Timestamp {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "date-time", "example": "2018-01-01T09:00:00+01:00"})
+    }
+}
+
+impl schemars::JsonSchema for Date {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Date".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "date", "example": "2018-01-01"})
+    }
+}

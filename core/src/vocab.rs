@@ -69,6 +69,13 @@ macro_rules! vocabularies {
                 fn label_nl(self) -> &'static str { match self { $($name::$variant => $nl,)+ } }
                 fn label_en(self) -> &'static str { match self { $($name::$variant => $en,)+ } }
             }
+            /// The identifiers, for the API's OpenAPI document.
+            impl schemars::JsonSchema for $name {
+                fn schema_name() -> std::borrow::Cow<'static, str> { stringify!($name).into() }
+                fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                    schemars::json_schema!({"type": "string", "enum": [$($id),+]})
+                }
+            }
         )+
         /// Every vocabulary, in the order they are defined.
         pub const VOCABULARIES: &[VocabularyTable] = &[$(<$name as Vocabulary>::TABLE),+];

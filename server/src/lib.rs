@@ -4,3 +4,5 @@
 pub mod cli;
 pub mod http;
 pub mod report;
+pub mod request;
+pub mod wire;

@@ -1,19 +1,9 @@
 //! The retrospective from a log and its projections; shared by the CLI and the HTTP API so that
 //! both give the same bytes. The document itself is built in `parlog_projections::retro`.
 
-use parlog_core::{Category, Lang, StreamId};
+use parlog_core::Lang;
 use parlog_projections::retro::{self, Format, RetroOptions};
 use parlog_projections::{AsOf, Engine, Source};
-
-/// Checks an area filter: an `area:` stream id.
-pub fn check_area(area: Option<&str>) -> Result<(), String> {
-    let Some(a) = area else { return Ok(()) };
-    let id = StreamId::parse(a)?;
-    if id.category() != Category::Area {
-        return Err(format!("expected an area stream such as area:noord, got {a:?}"));
-    }
-    Ok(())
-}
 
 /// The retrospective of the projections in `engine` (made from `source` for `as_of`); the list
 /// of sources is read from `source`.

@@ -65,3 +65,30 @@ pub fn load(store: &SledStore, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
     }
     Ok(out)
 }
+
+/// `parlog demo`: where the demo comes from.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// A demo-style JSON file instead of the built-in demo.
+    #[arg(long)]
+    file: Option<std::path::PathBuf>,
+}
+
+/// `parlog demo`: loads the built-in demo or a demo-style file, creating the data folder if needed.
+pub fn run(data: &std::path::Path, a: DemoArgs) -> Result<i32> {
+    let (text, name) = match a.file {
+        Some(f) => (super::io::read_input(&f.display().to_string())?, f.display().to_string()),
+        None => (GOUDA.to_string(), "the built-in demo".to_string()),
+    };
+    let events = parse(&text, &name)?;
+    let store = super::init_store(data)?;
+    let appended = load(&store, events)?;
+    let new = appended.iter().filter(|a| !a.duplicate).count();
+    println!(
+        "{name}: {new} events added, {} already present; the log in {} has {} events",
+        appended.len() - new,
+        data.display(),
+        store.head().position
+    );
+    Ok(0)
+}

@@ -1,20 +1,24 @@
-//! The `parlog` command line. Exit codes: 0 ok, 1 a check failed or storage failed, 2 bad usage
+//! The `parlog` command line: the commands' definitions, dispatch to one module per command,
+//! opening the store, and the exit codes: 0 ok, 1 a check failed or storage failed, 2 bad usage
 //! or bad input.
 
+mod append;
 mod check;
 pub mod demo;
+mod forget;
+mod init;
 mod io;
+mod log;
 mod project;
 mod retrospective;
 mod serve;
+mod show;
+mod stats;
 
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
-use parlog_core::{
-    AppendError, AuthorSource, EventId, EventKind, EventStore, ForgetError, LongText, MasterKeySource, NewEvent,
-    ParticipantId, Position, SealedView, SledStore, StoreError, StoreOptions, StreamId, SubjectId,
-};
+use parlog_core::{AppendError, KeyFileError, MasterKeySource, SledStore, StoreError, StoreOptions};
 
 /// How a command failed, which fixes the exit code.
 #[derive(Debug)]
@@ -27,17 +31,36 @@ pub enum Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
+        let hint = store_hint(&e).unwrap_or_default();
         match e {
-            StoreError::NotInitialised(_) | StoreError::Locked(_) => Failure::Input(e.to_string()),
-            e => Failure::Check(e.to_string()),
+            StoreError::NotInitialised(_) | StoreError::Locked(_) => Failure::Input(format!("{e}{hint}")),
+            e => Failure::Check(format!("{e}{hint}")),
         }
     }
+}
+
+/// What to do next, in terms of this command line. parlog-core states the fact only: it knows
+/// no terminal, and the same error reaches the HTTP API, where these commands mean nothing.
+fn store_hint(e: &StoreError) -> Option<&'static str> {
+    Some(match e {
+        StoreError::Locked(_) => "; stop it, or use another --data folder",
+        StoreError::NotInitialised(_) => "; run `parlog init` (or `parlog --data DIR init`) first",
+        StoreError::Corrupt(_) => "; run `parlog verify` to name every damaged place",
+        StoreError::DamagedLastGroup(_) => "; run `parlog repair` to move the damaged bytes to quarantine",
+        StoreError::Keys(KeyFileError::Damaged { .. }) => "; run `parlog repair` to restore it from the other copy",
+        _ => return None,
+    })
 }
 
 impl From<AppendError> for Failure {
     fn from(e: AppendError) -> Self {
         match e {
             AppendError::Store(s) => s.into(),
+            // Parsing checks the kind's name before the store sees it, so a refused `kind` from
+            // the store is always a kind that only parlog writes: SubjectForgotten.
+            AppendError::Invalid { ref error, .. } if error.field == "kind" => {
+                Failure::Input(format!("{e}; to forget a data subject, use `parlog forget`"))
+            }
             e => Failure::Input(e.to_string()),
         }
     }
@@ -65,41 +88,11 @@ enum Command {
     Init,
     /// Append events from FILE (or standard input with `-`): NDJSON or a JSON array, one atomic
     /// batch. Prints each event's position and id.
-    Append {
-        /// NDJSON or a JSON array of events; `-` for standard input.
-        #[arg(default_value = "-")]
-        file: String,
-        /// The author of events that do not name one.
-        #[arg(long)]
-        author: Option<String>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Append(append::AppendArgs),
     /// List events of the log.
-    Log {
-        /// First position to show.
-        #[arg(long, default_value_t = 1)]
-        from: u64,
-        /// Most events to show.
-        #[arg(long, default_value_t = 100)]
-        limit: usize,
-        /// Only this stream, such as initiative:papierwinkel.
-        #[arg(long)]
-        stream: Option<String>,
-        /// Only this kind, such as ObservationRecorded.
-        #[arg(long)]
-        kind: Option<String>,
-        /// One JSON object a line (the API's event form).
-        #[arg(long)]
-        json: bool,
-    },
+    Log(log::LogArgs),
     /// Show one event by id, with its sealed part if it can be opened.
-    Show {
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
+    Show(show::ShowArgs),
     /// Check the whole data folder without changing it: the hash chain, commits, the indexes,
     /// both copies of the key file and every sealed part. Exit 1 naming every finding.
     Verify,
@@ -128,22 +121,10 @@ enum Command {
     /// Import an export. Checks the chain; importing the same file again changes nothing.
     Import { file: PathBuf },
     /// Destroy a data subject's key and sealed data; the log records who asked and when.
-    Forget {
-        /// Such as resident:r-017.
-        subject: String,
-        /// The participant who asks for it.
-        #[arg(long)]
-        by: String,
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    Forget(forget::ForgetArgs),
     /// Load the demo log (the Gouda story) into the data folder, or a demo-style file of your
     /// own (a JSON array of events that may use `@label` ids).
-    Demo {
-        /// A demo-style JSON file instead of the built-in demo.
-        #[arg(long)]
-        file: Option<PathBuf>,
-    },
+    Demo(demo::DemoArgs),
     /// Show a projection (cycles, role, initiatives, signals, lessons, network, activity,
     /// warnings, codebook) as text or JSON.
     Project(project::ProjectArgs),
@@ -155,10 +136,7 @@ enum Command {
     #[command(subcommand)]
     Token(serve::TokenCommand),
     /// Counts of events, streams and kinds.
-    Stats {
-        #[arg(long)]
-        json: bool,
-    },
+    Stats(stats::StatsArgs),
 }
 
 pub fn main() -> i32 {
@@ -192,26 +170,22 @@ fn run(cli: Cli) -> Result<i32> {
         })
         .expect("options are set once");
     match cli.command {
-        Command::Init => {
-            let store = init_store(data)?;
-            println!("data folder ready: {} ({} events)", data.display(), store.head().position);
-            Ok(0)
-        }
-        Command::Append { file, author, json } => append(data, &file, author, json),
-        Command::Log { from, limit, stream, kind, json } => log(data, from, limit, stream, kind, json),
-        Command::Show { id, json } => show(data, &id, json),
+        Command::Init => init::run(data),
+        Command::Append(args) => append::run(data, args),
+        Command::Log(args) => log::run(data, args),
+        Command::Show(args) => show::run(data, args),
         Command::Verify => check::verify(data, options()),
         Command::Repair { yes } => check::repair(data, options(), yes),
         Command::Keys(cmd) => check::keys(data, cmd),
         Command::Export { out, with_keys } => io::export(&open(data)?, out.as_deref(), with_keys),
         Command::Import { file } => io::import(&open(data)?, &file),
-        Command::Forget { subject, by, reason } => forget(data, &subject, &by, reason),
-        Command::Stats { json } => stats(data, json),
-        Command::Demo { file } => load_demo(data, file.as_deref()),
-        Command::Project(args) => project::run(&open(data)?, data, args),
+        Command::Forget(args) => forget::run(data, args),
+        Command::Stats(args) => stats::run(data, args),
+        Command::Demo(args) => demo::run(data, args),
+        Command::Project(args) => project::run(data, args),
         Command::Serve(args) => serve::serve(data, args),
         Command::Token(cmd) => serve::token(data, cmd),
-        Command::Retrospective(args) => retrospective::run(&open(data)?, data, args),
+        Command::Retrospective(args) => retrospective::run(data, args),
     }
 }
 
@@ -254,219 +228,4 @@ fn tell_recovered(store: &SledStore) {
         );
         tracing::warn!("the key file was rewritten wrapped with the master key");
     }
-}
-
-/// Splits input into event JSON texts: a JSON array, or one object a line.
-fn split_events(text: &str) -> Result<Vec<String>> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        let items: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(trimmed)
-            .map_err(|e| Failure::Input(format!("the input starts with '[' but is not a JSON array: {e}")))?;
-        return Ok(items.into_iter().map(|r| r.get().to_string()).collect());
-    }
-    Ok(text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect())
-}
-
-fn append(data: &Path, file: &str, author: Option<String>, json: bool) -> Result<i32> {
-    let text = io::read_input(file)?;
-    let default_author =
-        author.map(|a| ParticipantId::parse(&a).map_err(|m| Failure::Input(format!("--author: {m}")))).transpose()?;
-    let source = match &default_author {
-        Some(a) => AuthorSource::Default(a),
-        None => AuthorSource::FromBody,
-    };
-    let mut batch = Vec::new();
-    for (i, item) in split_events(&text)?.iter().enumerate() {
-        let ev = NewEvent::from_json(item, &source).map_err(|e| Failure::Input(format!("event {}: {e}", i + 1)))?;
-        batch.push(ev);
-    }
-    if batch.is_empty() {
-        return Err(Failure::Input("no events in the input; give NDJSON (one event a line) or a JSON array".into()));
-    }
-    let store = open(data)?;
-    let appended = store.append(batch)?;
-    if json {
-        let out: Vec<_> = appended
-            .iter()
-            .map(|a| serde_json::json!({"position": a.position.0, "id": a.id, "stream_version": a.stream_version, "duplicate": a.duplicate}))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
-    } else {
-        for a in &appended {
-            let note = if a.duplicate { "  (already stored)" } else { "" };
-            println!("{}\t{}{note}", a.position, a.id);
-        }
-    }
-    Ok(0)
-}
-
-fn log(data: &Path, from: u64, limit: usize, stream: Option<String>, kind: Option<String>, json: bool) -> Result<i32> {
-    let store = open(data)?;
-    let kind = kind.map(|k| EventKind::parse(&k).map_err(|m| Failure::Input(format!("--kind: {m}")))).transpose()?;
-    let events = match stream {
-        Some(s) => {
-            let s = StreamId::parse(&s).map_err(|m| Failure::Input(format!("--stream: {m}")))?;
-            let mut all = Vec::new();
-            let mut version = 1;
-            loop {
-                let page = store.read_stream(&s, version, parlog_core::limits::PAGE_EVENTS_MAX)?;
-                let Some(last) = page.last() else { break };
-                version = last.stream_version + 1;
-                all.extend(page.into_iter().filter(|e| e.position.0 >= from));
-                if all.len() >= limit {
-                    break;
-                }
-            }
-            all
-        }
-        None => {
-            let mut all = Vec::new();
-            let mut at = from;
-            while all.len() < limit {
-                let page = store.read_from(Position(at), parlog_core::limits::PAGE_EVENTS_MAX)?;
-                let Some(last) = page.last() else { break };
-                at = last.position.0 + 1;
-                all.extend(page.into_iter().filter(|e| kind.is_none_or(|k| e.kind == k)));
-            }
-            all
-        }
-    };
-    for e in events.iter().filter(|e| kind.is_none_or(|k| e.kind == k)).take(limit) {
-        if json {
-            println!("{}", e.to_wire());
-        } else {
-            println!("{}\t{}\t{}\t{}\t{}", e.position, e.occurred_at, e.stream, e.kind.name(), e.author);
-        }
-    }
-    Ok(0)
-}
-
-fn show(data: &Path, id: &str, json: bool) -> Result<i32> {
-    let id = EventId::parse(id).map_err(Failure::Input)?;
-    let store = open(data)?;
-    let e =
-        store.get(id)?.ok_or_else(|| Failure::Input(format!("no event with id {id}; `parlog log` lists the ids")))?;
-    let sealed = store.unseal(&e)?;
-    let mut wire = e.to_wire();
-    let sealed_json = match &sealed {
-        SealedView::None => serde_json::Value::Null,
-        SealedView::Open(d) => serde_json::json!({"state": "open", "data": d}),
-        SealedView::NoKey { subject } => serde_json::json!({"state": "no_key", "subject": subject}),
-        SealedView::Damaged { reason } => serde_json::json!({"state": "damaged", "reason": reason}),
-        SealedView::Forgotten { subject, position, at, by } => serde_json::json!({
-            "state": "forgotten", "subject": subject, "forgotten_at": at, "forgotten_by": by, "forget_event_position": position.0
-        }),
-    };
-    if !sealed_json.is_null() {
-        wire["sealed"]["view"] = sealed_json;
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&wire).expect("JSON"));
-        return Ok(0);
-    }
-    println!("position:     {}", e.position);
-    println!("id:           {}", e.id);
-    println!("kind:         {} (schema {})", e.kind.name(), e.schema_version);
-    println!("stream:       {} (version {})", e.stream, e.stream_version);
-    println!("occurred at:  {}", e.occurred_at);
-    println!("recorded at:  {}", e.recorded_at);
-    println!("author:       {}", e.author);
-    if !e.causation.is_empty() {
-        let ids: Vec<String> = e.causation.iter().map(|c| c.to_string()).collect();
-        println!("causation:    {}", ids.join(", "));
-    }
-    println!(
-        "payload:      {}",
-        serde_json::to_string_pretty(&wire["payload"]).expect("JSON").replace('\n', "\n              ")
-    );
-    match sealed {
-        SealedView::None => {}
-        SealedView::Open(d) => {
-            let subjects: Vec<String> =
-                e.sealed.iter().flat_map(|m| m.subjects.iter().map(|s| s.to_string())).collect();
-            println!("sealed for:   {}", subjects.join(", "));
-            println!(
-                "sealed:       {}",
-                serde_json::to_string_pretty(&d).expect("JSON").replace('\n', "\n              ")
-            );
-        }
-        SealedView::NoKey { subject } => {
-            println!("sealed:       not readable here: this data folder has no key for {subject} (the log was imported without --with-keys)");
-        }
-        SealedView::Damaged { reason } => {
-            println!("sealed:       damaged: {reason}; run `parlog verify` for the whole folder");
-        }
-        SealedView::Forgotten { subject, position, at, by } => {
-            println!("sealed:       forgotten: the data of {subject} was destroyed at {at} at the request of {by} (event at position {position})");
-        }
-    }
-    println!("hash:         {}", e.hash);
-    println!("previous:     {}", e.prev_hash);
-    Ok(0)
-}
-
-fn forget(data: &Path, subject: &str, by: &str, reason: Option<String>) -> Result<i32> {
-    let subject = SubjectId::parse(subject).map_err(Failure::Input)?;
-    let by = ParticipantId::parse(by).map_err(|m| Failure::Input(format!("--by: {m}")))?;
-    let reason = reason.map(|r| LongText::new(r).map_err(|m| Failure::Input(format!("--reason: {m}")))).transpose()?;
-    let store = open(data)?;
-    match store.forget(&subject, &by, reason) {
-        Ok(a) if a.duplicate => println!("{subject} was already forgotten (event at position {})", a.position),
-        Ok(a) => {
-            println!("forgot {subject}: key and sealed data destroyed (event at position {}, id {})", a.position, a.id)
-        }
-        Err(ForgetError::UnknownSubject(s)) => return Err(Failure::Input(ForgetError::UnknownSubject(s).to_string())),
-        Err(ForgetError::Store(e)) => return Err(e.into()),
-    }
-    Ok(0)
-}
-
-fn stats(data: &Path, json: bool) -> Result<i32> {
-    let store = open(data)?;
-    let head = store.head();
-    let mut kinds = std::collections::BTreeMap::<&str, u64>::new();
-    let mut at = 1;
-    loop {
-        let page = store.read_from(Position(at), parlog_core::limits::PAGE_EVENTS_MAX)?;
-        let Some(last) = page.last() else { break };
-        at = last.position.0 + 1;
-        for e in &page {
-            *kinds.entry(e.kind.name()).or_default() += 1;
-        }
-    }
-    let streams = store.streams()?;
-    let bytes = store.size_on_disk()?;
-    if json {
-        let v = serde_json::json!({
-            "events": head.position.0, "head_hash": head.hash, "streams": streams.len(), "kinds": kinds, "sled_bytes": bytes
-        });
-        println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
-    } else {
-        println!("events:   {}", head.position);
-        println!("streams:  {}", streams.len());
-        println!("head:     {}", head.hash);
-        println!("on disk:  {:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
-        for (k, n) in kinds {
-            println!("  {n:>8}  {k}");
-        }
-    }
-    Ok(0)
-}
-
-fn load_demo(data: &Path, file: Option<&Path>) -> Result<i32> {
-    let (text, name) = match file {
-        Some(f) => (io::read_input(&f.display().to_string())?, f.display().to_string()),
-        None => (demo::GOUDA.to_string(), "the built-in demo".to_string()),
-    };
-    let events = demo::parse(&text, &name)?;
-    let store = init_store(data)?;
-    let appended = demo::load(&store, events)?;
-    let new = appended.iter().filter(|a| !a.duplicate).count();
-    println!(
-        "{name}: {new} events added, {} already present; the log in {} has {} events",
-        appended.len() - new,
-        data.display(),
-        store.head().position
-    );
-    Ok(0)
 }

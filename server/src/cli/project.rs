@@ -2,50 +2,41 @@
 
 use std::path::Path;
 
-use chrono::NaiveDate;
-use clap::{Args, ValueEnum};
-use parlog_core::{Lang, SledStore};
-use parlog_projections::{AsOf, Engine, EngineError, Thresholds, ViewOptions};
+use clap::Args;
+use parlog_core::SledStore;
+use parlog_projections::{AsOf, Engine, EngineError};
 
 use super::{Failure, Result};
+use crate::request::{view_name, RawView, RequestError, ViewRequest};
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum LangArg {
-    Nl,
-    En,
-}
-
-impl From<LangArg> for Lang {
-    fn from(l: LangArg) -> Lang {
-        match l {
-            LangArg::Nl => Lang::Nl,
-            LangArg::En => Lang::En,
-        }
-    }
-}
-
-/// Which part of the log to use; shared by `project` and `retrospective`.
+/// Which part of the log and in which language; shared by `project` and `retrospective`. The
+/// values are checked by `request::ViewRequest`, as the API's are.
 #[derive(Args, Clone)]
-pub struct AsOfArgs {
+pub struct ViewArgs {
     /// Only what happened on or before this day (by `occurred_at`, when it happened in the field),
     /// such as 2017-12-31.
-    #[arg(long, value_parser = parse_day)]
-    pub as_of: Option<NaiveDate>,
+    #[arg(long)]
+    pub as_of: Option<String>,
     /// With --as-of: go by when events were recorded (`recorded_at`, the server clock) instead.
     #[arg(long, requires = "as_of")]
     pub recorded: bool,
     /// Only the log up to and including this position.
-    #[arg(long, conflicts_with = "as_of")]
-    pub as_of_position: Option<u64>,
+    #[arg(long)]
+    pub as_of_position: Option<String>,
+    /// nl or en [default: nl].
+    #[arg(long, env = "PARLOG_LANG")]
+    pub lang: Option<String>,
 }
 
-impl AsOfArgs {
-    pub fn as_of(&self) -> AsOf {
-        match (self.as_of, self.as_of_position) {
-            (Some(d), _) if self.recorded => AsOf::Recorded(d),
-            (Some(d), _) => AsOf::Occurred(d),
-            (None, Some(p)) => AsOf::Position(p),
-            (None, None) => AsOf::Head,
+impl ViewArgs {
+    /// The flags as the shared parser takes them.
+    pub fn raw(&self) -> RawView {
+        RawView {
+            as_of: self.as_of.clone(),
+            basis: self.recorded.then(|| "recorded".to_string()),
+            as_of_position: self.as_of_position.clone(),
+            lang: self.lang.clone(),
+            ..RawView::default()
         }
     }
 }
@@ -55,12 +46,10 @@ pub struct ProjectArgs {
     /// cycles, role, initiatives, signals, lessons, network, activity, warnings or codebook.
     name: String,
     #[command(flatten)]
-    as_of: AsOfArgs,
+    view: ViewArgs,
     /// For the role: show what changed since this day.
-    #[arg(long, value_parser = parse_day)]
-    since: Option<NaiveDate>,
-    #[arg(long, value_enum, default_value = "nl", env = "PARLOG_LANG")]
-    lang: LangArg,
+    #[arg(long)]
+    since: Option<String>,
     #[arg(long)]
     json: bool,
     /// Replay the whole log instead of starting from the checkpoint.
@@ -68,17 +57,18 @@ pub struct ProjectArgs {
     rebuild: bool,
     /// Warnings: a makelaar still leading an initiative this many months after its start.
     #[arg(long)]
-    lead_months_max: Option<u32>,
+    lead_months_max: Option<String>,
     /// Warnings: more active initiatives per makelaar than this.
     #[arg(long)]
-    active_initiatives_max: Option<u32>,
+    active_initiatives_max: Option<String>,
     /// Warnings: no reflection in a team for more days than this.
     #[arg(long)]
-    reflection_gap_days_max: Option<u32>,
+    reflection_gap_days_max: Option<String>,
 }
 
-pub fn parse_day(s: &str) -> std::result::Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("expected a day such as 2017-12-31, got {s:?}"))
+/// Bad flags are bad input (exit 2), named as flags.
+pub fn request_failure(e: RequestError) -> Failure {
+    Failure::Input(e.with_flags())
 }
 
 fn engine_err(e: EngineError) -> Failure {
@@ -104,21 +94,25 @@ pub fn projections(store: &SledStore, data: &Path, as_of: AsOf, rebuild: bool) -
     }
 }
 
-pub fn run(store: &SledStore, data: &Path, a: ProjectArgs) -> Result<i32> {
-    let as_of = a.as_of.as_of();
-    let engine = projections(store, data, as_of, a.rebuild)?;
-    let d = Thresholds::default();
-    let thresholds = Thresholds {
-        lead_months_max: a.lead_months_max.unwrap_or(d.lead_months_max),
-        active_initiatives_max: a.active_initiatives_max.unwrap_or(d.active_initiatives_max),
-        reflection_gap_days_max: a.reflection_gap_days_max.unwrap_or(d.reflection_gap_days_max),
+/// Checks the request before it opens the store: bad input is refused without touching the data.
+pub fn run(data: &Path, a: ProjectArgs) -> Result<i32> {
+    let raw = RawView {
+        since: a.since,
+        lead_months_max: a.lead_months_max,
+        active_initiatives_max: a.active_initiatives_max,
+        reflection_gap_days_max: a.reflection_gap_days_max,
+        ..a.view.raw()
     };
-    let opts = ViewOptions { lang: a.lang.into(), day: as_of.day(), since: a.since, thresholds };
+    let request = ViewRequest::parse(&raw).map_err(request_failure)?;
+    let name = view_name(&a.name).map_err(request_failure)?;
+    let store = super::open(data)?;
+    let engine = projections(&store, data, request.as_of, a.rebuild)?;
+    let opts = request.options;
     if a.json {
-        let v = engine.state.view(&a.name, &opts).map_err(|e| Failure::Input(e.to_string()))?;
+        let v = engine.state.view(name, &opts).expect("name checked");
         println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
     } else {
-        print!("{}", engine.state.text(&a.name, &opts).map_err(|e| Failure::Input(e.to_string()))?);
+        print!("{}", engine.state.text(name, &opts).expect("name checked"));
     }
     Ok(0)
 }

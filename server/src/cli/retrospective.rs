@@ -2,28 +2,22 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use parlog_core::{Lang, SledStore};
 use parlog_projections::retro::Format;
 use parlog_projections::AsOf;
 
-use super::project::{projections, AsOfArgs, LangArg};
+use super::project::{projections, request_failure, ViewArgs};
 use super::{Failure, Result};
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum FormatArg {
-    Md,
-    Html,
-}
+use crate::request::{RawView, ViewRequest};
 
 #[derive(Args)]
 pub struct RetroArgs {
-    #[arg(long, value_enum, default_value = "md")]
-    format: FormatArg,
-    #[arg(long, value_enum, default_value = "nl", env = "PARLOG_LANG")]
-    lang: LangArg,
+    /// md or html.
+    #[arg(long, default_value = "md")]
+    format: String,
     #[command(flatten)]
-    as_of: AsOfArgs,
+    view: ViewArgs,
     /// Only this area (and the areas under it), such as area:noord.
     #[arg(long)]
     area: Option<String>,
@@ -32,7 +26,7 @@ pub struct RetroArgs {
     out: Option<PathBuf>,
 }
 
-/// Renders the retrospective of a store.
+/// Renders the retrospective of a store; `area`, if any, is a checked `area:` stream.
 pub fn render(
     store: &SledStore,
     data: &Path,
@@ -41,17 +35,15 @@ pub fn render(
     area: Option<String>,
     format: Format,
 ) -> Result<String> {
-    crate::report::check_area(area.as_deref()).map_err(|m| Failure::Input(format!("--area: {m}")))?;
     let engine = projections(store, data, as_of, false)?;
     Ok(crate::report::retrospective(store, &engine, as_of, lang, area, format))
 }
 
-pub fn run(store: &SledStore, data: &Path, a: RetroArgs) -> Result<i32> {
-    let format = match a.format {
-        FormatArg::Md => Format::Markdown,
-        FormatArg::Html => Format::Html,
-    };
-    let text = render(store, data, a.as_of.as_of(), a.lang.into(), a.area, format)?;
+/// Checks the request before it opens the store: bad input is refused without touching the data.
+pub fn run(data: &Path, a: RetroArgs) -> Result<i32> {
+    let raw = RawView { format: Some(a.format), area: a.area, ..a.view.raw() };
+    let r = ViewRequest::parse(&raw).map_err(request_failure)?;
+    let text = render(&super::open(data)?, data, r.as_of, r.options.lang, r.area, r.format)?;
     match a.out {
         Some(path) => {
             std::fs::write(&path, text).map_err(|e| Failure::Input(format!("cannot write {}: {e}", path.display())))?;

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use parlog_core::{AppendError, ForgetError, StoreError};
 use parlog_projections::{EngineError, UnknownProjection};
 
+use crate::request::RequestError;
+
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest(String),
@@ -15,6 +17,9 @@ pub enum ApiError {
     NotFound(String),
     MethodNotAllowed(String),
     Conflict(String),
+    /// Each part of the request is well formed, but together they ask for something that cannot
+    /// be done (such as two ways of choosing a part of the log).
+    Unprocessable(String),
     PayloadTooLarge(String),
     TooManyRequests(String),
     /// The store cannot work now (shutting down, or failed until a restart): 503, Retry-After.
@@ -37,6 +42,7 @@ impl ApiError {
             ApiError::NotFound(d) => (StatusCode::NOT_FOUND, "not-found", d),
             ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", d),
             ApiError::Conflict(d) => (StatusCode::CONFLICT, "conflict", d),
+            ApiError::Unprocessable(d) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", d),
             ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", d),
             ApiError::TooManyRequests(d) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", d),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", d),
@@ -152,6 +158,19 @@ impl From<EngineError> for ApiError {
 impl From<UnknownProjection> for ApiError {
     fn from(e: UnknownProjection) -> Self {
         ApiError::NotFound(e.to_string())
+    }
+}
+
+/// A view or chart that does not exist is a 404, like any other unknown resource; parameters
+/// that are each valid but may not be given together are a 422 (the document can describe each
+/// parameter but not that rule); any other bad parameter is a 400.
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::UnknownView(_) | RequestError::UnknownChart(_) => ApiError::NotFound(e.to_string()),
+            RequestError::AsOfTwice => ApiError::Unprocessable(e.to_string()),
+            e => ApiError::BadRequest(e.to_string()),
+        }
     }
 }
 

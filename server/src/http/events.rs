@@ -16,23 +16,16 @@ use serde_json::{json, Value};
 use super::auth::{role_label, Caller};
 use super::error::{ApiError, ApiResult, Path, Query};
 use super::state::AppState;
+use crate::request::{FROM, FROM_VERSION, LIMIT};
 
-/// The API form of a stored event (v1): the envelope, and the sealed part opened for roles that
-/// may read it.
+/// The API form of a stored event (v1, `wire::event_json`): the envelope, and the sealed part
+/// opened for roles that may read it.
 pub fn event_json(state: &AppState, caller: &Caller, e: &RecordedEvent) -> ApiResult<Value> {
-    let mut v = e.to_wire();
-    if e.sealed.is_some() {
-        match state.store.unseal(e)? {
-            SealedView::Forgotten { subject, position, at, by } => {
-                v["sealed"]["forgotten"] = json!({"subject": subject, "at": at, "by": by, "position": position.0});
-            }
-            SealedView::Open(data) if caller.role.reads_sealed() => v["sealed"]["data"] = json!(data),
-            SealedView::NoKey { subject } => v["sealed"]["no_key"] = json!({"subject": subject}),
-            SealedView::Damaged { reason } => v["sealed"]["damaged"] = json!({"reason": reason}),
-            _ => {}
-        }
-    }
-    Ok(v)
+    let sealed = match e.sealed {
+        Some(_) => state.store.unseal(e)?,
+        None => SealedView::None,
+    };
+    Ok(crate::wire::event_json(e, sealed, caller.role.reads_sealed()))
 }
 
 /// Parses a JSON body within its byte limit, with a problem response naming what is wrong.
@@ -203,29 +196,33 @@ fn check_target(state: &AppState, caller: &Caller, target: EventId, index: usize
     }
 }
 
+/// The query of a page: each parameter's text, checked by its `request::Param`.
 #[derive(Deserialize)]
 pub struct Page {
-    from: Option<u64>,
-    limit: Option<usize>,
+    from: Option<String>,
+    from_version: Option<String>,
+    limit: Option<String>,
 }
 
-fn page_limit(state: &AppState, limit: Option<usize>) -> ApiResult<usize> {
+/// Events in a page when the client does not say.
+const PAGE_EVENTS_DEFAULT: usize = 100;
+
+fn page_limit(state: &AppState, limit: Option<&str>) -> ApiResult<usize> {
     let max = state.limits.page_events_max;
-    match limit {
-        None => Ok(100.min(max)),
-        Some(0) => Err(ApiError::BadRequest("limit must be at least 1".into())),
-        Some(n) if n > max => Err(ApiError::BadRequest(format!(
+    match LIMIT.integer(limit)? {
+        None => Ok(PAGE_EVENTS_DEFAULT.min(max)),
+        Some(n) if n > max as u64 => Err(ApiError::BadRequest(format!(
             "limit {n} is over the page limit of {max} (page_events_max); page with `from`"
         ))),
-        Some(n) => Ok(n),
+        Some(n) => Ok(n as usize),
     }
 }
 
 /// GET /api/v1/events?from=&limit=: the global log, paged by position.
 pub async fn read_log(State(state): State<AppState>, caller: Caller, Query(q): Query<Page>) -> ApiResult<Json<Value>> {
     caller.require(caller.role.reads_events(), "read events; viewers read projections and reports")?;
-    let limit = page_limit(&state, q.limit)?;
-    let from = q.from.unwrap_or(1).max(1);
+    let limit = page_limit(&state, q.limit.as_deref())?;
+    let from = FROM.integer(q.from.as_deref())?.unwrap_or(1).max(1);
     let events = state.store.read_from(Position(from), limit)?;
     let next = events.last().map(|e| e.position.0 + 1).filter(|_| events.len() == limit);
     let out = events.iter().map(|e| event_json(&state, &caller, e)).collect::<ApiResult<Vec<_>>>()?;
@@ -244,23 +241,18 @@ pub async fn read_event(
     Ok(Json(event_json(&state, &caller, &e)?))
 }
 
-#[derive(Deserialize)]
-pub struct StreamPage {
-    from_version: Option<u64>,
-    limit: Option<usize>,
-}
-
 /// GET /api/v1/streams/{stream}?from_version=&limit=
 pub async fn read_stream(
     State(state): State<AppState>,
     caller: Caller,
     Path(stream): Path<String>,
-    Query(q): Query<StreamPage>,
+    Query(q): Query<Page>,
 ) -> ApiResult<Json<Value>> {
     caller.require(caller.role.reads_events(), "read events; viewers read projections and reports")?;
     let s = StreamId::parse(&stream).map_err(ApiError::BadRequest)?;
-    let limit = page_limit(&state, q.limit)?;
-    let events = state.store.read_stream(&s, q.from_version.unwrap_or(1), limit)?;
+    let limit = page_limit(&state, q.limit.as_deref())?;
+    let from_version = FROM_VERSION.integer(q.from_version.as_deref())?.unwrap_or(1);
+    let events = state.store.read_stream(&s, from_version, limit)?;
     // A stream exists once it has an event; an empty page of a stream that exists is fine.
     if events.is_empty() && state.store.read_stream(&s, 1, 1)?.is_empty() {
         return Err(ApiError::NotFound(format!("no stream {s}: it has no events yet; check the name")));

@@ -20,6 +20,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiResult, Query};
 use super::metrics::Metrics;
 use super::state::AppState;
+use crate::request::FEED_FROM;
 
 /// Events sent per SSE write.
 const FEED_BATCH_EVENTS: usize = 256;
@@ -27,7 +28,7 @@ const FEED_BATCH_EVENTS: usize = 256;
 #[derive(Deserialize)]
 pub struct FeedQuery {
     /// First position to send; default: the next event after the current head.
-    from: Option<u64>,
+    from: Option<String>,
 }
 
 /// Holds a feed slot for as long as the stream lives.
@@ -97,7 +98,8 @@ pub async fn feed(
     Query(q): Query<FeedQuery>,
 ) -> ApiResult<Response> {
     caller.require(caller.role.reads_events(), "follow the event feed; viewers read projections and reports")?;
-    let from = start(headers.get("last-event-id"), q.from, state.store.head().position.0)?;
+    let from =
+        start(headers.get("last-event-id"), FEED_FROM.integer(q.from.as_deref())?, state.store.head().position.0)?;
     let permit = state.sse_slots.clone().try_acquire_owned().map_err(|_| {
         ApiError::TooManyRequests(format!(
             "{} feed clients are connected, the limit (sse_clients_max); try again later",

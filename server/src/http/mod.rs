@@ -10,6 +10,7 @@ mod feed;
 pub mod metrics;
 pub mod openapi;
 mod reference;
+pub mod routes;
 pub mod state;
 mod views;
 mod web;
@@ -23,7 +24,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::serve::ListenerExt as _;
 use axum::Router;
 use parlog_core::{EventStore, Position, SledStore};
@@ -34,26 +34,9 @@ pub use state::{AppState, Limits};
 
 /// The router. Pure: builds routes and layers from `state`, starts nothing.
 pub fn app(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/events", get(events::read_log).post(events::append))
-        .route("/events/{id}", get(events::read_event))
-        .route("/streams/{stream}", get(events::read_stream))
-        .route("/projections/{name}", get(views::projection))
-        .route("/retrospective", get(views::retrospective))
-        .route("/charts/{name}", get(views::chart))
-        .route("/feed", get(feed::feed))
-        .route("/verify", get(admin::verify))
-        .route("/subjects/{subject}/forget", post(admin::forget))
-        .route("/tokens", get(admin::list_tokens).post(admin::create_token))
-        .route("/tokens/{id}", delete(admin::revoke_token))
-        .route("/openapi.json", get(openapi::serve_document))
-        .route("/me", get(me))
-        .route("/vocabulary", get(reference::vocabulary))
-        .route("/limits", get(reference::limits));
-    Router::new()
-        .nest("/api/v1", api)
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+    let routed =
+        routes::ROUTES.iter().fold(Router::new(), |router, r| router.route(r.path, (r.handler)(r.method_filter())));
+    routed
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such route; GET /api/v1/openapi.json lists the API".into()) })
         // A problem like every other error; axum still adds the `Allow` header.
@@ -136,6 +119,9 @@ async fn limit_time(State(state): State<AppState>, req: Request, next: Next) -> 
     }
 }
 
+/// Positions the follower takes as news at once; it only needs to learn that there is more.
+const FOLLOW_NEWS_POSITIONS_MAX: usize = 4_096;
+
 /// Keeps the live projections caught up as events arrive, so that views answer without replay.
 async fn follow(state: AppState) {
     let from = state.live.read().expect("projection lock").position + 1;
@@ -144,7 +130,7 @@ async fn follow(state: AppState) {
     loop {
         tokio::select! {
             // Only the news that there is more: the engine reads the events itself.
-            next = sub.next_positions(4_096) => if next.is_err() { return },
+            next = sub.next_positions(FOLLOW_NEWS_POSITIONS_MAX) => if next.is_err() { return },
             _ = shutdown.changed() => return,
         }
         if let Err(e) = state.catch_up().await {

@@ -133,6 +133,20 @@ fn append_of_ndjson_prints_each_position_and_id() {
     assert_eq!(positions(&log), [1, 2, 3, 4]);
 }
 
+/// parlog-core states what is wrong; the command line adds which command does the job.
+#[test]
+fn appending_a_kind_only_parlog_writes_names_the_forget_command() {
+    let t = with_events(&base_chain());
+    let forget = crate::support::ev(
+        "privacy:subjects",
+        "SubjectForgotten",
+        json!({ "subject": "resident:r-1", "requested_by": "onderzoeker-1" }),
+    );
+    t.run_stdin(&["append"], &ndjson(&[forget]))
+        .code(2)
+        .stderr_has(&["SubjectForgotten is written by parlog itself", "use `parlog forget`"]);
+}
+
 #[test]
 fn append_of_a_json_array_with_json_output() {
     let t = setup();
@@ -327,8 +341,8 @@ fn show_prints_an_event_with_its_sealed_part_in_text_and_json() {
     assert_eq!(v["position"], json!(4));
     assert_eq!(v["id"], json!(NOTE_ID));
     assert_eq!(v["payload"]["area"], json!("area:noord"));
-    assert_eq!(v["sealed"]["view"]["state"], json!("open"));
-    assert_eq!(v["sealed"]["view"]["data"]["text"], json!(NOTE_TEXT));
+    // The API's shape (`parlog_server::wire`): the opened part under `data`.
+    assert_eq!(v["sealed"]["data"]["text"], json!(NOTE_TEXT));
     assert_eq!(v["sealed"]["subjects"], json!(["resident:r-1"]));
 
     // An event without a sealed part has no sealed lines.
@@ -364,12 +378,13 @@ fn after_forget_show_names_who_asked_and_when() {
     ]);
     assert!(!shown.stdout.contains(NOTE_TEXT), "the text is gone:\n{}", shown.stdout);
     let v = t.run(&["show", NOTE_ID, "--json"]).success().json();
-    let view = &v["sealed"]["view"];
-    assert_eq!(view["state"], json!("forgotten"), "{v:#}");
-    assert_eq!(view["subject"], json!("resident:r-1"));
-    assert_eq!(view["forgotten_by"], json!("onderzoeker-2"));
-    assert_eq!(view["forget_event_position"], json!(5));
-    assert!(view["forgotten_at"].as_str().is_some_and(|s| s.starts_with(&at[..10])), "when: {view} vs {at}");
+    // The API's shape (`parlog_server::wire`).
+    let view = &v["sealed"]["forgotten"];
+    assert_eq!(view["subject"], json!("resident:r-1"), "{v:#}");
+    assert_eq!(view["by"], json!("onderzoeker-2"));
+    assert_eq!(view["position"], json!(5));
+    assert!(view["at"].as_str().is_some_and(|s| s.starts_with(&at[..10])), "when: {view} vs {at}");
+    assert!(v["sealed"].get("data").is_none(), "{v:#}");
     assert!(!v.to_string().contains(NOTE_TEXT));
 
     t.run(&["verify"]).success().stdout_has(&["ok: 5 events"]);

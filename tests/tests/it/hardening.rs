@@ -370,7 +370,7 @@ async fn healthz_says_ok_while_the_store_works() {
 /// The OpenAPI document names the answers of this issue, so that clients can plan for them.
 #[tokio::test]
 async fn the_openapi_document_lists_the_new_answers() {
-    let doc = parlog_server::http::openapi::document();
+    let doc = parlog_server::http::openapi::document(&parlog_server::http::Limits::default());
     let responses = |method: &str, path: &str| doc["paths"][path][method]["responses"].clone();
     assert!(responses("get", "/api/v1/feed")["400"]["description"]
         .as_str()

@@ -1,5 +1,6 @@
 //! parlog's integration tests, one module per feature.
 mod api;
+mod api_cli_requests;
 mod api_reference;
 mod api_support;
 mod bad_input;
@@ -9,6 +10,7 @@ mod crash;
 mod decide;
 mod disk_full;
 mod hardening;
+mod openapi;
 mod privacy;
 mod proj_activity;
 mod proj_codebook;

@@ -2,10 +2,9 @@
 //! the projections as of the head, built by the engine. The events are decided by the store's
 //! own rules (`MemoryLog`) and read from memory (`MemorySource`): projection tests need no disk.
 
-use parlog_core::{AuthorSource, EventStore, MemoryLog, NewEvent, SledStore, SystemEnv};
+use parlog_core::{AuthorSource, MemoryLog, NewEvent, SystemEnv};
 use parlog_projections::{AsOf, Engine, MemorySource, Projections};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 /// A deterministic UUID for a label, so tests can refer to events by name.
 pub fn id(label: &str) -> String {
@@ -36,14 +35,6 @@ fn batch(events: &[Value]) -> Vec<NewEvent> {
                 .unwrap_or_else(|err| panic!("given event {} is invalid: {err}\n{e}", i + 1))
         })
         .collect()
-}
-
-/// A store holding `events` (appended in one batch), in its own temporary folder.
-pub fn store_with(events: &[Value]) -> (TempDir, SledStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::init(&dir.path().join("data")).expect("store");
-    store.append(batch(events)).unwrap_or_else(|err| panic!("given events were refused: {err}"));
-    (dir, store)
 }
 
 /// A log in memory holding `events` (decided in one batch, by the rules every store applies).

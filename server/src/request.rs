@@ -1,0 +1,300 @@
+//! What a request for a view says (which part of the log, language, thresholds, format, area),
+//! parsed in one place for the command line and the API, so that both accept the same input and
+//! refuse bad input with the same words. Each parameter is declared once, as a [`Param`]: the
+//! parser checks values against it and the OpenAPI document describes it from it.
+
+use chrono::NaiveDate;
+use parlog_core::{Category, Lang, StreamId};
+use parlog_projections::retro::Format;
+use parlog_projections::{AsOf, Thresholds, UnknownProjection, ViewOptions, CHART_NAMES, PROJECTION_NAMES};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// One query parameter (on the command line: the flag of the same name with `-` for `_`).
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub description: &'static str,
+}
+
+/// What values a parameter takes.
+pub enum Kind {
+    /// A day, YYYY-MM-DD.
+    Day,
+    /// One of these words.
+    Word(&'static [&'static str]),
+    /// A whole number from `min` to `max`.
+    Integer { min: u64, max: u64 },
+    /// A page size: from 1 to the server's `page_events_max`, which the document is given.
+    PageSize,
+    /// A stream id of this category.
+    Stream(Category),
+}
+
+const LANGS: &[&str] = &["nl", "en"];
+const BASES: &[&str] = &["occurred", "recorded"];
+const FORMATS: &[&str] = &["html", "md"];
+
+pub const AS_OF: Param = Param {
+    name: "as_of",
+    kind: Kind::Day,
+    description: "A day (YYYY-MM-DD): only what happened by then (or was recorded, with basis=recorded). Not with as_of_position.",
+};
+pub const BASIS: Param = Param {
+    name: "basis",
+    kind: Kind::Word(BASES),
+    description: "With as_of: occurred (default) goes by when events happened, recorded by when they were recorded.",
+};
+pub const AS_OF_POSITION: Param = Param {
+    name: "as_of_position",
+    kind: Kind::Integer { min: 0, max: u64::MAX },
+    description: "Only the log up to and including this position. Not with as_of.",
+};
+pub const LANG: Param = Param { name: "lang", kind: Kind::Word(LANGS), description: "nl (default) or en." };
+pub const SINCE: Param =
+    Param { name: "since", kind: Kind::Day, description: "Role: the earlier day of a diff (YYYY-MM-DD)." };
+pub const LEAD_MONTHS_MAX: Param = Param {
+    name: "lead_months_max",
+    kind: Kind::Integer { min: 0, max: u32::MAX as u64 },
+    description: "Warnings: a makelaar still leading an initiative this many months after its start.",
+};
+pub const ACTIVE_INITIATIVES_MAX: Param = Param {
+    name: "active_initiatives_max",
+    kind: Kind::Integer { min: 0, max: u32::MAX as u64 },
+    description: "Warnings: more active initiatives per makelaar than this.",
+};
+pub const REFLECTION_GAP_DAYS_MAX: Param = Param {
+    name: "reflection_gap_days_max",
+    kind: Kind::Integer { min: 0, max: u32::MAX as u64 },
+    description: "Warnings: no reflection in a team for more days than this.",
+};
+pub const FORMAT: Param = Param { name: "format", kind: Kind::Word(FORMATS), description: "html (default) or md." };
+pub const AREA: Param = Param {
+    name: "area",
+    kind: Kind::Stream(Category::Area),
+    description: "Only this area (and the areas under it), such as area:noord.",
+};
+
+pub const FROM: Param =
+    Param { name: "from", kind: Kind::Integer { min: 0, max: u64::MAX }, description: "First position (default 1)." };
+pub const FEED_FROM: Param = Param {
+    name: "from",
+    kind: Kind::Integer { min: 0, max: u64::MAX },
+    description: "First position, at most one past the head; default: only new events.",
+};
+pub const FROM_VERSION: Param = Param {
+    name: "from_version",
+    kind: Kind::Integer { min: 0, max: u64::MAX },
+    description: "First stream version (default 1).",
+};
+pub const LIMIT: Param = Param {
+    name: "limit",
+    kind: Kind::PageSize,
+    description: "Events per page (default 100, at most page_events_max).",
+};
+
+/// The parameters of a projection.
+pub const PROJECTION_PARAMS: &[&Param] = &[
+    &AS_OF,
+    &BASIS,
+    &AS_OF_POSITION,
+    &LANG,
+    &SINCE,
+    &LEAD_MONTHS_MAX,
+    &ACTIVE_INITIATIVES_MAX,
+    &REFLECTION_GAP_DAYS_MAX,
+];
+/// The parameters of a chart.
+pub const CHART_PARAMS: &[&Param] = &[&AS_OF, &BASIS, &AS_OF_POSITION, &LANG];
+/// The parameters of the retrospective.
+pub const RETROSPECTIVE_PARAMS: &[&Param] = &[&FORMAT, &AREA, &AS_OF, &BASIS, &AS_OF_POSITION, &LANG];
+
+/// Bad input in a request, in words for the person who sent it.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("`{param}`: {message}")]
+    Invalid { param: &'static str, message: String },
+    #[error("give either `as_of` or `as_of_position`, not both")]
+    AsOfTwice,
+    #[error(transparent)]
+    UnknownView(#[from] UnknownProjection),
+    #[error("unknown chart {0:?}; expected one of: {names}", names = CHART_NAMES.join(", "))]
+    UnknownChart(String),
+}
+
+impl RequestError {
+    /// The same message with parameters named as the command line's flags (`--as-of`).
+    pub fn with_flags(&self) -> String {
+        let flag = |p: &str| format!("--{}", p.replace('_', "-"));
+        match self {
+            RequestError::Invalid { param, message } => format!("{}: {message}", flag(param)),
+            RequestError::AsOfTwice => {
+                format!("give either {} or {}, not both", flag(AS_OF.name), flag(AS_OF_POSITION.name))
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl Param {
+    fn invalid(&self, message: String) -> RequestError {
+        RequestError::Invalid { param: self.name, message }
+    }
+
+    pub fn day(&self, raw: Option<&str>) -> Result<Option<NaiveDate>, RequestError> {
+        raw.map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| self.invalid(format!("expected a day such as 2017-12-31, got {d:?}")))
+        })
+        .transpose()
+    }
+
+    /// The word given, or the first of the words when none is.
+    pub fn word(&self, raw: Option<&str>) -> Result<&'static str, RequestError> {
+        let Kind::Word(words) = self.kind else { unreachable!("{} takes words", self.name) };
+        match raw {
+            None => Ok(words[0]),
+            Some(w) => words
+                .iter()
+                .copied()
+                .find(|x| *x == w)
+                .ok_or_else(|| self.invalid(format!("expected {}, got {w:?}", words.join(" or ")))),
+        }
+    }
+
+    pub fn integer(&self, raw: Option<&str>) -> Result<Option<u64>, RequestError> {
+        let (min, max) = match self.kind {
+            Kind::Integer { min, max } => (min, max),
+            Kind::PageSize => (1, u64::MAX),
+            _ => unreachable!("{} takes a number", self.name),
+        };
+        raw.map(|s| match s.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            // A page's maximum is the server's, checked where it is known.
+            _ if matches!(self.kind, Kind::PageSize) => {
+                Err(self.invalid(format!("expected a whole number of at least 1, got {s:?}")))
+            }
+            _ => Err(self.invalid(format!("expected a whole number from {min} to {max}, got {s:?}"))),
+        })
+        .transpose()
+    }
+
+    pub fn stream(&self, raw: Option<&str>) -> Result<Option<StreamId>, RequestError> {
+        let Kind::Stream(category) = self.kind else { unreachable!("{} takes a stream", self.name) };
+        raw.map(|s| {
+            let id = StreamId::parse(s).map_err(|m| self.invalid(m))?;
+            match id.category() == category {
+                true => Ok(id),
+                false => Err(self.invalid(format!("expected a stream such as {}:noord, got {s:?}", category.as_str()))),
+            }
+        })
+        .transpose()
+    }
+
+    /// The JSON schema of the values the parser above accepts.
+    pub fn schema(&self, page_events_max: usize) -> Value {
+        match self.kind {
+            Kind::Day => json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+            Kind::Word(words) => json!({"type": "string", "enum": words}),
+            Kind::Integer { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
+            Kind::PageSize => json!({"type": "integer", "minimum": 1, "maximum": page_events_max}),
+            Kind::Stream(category) => {
+                json!({"type": "string", "pattern": StreamId::pattern(&[category])})
+            }
+        }
+    }
+}
+
+/// A view request as given: each parameter's text, if given (the API's query string, or the
+/// command line's flags).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct RawView {
+    pub as_of: Option<String>,
+    pub basis: Option<String>,
+    pub as_of_position: Option<String>,
+    pub lang: Option<String>,
+    pub since: Option<String>,
+    pub lead_months_max: Option<String>,
+    pub active_initiatives_max: Option<String>,
+    pub reflection_gap_days_max: Option<String>,
+    pub format: Option<String>,
+    pub area: Option<String>,
+}
+
+/// A view request, checked.
+#[derive(Debug, Clone)]
+pub struct ViewRequest {
+    pub as_of: AsOf,
+    pub options: ViewOptions,
+    pub format: Format,
+    /// An `area:` stream, checked.
+    pub area: Option<String>,
+}
+
+impl ViewRequest {
+    pub fn parse(raw: &RawView) -> Result<ViewRequest, RequestError> {
+        let as_of = as_of(raw)?;
+        let d = Thresholds::default();
+        let threshold = |p: &Param, raw: &Option<String>, default: u32| -> Result<u32, RequestError> {
+            // In range: the parameter's maximum is u32::MAX.
+            Ok(p.integer(raw.as_deref())?.map_or(default, |n| n as u32))
+        };
+        let options = ViewOptions {
+            lang: match LANG.word(raw.lang.as_deref())? {
+                "en" => Lang::En,
+                _ => Lang::Nl,
+            },
+            day: as_of.day(),
+            since: SINCE.day(raw.since.as_deref())?,
+            thresholds: Thresholds {
+                lead_months_max: threshold(&LEAD_MONTHS_MAX, &raw.lead_months_max, d.lead_months_max)?,
+                active_initiatives_max: threshold(
+                    &ACTIVE_INITIATIVES_MAX,
+                    &raw.active_initiatives_max,
+                    d.active_initiatives_max,
+                )?,
+                reflection_gap_days_max: threshold(
+                    &REFLECTION_GAP_DAYS_MAX,
+                    &raw.reflection_gap_days_max,
+                    d.reflection_gap_days_max,
+                )?,
+            },
+        };
+        let format = match FORMAT.word(raw.format.as_deref())? {
+            "md" => Format::Markdown,
+            _ => Format::Html,
+        };
+        let area = AREA.stream(raw.area.as_deref())?.map(|a| a.to_string());
+        Ok(ViewRequest { as_of, options, format, area })
+    }
+}
+
+/// Which part of the log: `as_of` (by `basis`) or `as_of_position`, or the whole log.
+fn as_of(raw: &RawView) -> Result<AsOf, RequestError> {
+    let day = AS_OF.day(raw.as_of.as_deref())?;
+    let basis = BASIS.word(raw.basis.as_deref())?;
+    let position = AS_OF_POSITION.integer(raw.as_of_position.as_deref())?;
+    Ok(match (day, position) {
+        (Some(_), Some(_)) => return Err(RequestError::AsOfTwice),
+        (Some(d), None) if basis == "recorded" => AsOf::Recorded(d),
+        (Some(d), None) => AsOf::Occurred(d),
+        (None, Some(p)) => AsOf::Position(p),
+        (None, None) => AsOf::Head,
+    })
+}
+
+/// A projection's name, checked against the projections there are.
+pub fn view_name(name: &str) -> Result<&str, RequestError> {
+    match PROJECTION_NAMES.contains(&name) {
+        true => Ok(name),
+        false => Err(UnknownProjection(name.to_string()).into()),
+    }
+}
+
+/// A chart's name, checked against the charts there are.
+pub fn chart_name(name: &str) -> Result<&str, RequestError> {
+    match CHART_NAMES.contains(&name) {
+        true => Ok(name),
+        false => Err(RequestError::UnknownChart(name.to_string())),
+    }
+}
