@@ -60,8 +60,8 @@ browser_tests() {
 }
 
 # ---- the API against its OpenAPI document (scripts/schemathesis.sh) ---------------------------
-# Strict: every schemathesis check must pass. 20 examples per operation and phase, and at most
-# 240 s for each of its two passes, keep it to about four minutes. It installs schemathesis from
+# Strict: every schemathesis check must pass. 20 examples per operation and phase keep it to
+# about four minutes; a pass that takes over 600 s (a hang, not a slow machine) fails. It installs schemathesis from
 # PyPI into a virtual environment; python3's venv module comes from Debian's python3-venv.
 # PARLOG_SKIP_SCHEMATHESIS=1 skips it, on a machine without Python.
 
@@ -70,7 +70,7 @@ schemathesis_tests() {
         echo "installing Debian's python3-venv for schemathesis"
         apt_install python3 python3-venv
     fi
-    SCHEMATHESIS_STRICT=1 SCHEMATHESIS_MAX_EXAMPLES=20 SCHEMATHESIS_PASS_SECONDS_MAX=240 scripts/schemathesis.sh
+    SCHEMATHESIS_STRICT=1 SCHEMATHESIS_MAX_EXAMPLES=20 SCHEMATHESIS_PASS_SECONDS_MAX=600 scripts/schemathesis.sh
 }
 
 if [ "${PARLOG_SKIP_SCHEMATHESIS:-}" = 1 ]; then

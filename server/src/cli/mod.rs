@@ -125,8 +125,9 @@ enum Command {
     /// Load the demo log (the Gouda story) into the data folder, or a demo-style file of your
     /// own (a JSON array of events that may use `@label` ids).
     Demo(demo::DemoArgs),
-    /// Show a projection (cycles, role, initiatives, signals, lessons, network, activity,
-    /// warnings, codebook) as text or JSON.
+    // The names are not listed here: they come from the projections' registry, and a copy
+    // would drift from it. An unknown name is answered with the list.
+    /// Show a projection, by name, as text or JSON (an unknown name lists the projections).
     Project(project::ProjectArgs),
     /// Write the handreiking-style retrospective (Markdown or one self-contained HTML file).
     Retrospective(retrospective::RetroArgs),
