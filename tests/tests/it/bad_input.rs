@@ -13,8 +13,8 @@ use parlog_core::{
 use serde_json::{json, Value};
 
 use crate::support::{
-    append, area_defined, base_chain, ev, event, observation, setup, snapshot, study_started, subject_keys, try_event,
-    Snapshot, TestStore,
+    append, area_defined, base_chain, cycle_opened, ev, event, observation, reflection, setup, snapshot, study_started,
+    subject_keys, try_event, Snapshot, TestStore,
 };
 
 // ---- given / when / then ---------------------------------------------------------------------
@@ -121,22 +121,6 @@ fn with(mut e: Value, field: &str, value: Value) -> Value {
 fn without(mut e: Value, field: &str) -> Value {
     e.as_object_mut().expect("an event is an object").remove(field);
     e
-}
-
-fn cycle_opened(stream: &str) -> Value {
-    ev(
-        stream,
-        "CycleOpened",
-        json!({ "study": "study:x", "level": "wijk", "area": "area:noord", "question": "Wat werkt?", "plan": "Gesprekken voeren." }),
-    )
-}
-
-fn reflection(stream: &str, observations: &[EventId]) -> Value {
-    ev(
-        stream,
-        "ReflectionRecorded",
-        json!({ "insights": [{ "kind": "tip", "text": "Begin klein." }], "observations": observations }),
-    )
 }
 
 // ---- parse errors: the shape of one event -----------------------------------------------------

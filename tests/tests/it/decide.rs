@@ -9,7 +9,7 @@ use parlog_core::{
 };
 use serde_json::{json, Value};
 
-use crate::support::{area_defined, base_chain, ev, event, observation, study_started};
+use crate::support::{area_defined, base_chain, cycle_opened, ev, event, observation, reflection, study_started};
 
 /// A clock that stands still and keys that count up: deciding the same thing twice gives the
 /// same bytes.
@@ -65,22 +65,6 @@ fn note(stream: &str, payload: Value) -> Value {
     let mut p = json!({ "area": "area:noord" });
     p.as_object_mut().expect("an object").extend(payload.as_object().expect("an object").clone());
     ev(stream, "ObservationRecorded", p)
-}
-
-fn cycle_opened(stream: &str) -> Value {
-    ev(
-        stream,
-        "CycleOpened",
-        json!({ "study": "study:x", "level": "wijk", "area": "area:noord", "question": "Wat werkt?", "plan": "Gesprekken voeren." }),
-    )
-}
-
-fn reflection(stream: &str, observations: &[EventId]) -> Value {
-    ev(
-        stream,
-        "ReflectionRecorded",
-        json!({ "insights": [{ "kind": "tip", "text": "Begin klein." }], "observations": observations }),
-    )
 }
 
 fn forgotten(subject: &str) -> NewEvent {

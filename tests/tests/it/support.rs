@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use parlog_core::limits::PAGE_EVENTS_MAX;
 use parlog_core::{
-    Appended, AuthorSource, EventStore, FieldError, Head, NewEvent, Position, RecordedEvent, SledStore, StoreError,
+    Appended, AuthorSource, EventId, EventStore, FieldError, Head, NewEvent, Position, RecordedEvent, SledStore,
+    StoreError,
 };
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -158,6 +159,24 @@ pub fn area_defined(stream: &str) -> Value {
 
 pub fn participant_registered(stream: &str) -> Value {
     ev(stream, "ParticipantRegistered", json!({ "label": "makelaar 1", "role": "makelaar" }))
+}
+
+/// A cycle on `stream` in study:x about area:noord (of `base_chain`).
+pub fn cycle_opened(stream: &str) -> Value {
+    ev(
+        stream,
+        "CycleOpened",
+        json!({ "study": "study:x", "level": "wijk", "area": "area:noord", "question": "Wat werkt?", "plan": "Gesprekken voeren." }),
+    )
+}
+
+/// A reflection on `stream` citing `observations`.
+pub fn reflection(stream: &str, observations: &[EventId]) -> Value {
+    ev(
+        stream,
+        "ReflectionRecorded",
+        json!({ "insights": [{ "kind": "tip", "text": "Begin klein." }], "observations": observations }),
+    )
 }
 
 /// A field note about `area` whose text is sealed under `subjects`.
