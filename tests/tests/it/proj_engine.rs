@@ -101,15 +101,7 @@ fn corrections_of_events_before_a_checkpoint_give_the_state_of_a_replay() {
     Engine::open(&store, &cp).expect("open").save_checkpoint().expect("save");
     gen::append(&store, &mut g, LONG_LOG_EVENTS - before, |_| {}).expect("generated events are accepted");
     // The generator corrects only recent events: one correction reaching far back is added.
-    let early = store.read_from(Position(1), 1_000).expect("read");
-    let note = early.iter().find(|e| e.kind == EventKind::ObservationRecorded).expect("an early field note");
-    let retraction = serde_json::json!({
-        "id": EventId::new_random(), "stream": note.stream, "kind": "EventRetracted",
-        "occurred_at": "2030-01-01T12:00:00+01:00", "author": "researcher-1",
-        "payload": {"target": note.id, "reason": "dubbel ingevoerd"},
-    });
-    let retraction = NewEvent::from_json(&retraction.to_string(), &AuthorSource::FromBody).expect("a valid retraction");
-    store.append(vec![retraction]).expect("the retraction is accepted");
+    retract_the_first_field_note(&store);
     let events = LONG_LOG_EVENTS + 1;
 
     // The test means something only if corrections after the checkpoint target events before
@@ -152,6 +144,11 @@ const MEMORY_LOG_EVENTS: u64 = 6_000;
 /// must look up by id, beyond the events it applied last.
 fn generated_store_with_an_old_correction(events: u64) -> (tempfile::TempDir, SledStore) {
     let (dir, store) = generated_store(events);
+    retract_the_first_field_note(&store);
+    (dir, store)
+}
+
+fn retract_the_first_field_note(store: &SledStore) {
     let early = store.read_from(Position(1), 1_000).expect("read");
     let note = early.iter().find(|e| e.kind == EventKind::ObservationRecorded).expect("an early field note");
     let retraction = serde_json::json!({
@@ -161,7 +158,6 @@ fn generated_store_with_an_old_correction(events: u64) -> (tempfile::TempDir, Sl
     });
     let retraction = NewEvent::from_json(&retraction.to_string(), &AuthorSource::FromBody).expect("a valid retraction");
     store.append(vec![retraction]).expect("the retraction is accepted");
-    (dir, store)
 }
 
 /// Every event of a store, read in pages.
