@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use parlog_core::{DomainEvent, EventKind, EventStore, Lang, Position, RecordedEvent, SledStore};
+use parlog_core::{DomainEvent, EventKind, EventStore, Lang, MasterKeySource, Position, RecordedEvent, SledStore};
 use parlog_projections::retro::{self, Format, LogInfo, RetroOptions, SourceInfo};
 use parlog_projections::{AsOf, Engine, Fact, Projections};
 use parlog_tests::gen::{self, Generator, SEED};
@@ -542,6 +542,9 @@ impl Rig {
             }
         }
         copy_dir(&base, &work)?;
+        // The master key lives beside a data folder, not in it (ARCHITECTURE.md, Personal
+        // data): without a copy, the child that opens `work` could not open its key file.
+        std::fs::copy(MasterKeySource::default_file(&base), MasterKeySource::default_file(&work))?;
         let store = SledStore::open(&work)?;
         let mut g = Generator::new(events, SEED);
         g.skip(events);
@@ -633,6 +636,7 @@ impl Rig {
         }
         store.close();
         std::fs::remove_dir_all(&work)?;
+        std::fs::remove_file(MasterKeySource::default_file(&work))?;
         std::fs::remove_dir_all(&cp)?;
         let c = median(&self.catch_s);
         println!(
