@@ -1,7 +1,8 @@
 //! The engine: feeds events from a [`Source`] (a store, or a log in memory) to the projections,
-//! resolves corrections and citations, keeps a checkpoint so that opening a large log does not
-//! replay it, and replays into a fresh state for time travel. Only the engine does I/O (reading
-//! its source, and the checkpoint file); the projections' `add`/`remove` are pure.
+//! resolves corrections and citations, keeps a checkpoint (`checkpoint.rs`) so that opening a
+//! large log does not replay it, and replays into a fresh state for time travel. Only the engine
+//! does I/O (reading its source, and the checkpoint file); the projections' `add`/`remove` are
+//! pure.
 //!
 //! A long replay runs as a pipeline: reader threads read and parse pages of the log (each every
 //! other page), and the calling thread applies them strictly in log order, so the state is the
@@ -13,7 +14,11 @@ use std::sync::mpsc;
 
 use chrono::NaiveDate;
 use parlog_core::{DomainEvent, EventId, EventKind, Hash, Position, RecordedEvent, StoreError, Timestamp};
-use serde::{Deserialize, Serialize};
+
+mod checkpoint;
+
+pub use checkpoint::check_checkpoint;
+use checkpoint::{Checkpoint, CheckpointHead};
 
 use crate::fact::Fact;
 use crate::source::Source;
@@ -79,12 +84,6 @@ const PIPELINE_EVENTS_MIN: u64 = 4 * READ_PAGE_EVENTS as u64;
 const PIPELINE_READERS: usize = 2;
 /// Pages each reader may have read ahead of the folding thread (memory: about 256 KiB a page).
 const PIPELINE_PAGES_AHEAD: usize = 2;
-const CHECKPOINT_FILE: &str = "checkpoint.bin";
-/// The start of a checkpoint file: its format (a blake3 digest of the rest follows it, so that
-/// damage is found rather than read as another state).
-const CHECKPOINT_MAGIC: &[u8; 8] = b"PLCKPT02";
-/// The checkpoint file of earlier versions (JSON); removed when a new checkpoint is written.
-const OLD_CHECKPOINT_FILE: &str = "checkpoint.json";
 
 /// One event as read for the projections: where it is, and its fact (`None`: a payload this
 /// parlog cannot read, which is skipped).
@@ -141,24 +140,6 @@ pub struct Engine {
 /// Events in [`Engine::recent`].
 const RECENT_EVENTS_MAX: usize = 4_096;
 
-/// The head of the checkpoint file; the state follows it. Both are postcard (a compact binary
-/// serde format): the state of a large log loads several times faster than as JSON.
-#[derive(Serialize, Deserialize)]
-struct CheckpointHead {
-    version: String,
-    position: u64,
-    hash: Hash,
-    /// [`Engine::recent`], so that after a restart corrections of the events just before the
-    /// checkpoint are still found without the store's id lookup (a third of a second to build
-    /// for a million events).
-    recent: Vec<(EventId, u64)>,
-}
-
-struct Checkpoint {
-    head: CheckpointHead,
-    state: Projections,
-}
-
 impl Engine {
     /// A fresh engine at position 0.
     pub fn new() -> Engine {
@@ -179,7 +160,7 @@ impl Engine {
     pub fn open<S: Source + ?Sized>(source: &S, dir: &Path) -> Result<Engine, EngineError> {
         let mut engine = Engine::new();
         engine.checkpoint_dir = Some(dir.to_path_buf());
-        if let Some(Checkpoint { head: cp, state }) = read_checkpoint(dir)? {
+        if let Some(Checkpoint { head: cp, state }) = checkpoint::read(dir)? {
             let same_log = source.at(Position(cp.position))?.map(|e| e.hash) == Some(cp.hash);
             if cp.position > 0 && same_log {
                 engine.state = state;
@@ -396,37 +377,19 @@ impl Engine {
         Ok(data.map(|d| Fact { revision: c.revision(target.position.0), ..Fact::from_recorded(&target, d) }))
     }
 
-    /// Writes the checkpoint if the engine moved since the last one (atomically: write, sync,
-    /// rename).
+    /// Writes the checkpoint if the engine moved since the last one.
     pub fn save_checkpoint(&mut self) -> Result<(), EngineError> {
         let Some(dir) = &self.checkpoint_dir else { return Ok(()) };
         if self.position == self.saved_at {
             return Ok(());
         }
-        let err = |m: String| EngineError::Checkpoint { path: dir.display().to_string(), message: m };
-        std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
         let head = CheckpointHead {
             version: Projections::VERSION.to_string(),
             position: self.position,
             hash: self.hash,
             recent: self.recent.iter().copied().collect(),
         };
-        let mut body = postcard::to_allocvec(&head).map_err(|e| err(e.to_string()))?;
-        body.extend(postcard::to_allocvec(&self.state).map_err(|e| err(e.to_string()))?);
-        let mut bytes = Vec::with_capacity(CHECKPOINT_MAGIC.len() + 32 + body.len());
-        bytes.extend_from_slice(CHECKPOINT_MAGIC);
-        bytes.extend_from_slice(blake3::hash(&body).as_bytes());
-        bytes.extend_from_slice(&body);
-        let tmp = dir.join("checkpoint.tmp");
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).map_err(|e| err(e.to_string()))?;
-            f.write_all(&bytes).map_err(|e| err(e.to_string()))?;
-            f.sync_all().map_err(|e| err(e.to_string()))?;
-        }
-        std::fs::rename(&tmp, dir.join(CHECKPOINT_FILE)).map_err(|e| err(e.to_string()))?;
-        // An earlier version's checkpoint is of no more use; failing to remove it harms nothing.
-        let _ = std::fs::remove_file(dir.join(OLD_CHECKPOINT_FILE));
+        checkpoint::write(dir, &head, &self.state)?;
         self.saved_at = self.position;
         Ok(())
     }
@@ -436,71 +399,4 @@ impl Default for Engine {
     fn default() -> Self {
         Engine::new()
     }
-}
-
-/// What a checkpoint file holds, read and checked.
-enum CheckpointFile {
-    None,
-    /// Of another format or version of the projections: an upgrade, rebuilt without a word.
-    Other,
-    /// Its bytes do not match their digest (or do not decode): damage, named and kept.
-    Damaged(Vec<u8>, String),
-    Good(Box<Checkpoint>),
-}
-
-fn read_file(path: &Path) -> Result<CheckpointFile, EngineError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(CheckpointFile::None),
-        Err(e) => return Err(EngineError::Checkpoint { path: path.display().to_string(), message: e.to_string() }),
-    };
-    let Some(rest) = bytes.strip_prefix(&CHECKPOINT_MAGIC[..]) else { return Ok(CheckpointFile::Other) };
-    if rest.len() < 32 || blake3::hash(&rest[32..]).as_bytes() != &rest[..32] {
-        return Ok(CheckpointFile::Damaged(bytes, "its bytes do not match their digest".into()));
-    }
-    let body = &rest[32..];
-    // The version comes first, so the state is read only by the version that wrote it.
-    let Ok((head, state)) = postcard::take_from_bytes::<CheckpointHead>(body) else {
-        return Ok(CheckpointFile::Damaged(bytes, "its head does not decode".into()));
-    };
-    if head.version != Projections::VERSION {
-        return Ok(CheckpointFile::Other);
-    }
-    match postcard::from_bytes::<Projections>(state) {
-        Ok(state) => Ok(CheckpointFile::Good(Box::new(Checkpoint { head, state }))),
-        Err(e) => Ok(CheckpointFile::Damaged(bytes, format!("its state does not decode: {e}"))),
-    }
-}
-
-/// The checkpoint in `dir`, if there is one of this version of the projections that reads.
-/// It is a cache: one of another version is rebuilt; a damaged one is moved to the data
-/// folder's quarantine (with a line in its journal) and rebuilt, never used.
-fn read_checkpoint(dir: &Path) -> Result<Option<Checkpoint>, EngineError> {
-    let path = dir.join(CHECKPOINT_FILE);
-    match read_file(&path)? {
-        CheckpointFile::None | CheckpointFile::Other => Ok(None),
-        CheckpointFile::Good(c) => Ok(Some(*c)),
-        CheckpointFile::Damaged(bytes, why) => {
-            if let Some(data) = dir.parent() {
-                let what = format!("a damaged checkpoint of the projections ({why}); rebuilt from the log");
-                let source = format!("projections/{CHECKPOINT_FILE}");
-                let kept = parlog_core::quarantine::keep(data, &source, 0, &bytes, &what);
-                let err = |e: std::io::Error| EngineError::Checkpoint {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                };
-                kept.map_err(err)?;
-                std::fs::remove_file(&path).map_err(err)?;
-            }
-            Ok(None)
-        }
-    }
-}
-
-/// Checks the checkpoint in `dir` without changing anything: `Some(why)` if it is damaged.
-pub fn check_checkpoint(dir: &Path) -> Result<Option<String>, EngineError> {
-    Ok(match read_file(&dir.join(CHECKPOINT_FILE))? {
-        CheckpointFile::Damaged(_, why) => Some(why),
-        _ => None,
-    })
 }
