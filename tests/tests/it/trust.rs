@@ -170,6 +170,12 @@ fn damage_to_the_last_group_is_refused_and_repair_keeps_the_bytes() {
         assert!(run.stderr.contains("position 643"), "{what}: verify names the position: {}", run.stderr);
         let refused = t.run_at(&data, &["log", "--from", "640"], None).code(1);
         assert!(refused.stderr.contains("643"), "{what}: the refusal names the position: {}", refused.stderr);
+        // Core states the damage; the command line names what to run next.
+        assert!(
+            refused.stderr.contains("`parlog repair`") || refused.stderr.contains("`parlog verify`"),
+            "{what}: the refusal names the command to run: {}",
+            refused.stderr
+        );
         assert_eq!(std::fs::read(&log).expect("log"), damaged, "{what}: a refused open changed the log");
 
         let run = t.run_at(&data, &["repair", "--yes"], None).success();
