@@ -128,6 +128,70 @@ string_id!(
 );
 
 string_id!(
+    /// A study: the unit of tenancy (its own log, chain, subject keys and checkpoint). The slug
+    /// names its folder (`studies/<slug>/`) and its routes (`/api/v1/studies/<slug>/…`), so it is
+    /// short and plain: 1 to 40 lower-case letters, digits and single hyphens, starting with a
+    /// letter and not ending with a hyphen.
+    StudySlug,
+    "a study slug",
+    "gouda",
+    check_study_slug
+);
+
+/// The longest study slug: it is a folder name and a path segment, and is typed by hand.
+pub const STUDY_SLUG_CHARS_MAX: usize = 40;
+
+fn check_study_slug(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    let ok = (1..=STUDY_SLUG_CHARS_MAX).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1] != b'-'
+        && !s.contains("--")
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected a study slug of 1 to {STUDY_SLUG_CHARS_MAX} lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen, such as \"gouda\" or \"delft-2025\", got {s:?}"
+        ))
+    }
+}
+
+impl StudySlug {
+    /// The slugs `parse` accepts, as an anchored regular expression (with the length, which
+    /// it does not say: at most `STUDY_SLUG_CHARS_MAX`).
+    pub fn pattern() -> String {
+        "^[a-z](-?[a-z0-9])*$".into()
+    }
+
+    /// A slug made from a name ("Den Haag" → "den-haag", "Súdwest-Fryslân" → "sudwest-fryslan"),
+    /// or `None` when the name has no letter to start one with.
+    pub fn from_name(name: &str) -> Option<StudySlug> {
+        let mut out = String::new();
+        for c in name.chars().flat_map(fold_accent) {
+            if c.is_ascii_alphanumeric() {
+                if out.is_empty() && !c.is_ascii_alphabetic() {
+                    continue;
+                }
+                out.push(c.to_ascii_lowercase());
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        out.truncate(STUDY_SLUG_CHARS_MAX);
+        StudySlug::parse(out.trim_end_matches('-')).ok()
+    }
+}
+
+/// The letter without its accent, for the accented letters of the languages spoken in the
+/// Netherlands and its neighbours; anything else as it is.
+fn fold_accent(c: char) -> std::iter::Once<char> {
+    const FROM: &str = "àáâãäåèéêëìíîïòóôõöùúûüýÿçñÀÁÂÃÄÅÈÉÊËÌÍÎÏÒÓÔÕÖÙÚÛÜÝÇÑ";
+    const TO: &str = "aaaaaaeeeeiiiiooooouuuuyycnAAAAAAEEEEIIIIOOOOOUUUUYCN";
+    std::iter::once(FROM.chars().position(|f| f == c).and_then(|i| TO.chars().nth(i)).unwrap_or(c))
+}
+
+string_id!(
     /// A data subject whose personal data may be sealed in events and later forgotten:
     /// `participant:<id>` or `resident:<id>`. The id itself must be a pseudonym, never a name.
     SubjectId,
@@ -340,5 +404,30 @@ macro_rules! string_schema {
 
 string_schema!(EventId, schemars::json_schema!({"type": "string", "format": "uuid"}));
 string_schema!(ParticipantId, schemars::json_schema!({"type": "string", "pattern": ParticipantId::pattern()}));
+string_schema!(
+    StudySlug,
+    schemars::json_schema!({"type": "string", "pattern": StudySlug::pattern(), "minLength": 1, "maxLength": STUDY_SLUG_CHARS_MAX})
+);
 string_schema!(SubjectId, schemars::json_schema!({"type": "string", "pattern": SubjectId::pattern()}));
 string_schema!(StreamId, schemars::json_schema!({"type": "string", "pattern": StreamId::pattern(&Category::ALL)}));
+
+#[cfg(test)]
+mod study_slug_tests {
+    use super::StudySlug;
+
+    #[test]
+    fn slugs_are_plain_and_names_fold_into_them() {
+        for ok in ["gouda", "den-haag", "a", "delft-2025", &"a".repeat(40)] {
+            assert!(StudySlug::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Gouda", "1gouda", "-a", "a-", "a--b", "a_b", "a.b", &"a".repeat(41)] {
+            assert!(StudySlug::parse(bad).is_err(), "{bad}");
+        }
+        let from = |n: &str| StudySlug::from_name(n).map(|s| s.to_string());
+        assert_eq!(from("Den Haag").as_deref(), Some("den-haag"));
+        assert_eq!(from("Súdwest-Fryslân").as_deref(), Some("sudwest-fryslan"));
+        assert_eq!(from("  's-Hertogenbosch ").as_deref(), Some("s-hertogenbosch"));
+        assert_eq!(from("2025 Delft").as_deref(), Some("delft"));
+        assert_eq!(from("123 --"), None);
+    }
+}

@@ -16,7 +16,7 @@ mod vocab;
 
 pub use envelope::{AuthorSource, DecodeError, NewEvent, RecordedEvent, SealedData, SealedInput, SealedMeta};
 pub use events::*;
-pub use ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
+pub use ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, StudySlug, SubjectId, STUDY_SLUG_CHARS_MAX};
 #[doc(hidden)]
 pub use keyfile::parse_for_fuzzing as parse_key_file_for_fuzzing;
 pub use keyfile::{KeyFileError, KeysReport, MasterKeySource, MASTER_KEY_FILE_ENV, MASTER_PASSPHRASE_ENV};
