@@ -13,7 +13,7 @@ use super::events::parse_body;
 use super::state::AppState;
 
 fn admin(caller: &Caller, what: &str) -> ApiResult<()> {
-    caller.require(caller.role == Role::Admin, what)
+    caller.require(caller.sole_role()? == Role::Admin, what)
 }
 
 /// GET /api/v1/verify
@@ -75,13 +75,22 @@ pub async fn forget(
     Ok(Json(json!({"position": a.position.0, "id": a.id, "already_forgotten": a.duplicate})))
 }
 
+/// The one study of this server (until the routes name studies).
+fn only_study(state: &AppState) -> ApiResult<parlog_core::StudySlug> {
+    let studies = state.tokens.studies().map_err(|e| ApiError::Internal(e.to_string()))?;
+    match &studies[..] {
+        [s] => Ok(s.slug.clone()),
+        _ => Err(ApiError::Conflict("this server holds several studies: name one".into())),
+    }
+}
+
 /// GET /api/v1/tokens
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller, "manage tokens")?;
     let tokens = state.tokens.list().map_err(|e| ApiError::Internal(e.to_string()))?;
     let out: Vec<Value> = tokens
         .iter()
-        .map(|t| json!({"id": t.id, "participant": t.participant, "role": t.role, "created_at": t.created_at, "revoked_at": t.revoked_at}))
+        .map(|t| json!({"id": t.id, "participant": t.participant, "grants": t.grants, "institute_admin": t.institute_admin, "created_at": t.created_at, "revoked_at": t.revoked_at}))
         .collect();
     Ok(Json(json!({ "tokens": out })))
 }
@@ -107,13 +116,15 @@ pub async fn create_token(
         .and_then(|r| Role::parse(r).map_err(|m| ApiError::BadRequest(format!("`role`: {m}"))))?;
     // Off the async threads: a write waits for the journal's lock and an fdatasync.
     let tokens = state.tokens.clone();
-    let (record, token) = tokio::task::spawn_blocking(move || tokens.create(participant, role))
+    let study = only_study(&state)?;
+    let grants = std::iter::once((study, role)).collect();
+    let (record, token) = tokio::task::spawn_blocking(move || tokens.create(participant, grants, false))
         .await
         .map_err(|e| ApiError::Internal(format!("create token: {e}")))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": record.id, "participant": record.participant, "role": record.role, "token": token})),
+        Json(json!({"id": record.id, "participant": record.participant, "role": role, "token": token})),
     ))
 }
 

@@ -25,7 +25,7 @@ pub fn event_json(state: &AppState, caller: &Caller, e: &RecordedEvent) -> ApiRe
         Some(_) => state.store.unseal(e)?,
         None => SealedView::None,
     };
-    Ok(crate::wire::event_json(e, sealed, caller.role.reads_sealed()))
+    Ok(crate::wire::event_json(e, sealed, caller.sole_role()?.reads_sealed()))
 }
 
 /// Parses a JSON body within its byte limit, with a problem response naming what is wrong.
@@ -125,7 +125,7 @@ async fn append_inner(
         // Say "not allowed" before "malformed": a makelaar need not fix a payload they may not send.
         let kind = serde_json::from_str::<KindOnly>(item.get()).ok().and_then(|k| k.kind);
         if let Some(kind) = kind.and_then(|k| EventKind::parse(&k).ok()) {
-            if !caller.role.may_append(kind) {
+            if !caller.sole_role()?.may_append(kind) {
                 return Err(forbidden_kind(caller, kind, i + 1));
             }
         }
@@ -145,10 +145,11 @@ async fn append_inner(
 }
 
 fn forbidden_kind(caller: &Caller, kind: EventKind, index: usize) -> ApiError {
-    let allowed = caller.role.allowed_kinds();
+    let Ok(role) = caller.sole_role() else { return ApiError::Forbidden("no role".into()) };
+    let allowed = role.allowed_kinds();
     ApiError::Forbidden(format!(
         "event {index}: role {} may not append {}; it may append: {}",
-        caller.role.as_str(),
+        role.as_str(),
         kind.name(),
         if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
     ))
@@ -156,7 +157,7 @@ fn forbidden_kind(caller: &Caller, kind: EventKind, index: usize) -> ApiError {
 
 fn check_permission(state: &AppState, caller: &Caller, ev: &NewEvent, index: usize) -> ApiResult<()> {
     let kind = ev.event.kind();
-    let role = caller.role;
+    let role = caller.sole_role()?;
     if !role.may_append(kind) {
         return Err(forbidden_kind(caller, kind, index));
     }
@@ -185,12 +186,12 @@ fn check_permission(state: &AppState, caller: &Caller, ev: &NewEvent, index: usi
 fn check_target(state: &AppState, caller: &Caller, target: EventId, index: usize) -> ApiResult<()> {
     // A target that does not exist is refused by the store with a clear message.
     let Some(t) = state.store.get(target)? else { return Ok(()) };
-    if caller.role.may_append(t.kind) {
+    if caller.sole_role()?.may_append(t.kind) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!(
             "event {index}: role {} may not correct a {}",
-            caller.role.as_str(),
+            caller.sole_role()?.as_str(),
             t.kind.name()
         )))
     }
@@ -220,7 +221,7 @@ fn page_limit(state: &AppState, limit: Option<&str>) -> ApiResult<usize> {
 
 /// GET /api/v1/events?from=&limit=: the global log, paged by position.
 pub async fn read_log(State(state): State<AppState>, caller: Caller, Query(q): Query<Page>) -> ApiResult<Json<Value>> {
-    caller.require(caller.role.reads_events(), "read events; viewers read projections and reports")?;
+    caller.require(caller.sole_role()?.reads_events(), "read events; viewers read projections and reports")?;
     let limit = page_limit(&state, q.limit.as_deref())?;
     let from = FROM.integer(q.from.as_deref())?.unwrap_or(1).max(1);
     let events = state.store.read_from(Position(from), limit)?;
@@ -235,7 +236,7 @@ pub async fn read_event(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(caller.role.reads_events(), "read events; viewers read projections and reports")?;
+    caller.require(caller.sole_role()?.reads_events(), "read events; viewers read projections and reports")?;
     let id = EventId::parse(&id).map_err(ApiError::BadRequest)?;
     let e = state.store.get(id)?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id}")))?;
     Ok(Json(event_json(&state, &caller, &e)?))
@@ -248,7 +249,7 @@ pub async fn read_stream(
     Path(stream): Path<String>,
     Query(q): Query<Page>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(caller.role.reads_events(), "read events; viewers read projections and reports")?;
+    caller.require(caller.sole_role()?.reads_events(), "read events; viewers read projections and reports")?;
     let s = StreamId::parse(&stream).map_err(ApiError::BadRequest)?;
     let limit = page_limit(&state, q.limit.as_deref())?;
     let from_version = FROM_VERSION.integer(q.from_version.as_deref())?.unwrap_or(1);

@@ -77,14 +77,15 @@ async fn security_headers(mut resp: Response) -> Response {
 }
 
 /// GET /api/v1/me: who the token belongs to and what it may do, for the web page.
-async fn me(caller: Caller) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({
+async fn me(caller: Caller) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let role = caller.sole_role()?;
+    Ok(axum::Json(serde_json::json!({
         "participant": caller.participant,
-        "role": caller.role,
-        "may_append": caller.role.allowed_kinds(),
-        "reads_events": caller.role.reads_events(),
-        "reads_sealed": caller.role.reads_sealed(),
-    }))
+        "role": role,
+        "may_append": role.allowed_kinds(),
+        "reads_events": role.reads_events(),
+        "reads_sealed": role.reads_sealed(),
+    })))
 }
 
 /// GET /healthz: whether the server can do its work. A store that refuses work after a failed

@@ -58,7 +58,8 @@ impl AppState {
     /// Opens the live projections from their checkpoint in the data folder.
     pub fn new(store: Arc<SledStore>, data: PathBuf, limits: Limits) -> Result<AppState, ApiError> {
         let engine = Engine::open(store.as_ref(), &data.join("projections"))?;
-        let tokens = Tokens::open(&data).map_err(|e| ApiError::Internal(format!("tokens: {e}")))?;
+        let tokens =
+            Tokens::open(&crate::studies::data_of(&data)).map_err(|e| ApiError::Internal(format!("tokens: {e}")))?;
         Ok(AppState {
             tokens: Arc::new(tokens),
             live: Arc::new(RwLock::new(engine)),

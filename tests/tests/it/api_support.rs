@@ -95,6 +95,12 @@ pub fn setup_with(log: Log, limits: Limits) -> Api {
         .unwrap_or_else(|e| panic!("{name} does not load: {e:?}"));
     let state = AppState::new(Arc::new(store), data.clone(), limits)
         .unwrap_or_else(|e| panic!("AppState::new on {} failed: {e:?}", data.display()));
+    // The data folder is one study at its root, as the previous release made it.
+    let slug = parlog_core::StudySlug::parse("proef").expect("a slug");
+    state
+        .tokens
+        .create_study(slug, "Proef", "Proefstad", parlog_server::http::auth::StudyLocation::Root)
+        .expect("the study is registered");
     let mut api = Api { tmp: Some(tmp), state, log, tokens: Vec::new() };
     api.tokens = Role::ALL.into_iter().map(|role| api.create_token(api.participant(role), role)).collect();
     api
@@ -137,7 +143,10 @@ impl Api {
     /// A new token, made the way `parlog token create` makes one.
     pub fn create_token(&self, participant: &str, role: Role) -> Token {
         let p = ParticipantId::parse(participant).unwrap_or_else(|e| panic!("participant {participant:?}: {e}"));
-        let (record, secret) = self.state.tokens.create(p, role).expect("the token file can be written");
+        let study = self.state.tokens.studies().expect("the registry reads").remove(0).slug;
+        let grants = std::iter::once((study, role)).collect();
+        let (record, secret) =
+            self.state.tokens.create(p, grants, role == Role::Admin).expect("the token file can be written");
         Token { role, id: record.id, secret }
     }
 
