@@ -24,6 +24,7 @@ pub struct Cite {
 }
 
 impl Cite {
+    /// The reference to `src` in `study`'s log.
     pub fn new(study: &StudySlug, src: Src) -> Cite {
         Cite { study: study.clone(), position: src.position, date: src.date }
     }
@@ -56,6 +57,7 @@ impl Cites {
         srcs.truncate(CITES_PER_STATEMENT_MAX);
         Cites { cites: srcs.into_iter().map(|s| Cite::new(study, s)).collect(), more_cites }
     }
+    /// True for a statement of absence.
     pub fn is_empty(&self) -> bool {
         self.cites.is_empty() && self.more_cites == 0
     }
@@ -64,6 +66,7 @@ impl Cites {
 /// A list cut to the comparison's `list_items_max`; `left_out` counts the rest.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Listed<T> {
+    /// The first `list_items_max` (at least one), in the list's order.
     pub items: Vec<T>,
     pub left_out: usize,
 }
@@ -80,7 +83,9 @@ impl<T> Listed<T> {
 /// Several studies side by side.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
+    /// The language of parlog's words in it (labels, title); texts from the logs are as written.
     pub lang: Lang,
+    /// "Studies vergeleken: Gouda, Zwolle".
     pub title: String,
     /// One column per study, in the order they were given.
     pub studies: Vec<StudyColumn>,
@@ -92,6 +97,7 @@ pub struct Comparison {
 /// What the comparison says about one study.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StudyColumn {
+    /// The study, as given ([`super::StudyInput`]).
     pub slug: StudySlug,
     pub name: String,
     pub municipality: String,
@@ -113,6 +119,7 @@ pub struct Stated {
     pub cites: Cites,
 }
 
+/// The first and last day in a study's log, citing an event of each.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Period {
     pub from: NaiveDate,
@@ -141,6 +148,7 @@ pub struct RoleColumn {
     pub position: Vec<Step<String>>,
 }
 
+/// A role the study also described, other than the one it is compared by.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoleTitle {
     pub title: String,
@@ -190,6 +198,7 @@ pub struct Count {
     pub cites: Cites,
 }
 
+/// An initiative handed over: the first hand-over, which the status counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HandOverItem {
     pub initiative: String,
@@ -202,6 +211,7 @@ pub struct HandOverItem {
     pub cites: Cites,
 }
 
+/// An initiative stopped: the first stop, with its reason as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StopItem {
     pub initiative: String,
@@ -212,6 +222,7 @@ pub struct StopItem {
     pub cites: Cites,
 }
 
+/// A `MethodChanged`: the day it took effect, the aspect, before and after, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MethodChangeItem {
     pub effective: NaiveDate,
@@ -238,6 +249,7 @@ pub struct Theme {
     pub per_study: Vec<ThemeStudy>,
 }
 
+/// A theme's lessons in one study.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThemeStudy {
     pub study: StudySlug,
@@ -245,6 +257,7 @@ pub struct ThemeStudy {
     pub lessons: Listed<LessonItem>,
 }
 
+/// One insight of a reflection, with its kind and the level of its cycle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LessonItem {
     pub kind: InsightKind,

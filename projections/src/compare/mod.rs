@@ -39,12 +39,16 @@ pub const STUDIES_MAX: usize = 16;
 /// log folded ([`crate::Engine::state`]).
 #[derive(Debug, Clone, Copy)]
 pub struct StudyInput<'a> {
+    /// Named in every citation of this study.
     pub slug: &'a StudySlug,
+    /// The column's heading.
     pub name: &'a str,
     pub municipality: &'a str,
+    /// The study's log folded to its head.
     pub projections: &'a Projections,
 }
 
+/// How to compare: the language, and how long lists may be.
 #[derive(Debug, Clone)]
 pub struct CompareOptions {
     /// The language of parlog's own words (headings, labels); text from the logs stays as written.
@@ -76,6 +80,7 @@ pub enum CompareError {
 pub enum Format {
     /// [`Comparison::to_json`].
     Json,
+    /// Readable as plain text; headings per study, as Markdown has no columns.
     Markdown,
     /// One self-contained file: no scripts, no external requests; text from the logs escaped.
     Html,
