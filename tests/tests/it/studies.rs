@@ -104,7 +104,7 @@ fn an_archived_study_reads_and_takes_no_more_events() {
     assert!(list.lines().any(|l| l.starts_with("zwolle\t") && l.contains("archived ")), "{list}");
     let before = digests(&study_dir_of(&t, "zwolle"));
     let note = crate::support::observation("notes:m1", "area:noord", &["resident:r-1"], "Te laat.");
-    t.run_stdin(&["--study", "zwolle", "append"], &ndjson(&[note.clone()])).code(2).stderr_has(&["archived"]);
+    t.run_stdin(&["--study", "zwolle", "append"], &ndjson(std::slice::from_ref(&note))).code(2).stderr_has(&["archived"]);
     t.run(&["--study", "zwolle", "demo"]).code(2).stderr_has(&["archived"]);
     assert_eq!(digests(&study_dir_of(&t, "zwolle")), before, "a refused append changes nothing");
     t.ok(&["--study", "zwolle", "log"]);
