@@ -104,7 +104,9 @@ fn an_archived_study_reads_and_takes_no_more_events() {
     assert!(list.lines().any(|l| l.starts_with("zwolle\t") && l.contains("archived ")), "{list}");
     let before = digests(&study_dir_of(&t, "zwolle"));
     let note = crate::support::observation("notes:m1", "area:noord", &["resident:r-1"], "Te laat.");
-    t.run_stdin(&["--study", "zwolle", "append"], &ndjson(std::slice::from_ref(&note))).code(2).stderr_has(&["archived"]);
+    t.run_stdin(&["--study", "zwolle", "append"], &ndjson(std::slice::from_ref(&note)))
+        .code(2)
+        .stderr_has(&["archived"]);
     t.run(&["--study", "zwolle", "demo"]).code(2).stderr_has(&["archived"]);
     assert_eq!(digests(&study_dir_of(&t, "zwolle")), before, "a refused append changes nothing");
     t.ok(&["--study", "zwolle", "log"]);
@@ -192,4 +194,69 @@ fn the_demo_creates_the_study_its_log_describes_in_a_folder_without_studies() {
     assert_eq!(study_dir(t.data()), t.data().join("studies/zwolle"));
     // Loading it again changes nothing; with one study, no --study is needed.
     t.run(&["demo", "--file", zwolle.to_str().unwrap()]).success().stdout_has(&["0 events added"]);
+}
+
+/// Unpacks the data folder made by the release before studies (see tests/data/release-1-folder.md)
+/// into the test's folder; returns the folder and the two tokens it holds (researcher, admin).
+fn release_1_folder(t: &CliTest) -> (PathBuf, Vec<String>) {
+    let archive = repo_file("tests/data/release-1-folder.tar.gz");
+    let status = std::process::Command::new("tar")
+        .arg("xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(t.path(""))
+        .status()
+        .expect("tar runs");
+    assert!(status.success(), "tar xzf {}", archive.display());
+    let tokens = std::fs::read_to_string(t.path("release-1.tokens")).expect("the tokens");
+    (t.path("release-1"), tokens.lines().map(str::to_string).collect())
+}
+
+#[test]
+fn a_folder_of_the_previous_release_opens_as_one_study_read_as_it_is() {
+    let t = setup();
+    let (data, _) = release_1_folder(&t);
+    // sled rewrites its own files whenever a store is opened (they are indexes, rebuilt from the
+    // log); every other file must stay byte for byte.
+    let parlogs_files = |d: &Path| -> BTreeMap<PathBuf, blake3::Hash> {
+        digests(d).into_iter().filter(|(f, _)| !f.starts_with(d.join("sled"))).collect()
+    };
+    let all_before = digests(&data);
+    t.run_at(&data, &["verify"], None).success().stdout_has(&["ok: 642 events"]);
+    assert_eq!(digests(&data), all_before, "verify changes nothing at all");
+    let before = parlogs_files(&data);
+    // Reading changes nothing, and needs no --study: the folder holds one study, at its root.
+    let list = t.run_at(&data, &["study", "list"], None).success().stdout;
+    assert!(
+        list.starts_with("gouda\tMakelen tussen team en wijk")
+            && list.contains("\tGouda\tactive\tthe data folder itself"),
+        "named after its log: {list}"
+    );
+    t.run_at(&data, &["log", "--limit", "1"], None).success();
+    t.run_at(&data, &["--study", "gouda", "log", "--limit", "1"], None).success();
+    t.run_at(&data, &["--study", "delft", "log"], None).code(2).stderr_has(&["no study \"delft\"", "gouda"]);
+    assert_eq!(parlogs_files(&data), before, "reading commands changed a file of the old folder");
+
+    // The first write records the study in the registry; its files stay where they are.
+    let log = std::fs::read(data.join("log")).unwrap();
+    t.run_at(&data, &["study", "create", "delft", "--name", "Wijkverbinder Delft", "--municipality", "Delft"], None)
+        .success();
+    assert_eq!(std::fs::read(data.join("log")).unwrap(), log, "the old study's log is untouched");
+    let list = t.run_at(&data, &["study", "list"], None).success().stdout;
+    assert!(list.lines().next().unwrap().starts_with("gouda\t") && list.contains("\ndelft\t"), "{list}");
+    // The old tokens keep their roles, now in study gouda; the old admin manages studies.
+    let tokens = t.run_at(&data, &["token", "list"], None).success().stdout;
+    assert!(tokens.contains("\tonderzoeker-tno\tgouda:researcher\t"), "{tokens}");
+    assert!(tokens.contains("\tbeheerder\tgouda:admin,institute-admin\t"), "{tokens}");
+    // Both studies work; the old one goes on from its head.
+    t.run_at(&data, &["--study", "delft", "append"], Some(&ndjson(&base_chain()))).success();
+    let gouda_note = crate::support::ev(
+        "memo:na-de-overstap",
+        "MemoWritten",
+        serde_json::json!({"title": "Na de overstap", "text": "De studie loopt door in een map met meer studies."}),
+    );
+    t.run_at(&data, &["--study", "gouda", "append", "--author", "onderzoeker-tno"], Some(&ndjson(&[gouda_note])))
+        .success()
+        .stdout_has(&["643"]);
+    t.run_at(&data, &["verify"], None).success().stdout_has(&["study gouda:", "ok: 643 events", "study delft:"]);
 }
