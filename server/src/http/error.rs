@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use parlog_core::{AppendError, ForgetError, StoreError};
 use parlog_projections::{EngineError, UnknownProjection};
 
+use super::hub::HubError;
 use crate::request::RequestError;
 
 #[derive(Debug)]
@@ -17,6 +18,12 @@ pub enum ApiError {
     NotFound(String),
     MethodNotAllowed(String),
     Conflict(String),
+    /// An append to an archived study: it is read as before but takes no new events (409, a
+    /// type of its own so that a client's outbox does not send it again).
+    Archived(String),
+    /// A deprecated route of a token's only study, called with a token that has a role in
+    /// several: the study must be named in the path (409).
+    StudyRequired(String),
     /// Each part of the request is well formed, but together they ask for something that cannot
     /// be done (such as two ways of choosing a part of the log).
     Unprocessable(String),
@@ -24,6 +31,9 @@ pub enum ApiError {
     TooManyRequests(String),
     /// The store cannot work now (shutting down, or failed until a restart): 503, Retry-After.
     Unavailable(String),
+    /// Every study the server may keep open is in use, so another cannot open now: 503, with a
+    /// shorter Retry-After than a shutdown's.
+    Busy(String),
     /// The disk is full: nothing was stored; 507, Retry-After.
     InsufficientStorage(String),
     Timeout(String),
@@ -42,10 +52,13 @@ impl ApiError {
             ApiError::NotFound(d) => (StatusCode::NOT_FOUND, "not-found", d),
             ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", d),
             ApiError::Conflict(d) => (StatusCode::CONFLICT, "conflict", d),
+            ApiError::Archived(d) => (StatusCode::CONFLICT, "study-archived", d),
+            ApiError::StudyRequired(d) => (StatusCode::CONFLICT, "study-required", d),
             ApiError::Unprocessable(d) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", d),
             ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", d),
             ApiError::TooManyRequests(d) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", d),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", d),
+            ApiError::Busy(d) => (StatusCode::SERVICE_UNAVAILABLE, "busy", d),
             ApiError::InsufficientStorage(d) => (StatusCode::INSUFFICIENT_STORAGE, "insufficient-storage", d),
             ApiError::Timeout(d) => (StatusCode::REQUEST_TIMEOUT, "timeout", d),
             ApiError::Internal(_) => {
@@ -58,6 +71,9 @@ impl ApiError {
 
 /// When a client may try again after a 503: a shutdown or a restart takes seconds.
 pub const RETRY_AFTER_UNAVAILABLE_S: u64 = 30;
+/// When a client may try again after all open studies were in use: requests take milliseconds
+/// and feeds end, so a slot frees up soon.
+pub const RETRY_AFTER_BUSY_S: u64 = 5;
 /// When a client may try again after a 507: someone has to free space first.
 pub const RETRY_AFTER_FULL_S: u64 = 300;
 
@@ -66,6 +82,7 @@ impl ApiError {
     fn retry_after_s(&self) -> Option<u64> {
         match self {
             ApiError::Unavailable(_) => Some(RETRY_AFTER_UNAVAILABLE_S),
+            ApiError::Busy(_) => Some(RETRY_AFTER_BUSY_S),
             ApiError::InsufficientStorage(_) => Some(RETRY_AFTER_FULL_S),
             _ => None,
         }
@@ -126,6 +143,18 @@ impl From<StoreError> for ApiError {
 pub const STORE_FAILED: &str = "the store failed: an earlier write to the disk failed, so the server refuses \
      work until it is restarted (then it recovers from the log on disk); try again later, and tell an \
      administrator to restart parlog and check the disk";
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> Self {
+        match e {
+            HubError::Full { .. } => ApiError::Busy(e.to_string()),
+            HubError::ShuttingDown => ApiError::Unavailable("the server is shutting down; try again shortly".into()),
+            // Names files of the server: logged (by the hub, and as an internal error), not
+            // answered.
+            HubError::Open { .. } => ApiError::Internal(e.to_string()),
+        }
+    }
+}
 
 impl From<AppendError> for ApiError {
     fn from(e: AppendError) -> Self {
