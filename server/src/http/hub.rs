@@ -131,6 +131,8 @@ pub struct Hub {
     options: StoreOptions,
     limits: HubLimits,
     started: Instant,
+    /// Studies opened since the start (a reopen counts again).
+    opens: AtomicU64,
     slots: Mutex<Slots>,
     /// The idle check's task, started with the first open (it needs a runtime) and again if
     /// the runtime it ran on is gone.
@@ -198,6 +200,7 @@ impl Hub {
             options,
             limits,
             started: Instant::now(),
+            opens: AtomicU64::new(0),
             slots: Mutex::new(Slots::default()),
             reaper: Mutex::new(None),
         })
@@ -283,6 +286,7 @@ impl Hub {
                 study.last_used_ms.store(self.now_ms(), Ordering::Relaxed);
                 let study = Arc::new(study);
                 let follower = start_follower(&study);
+                self.opens.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(study = %slug, ms = started.elapsed().as_millis() as u64, head = study.store.head().position.0, "study opened");
                 let mut slots = self.slots.lock().expect("hub lock");
                 slots.map.insert(slug, Slot::Open { study, follower });
@@ -379,6 +383,11 @@ impl Hub {
         if let Some(r) = self.reaper.lock().expect("reaper lock").take() {
             r.abort();
         }
+    }
+
+    /// How many times a study was opened since the hub started.
+    pub fn opens(&self) -> u64 {
+        self.opens.load(Ordering::Relaxed)
     }
 
     /// The slugs of the studies open now, in no order.

@@ -30,7 +30,7 @@ impl Metrics {
 
     /// The metrics, with `studies` (slug, head, projected position) for the open studies the
     /// reader may know of, and how many studies are open.
-    pub fn render(&self, open_studies: usize, studies: &[(String, u64, u64)]) -> String {
+    pub fn render(&self, open_studies: usize, opens: u64, studies: &[(String, u64, u64)]) -> String {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
@@ -47,6 +47,7 @@ impl Metrics {
         metric("parlog_http_requests_total", "counter", "HTTP requests received.", g(&self.requests));
         metric("parlog_sse_clients", "gauge", "Live feed subscribers connected.", g(&self.sse_clients));
         metric("parlog_open_studies", "gauge", "Studies whose store and projections are open.", open_studies as u64);
+        metric("parlog_study_opens_total", "counter", "Times a study's store and projections were opened.", opens);
         // Slugs are [a-z0-9-]: nothing in a label value to escape.
         let mut per_study = |name: &str, help: &str, value: &dyn Fn(u64, u64) -> u64| {
             out += &format!("# HELP {name} {help}\n# TYPE {name} gauge\n");
