@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
+use parlog_core::EventStore;
 use parlog_server::http::auth::Role;
 use parlog_server::http::routes::{self, Operation};
 use parlog_server::http::Limits;
