@@ -252,21 +252,26 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromR
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(p)) => Ok(Path(p)),
-            // A route whose parameters do not fit its handler: the server's fault.
-            Err(e) if e.status().is_server_error() => Err(ApiError::Internal(e.body_text())),
-            Err(e) => {
-                // The path as the client sent it, not as seen inside the `/api/v1` router.
-                let path = match parts.extensions.get::<axum::extract::OriginalUri>() {
-                    Some(original) => original.path().to_string(),
-                    None => parts.uri.path().to_string(),
-                };
-                Err(ApiError::BadRequest(format!(
-                    "the path {path}: {}; percent-encode path segments as UTF-8 (GET /api/v1/openapi.json lists the routes)",
-                    e.body_text()
-                )))
-            }
+            Err(e) => Err(bad_path(parts, e.status(), e.body_text())),
         }
     }
+}
+
+/// A path whose parameters do not parse, as a problem naming it: "the path segment `%FF` is
+/// not UTF-8 once percent-decoded". A route whose parameters do not fit its handler is the
+/// server's fault.
+pub fn bad_path(parts: &axum::http::request::Parts, status: StatusCode, text: String) -> ApiError {
+    if status.is_server_error() {
+        return ApiError::Internal(text);
+    }
+    // The path as the client sent it, not as seen inside a nested router.
+    let path = match parts.extensions.get::<axum::extract::OriginalUri>() {
+        Some(original) => original.path().to_string(),
+        None => parts.uri.path().to_string(),
+    };
+    ApiError::BadRequest(format!(
+        "the path {path}: {text}; percent-encode path segments as UTF-8 (GET /api/v1/openapi.json lists the routes)"
+    ))
 }
 
 /// `axum::extract::Query` whose rejection is a problem like every other bad input (axum's own

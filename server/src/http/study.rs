@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use parlog_core::{SledStore, StudySlug};
 
 use super::auth::{Caller, Role};
-use super::error::{ApiError, ApiResult};
+use super::error::{bad_path, ApiError, ApiResult};
 use super::hub::OpenStudy;
 use super::state::AppState;
 use super::auth::StudyRecord;
@@ -125,9 +125,10 @@ pub fn registered(state: &AppState, slug: &StudySlug) -> ApiResult<Option<StudyR
 /// The study a request names: the `{study}` segment of its path, or on a deprecated alias the
 /// caller's only study.
 async fn named_study(parts: &mut Parts, state: &AppState, caller: &Caller) -> ApiResult<StudySlug> {
-    let params = RawPathParams::from_request_parts(parts, state)
-        .await
-        .map_err(|e| ApiError::Internal(format!("the path's parameters: {}", e.body_text())))?;
+    let params = match RawPathParams::from_request_parts(parts, state).await {
+        Ok(p) => p,
+        Err(e) => return Err(bad_path(parts, e.status(), e.body_text())),
+    };
     if let Some((_, text)) = params.iter().find(|(k, _)| *k == STUDY_PARAM) {
         return StudySlug::parse(text).map_err(|m| ApiError::BadRequest(format!("the study in the path: {m}")));
     }

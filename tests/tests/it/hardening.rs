@@ -115,7 +115,9 @@ async fn axums_rejections_are_problems_too() {
     let api = small();
     let researcher = |path: &str| Req::get(path).auth(Auth::As(Role::Researcher));
     let cases: Vec<(Req, u16, &[&str])> = vec![
-        (researcher("/api/v1/events/%FF"), 400, &["/api/v1/events/%FF", "UTF-8"]),
+        (researcher("/api/v1/events/%FF"), 400, &["/api/v1/studies/zwolle-zuid/events/%FF", "UTF-8"]),
+        (researcher("/api/v1/events/%FF").alias(), 400, &["/api/v1/events/%FF", "UTF-8"]),
+        (researcher("/api/v1/studies/Zwolle!/events"), 400, &["study", "a study slug of 1 to 40"]),
         (researcher("/api/v1/streams/notes%3A%C3%28"), 400, &["UTF-8"]),
         (researcher("/api/v1/subjects/%FF%FE/forget"), 405, &["GET"]),
         (Req::post("/api/v1/subjects/%FF%FE/forget").auth(Auth::As(Role::Admin)), 400, &["UTF-8"]),
