@@ -108,7 +108,11 @@ fn batch_items<'a>(state: &AppState, body: &'a [u8]) -> ApiResult<Vec<&'a RawVal
     }
 }
 
-async fn append_inner(state: &AppState, study: &Study, body: &axum::body::Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn append_inner(
+    state: &AppState,
+    study: &Study,
+    body: &axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     study.refuse_if_archived()?;
     let items = batch_items(state, body)?;
     let limit = parlog_core::limits::BATCH_EVENTS_MAX;

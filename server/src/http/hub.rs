@@ -28,10 +28,10 @@ use parlog_projections::Engine;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::auth::StudyRecord;
 use super::error::ApiError;
 use super::feed::FeedCache;
 use super::state::ViewCache;
-use super::auth::StudyRecord;
 use crate::studies::study_folder;
 
 /// One open study: its store, its live projections and the caches of its answers. Handlers hold
@@ -112,11 +112,21 @@ pub struct HubLimits {
 const REAP_TICK_MS_MIN: u64 = 5;
 const REAP_TICK_MS_MAX: u64 = 10_000;
 
+/// How an open or close in progress ends: `None` until it does, then `Ok` (look again) or the
+/// error the open ended with.
+type Outcome = Option<Result<(), HubError>>;
+
 /// A study in the hub's map.
 enum Slot {
-    Open { study: Arc<OpenStudy>, follower: Follower },
-    /// Being opened or closed by a task; its outcome comes on the channel (`Ok`: look again).
-    Busy { outcome: watch::Receiver<Option<Result<(), HubError>>>, closing: bool },
+    Open {
+        study: Arc<OpenStudy>,
+        follower: Follower,
+    },
+    /// Being opened or closed by a task; its outcome comes on the channel.
+    Busy {
+        outcome: watch::Receiver<Outcome>,
+        closing: bool,
+    },
 }
 
 /// The task that keeps a study's projections caught up, and how to stop it.
@@ -188,7 +198,7 @@ fn unheld(study: &Arc<OpenStudy>) -> bool {
 struct Closing {
     study: Arc<OpenStudy>,
     follower: Follower,
-    done: watch::Sender<Option<Result<(), HubError>>>,
+    done: watch::Sender<Outcome>,
 }
 
 impl Hub {
@@ -229,11 +239,10 @@ impl Hub {
 
     /// Under the lock: the study if it is open, else a channel to wait on (for an open or close
     /// in progress, or for the open started now).
-    #[allow(clippy::type_complexity)]
     fn lookup_or_start(
         self: &Arc<Self>,
         record: &StudyRecord,
-    ) -> Result<Result<Arc<OpenStudy>, watch::Receiver<Option<Result<(), HubError>>>>, HubError> {
+    ) -> Result<Result<Arc<OpenStudy>, watch::Receiver<Outcome>>, HubError> {
         let mut slots = self.slots.lock().expect("hub lock");
         if slots.closed {
             return Err(HubError::ShuttingDown);
@@ -265,12 +274,7 @@ impl Hub {
 
     /// Closes `victim` (if any) for room, opens the study, puts it in the map and says so to
     /// everyone waiting.
-    async fn open_task(
-        self: Arc<Self>,
-        record: StudyRecord,
-        victim: Option<Closing>,
-        done: watch::Sender<Option<Result<(), HubError>>>,
-    ) {
+    async fn open_task(self: Arc<Self>, record: StudyRecord, victim: Option<Closing>, done: watch::Sender<Outcome>) {
         if let Some(v) = victim {
             tracing::info!(study = %v.study.slug, for_study = %record.slug, "closing the least recently used study for room");
             self.finish_closing(v).await;
@@ -329,8 +333,7 @@ impl Hub {
                 .iter()
                 .filter_map(|(slug, slot)| match slot {
                     Slot::Open { study, .. }
-                        if unheld(study)
-                            && now.saturating_sub(study.last_used_ms.load(Ordering::Relaxed)) >= idle =>
+                        if unheld(study) && now.saturating_sub(study.last_used_ms.load(Ordering::Relaxed)) >= idle =>
                     {
                         Some(slug.clone())
                     }
@@ -478,7 +481,9 @@ fn close_study(study: Arc<OpenStudy>) {
     };
     match Arc::try_unwrap(study.store) {
         Ok(store) => store.close(),
-        Err(_) => tracing::warn!(study = %slug, "the study's store is still in use as it closes; it closes when the last user lets go"),
+        Err(_) => {
+            tracing::warn!(study = %slug, "the study's store is still in use as it closes; it closes when the last user lets go")
+        }
     }
     tracing::info!(study = %slug, "study closed");
 }

@@ -11,13 +11,13 @@ use parlog_core::{ShortText, StudySlug};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::auth::StudyRecord;
 use super::auth::{Caller, Role, TokenFileError};
 use super::body::LimitedBytes;
 use super::error::{ApiError, ApiResult, Path};
 use super::events::parse_body;
 use super::state::AppState;
 use super::study::{registered, Study};
-use super::auth::StudyRecord;
 use crate::studies::StudiesError;
 
 /// A study as the listing and `me` show it.
@@ -154,7 +154,8 @@ fn abilities(role: Role, archived: bool) -> Map<String, Value> {
 /// `may_append`, …), deprecated: a web page cached on a phone before studies still reads them.
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let studies: Map<String, Value> = caller.grants.iter().map(|(s, r)| (s.to_string(), json!(r))).collect();
-    let mut out = json!({"participant": caller.participant, "institute_admin": caller.institute_admin, "studies": studies});
+    let mut out =
+        json!({"participant": caller.participant, "institute_admin": caller.institute_admin, "studies": studies});
     let mut only = caller.grants.iter();
     if let (Some((slug, role)), None) = (only.next(), only.next()) {
         let archived = registered(&state, slug)?.is_some_and(|s| s.archived_at.is_some());

@@ -115,7 +115,8 @@ async fn metrics(State(state): State<AppState>, caller: Caller) -> Response {
         .collect();
     studies.sort();
     let open = state.hub.open_studies().len();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(open, state.hub.opens(), &studies)).into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(open, state.hub.opens(), &studies))
+        .into_response()
 }
 
 /// Counts requests and bounds the time to the response's head (`request_timeout_ms`). The live

@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use super::auth::Caller;
 use super::routes::{operations, Operation, Route};
-use super::study::STUDY_PREFIX;
 use super::state::{AppState, Limits};
+use super::study::STUDY_PREFIX;
 use crate::request::{AS_OF, AS_OF_POSITION};
 
 /// The path parameters of a route, from the `{name}` segments of its path.
@@ -40,7 +40,10 @@ fn common_problems(op: &Operation) -> Vec<(u16, &'static str)> {
     let r = op.route;
     let mut out = Vec::new();
     if r.in_study && !r.problems.iter().any(|(status, _)| *status == 404) {
-        out.push((404, "No such study for this token: there is none, or the token has no role in it (the same answer for both)."));
+        out.push((
+            404,
+            "No such study for this token: there is none, or the token has no role in it (the same answer for both).",
+        ));
     }
     if op.deprecated {
         out.push((409, "This route is deprecated: it serves the token's only study, and the token has a role in several (problem type study-required); use the route under /api/v1/studies/{study}/."));
@@ -61,7 +64,9 @@ fn common_problems(op: &Operation) -> Vec<(u16, &'static str)> {
 /// What the handlers accept in a path parameter; anything else is a 400 or a 404.
 fn path_schema(path: &str, name: &str) -> Value {
     match name {
-        "study" => json!({"type": "string", "pattern": StudySlug::pattern(), "minLength": 1, "maxLength": STUDY_SLUG_CHARS_MAX}),
+        "study" => {
+            json!({"type": "string", "pattern": StudySlug::pattern(), "minLength": 1, "maxLength": STUDY_SLUG_CHARS_MAX})
+        }
         "id" if path.ends_with("/events/{id}") => json!({"type": "string", "format": "uuid"}),
         "stream" => json!({"type": "string", "pattern": StreamId::pattern(&Category::ALL)}),
         "subject" => json!({"type": "string", "pattern": SubjectId::pattern()}),

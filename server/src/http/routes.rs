@@ -72,7 +72,8 @@ pub fn operations() -> impl Iterator<Item = Operation> {
 }
 
 const OK: &[(u16, &str)] = &[(200, "OK")];
-const NOT_FOUND_VIEW: (u16, &str) = (404, "No such projection or chart (the problem lists the names), or no such study for this token.");
+const NOT_FOUND_VIEW: (u16, &str) =
+    (404, "No such projection or chart (the problem lists the names), or no such study for this token.");
 const NOT_FOUND_EVENT: (u16, &str) = (404, "No such event, stream, token or subject, or no such study for this token.");
 /// What the parameters' schemas cannot say: `as_of` and `as_of_position` exclude each other.
 const AS_OF_TWICE: (u16, &str) = (422, "as_of and as_of_position were both given: give one of them.");

@@ -12,11 +12,11 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use parlog_core::{SledStore, StudySlug};
 
+use super::auth::StudyRecord;
 use super::auth::{Caller, Role};
 use super::error::{bad_path, ApiError, ApiResult};
 use super::hub::OpenStudy;
 use super::state::AppState;
-use super::auth::StudyRecord;
 
 /// The name of the path parameter that names a study.
 pub const STUDY_PARAM: &str = "study";

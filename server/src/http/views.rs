@@ -94,7 +94,11 @@ pub async fn retrospective(study: Study, Query(q): Query<RawView>) -> ApiResult<
 
 /// GET /api/v1/studies/{study}/charts/{name}: a picture (role, cycles, initiatives, signals) as
 /// an HTML figure with inline SVG.
-pub async fn chart(study: Study, Path(NameParam { name }): Path<NameParam>, Query(q): Query<RawView>) -> ApiResult<Response> {
+pub async fn chart(
+    study: Study,
+    Path(NameParam { name }): Path<NameParam>,
+    Query(q): Query<RawView>,
+) -> ApiResult<Response> {
     chart_name(&name)?;
     let ViewRequest { as_of, options: opts, .. } = ViewRequest::parse(&q)?;
     let chart = name.clone();

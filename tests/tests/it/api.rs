@@ -246,7 +246,13 @@ async fn the_openapi_document_is_openapi_3_1_with_every_path_parameter() {
     // The deprecated aliases say so, and only they.
     for op in routes::operations() {
         let documented = &doc["paths"][op.path][op.route.method];
-        assert_eq!(documented["deprecated"].as_bool().unwrap_or(false), op.deprecated, "{} {}", op.route.method, op.path);
+        assert_eq!(
+            documented["deprecated"].as_bool().unwrap_or(false),
+            op.deprecated,
+            "{} {}",
+            op.route.method,
+            op.path
+        );
     }
 }
 
@@ -819,7 +825,9 @@ async fn tokens_are_created_listed_and_revoked_through_the_api() {
     // Revoking (the CLI, the journal) ends a token in every study: 401.
     let other = api.create_token("makelaar-zuid-1", Role::Makelaar);
     assert!(api.state.tokens.revoke(&other.id).unwrap());
-    api.send(Req::get("/api/v1/events?limit=1").auth(Auth::Bearer(other.secret))).await.problem_naming(401, &["revoked"]);
+    api.send(Req::get("/api/v1/events?limit=1").auth(Auth::Bearer(other.secret)))
+        .await
+        .problem_naming(401, &["revoked"]);
     let list = api.get("/api/v1/tokens", Role::Admin).await.json_of(200);
     let listed = list["tokens"].as_array().unwrap().iter().find(|t| t["id"] == json!(other.id)).unwrap().clone();
     assert!(listed["revoked_at"].is_string(), "{listed}");
@@ -1206,8 +1214,13 @@ fn the_feed_neither_skips_nor_repeats_while_others_append() {
     assert_eq!(acked.len(), FEED_APPENDERS * FEED_EVENTS_PER_APPENDER);
     assert_eq!(rt.block_on(api.head()), final_head);
 
-    let stored: BTreeMap<u64, String> =
-        rt.block_on(api.store()).read_from(Position(1), 10_000).unwrap().iter().map(|e| (e.position.0, e.id.to_string())).collect();
+    let stored: BTreeMap<u64, String> = rt
+        .block_on(api.store())
+        .read_from(Position(1), 10_000)
+        .unwrap()
+        .iter()
+        .map(|e| (e.position.0, e.id.to_string()))
+        .collect();
     for (reader, first) in readers.into_iter().zip([1, resume_after + 1]) {
         let got = reader.join().expect("a feed reader failed");
         let positions: Vec<u64> = got.iter().map(|(p, _)| *p).collect();

@@ -56,7 +56,11 @@ fn world(studies: &[&'static str], limits: Limits) -> World {
         let (_, secret) = api.token_with("onderzoeker-tno", &present, institute_admin);
         Who { name, secret, grants: present.into_iter().collect(), institute_admin }
     };
-    let multi = who("researcher in a and b, viewer in c", &[(A, Role::Researcher), (B, Role::Researcher), (C, Role::Viewer)], false);
+    let multi = who(
+        "researcher in a and b, viewer in c",
+        &[(A, Role::Researcher), (B, Role::Researcher), (C, Role::Viewer)],
+        false,
+    );
     let institute = who("institute admin without grants", &[], true);
     let single = who("researcher in a only", &[(A, Role::Researcher)], false);
     let all: Vec<(&str, Role)> = studies.iter().map(|s| (*s, Role::Researcher)).collect();
@@ -155,7 +159,12 @@ async fn role_study_endpoint_matrix() {
                     failures.push(format!("{:<70} {:<36} {e}", resp.what, who.name));
                 }
                 if op.deprecated && resp.status.is_success() {
-                    assert_eq!(resp.headers.get("deprecation").map(|v| v.as_bytes()), Some(&b"true"[..]), "{}", resp.what);
+                    assert_eq!(
+                        resp.headers.get("deprecation").map(|v| v.as_bytes()),
+                        Some(&b"true"[..]),
+                        "{}",
+                        resp.what
+                    );
                 }
             }
         }
@@ -197,11 +206,9 @@ async fn no_role_in_a_study_is_byte_for_byte_no_such_study() {
             let no_study = answer(&without_d.api, Req { auth: same.auth(), ..req }.alias()).await;
             assert_eq!(no_role.0, 404, "{method} {} as {}: {}", op.path, who.name, String::from_utf8_lossy(&no_role.2));
             assert_eq!(
-                no_role,
-                no_study,
+                no_role, no_study,
                 "{method} {} as {}: no role in d and no d at all answer differently",
-                op.path,
-                who.name
+                op.path, who.name
             );
             compared += 1;
         }
@@ -237,8 +244,13 @@ async fn a_study_opens_on_first_use_and_closes_when_idle() {
     api.send(Req::post("/api/v1/studies/alfa/events").auth(auth.clone()).json(&json!([note_a]))).await.expect(201);
     let view = "/api/v1/studies/alfa/projections/activity";
     let before = api.send(Req::get(view).auth(auth.clone())).await.json_of(200);
-    let head = api.send(Req::get("/api/v1/studies/alfa/events?limit=1").auth(auth.clone())).await.json_of(200)["head"].clone();
-    assert!(is_open(&api, A) && !is_open(&api, B), "only the study asked for is open: {:?}", api.state.hub.open_studies());
+    let head =
+        api.send(Req::get("/api/v1/studies/alfa/events?limit=1").auth(auth.clone())).await.json_of(200)["head"].clone();
+    assert!(
+        is_open(&api, A) && !is_open(&api, B),
+        "only the study asked for is open: {:?}",
+        api.state.hub.open_studies()
+    );
 
     let checkpoint = api.folder(A).join("projections").join("checkpoint.bin");
     let _ = std::fs::remove_file(&checkpoint);
@@ -304,7 +316,8 @@ async fn at_open_studies_max_the_least_recently_used_idle_study_closes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_study_is_opened_once_for_requests_that_come_together() {
     let api = setup_studies(&[(A, Log::Small)], Limits::default());
-    let requests: Vec<_> = (0..16).map(|_| api.send(Req::get("/api/v1/projections/cycles").auth(Auth::As(Role::Viewer)))).collect();
+    let requests: Vec<_> =
+        (0..16).map(|_| api.send(Req::get("/api/v1/projections/cycles").auth(Auth::As(Role::Viewer)))).collect();
     for r in futures_join(requests).await {
         r.expect(200);
     }
@@ -348,8 +361,11 @@ async fn an_archived_study_reads_and_refuses_appends() {
     sealed["sealed"]["subjects"] = json!([subject]);
     api.send(Req::post("/api/v1/events").auth(researcher.clone()).json(&json!([sealed]))).await.expect(201);
 
-    api.send(Req::post("/api/v1/studies/alfa/archive").auth(researcher.clone())).await.problem_naming(403, &["institute admin"]);
-    let archived = api.send(Req::post("/api/v1/studies/alfa/archive").auth(Auth::Bearer(institute.clone()))).await.json_of(200);
+    api.send(Req::post("/api/v1/studies/alfa/archive").auth(researcher.clone()))
+        .await
+        .problem_naming(403, &["institute admin"]);
+    let archived =
+        api.send(Req::post("/api/v1/studies/alfa/archive").auth(Auth::Bearer(institute.clone()))).await.json_of(200);
     assert_eq!(archived["archived"], json!(true), "{archived}");
     api.send(Req::post("/api/v1/studies/zulu/archive").auth(Auth::Bearer(institute.clone()))).await.problem(404);
 
@@ -426,7 +442,11 @@ async fn the_feed_of_one_study_never_shows_another_studys_events() {
     let mut body = resp.into_body();
     let mut text = String::new();
     while text.matches("\n\n").count() < stored.len() {
-        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame()).await.expect("the feed sends").unwrap().unwrap();
+        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
+            .await
+            .expect("the feed sends")
+            .unwrap()
+            .unwrap();
         if let Ok(data) = frame.into_data() {
             text.push_str(std::str::from_utf8(&data).unwrap());
         }
@@ -454,7 +474,9 @@ async fn a_forget_in_one_study_leaves_the_subject_readable_in_another() {
         let mut ev = note("notes:onderzoeker-1", "bezoek", &format!("Gesprek in {s}."));
         ev["sealed"]["subjects"] = json!([subject]);
         ids.insert(s, ev["id"].as_str().unwrap().to_string());
-        api.send(Req::post(&format!("/api/v1/studies/{s}/events")).auth(auth.clone()).json(&json!([ev]))).await.expect(201);
+        api.send(Req::post(&format!("/api/v1/studies/{s}/events")).auth(auth.clone()).json(&json!([ev])))
+            .await
+            .expect(201);
     }
     let forget = format!("/api/v1/studies/alfa/subjects/{subject}/forget");
     api.send(Req::post(&forget).auth(Auth::Bearer(admin_a.clone())).json(&json!({}))).await.expect(200);
@@ -478,15 +500,20 @@ async fn an_institute_admin_creates_a_study_and_grants_a_role_in_it() {
     let (_, institute) = api.token_with("beheer-1", &[], true);
     let inst = Auth::Bearer(institute);
     let body = json!({"slug": "echo", "name": "Makelen in Echt", "municipality": "Echt-Susteren"});
-    api.send(Req::post("/api/v1/studies").auth(Auth::As(Role::Admin)).json(&body)).await.problem_naming(403, &["institute admin"]);
+    api.send(Req::post("/api/v1/studies").auth(Auth::As(Role::Admin)).json(&body))
+        .await
+        .problem_naming(403, &["institute admin"]);
     let made = api.send(Req::post("/api/v1/studies").auth(inst.clone()).json(&body)).await.json_of(201);
     assert_eq!((made["slug"].clone(), made["archived"].clone()), (json!("echo"), json!(false)), "{made}");
     api.send(Req::post("/api/v1/studies").auth(inst.clone()).json(&body)).await.problem_naming(409, &["echo"]);
-    api.send(Req::post("/api/v1/studies").auth(inst.clone()).json(&json!({"slug": "Echo!", "name": "x"}))).await.problem(400);
+    api.send(Req::post("/api/v1/studies").auth(inst.clone()).json(&json!({"slug": "Echo!", "name": "x"})))
+        .await
+        .problem(400);
 
     let listed = api.send(Req::get("/api/v1/studies").auth(inst.clone())).await.json_of(200);
     assert_eq!(listed["institute_admin"], json!(true));
-    let echo = listed["studies"].as_array().unwrap().iter().find(|s| s["slug"] == json!("echo")).expect("listed").clone();
+    let echo =
+        listed["studies"].as_array().unwrap().iter().find(|s| s["slug"] == json!("echo")).expect("listed").clone();
     assert_eq!(echo["role"], Value::Null, "{echo}");
     // The institute admin reads no study's data without a role in it.
     api.send(Req::get("/api/v1/studies/echo/events").auth(inst.clone())).await.problem(404);
@@ -496,7 +523,8 @@ async fn an_institute_admin_creates_a_study_and_grants_a_role_in_it() {
     let researcher = Auth::Bearer(created["token"].as_str().unwrap().to_string());
     let started = json!([{"stream": "study:echt", "kind": "StudyStarted", "occurred_at": "2024-01-08T10:00:00+01:00",
         "payload": {"title": "Makelen in Echt", "question": "Wat levert het op?", "municipality": "Echt-Susteren", "levels": ["wijk"]}}]);
-    let appended = api.send(Req::post("/api/v1/studies/echo/events").auth(researcher.clone()).json(&started)).await.json_of(201);
+    let appended =
+        api.send(Req::post("/api/v1/studies/echo/events").auth(researcher.clone()).json(&started)).await.json_of(201);
     assert_eq!(appended["head"], json!(1), "echo has a log of its own, from position 1");
     let mine = api.send(Req::get("/api/v1/studies").auth(researcher.clone())).await.json_of(200);
     assert_eq!(mine["studies"].as_array().unwrap().len(), 1, "{mine}");
@@ -517,7 +545,9 @@ async fn a_folder_of_the_previous_release_is_served_as_one_study() {
     let data = tmp.path().join("data");
     let store = parlog_core::SledStore::init(&data).unwrap();
     let events = parlog_server::cli::demo::parse(parlog_server::cli::demo::GOUDA, "the demo").unwrap();
-    std::thread::scope(|s| s.spawn(|| parlog_server::cli::demo::load(&store, events).map(|_| ())).join()).unwrap().unwrap();
+    std::thread::scope(|s| s.spawn(|| parlog_server::cli::demo::load(&store, events).map(|_| ())).join())
+        .unwrap()
+        .unwrap();
     let head = store.head().position.0;
     store.close();
     let options = parlog_core::StoreOptions::from_env(&data);

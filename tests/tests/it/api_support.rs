@@ -144,8 +144,9 @@ impl Api {
         };
         let data = self.data().to_path_buf();
         let options = self.state.options.clone();
-        let record = studies::create(&data, &self.state.tokens, slug(s), &format!("Studie {s}"), municipality, &options)
-            .unwrap_or_else(|e| panic!("creating study {s} failed: {e}"));
+        let record =
+            studies::create(&data, &self.state.tokens, slug(s), &format!("Studie {s}"), municipality, &options)
+                .unwrap_or_else(|e| panic!("creating study {s} failed: {e}"));
         let folder = studies::study_folder(&data, &record);
         let events = demo::parse(text, name).unwrap_or_else(|e| panic!("{name} does not parse: {e:?}"));
         // On a thread of its own: the store's blocking append may not run on a runtime's thread,
@@ -323,7 +324,8 @@ impl Api {
     /// server), then starts the state again with the same limits. Tokens stay valid: they live
     /// in the data folder.
     pub async fn restart_with(mut self, edit: impl FnOnce(&std::path::Path)) -> Api {
-        let (tmp, tokens, log, study) = (self.tmp.take(), std::mem::take(&mut self.tokens), self.log, self.study.clone());
+        let (tmp, tokens, log, study) =
+            (self.tmp.take(), std::mem::take(&mut self.tokens), self.log, self.study.clone());
         let folder = self.folder(study.as_str());
         let state = self.state.clone();
         drop(self);

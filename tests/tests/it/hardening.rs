@@ -321,14 +321,14 @@ async fn a_damaged_sealed_part_shows_in_its_event_and_the_rest_goes_on() {
     let damaged = first + 1;
     let api = api
         .restart_with(|data| {
-        let path = data.join("log");
-        let mut log = std::fs::read(&path).expect("read the log");
-        let ct = ciphertext_of(&log, damaged);
-        assert!(!ct.is_empty(), "position {damaged} holds sealed bytes");
-        log[ct.start + ct.len() / 2] ^= 0x40;
-        std::fs::write(&path, log).expect("write the log");
-    })
-    .await;
+            let path = data.join("log");
+            let mut log = std::fs::read(&path).expect("read the log");
+            let ct = ciphertext_of(&log, damaged);
+            assert!(!ct.is_empty(), "position {damaged} holds sealed bytes");
+            log[ct.start + ct.len() / 2] ^= 0x40;
+            std::fs::write(&path, log).expect("write the log");
+        })
+        .await;
 
     let check = |events: &[Value], what: &str| {
         assert_eq!(events.len(), texts.len(), "{what}: {events:?}");
