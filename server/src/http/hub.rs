@@ -228,10 +228,7 @@ impl Hub {
                 Ok(study) => return Ok(study),
                 Err(outcome) => outcome,
             };
-            // `wait_for` returns at once if the outcome is there already; a closed channel
-            // without one (a task that panicked) means: look again.
-            let result = outcome.wait_for(Option::is_some).await.ok().and_then(|o| o.clone());
-            if let Some(Err(e)) = result {
+            if let Some(Err(e)) = self.wait(&record.slug, &mut outcome).await {
                 return Err(e);
             }
         }
@@ -321,6 +318,24 @@ impl Hub {
         done.send_replace(Some(Ok(())));
     }
 
+    /// Waits for the outcome of an open or close of `slug` in progress (at once if it is there).
+    /// A channel closed without one means its task died (a panic): its slot is taken out, so
+    /// that the next look opens the study anew instead of waiting for ever.
+    async fn wait(&self, slug: &StudySlug, outcome: &mut watch::Receiver<Outcome>) -> Outcome {
+        let ended = outcome.wait_for(Option::is_some).await.map(|o| o.clone());
+        match ended {
+            Ok(o) => o,
+            Err(_) => {
+                let mut slots = self.slots.lock().expect("hub lock");
+                if matches!(slots.map.get(slug), Some(Slot::Busy { outcome: o, .. }) if o.same_channel(outcome)) {
+                    tracing::error!(study = %slug, "an open or close of the study ended without an outcome");
+                    slots.map.remove(slug);
+                }
+                None
+            }
+        }
+    }
+
     /// Closes every study that no one holds and no one has asked for in `idle_close_ms`; returns
     /// how many. The idle check's one pass.
     pub async fn close_idle(&self) -> usize {
@@ -362,9 +377,9 @@ impl Hub {
                     slots.map.iter().filter(|(_, s)| matches!(s, Slot::Open { .. })).map(|(k, _)| k.clone()).collect();
                 let busy: Vec<_> = slots
                     .map
-                    .values()
-                    .filter_map(|s| match s {
-                        Slot::Busy { outcome, .. } => Some(outcome.clone()),
+                    .iter()
+                    .filter_map(|(slug, s)| match s {
+                        Slot::Busy { outcome, .. } => Some((slug.clone(), outcome.clone())),
                         Slot::Open { .. } => None,
                     })
                     .collect();
@@ -379,8 +394,8 @@ impl Hub {
             }
             // Opens and closes in progress finish on their own; an open then is closed on the
             // next turn.
-            for mut b in busy {
-                let _ = b.wait_for(Option::is_some).await;
+            for (slug, mut outcome) in busy {
+                self.wait(&slug, &mut outcome).await;
             }
         }
         if let Some(r) = self.reaper.lock().expect("reaper lock").take() {
