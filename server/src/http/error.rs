@@ -363,6 +363,37 @@ mod tests {
         assert!(!v["detail"].as_str().expect("a detail").contains("position 7"), "internal detail is logged only: {v}");
     }
 
+    /// The problems of studies have types of their own, so that a client can act on them: an
+    /// outbox stops sending to an archived study, and a busy server is tried again soon.
+    #[tokio::test]
+    async fn the_problems_of_studies_say_what_to_do() {
+        let (status, headers, v) =
+            mapped(HubError::Full { slug: parlog_core::StudySlug::parse("gouda").unwrap(), open_studies_max: 2 }).await;
+        assert_eq!(
+            (status, v["type"].as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("https://parlog.invalid/problems/busy"))
+        );
+        assert_eq!(headers.get(header::RETRY_AFTER).expect("Retry-After"), &RETRY_AFTER_BUSY_S.to_string());
+        assert!(v["detail"].as_str().unwrap().contains("open_studies_max"), "{v}");
+        let (status, _, v) = mapped(ApiError::Archived("study gouda was archived".into())).await;
+        assert_eq!(
+            (status, v["type"].as_str()),
+            (StatusCode::CONFLICT, Some("https://parlog.invalid/problems/study-archived"))
+        );
+        let (status, _, v) = mapped(ApiError::StudyRequired("name the study".into())).await;
+        assert_eq!(
+            (status, v["type"].as_str()),
+            (StatusCode::CONFLICT, Some("https://parlog.invalid/problems/study-required"))
+        );
+        let (status, _, v) = mapped(HubError::Open {
+            slug: parlog_core::StudySlug::parse("gouda").unwrap(),
+            detail: "/srv/parlog/studies/gouda/log: damaged".into(),
+        })
+        .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!v.to_string().contains("/srv/parlog"), "the server's paths are not answered: {v}");
+    }
+
     #[tokio::test]
     async fn problems_and_successes_pass_unchanged() {
         let ok = (StatusCode::OK, "fine").into_response();
