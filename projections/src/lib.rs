@@ -10,6 +10,7 @@
 
 mod activity;
 mod codebook;
+pub mod compare;
 mod corrections;
 mod cycles;
 mod directory;

@@ -5,4 +5,5 @@ pub mod cli;
 pub mod http;
 pub mod report;
 pub mod request;
+pub mod studies;
 pub mod wire;

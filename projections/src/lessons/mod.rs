@@ -42,7 +42,7 @@ const THEMED: [InsightKind; 4] = [InsightKind::Success, InsightKind::Pitfall, In
 
 /// A theme's grouping key: themes differing only in case or surrounding space are one theme;
 /// "general" (no theme) sorts last.
-fn theme_key(theme: Option<&str>) -> (bool, String) {
+pub(crate) fn theme_key(theme: Option<&str>) -> (bool, String) {
     match theme {
         Some(t) => (false, t.trim().to_lowercase()),
         None => (true, String::new()),

@@ -22,7 +22,7 @@ use crate::text::src_refs;
 /// - At the start, `-`, `+`, `=` and a number followed by `.` or `)` are escaped too, for the
 ///   values that begin a line (they would make a list or a heading underline); surrounding
 ///   spaces are dropped, as they would make code blocks and break bold leads.
-fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let s = s.trim_matches(|c: char| c.is_whitespace() || c.is_control());
     let mut out = String::with_capacity(s.len() + 8);
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();

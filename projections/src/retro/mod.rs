@@ -9,8 +9,8 @@
 pub(crate) mod context;
 mod cover;
 mod doc;
-mod html;
-mod md;
+pub(crate) mod html;
+pub(crate) mod md;
 pub(crate) mod section;
 
 use chrono::NaiveDate;

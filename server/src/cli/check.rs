@@ -4,9 +4,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use parlog_core::{check_folder, FolderReport, MasterKeySource, SledStore, StoreError, StoreOptions};
+use parlog_core::{
+    check_folder, FolderReport, KeyFileError, MasterKeySource, SledStore, StoreError, StoreOptions, StudySlug,
+};
 
 use super::{Failure, Result};
+use crate::http::auth::{StudyLocation, Tokens};
+use crate::studies;
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
@@ -24,25 +28,74 @@ pub enum KeysCommand {
     },
 }
 
-/// Checks the folder without changing it; exit 1 on any finding.
-pub fn verify(data: &Path, options: &StoreOptions) -> Result<i32> {
-    let report = match check_folder(data, options) {
-        Ok(mut r) => {
-            // The token store is the server's; it is held to the log's standard all the same.
-            let (findings, notes) = crate::http::auth::Tokens::findings(data);
-            r.findings.extend(findings);
-            r.notes.extend(notes);
-            checkpoint_finding(data, &mut r);
-            r
+/// The studies' folders, read without writing anything: the registry's, and the root study of
+/// a folder of the previous release that is not in it yet (not opened to name it: opening could
+/// recover, and checking changes nothing).
+fn study_folders(data: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let layout = studies::layout(data);
+    if layout == studies::Layout::None {
+        return Err(studies::StudiesError::NotInitialised(data.display().to_string()).into());
+    }
+    let registry = Tokens::studies_read_only(data).map_err(|e| Failure::Check(e.to_string()))?;
+    let mut out: Vec<(String, PathBuf)> =
+        registry.iter().map(|s| (s.slug.to_string(), studies::study_folder(data, s))).collect();
+    if layout == studies::Layout::Root && !registry.iter().any(|s| s.location == StudyLocation::Root) {
+        out.insert(0, ("(the data folder's own study)".into(), data.to_path_buf()));
+    }
+    Ok(out)
+}
+
+/// Checks the data folder without changing it: the institute journal (tokens and the study
+/// registry) and every study (or the one named); exit 1 on any finding.
+pub fn verify_all(data: &Path, wanted: Option<&StudySlug>, options: &StoreOptions) -> Result<i32> {
+    let mut folders = study_folders(data)?;
+    if let Some(w) = wanted {
+        let known: Vec<String> = folders.iter().map(|(s, _)| s.clone()).collect();
+        folders.retain(|(s, _)| s == w.as_str());
+        if folders.is_empty() {
+            return Err(studies::StudiesError::Unknown { slug: w.to_string(), known }.into());
         }
-        Err(e @ (StoreError::NotInitialised(_) | StoreError::Locked(_))) => return Err(e.into()),
-        Err(e) => {
-            eprintln!("verify failed: {e}");
-            return Ok(1);
+    }
+    // The journal is the server's; it is held to the log's standard all the same.
+    let (findings, notes) = Tokens::findings(data);
+    notes.iter().for_each(|n| println!("note: {n}"));
+    findings.iter().for_each(|f| eprintln!("damaged: {f}"));
+    let mut failed = !findings.is_empty();
+    for note in orphans(data, &folders) {
+        println!("note: {note}");
+    }
+    let many = folders.len() > 1;
+    for (slug, folder) in &folders {
+        if many {
+            println!("study {slug}:");
         }
-    };
-    print_report(&report);
-    Ok(if report.findings.is_empty() { 0 } else { 1 })
+        match check_folder(folder, options) {
+            Ok(mut r) => {
+                checkpoint_finding(folder, &mut r);
+                print_report(&r);
+                failed |= !r.findings.is_empty();
+            }
+            Err(e @ (StoreError::NotInitialised(_) | StoreError::Locked(_))) => return Err(e.into()),
+            Err(e) => {
+                eprintln!("verify failed: {e}");
+                failed = true;
+            }
+        }
+    }
+    if folders.is_empty() {
+        println!("ok: no studies yet");
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// Folders in `studies/` that the registry does not name: a create interrupted before its
+/// registry entry (an empty store), or something put there by hand.
+fn orphans(data: &Path, known: &[(String, PathBuf)]) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(data.join(studies::STUDIES_DIR)) else { return Vec::new() };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| !known.iter().any(|(_, f)| f == &e.path()))
+        .map(|e| format!("{}: not a study in the registry (an interrupted `parlog study create` leaves an empty one, which the next create of that slug takes over); it was not checked", e.path().display()))
+        .collect()
 }
 
 /// The projections' checkpoint is a cache, but a damaged one is named like any other damage.
@@ -136,7 +189,7 @@ fn confirm() -> Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "j" | "ja"))
 }
 
-pub fn keys(data: &Path, cmd: KeysCommand) -> Result<i32> {
+pub fn keys(data: &Path, options: &StoreOptions, cmd: KeysCommand) -> Result<i32> {
     match cmd {
         KeysCommand::RotateMaster { new_key_file, new_passphrase_env } => {
             let new = match (new_key_file, new_passphrase_env) {
@@ -154,10 +207,25 @@ pub fn keys(data: &Path, cmd: KeysCommand) -> Result<i32> {
                 })?),
                 _ => return Err(Failure::Input("give --new-key-file FILE or --new-passphrase-env VAR".into())),
             };
-            let store = super::open(data)?;
-            store.rotate_master_key(&new)?;
-            store.close();
-            println!("the subject keys are now wrapped with {}", new.describe());
+            // One master key wraps the keys of every study: each study's key file is rewrapped
+            // in turn. A study found wrapped with the new key already (a run that was
+            // interrupted) is left as it is, so running the command again finishes the job.
+            let new_options = StoreOptions { master_key: new.clone() };
+            for (slug, folder) in study_folders(data)? {
+                match SledStore::open_with(&folder, options) {
+                    Ok(store) => {
+                        store.rotate_master_key(&new)?;
+                        store.close();
+                        println!("study {slug}: the subject keys are now wrapped with {}", new.describe());
+                    }
+                    Err(StoreError::Keys(KeyFileError::WrongMasterKey { .. }))
+                        if SledStore::open_with(&folder, &new_options).map(|s| s.close()).is_ok() =>
+                    {
+                        println!("study {slug}: already wrapped with {}", new.describe());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
             match &new {
                 MasterKeySource::File(f) => println!(
                     "from now on, give --master-key-file {} (or PARLOG_MASTER_KEY_FILE), or move it to {}; keep the old key until you have checked with `parlog verify`",

@@ -4,11 +4,15 @@
 //! event's `id`, `causation` or `payload` becomes the UUID v5 of the label, so the same file
 //! always gives the same ids and loading it twice changes nothing.
 
-use parlog_core::{Appended, AuthorSource, EventStore, NewEvent, SledStore};
+use std::path::{Path, PathBuf};
+
+use parlog_core::{Appended, AuthorSource, DomainEvent, EventStore, NewEvent, SledStore, StudySlug};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Failure, Result};
+use crate::http::auth::Tokens;
+use crate::studies;
 
 /// The Gouda story (2014 to 2019), in the repository as data.
 pub const GOUDA: &str = include_str!("../../../demo/gouda.json");
@@ -74,21 +78,65 @@ pub struct DemoArgs {
     file: Option<std::path::PathBuf>,
 }
 
-/// `parlog demo`: loads the built-in demo or a demo-style file, creating the data folder if needed.
-pub fn run(data: &std::path::Path, a: DemoArgs) -> Result<i32> {
+/// `parlog demo`: loads the built-in demo or a demo-style file into the study chosen (or the
+/// only one), creating the data folder if needed; into a folder without studies, it creates the
+/// study the file describes (its first `StudyStarted`: title and municipality).
+pub fn run(data: &Path, wanted: Option<&StudySlug>, a: DemoArgs) -> Result<i32> {
     let (text, name) = match a.file {
         Some(f) => (super::io::read_input(&f.display().to_string())?, f.display().to_string()),
         None => (GOUDA.to_string(), "the built-in demo".to_string()),
     };
     let events = parse(&text, &name)?;
-    let store = super::init_store(data)?;
+    let (folder, slug) = study_for(data, wanted, &events, &name)?;
+    let store = super::open(&folder)?;
     let appended = load(&store, events)?;
     let new = appended.iter().filter(|a| !a.duplicate).count();
     println!(
-        "{name}: {new} events added, {} already present; the log in {} has {} events",
+        "{name}: {new} events added, {} already present; study {slug} has {} events",
         appended.len() - new,
-        data.display(),
         store.head().position
     );
     Ok(0)
+}
+
+/// The study the demo goes into: the one named or the only one, or, in a folder without
+/// studies, a new one described by the demo's first `StudyStarted`.
+pub fn study_for(
+    data: &Path,
+    wanted: Option<&StudySlug>,
+    events: &[NewEvent],
+    name: &str,
+) -> Result<(PathBuf, StudySlug)> {
+    studies::init(data)?;
+    let tokens = Tokens::open(data).map_err(|e| Failure::Check(e.to_string()))?;
+    let list = studies::ensure_registered(data, &tokens, super::options())?;
+    let record = if list.is_empty() {
+        let (slug, title, municipality) = describe(events).ok_or_else(|| {
+            Failure::Input(format!(
+                "{name} has no StudyStarted event to name a study after; create the study first with `parlog study create SLUG --name \"…\"`"
+            ))
+        })?;
+        let slug = wanted.cloned().unwrap_or(slug);
+        let r = studies::create(data, &tokens, slug, &title, &municipality, super::options())?;
+        eprintln!("created study {} ({}, {})", r.slug, r.name, r.municipality);
+        r
+    } else {
+        studies::select(&list, wanted, data)?.clone()
+    };
+    if record.archived_at.is_some() {
+        return Err(Failure::Input(format!("study {} is archived and takes no more events", record.slug)));
+    }
+    Ok((studies::study_folder(data, &record), record.slug))
+}
+
+/// The slug, title and municipality of the study the first `StudyStarted` among `events` starts.
+fn describe(events: &[NewEvent]) -> Option<(StudySlug, String, String)> {
+    events.iter().find_map(|e| match &e.event {
+        DomainEvent::StudyStarted(s) => {
+            let slug =
+                StudySlug::from_name(s.municipality.as_str()).or_else(|| StudySlug::from_name(e.stream.name()))?;
+            Some((slug, s.title.to_string(), s.municipality.to_string()))
+        }
+        _ => None,
+    })
 }

@@ -2,12 +2,17 @@
 
 use std::path::Path;
 
-use parlog_core::EventStore;
-
-use super::{init_store, Result};
+use super::Result;
+use crate::studies;
 
 pub fn run(data: &Path) -> Result<i32> {
-    let store = init_store(data)?;
-    println!("data folder ready: {} ({} events)", data.display(), store.head().position);
+    if studies::init(data)? {
+        println!(
+            "data folder made: {}; add a study with `parlog study create SLUG --name \"…\" --municipality \"…\"` (or load the demo with `parlog demo`)",
+            data.display()
+        );
+    } else {
+        println!("{} is a data folder already; nothing changed", data.display());
+    }
     Ok(0)
 }

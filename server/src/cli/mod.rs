@@ -14,11 +14,15 @@ mod retrospective;
 mod serve;
 mod show;
 mod stats;
+mod study;
+mod token;
 
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
-use parlog_core::{AppendError, KeyFileError, MasterKeySource, SledStore, StoreError, StoreOptions};
+use parlog_core::{AppendError, KeyFileError, MasterKeySource, SledStore, StoreError, StoreOptions, StudySlug};
+
+use crate::studies::{self, Selected, StudiesError};
 
 /// How a command failed, which fixes the exit code.
 #[derive(Debug)]
@@ -35,6 +39,26 @@ impl From<StoreError> for Failure {
         match e {
             StoreError::NotInitialised(_) | StoreError::Locked(_) => Failure::Input(format!("{e}{hint}")),
             e => Failure::Check(format!("{e}{hint}")),
+        }
+    }
+}
+
+impl From<StudiesError> for Failure {
+    fn from(e: StudiesError) -> Self {
+        let hint = match &e {
+            StudiesError::NotInitialised(_) => "; run `parlog init` (or `parlog --data DIR init`) first",
+            StudiesError::NoStudy { .. } => {
+                "; create one with `parlog study create SLUG --name \"…\" --municipality \"…\"`, or load the demo with `parlog demo`"
+            }
+            StudiesError::Ambiguous { .. } => "; give --study SLUG (or set PARLOG_STUDY); `parlog study list` shows them",
+            StudiesError::Unknown { .. } => "; `parlog study create` makes one",
+            _ => "",
+        };
+        match e {
+            StudiesError::Store(s) => s.into(),
+            StudiesError::Registry(r) => Failure::Check(r.to_string()),
+            StudiesError::Io { .. } => Failure::Check(e.to_string()),
+            e => Failure::Input(format!("{e}{hint}")),
         }
     }
 }
@@ -78,14 +102,21 @@ struct Cli {
     /// folder; or a passphrase in PARLOG_MASTER_PASSPHRASE].
     #[arg(long, global = true, env = "PARLOG_MASTER_KEY_FILE")]
     master_key_file: Option<PathBuf>,
+    /// The study a command acts on (`parlog study list` shows them); needed only when the data
+    /// folder holds more than one.
+    #[arg(long, global = true, env = "PARLOG_STUDY", value_parser = parse_study)]
+    study: Option<StudySlug>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the data folder (does nothing if it exists).
+    /// Create the data folder (does nothing if it exists); add studies with `parlog study create`.
     Init,
+    /// Create, list or archive the studies of the data folder.
+    #[command(subcommand)]
+    Study(study::StudyCommand),
     /// Append events from FILE (or standard input with `-`): NDJSON or a JSON array, one atomic
     /// batch. Prints each event's position and id.
     Append(append::AppendArgs),
@@ -133,9 +164,9 @@ enum Command {
     Retrospective(retrospective::RetroArgs),
     /// Run the HTTP server with the web interface.
     Serve(serve::ServeArgs),
-    /// Create, list or revoke API tokens.
+    /// Create, list or revoke API tokens, and give them roles in studies.
     #[command(subcommand)]
-    Token(serve::TokenCommand),
+    Token(token::TokenCommand),
     /// Counts of events, streams and kinds.
     Stats(stats::StatsArgs),
 }
@@ -170,24 +201,46 @@ fn run(cli: Cli) -> Result<i32> {
             None => StoreOptions::from_env(data),
         })
         .expect("options are set once");
+    if !matches!(cli.command, Command::Verify) {
+        studies::tighten_permissions(data)?;
+    }
+    let wanted = cli.study.as_ref();
+    // The study a command acts on, chosen without writing anything.
+    let study = || -> Result<Selected> { Ok(studies::select_read_only(data, wanted, options())?) };
+    let writable = || -> Result<PathBuf> {
+        let s = study()?;
+        if s.archived() {
+            let slug = s.record.as_ref().map(|r| r.slug.to_string()).unwrap_or_default();
+            return Err(Failure::Input(format!(
+                "study {slug} is archived: it can be read, verified and exported, and takes no more events"
+            )));
+        }
+        Ok(s.folder)
+    };
     match cli.command {
         Command::Init => init::run(data),
-        Command::Append(args) => append::run(data, args),
-        Command::Log(args) => log::run(data, args),
-        Command::Show(args) => show::run(data, args),
-        Command::Verify => check::verify(data, options()),
-        Command::Repair { yes } => check::repair(data, options(), yes),
-        Command::Keys(cmd) => check::keys(data, cmd),
-        Command::Export { out, with_keys } => io::export(&open(data)?, out.as_deref(), with_keys),
-        Command::Import { file } => io::import(&open(data)?, &file),
-        Command::Forget(args) => forget::run(data, args),
-        Command::Stats(args) => stats::run(data, args),
-        Command::Demo(args) => demo::run(data, args),
-        Command::Project(args) => project::run(data, args),
-        Command::Serve(args) => serve::serve(data, args),
-        Command::Token(cmd) => serve::token(data, cmd),
-        Command::Retrospective(args) => retrospective::run(data, args),
+        Command::Study(cmd) => study::run(data, options(), cmd),
+        Command::Append(args) => append::run(&writable()?, args),
+        Command::Log(args) => log::run(&study()?.folder, args),
+        Command::Show(args) => show::run(&study()?.folder, args),
+        Command::Verify => check::verify_all(data, wanted, options()),
+        Command::Repair { yes } => check::repair(&study()?.folder, options(), yes),
+        Command::Keys(cmd) => check::keys(data, options(), cmd),
+        Command::Export { out, with_keys } => io::export(&open(&study()?.folder)?, out.as_deref(), with_keys),
+        Command::Import { file } => io::import(&open(&writable()?)?, &file),
+        // A study's archive does not hold back a data subject's right to be forgotten.
+        Command::Forget(args) => forget::run(&study()?.folder, args),
+        Command::Stats(args) => stats::run(&study()?.folder, args),
+        Command::Demo(args) => demo::run(data, wanted, args),
+        Command::Project(args) => project::run(|| Ok(study()?.folder), args),
+        Command::Serve(args) => serve::serve(data, wanted, args),
+        Command::Token(cmd) => token::run(data, wanted, cmd),
+        Command::Retrospective(args) => retrospective::run(|| Ok(study()?.folder), args),
     }
+}
+
+fn parse_study(s: &str) -> std::result::Result<StudySlug, String> {
+    StudySlug::parse(s)
 }
 
 /// How this run opens stores (the master key), set once from the command line.
@@ -199,13 +252,6 @@ fn options() -> &'static StoreOptions {
 
 fn open(data: &Path) -> Result<SledStore> {
     let store = SledStore::open_with(data, options())?;
-    tell_recovered(&store);
-    Ok(store)
-}
-
-/// Opens the data folder, creating it if there is none.
-fn init_store(data: &Path) -> Result<SledStore> {
-    let store = SledStore::init_with(data, options())?;
     tell_recovered(&store);
     Ok(store)
 }

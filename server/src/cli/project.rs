@@ -1,6 +1,6 @@
 //! `parlog project NAME`: a projection as text or JSON, live or as of a day or position.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use parlog_core::SledStore;
@@ -95,7 +95,7 @@ pub fn projections(store: &SledStore, data: &Path, as_of: AsOf, rebuild: bool) -
 }
 
 /// Checks the request before it opens the store: bad input is refused without touching the data.
-pub fn run(data: &Path, a: ProjectArgs) -> Result<i32> {
+pub fn run(study: impl FnOnce() -> Result<PathBuf>, a: ProjectArgs) -> Result<i32> {
     let raw = RawView {
         since: a.since,
         lead_months_max: a.lead_months_max,
@@ -105,6 +105,7 @@ pub fn run(data: &Path, a: ProjectArgs) -> Result<i32> {
     };
     let request = ViewRequest::parse(&raw).map_err(request_failure)?;
     let name = view_name(&a.name).map_err(request_failure)?;
+    let data = &study()?;
     let store = super::open(data)?;
     let engine = projections(&store, data, request.as_of, a.rebuild)?;
     let opts = request.options;

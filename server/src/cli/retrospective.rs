@@ -40,9 +40,10 @@ pub fn render(
 }
 
 /// Checks the request before it opens the store: bad input is refused without touching the data.
-pub fn run(data: &Path, a: RetroArgs) -> Result<i32> {
+pub fn run(study: impl FnOnce() -> Result<PathBuf>, a: RetroArgs) -> Result<i32> {
     let raw = RawView { format: Some(a.format), area: a.area, ..a.view.raw() };
     let r = ViewRequest::parse(&raw).map_err(request_failure)?;
+    let data = &study()?;
     let text = render(&super::open(data)?, data, r.as_of, r.options.lang, r.area, r.format)?;
     match a.out {
         Some(path) => {

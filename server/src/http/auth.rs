@@ -9,7 +9,9 @@ use std::path::Path;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use parlog_core::{Category, EventKind, ParticipantId, ParticipantRole, StreamId, Vocabulary};
+use std::collections::BTreeMap;
+
+use parlog_core::{Category, EventKind, ParticipantId, ParticipantRole, StreamId, StudySlug, Vocabulary};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -103,13 +105,43 @@ pub fn role_label(r: ParticipantRole) -> &'static str {
     r.id()
 }
 
-/// A token as listed: who was given access, as what, when, and whether it was revoked.
+/// Where a study's files are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyLocation {
+    /// The data folder itself: the one study of a folder made by the previous release, read as
+    /// it is (its files were not moved, so that nothing can be half moved).
+    Root,
+    /// `studies/<slug>/` in the data folder.
+    Folder,
+}
+
+/// A study in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StudyRecord {
+    pub slug: StudySlug,
+    pub name: String,
+    pub municipality: String,
+    pub location: StudyLocation,
+    pub created_at: String,
+    pub archived_at: Option<String>,
+}
+
+/// The longest study name and municipality, in characters.
+pub const STUDY_NAME_CHARS_MAX: usize = 200;
+
+/// A token as listed: who was given access, as what in which study, when, and whether it was
+/// revoked.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRecord {
     pub id: String,
     pub participant: ParticipantId,
-    pub role: Role,
+    /// The token's role in each study it may reach; no other study exists for it.
+    pub grants: BTreeMap<StudySlug, Role>,
+    /// Manages studies (creates, archives, grants) across the institute; reads no study's
+    /// data unless it has a role there too.
+    pub institute_admin: bool,
     /// blake3 of the secret, hex.
     pub hash: String,
     pub created_at: String,
@@ -135,6 +167,11 @@ impl Tokens {
         Ok(Tokens { journal: Journal::open(data)? })
     }
 
+    /// The study registry of `data`, read without writing anything.
+    pub fn studies_read_only(data: &Path) -> Result<Vec<StudyRecord>, TokenFileError> {
+        journal::studies_read_only(data)
+    }
+
     /// Checks the token journal of `data` without writing anything: for `parlog verify`.
     pub fn verify(data: &Path) -> Result<TokenSummary, TokenFileError> {
         journal::verify(data)
@@ -146,18 +183,77 @@ impl Tokens {
         journal::findings(data)
     }
 
-    /// Creates a token; returns its record and the secret token, which is not kept. Answers
-    /// only once the token is durable.
-    pub fn create(&self, participant: ParticipantId, role: Role) -> Result<(TokenRecord, String), TokenFileError> {
+    /// The studies in the registry, in the order created (archived ones too).
+    pub fn studies(&self) -> Result<Vec<StudyRecord>, TokenFileError> {
+        Ok(self.journal.current()?.studies.clone())
+    }
+
+    /// Adds a study to the registry. Refuses a slug that was ever used, and a second study at
+    /// the folder's root. Answers once the entry is durable.
+    pub fn create_study(
+        &self,
+        slug: StudySlug,
+        name: &str,
+        municipality: &str,
+        location: StudyLocation,
+    ) -> Result<StudyRecord, TokenFileError> {
+        self.journal.write(|state| {
+            if state.study(&slug).is_some() {
+                return Err(TokenFileError::StudyExists { slug: slug.to_string() });
+            }
+            let record = StudyRecord {
+                slug,
+                name: name.to_string(),
+                municipality: municipality.to_string(),
+                location,
+                created_at: journal::now(),
+                archived_at: None,
+            };
+            Ok((Some(Entry::study_created(&record)), record))
+        })
+    }
+
+    /// Archives a study: it still reads, and takes no more events. `Ok(false)` if there is no
+    /// such study; archiving an archived study changes nothing.
+    pub fn archive_study(&self, slug: &StudySlug) -> Result<bool, TokenFileError> {
+        self.journal.write(|state| {
+            Ok(match state.study(slug) {
+                None => (None, false),
+                Some(s) if s.archived_at.is_some() => (None, true),
+                Some(_) => (Some(Entry::study_archived(slug)), true),
+            })
+        })
+    }
+
+    /// Creates a token with a role in each study of `grants` (which must be in the registry);
+    /// returns its record and the secret token, which is not kept. Answers only once the token
+    /// is durable.
+    pub fn create(
+        &self,
+        participant: ParticipantId,
+        grants: BTreeMap<StudySlug, Role>,
+        institute_admin: bool,
+    ) -> Result<(TokenRecord, String), TokenFileError> {
         let secret = hex(&random::<24>());
         let hash = blake3::hash(secret.as_bytes()).to_hex().to_string();
         let record = self.journal.write(|state| {
+            if let Some(s) = grants.keys().find(|s| state.study(s).is_none()) {
+                return Err(TokenFileError::NoSuchStudy { slug: s.to_string() });
+            }
             let id = (0..TOKEN_ID_DRAWS_MAX)
                 .map(|_| hex(&random::<6>()))
                 .find(|id| !state.contains(id))
                 .expect("48 random bits do not collide eight times");
-            let record = TokenRecord { id, participant, role, hash, created_at: journal::now(), revoked_at: None };
-            Ok((Some(Entry::created(&record)), record))
+            let record = TokenRecord {
+                id,
+                participant,
+                grants,
+                institute_admin,
+                hash,
+                created_at: journal::now(),
+                revoked_at: None,
+            };
+            Ok((Some(Entry::issued(&record)), record))
         })?;
         let token = format!("{TOKEN_PREFIX}{}_{secret}", record.id);
         Ok((record, token))
@@ -181,6 +277,35 @@ impl Tokens {
         })
     }
 
+    /// Gives token `id` a role in `study` (replacing the role it had there). `Ok(false)` if
+    /// there is no such token or it was revoked; giving the role it has changes nothing.
+    pub fn grant(&self, id: &str, study: &StudySlug, role: Role) -> Result<bool, TokenFileError> {
+        self.journal.write(|state| {
+            if state.study(study).is_none() {
+                return Err(TokenFileError::NoSuchStudy { slug: study.to_string() });
+            }
+            Ok(match state.find(id) {
+                None => (None, false),
+                Some((t, _)) if t.revoked_at.is_some() => (None, false),
+                Some((t, _)) if t.grants.get(study) == Some(&role) => (None, true),
+                Some(_) => (Some(Entry::granted(id, study, role)), true),
+            })
+        })
+    }
+
+    /// Takes token `id`'s role in `study` away. `Ok(false)` if the token has none there (or
+    /// does not exist, or was revoked).
+    pub fn ungrant(&self, id: &str, study: &StudySlug) -> Result<bool, TokenFileError> {
+        self.journal.write(|state| {
+            Ok(match state.find(id) {
+                Some((t, _)) if t.revoked_at.is_none() && t.grants.contains_key(study) => {
+                    (Some(Entry::ungranted(id, study)), true)
+                }
+                _ => (None, false),
+            })
+        })
+    }
+
     /// The caller a bearer token belongs to, if it is valid and not revoked.
     pub fn check(&self, token: &str) -> Result<Caller, ApiError> {
         let bad = || {
@@ -196,7 +321,12 @@ impl Tokens {
         if blake3::hash(secret.as_bytes()) != *stored {
             return Err(bad());
         }
-        Ok(Caller { participant: t.participant.clone(), role: t.role, token_id: t.id.clone() })
+        Ok(Caller {
+            participant: t.participant.clone(),
+            token_id: t.id.clone(),
+            grants: t.grants.clone(),
+            institute_admin: t.institute_admin,
+        })
     }
 }
 
@@ -214,16 +344,36 @@ fn hex(b: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub participant: ParticipantId,
-    pub role: Role,
     pub token_id: String,
+    /// The caller's role in each study it may reach.
+    pub grants: BTreeMap<StudySlug, Role>,
+    pub institute_admin: bool,
 }
 
 impl Caller {
+    /// The caller's role in `study`; `None`: for this caller the study does not exist.
+    pub fn role_in(&self, study: &StudySlug) -> Option<Role> {
+        self.grants.get(study).copied()
+    }
+
+    /// The caller's role in its only study: what the routes without a study in their path
+    /// act on.
+    pub fn sole_role(&self) -> Result<Role, ApiError> {
+        match self.grants.values().collect::<Vec<_>>()[..] {
+            [role] => Ok(*role),
+            [] => Err(ApiError::Forbidden("this token has a role in no study; ask an admin to grant it one".into())),
+            _ => Err(ApiError::Conflict(
+                "this token reaches several studies: use the routes under /api/v1/studies/{study}/ (GET /api/v1/studies lists them)".into(),
+            )),
+        }
+    }
+
     pub fn require(&self, ok: bool, what: &str) -> Result<(), ApiError> {
         if ok {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("role {} may not {what}", self.role.as_str())))
+            let role = self.sole_role().map(|r| r.as_str()).unwrap_or("of this token");
+            Err(ApiError::Forbidden(format!("role {role} may not {what}")))
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::cli_support::{parlog_bin, repo_file, setup, setup_demo, CliTest};
+use crate::cli_support::{parlog_bin, repo_file, setup, setup_demo, study_dir, CliTest};
 use crate::support::{area_defined, base_chain, ev, observation, participant_registered, study_started};
 
 const SUBCOMMANDS: [&str; 12] = [
@@ -35,7 +35,7 @@ fn ndjson(events: &[Value]) -> String {
 /// A test folder with an initialised data folder holding `events`.
 fn with_events(events: &[Value]) -> CliTest {
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     t.run_stdin(&["append"], &ndjson(events)).success();
     t
 }
@@ -104,9 +104,13 @@ fn commands_on_a_folder_never_initialised_exit_2_and_name_init() {
 #[test]
 fn init_creates_the_folder_and_is_idempotent() {
     let t = setup();
-    t.run(&["init"]).success().stdout_has(&["0 events"]);
+    t.run(&["init"]).success().stdout_has(&["data folder made", "parlog study create"]);
     assert!(t.data().is_dir());
-    t.run(&["init"]).success().stdout_has(&["0 events"]);
+    t.run(&["init"]).success().stdout_has(&["nothing changed"]);
+    t.run(&["verify"]).success().stdout_has(&["ok: no studies yet"]);
+    // Without a study, commands on a study say how to make one.
+    t.run(&["log"]).code(2).stderr_has(&["holds no study", "parlog study create"]);
+    t.ok(&["study", "create", "proef", "--name", "Proef"]);
     assert_eq!(t.log_json(t.data()), Vec::<Value>::new());
     t.run(&["verify"]).success().stdout_has(&["ok: 0 events"]);
 }
@@ -116,7 +120,7 @@ fn init_creates_the_folder_and_is_idempotent() {
 #[test]
 fn append_of_ndjson_prints_each_position_and_id() {
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let mut events = base_chain();
     let id = "5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5";
     events[3]["id"] = json!(id);
@@ -150,7 +154,7 @@ fn appending_a_kind_only_parlog_writes_names_the_forget_command() {
 #[test]
 fn append_of_a_json_array_with_json_output() {
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let file = t.write("batch.json", &serde_json::to_string_pretty(&base_chain()).expect("JSON"));
     let out = t.run(&["append", file.to_str().expect("UTF-8 path"), "--json"]).success();
     let v = out.json();
@@ -167,7 +171,7 @@ fn append_of_a_json_array_with_json_output() {
 #[test]
 fn append_with_author_flag_fills_in_the_author() {
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let mut events = base_chain();
     for e in &mut events {
         e.as_object_mut().expect("an object").remove("author");
@@ -223,7 +227,7 @@ fn bad_input_names_the_event_and_field_and_stores_nothing() {
 #[test]
 fn a_retry_with_the_same_ids_reports_duplicates_and_adds_nothing() {
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let mut events = base_chain();
     for (i, e) in events.iter_mut().enumerate() {
         e["id"] = json!(format!("00000000-0000-4000-8000-00000000000{}", i + 1));
@@ -410,11 +414,11 @@ fn forget_of_an_unknown_or_malformed_subject_exits_2() {
 /// Flips one bit in the middle of the record of the event at `position` in the log file (a frame
 /// is `[u32 length][u8 type][u32 record length][record]…`, see core's store/log.rs).
 fn flip_record_byte(data: &Path, position: u64) {
-    let mut log = std::fs::read(data.join("log")).expect("read the log");
+    let mut log = std::fs::read(study_dir(data).join("log")).expect("read the log");
     let offset = parlog_tests::frame_offset(&log, position);
     let record_len = u32::from_be_bytes(log[offset + 5..offset + 9].try_into().expect("4 bytes")) as usize;
     log[offset + 9 + record_len / 2] ^= 0x01;
-    std::fs::write(data.join("log"), log).expect("write the log");
+    std::fs::write(study_dir(data).join("log"), log).expect("write the log");
 }
 
 #[test]
@@ -450,7 +454,7 @@ fn export_then_import_into_a_fresh_folder_gives_the_same_log() {
     assert_eq!(text.lines().count(), n + 1, "a header and one line per event");
 
     let copy = t.path("copy");
-    t.ok_at(&copy, &["init"]);
+    t.init_at(&copy);
     let file = export.to_str().expect("UTF-8 path");
     t.run_at(&copy, &["import", file], None).success().stdout_has(&[&format!("imported {n} new events")]);
     assert_eq!(t.log_json(&copy), t.log_json(t.data()), "the same log, recorded times and hashes included");
@@ -471,7 +475,7 @@ fn export_with_keys_lets_the_copy_open_sealed_parts() {
             .expect("JSON");
     assert!(header["keys"]["resident:r-1"].is_string(), "{header}");
     let copy = t.path("copy");
-    t.ok_at(&copy, &["init"]);
+    t.init_at(&copy);
     t.ok_at(&copy, &["import", export.to_str().expect("UTF-8 path")]);
     t.run_at(&copy, &["show", NOTE_ID], None).success().stdout_has(&[NOTE_TEXT]);
 }
@@ -486,7 +490,7 @@ fn show_after_an_import_without_keys_shows_the_event() {
     let export = t.path("no-keys.ndjson");
     t.ok(&["export", "--out", export.to_str().expect("UTF-8 path")]);
     let copy = t.path("copy");
-    t.ok_at(&copy, &["init"]);
+    t.init_at(&copy);
     t.ok_at(&copy, &["import", export.to_str().expect("UTF-8 path")]);
     t.run_at(&copy, &["verify"], None).success();
     let shown = t.run_at(&copy, &["show", NOTE_ID], None).success().stdout_has(&["position:     4", NOTE_ID]);
@@ -509,7 +513,7 @@ fn import_of_a_damaged_export_exits_2_naming_the_position_and_imports_no_more() 
         .collect();
     let file = t.write("damaged.ndjson", &(damaged.join("\n") + "\n"));
     let copy = t.path("copy");
-    t.ok_at(&copy, &["init"]);
+    t.init_at(&copy);
     t.run_at(&copy, &["import", file.to_str().expect("UTF-8 path")], None).code(2).stderr_has(&["position 6"]);
     let imported = t.log_json(&copy);
     let original = t.log_json(t.data());
@@ -521,7 +525,7 @@ fn import_of_a_damaged_export_exits_2_naming_the_position_and_imports_no_more() 
     let cut: Vec<&str> = export.lines().take(4).collect();
     let cut = t.write("cut.ndjson", &(cut.join("\n") + "\n"));
     let fresh = t.path("fresh");
-    t.ok_at(&fresh, &["init"]);
+    t.init_at(&fresh);
     t.run_at(&fresh, &["import", cut.to_str().expect("UTF-8 path")], None).code(2).stderr_has(&["incomplete"]);
     let not_export = t.write("events.ndjson", &ndjson(&base_chain()));
     t.run_at(&fresh, &["import", not_export.to_str().expect("UTF-8 path")], None).code(2).stderr_has(&["line 1"]);

@@ -116,6 +116,22 @@ fn build(profile_dir: &Path) {
 
 /// A test's temporary folder: the data folder `data/` (not created: `parlog init` or `demo` does
 /// that) and room for other files, such as exports and a second data folder.
+/// The folder of a data folder's one study: `studies/<slug>/`, or the data folder itself when
+/// its study is at the root (a folder of the previous release).
+pub fn study_dir(data: &Path) -> PathBuf {
+    let studies: Vec<PathBuf> = std::fs::read_dir(data.join("studies"))
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    match &studies[..] {
+        [one] => one.clone(),
+        [] => data.to_path_buf(),
+        many => panic!("{} holds {} studies; name one", data.display(), many.len()),
+    }
+}
+
+/// The study `CliTest::init` makes.
+pub const TEST_STUDY: &str = "proef";
+
 pub struct CliTest {
     tmp: Option<TempDir>,
     root: PathBuf,
@@ -184,6 +200,18 @@ impl CliTest {
     /// Runs a command that must succeed on another data folder and returns its standard output.
     pub fn ok_at(&self, data: &Path, args: &[&str]) -> String {
         self.run_at(data, args, None).success().stdout
+    }
+
+    /// Makes the data folder with one study (`proef`), as a user starts: `parlog init`, then
+    /// `parlog study create`.
+    pub fn init(&self) {
+        self.init_at(self.data());
+    }
+
+    /// `init` on another data folder.
+    pub fn init_at(&self, data: &Path) {
+        self.ok_at(data, &["init"]);
+        self.ok_at(data, &["study", "create", TEST_STUDY, "--name", "Proefonderzoek", "--municipality", "Proefstad"]);
     }
 
     /// Every event of the log as `parlog log --json` gives it, one JSON object each.

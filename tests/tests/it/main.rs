@@ -15,6 +15,7 @@ mod openapi;
 mod privacy;
 mod proj_activity;
 mod proj_codebook;
+mod proj_compare;
 mod proj_cycles;
 mod proj_directory;
 mod proj_engine;

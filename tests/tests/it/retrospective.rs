@@ -209,7 +209,7 @@ fn cut_at(t: &CliTest, export: &[String], day: &str) -> PathBuf {
     }
     let path = t.write(&format!("cut-{day}.ndjson"), &file);
     let data = t.path(&format!("cut-{day}"));
-    t.ok_at(&data, &["init"]);
+    t.init_at(&data);
     t.run_at(&data, &["import", path.to_str().expect("UTF-8 path")], None)
         .success()
         .stdout_has(&[&format!("imported {keep} new events")]);

@@ -178,7 +178,7 @@ fn client(
 #[test]
 fn sigterm_exits_cleanly_and_loses_no_acknowledged_append() {
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let token = t.ok(&["token", "create", "--participant", "makelaar-zuid-1", "--role", "makelaar"]).trim().to_string();
     assert!(token.starts_with("plg_"), "`token create` prints the token: {token:?}");
     let server = start(&t, "127.0.0.1:0", &[]);
@@ -212,7 +212,8 @@ fn sigterm_exits_cleanly_and_loses_no_acknowledged_append() {
 
     let acks = acks.lock().unwrap().clone();
     let store =
-        SledStore::open(t.data()).unwrap_or_else(|e| panic!("the store does not open after shutdown: {e}\n{log}"));
+        SledStore::open_with(&crate::cli_support::study_dir(t.data()), &parlog_core::StoreOptions::from_env(t.data()))
+            .unwrap_or_else(|e| panic!("the store does not open after shutdown: {e}\n{log}"));
     let head = store.head().position.0;
     let events = store.read_from(Position(1), usize::try_from(head).unwrap() + 1).expect("read the log");
     let positions: Vec<u64> = events.iter().map(|e| e.position.0).collect();
@@ -259,7 +260,10 @@ fn serve_demo_prints_sign_in_links_and_the_page_loads() {
             }
         }
     }
-    assert!(banner.iter().any(|l| l.contains("loaded the demo log (642 events)")), "the banner: {banner:#?}");
+    assert!(
+        banner.iter().any(|l| l.contains("loaded the demo log into study gouda (642 events)")),
+        "the banner: {banner:#?}"
+    );
     let roles: Vec<&str> = links.keys().map(String::as_str).collect();
     assert_eq!(roles, ["admin", "makelaar", "researcher", "viewer"], "one link per role: {banner:#?}");
 

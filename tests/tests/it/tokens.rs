@@ -53,7 +53,7 @@ fn api_create(addr: SocketAddr, admin: &str, participant: &str, role: &str) -> (
 #[test]
 fn parallel_creates_and_a_revoke_lose_no_update() {
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let admin = cli_create(&t, "beheer-1", "admin");
     let server = start(&t, "127.0.0.1:0", &[]);
     let addr = server.addr;
@@ -113,7 +113,7 @@ fn parallel_creates_and_a_revoke_lose_no_update() {
 fn cli_create_and_revoke_take_effect_on_the_servers_next_request() {
     const ROUNDS: usize = 5;
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let admin = cli_create(&t, "beheer-1", "admin");
     let server = start(&t, "127.0.0.1:0", &[]);
     let addr = server.addr;
@@ -183,7 +183,7 @@ fn quarantine_journal(t: &CliTest) -> Vec<String> {
 fn the_journal_is_private_and_records_who_was_given_access_when() {
     use std::os::unix::fs::PermissionsExt;
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let token = cli_create(&t, "makelaar-zuid-1", "makelaar");
     t.ok(&["token", "revoke", id_of(&token)]);
     let meta = std::fs::metadata(journal_path(&t)).unwrap();
@@ -191,15 +191,17 @@ fn the_journal_is_private_and_records_who_was_given_access_when() {
     let bytes = read(&journal_path(&t));
     let bodies: Vec<Value> =
         entries(&bytes).into_iter().map(|r| serde_json::from_slice(&bytes[r.start + 4..r.end - 4]).unwrap()).collect();
-    assert_eq!(bodies.len(), 2, "{bodies:?}");
-    let created = &bodies[0]["created"];
+    // The study the test made, the token with its role there, and the revocation.
+    assert_eq!(bodies.len(), 3, "{bodies:?}");
+    assert_eq!(bodies[0]["study_created"]["slug"], "proef", "{bodies:?}");
+    let created = &bodies[1]["issued"];
     assert_eq!(
-        (created["id"].as_str(), created["participant"].as_str()),
-        (Some(id_of(&token)), Some("makelaar-zuid-1"))
+        (created["id"].as_str(), created["participant"].as_str(), &created["grants"]),
+        (Some(id_of(&token)), Some("makelaar-zuid-1"), &serde_json::json!({"proef": "makelaar"}))
     );
     assert!(created["created_at"].is_string() && created["hash"].is_string(), "{created}");
+    assert_eq!(bodies[2]["revoked"]["id"].as_str(), Some(id_of(&token)));
     assert!(!bytes.windows(token.len() - 17).any(|w| w == &token.as_bytes()[17..]), "the secret is not stored");
-    assert_eq!(bodies[1]["revoked"]["id"].as_str(), Some(id_of(&token)), "{bodies:?}");
     let list = t.ok(&["token", "list"]);
     assert!(list.contains("revoked"), "{list}");
 }
@@ -211,13 +213,14 @@ fn write_journal(t: &CliTest, bytes: &[u8]) {
 
 /// Three tokens made with the command line; returns them and the journal's entry ranges.
 fn three_tokens(t: &CliTest) -> (Vec<String>, Vec<std::ops::Range<usize>>) {
-    t.ok(&["init"]);
+    t.init();
     let tokens: Vec<String> = ["beheer-1", "makelaar-zuid-1", "beleid-1"]
         .iter()
         .zip(["admin", "makelaar", "viewer"])
         .map(|(p, r)| cli_create(t, p, r))
         .collect();
-    let ranges = entries(&read(&journal_path(t)));
+    // The first entry is the study `init` made.
+    let ranges = entries(&read(&journal_path(t)))[1..].to_vec();
     assert_eq!(ranges.len(), 3);
     (tokens, ranges)
 }
@@ -324,7 +327,7 @@ fn a_torn_last_entry_is_ignored_then_moved_to_quarantine() {
     assert_eq!(me(addr, &tokens[0]), 200);
     let now = read(&journal_path(&t));
     assert_eq!(now[..e[2].start], whole[..e[2].start], "the entries before the torn one are untouched");
-    assert_eq!(entries(&now).len(), 3);
+    assert_eq!(entries(&now).len(), 4, "the study, two tokens and the new one");
     let (code, _, log) = server.terminate();
     assert_eq!(code, Some(0), "exit after SIGTERM; log:\n{log}");
 }
@@ -333,11 +336,12 @@ fn a_torn_last_entry_is_ignored_then_moved_to_quarantine() {
 #[test]
 fn a_journal_torn_inside_its_magic_holds_no_tokens() {
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     write_journal(&t, &MAGIC[..7]);
     let summary = parlog_server::http::auth::Tokens::verify(t.data()).expect("a torn magic is no damage");
     assert_eq!((summary.tokens, summary.torn_tail.map(|t| t.offset)), (0, Some(0)));
-    cli_create(&t, "beheer-1", "admin");
+    // The torn journal holds no study either: an institute admin's token needs none.
+    t.ok(&["token", "create", "--participant", "beheer-1", "--institute-admin"]);
     assert_eq!(entries(&read(&journal_path(&t))).len(), 1);
     assert_eq!(quarantined(&t).iter().map(|(_, b)| b.as_slice()).collect::<Vec<_>>(), [&MAGIC[..7]]);
 }
@@ -368,7 +372,8 @@ fn old_token_file() -> (String, [String; 3]) {
 #[test]
 fn an_old_tokens_json_is_imported_once_with_its_ids_times_and_revocations() {
     let t = setup();
-    t.ok(&["init"]);
+    // A data folder as the release before the journal made it: one store at the root.
+    parlog_core::SledStore::init(t.data()).expect("a store at the root").close();
     let (old, tokens) = old_token_file();
     std::fs::write(t.data().join("tokens.json"), &old).unwrap();
     std::fs::write(t.data().join("tokens.tmp"), &old[..40]).unwrap();
@@ -409,7 +414,8 @@ fn an_old_tokens_json_is_imported_once_with_its_ids_times_and_revocations() {
     assert!(lines.iter().any(|l| l.contains("interrupted write of the old token file")), "{lines:?}");
     assert!(q.iter().any(|(_, b)| b == old.as_bytes()), "tokens.json is kept byte for byte");
     let journal = read(&journal_path(&t));
-    assert_eq!(entries(&journal).len(), 1, "the import is one entry, whole or absent");
+    // The import, then the folder's study recorded in the registry (its tokens' roles are there).
+    assert_eq!(entries(&journal).len(), 2, "the import is one entry, whole or absent");
 
     // A crash between the import and the move leaves tokens.json beside the journal: the next
     // writer moves it and imports nothing twice.
@@ -435,7 +441,7 @@ fn every_answered_create_survives_kill_9() {
     const CLIENTS: usize = 4;
     const ANSWERED_BEFORE_KILL: usize = 60;
     let t = setup();
-    t.ok(&["init"]);
+    t.init();
     let admin = cli_create(&t, "beheer-1", "admin");
     let mut server = start(&t, "127.0.0.1:0", &[]);
     let addr = server.addr;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::cli_support::{setup_demo, CliTest};
+use crate::cli_support::{setup_demo, study_dir, CliTest};
 use crate::support::{files_containing, files_under, subject_keys};
 
 /// The demo's events, and its sealed parts (from demo/gouda.json as loaded).
@@ -54,7 +54,7 @@ fn flip(path: &Path, at: usize) {
 
 /// Where the committed log ends: after the last byte that is not a zero of the preallocation.
 fn log_data_end(data: &Path) -> usize {
-    let b = std::fs::read(data.join("log")).expect("the log");
+    let b = std::fs::read(study_dir(data).join("log")).expect("the log");
     b.iter().rposition(|x| *x != 0).expect("a log with events") + 1
 }
 
@@ -79,7 +79,7 @@ fn last_record_byte(log: &Path) -> usize {
 }
 
 fn quarantined_files(data: &Path) -> Vec<PathBuf> {
-    let q = data.join("quarantine");
+    let q = study_dir(data).join("quarantine");
     files_under(&q).into_iter().filter(|f| f.extension().is_some_and(|e| e == "bin")).collect()
 }
 
@@ -96,7 +96,7 @@ fn verify_of_a_sound_folder_says_ok_and_changes_nothing() {
 #[test]
 fn a_flipped_byte_in_the_key_file_is_named_refused_and_repaired_from_the_copy() {
     let t = setup_demo();
-    let keys = t.data().join("keys");
+    let keys = study_dir(t.data()).join("keys");
     let original = std::fs::read(&keys).expect("keys");
     let at = original.len() / 3;
     flip(&keys, at);
@@ -116,7 +116,7 @@ fn a_flipped_byte_in_the_key_file_is_named_refused_and_repaired_from_the_copy() 
     let kept = quarantined_files(t.data());
     assert_eq!(kept.len(), 1, "one file in quarantine: {kept:?}");
     assert_eq!(std::fs::read(&kept[0]).expect("quarantined"), damaged, "quarantine keeps the damaged bytes");
-    let journal = std::fs::read_to_string(t.data().join("quarantine/journal.txt")).expect("the journal");
+    let journal = std::fs::read_to_string(study_dir(t.data()).join("quarantine/journal.txt")).expect("the journal");
     assert!(journal.contains("damaged copy of the key file"), "{journal}");
 
     let run = verify_unchanged(&t, t.data()).success();
@@ -126,8 +126,8 @@ fn a_flipped_byte_in_the_key_file_is_named_refused_and_repaired_from_the_copy() 
 #[test]
 fn both_copies_of_the_key_file_damaged_is_refused_with_both_offsets() {
     let t = setup_demo();
-    flip(&t.data().join("keys"), 200);
-    flip(&t.data().join("keys.copy"), 300);
+    flip(&study_dir(t.data()).join("keys"), 200);
+    flip(&study_dir(t.data()).join("keys.copy"), 300);
     let run = verify_unchanged(&t, t.data()).code(1);
     assert!(
         run.stderr.contains("`keys` is damaged at offset") && run.stderr.contains("`keys.copy` is damaged"),
@@ -149,9 +149,9 @@ fn damage_to_the_last_group_is_refused_and_repair_keeps_the_bytes() {
         let data = copy_folder(&t, &format!("{case}-{lose_indexes}"));
         if lose_indexes {
             // As after a kill -9: the indexes do not know the last group yet.
-            std::fs::remove_dir_all(data.join("sled")).expect("sled");
+            std::fs::remove_dir_all(study_dir(&data).join("sled")).expect("sled");
         }
-        let log = data.join("log");
+        let log = study_dir(&data).join("log");
         let end = log_data_end(&data);
         let original = std::fs::read(&log).expect("log");
         match case {
@@ -207,8 +207,8 @@ fn a_torn_write_of_an_unacknowledged_group_is_moved_to_quarantine_and_reported()
     append_one(&t, t.data());
     // What a power cut during that append leaves: the group's first sectors, then zeros (the
     // file was extended with zeros ahead), and indexes that never heard of it.
-    std::fs::remove_dir_all(t.data().join("sled")).expect("sled");
-    let log = t.data().join("log");
+    std::fs::remove_dir_all(study_dir(t.data()).join("sled")).expect("sled");
+    let log = study_dir(t.data()).join("log");
     let end = log_data_end(t.data());
     let mut b = std::fs::read(&log).expect("log");
     // Tear at the sector boundary that falls inside the last frames of the group.
@@ -242,12 +242,12 @@ fn forget_is_final_an_old_export_brings_no_key_back() {
     let t = setup_demo();
     let export = t.path("export.ndjson");
     t.ok(&["export", "--with-keys", "--out", export.to_str().expect("UTF-8")]);
-    let keys = subject_keys(t.data());
+    let keys = subject_keys(&study_dir(t.data()));
     let subject = keys.iter().map(|(s, _)| s.as_str()).find(|s| s.starts_with("resident:")).expect("a resident");
     t.ok(&["forget", subject, "--by", "beheerder", "--reason", "verzoek"]);
     let run = t.run(&["import", export.to_str().expect("UTF-8")]).success();
     assert!(run.stderr.contains("forgotten here") && run.stderr.contains(subject), "{}", run.stderr);
-    assert!(!subject_keys(t.data()).iter().any(|(s, _)| s == subject), "the key stays destroyed");
+    assert!(!subject_keys(&study_dir(t.data())).iter().any(|(s, _)| s == subject), "the key stays destroyed");
     let events: Vec<Value> = t.log_json(t.data());
     let named = events
         .iter()
@@ -347,18 +347,18 @@ fn the_data_folder_is_the_owners_alone() {
     let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
     assert_eq!(mode(t.data()), 0o700);
     for f in ["log", "keys", "keys.copy", "PARLOG"] {
-        assert_eq!(mode(&t.data().join(f)), 0o600, "{f}");
+        assert_eq!(mode(&study_dir(t.data()).join(f)), 0o600, "{f}");
     }
-    assert_eq!(mode(&t.data().join("sled")), 0o700);
+    assert_eq!(mode(&study_dir(t.data()).join("sled")), 0o700);
     assert_eq!(mode(&master_key(t.data())), 0o600);
     // A folder made by an older release (0755, files 0644) is noted by verify, tightened on open.
     std::fs::set_permissions(t.data(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    std::fs::set_permissions(t.data().join("log"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::fs::set_permissions(study_dir(t.data()).join("log"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let run = verify_unchanged(&t, t.data()).success();
     assert!(run.stdout.contains("others than the owner may read"), "{}", run.stdout);
-    assert_eq!(mode(&t.data().join("log")), 0o644, "verify changes nothing");
+    assert_eq!(mode(&study_dir(t.data()).join("log")), 0o644, "verify changes nothing");
     t.ok(&["stats"]);
-    assert_eq!((mode(t.data()), mode(&t.data().join("log"))), (0o700, 0o600));
+    assert_eq!((mode(t.data()), mode(&study_dir(t.data()).join("log"))), (0o700, 0o600));
 }
 
 /// A key file of the first format (keys in the clear, as the previous release wrote it) is
@@ -380,15 +380,15 @@ fn a_key_file_of_the_first_format_is_wrapped_on_open() {
         v1.extend_from_slice(&check.as_bytes()[..4]);
         raw_keys.push(key);
     }
-    std::fs::write(t.data().join("keys"), &v1).expect("keys");
-    std::fs::remove_file(t.data().join("keys.copy")).expect("keys.copy");
+    std::fs::write(study_dir(t.data()).join("keys"), &v1).expect("keys");
+    std::fs::remove_file(study_dir(t.data()).join("keys.copy")).expect("keys.copy");
     std::fs::remove_file(master_key(t.data())).expect("master key");
 
     let run = verify_unchanged(&t, t.data()).success();
     assert!(run.stdout.contains("first format") && run.stdout.contains("140 open"), "{}", run.stdout);
     let run = t.run(&["stats"]).success();
     assert!(run.stderr.contains("now wrapped with the master key"), "{}", run.stderr);
-    assert!(std::fs::read(t.data().join("keys")).expect("keys").starts_with(b"PLKEYS02"));
+    assert!(std::fs::read(study_dir(t.data()).join("keys")).expect("keys").starts_with(b"PLKEYS02"));
     for k in &raw_keys {
         assert!(files_containing(t.data(), k).is_empty(), "a key is still in the clear");
     }
@@ -436,7 +436,7 @@ fn random_damage_to_any_file_is_never_silent() {
 fn a_damaged_checkpoint_is_named_kept_and_rebuilt() {
     let t = setup_demo();
     let before = t.ok(&["project", "initiatives", "--json"]);
-    let checkpoint = t.data().join("projections/checkpoint.bin");
+    let checkpoint = study_dir(t.data()).join("projections/checkpoint.bin");
     assert!(checkpoint.exists(), "`project` leaves a checkpoint");
     let len = std::fs::metadata(&checkpoint).expect("checkpoint").len() as usize;
     flip(&checkpoint, len / 2);
@@ -496,7 +496,7 @@ fn an_import_is_held_to_the_limits_of_an_append() {
 #[test]
 fn a_missing_copy_of_the_key_file_is_named_and_written_again() {
     let t = setup_demo();
-    let copy = t.data().join("keys.copy");
+    let copy = study_dir(t.data()).join("keys.copy");
     std::fs::remove_file(&copy).expect("keys.copy");
     let run = verify_unchanged(&t, t.data()).code(1);
     assert!(run.stderr.contains("`keys.copy` is missing"), "{}", run.stderr);

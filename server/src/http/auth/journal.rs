@@ -7,7 +7,18 @@
 //! `{"created": {id, participant, role, hash, created_at}}`, `{"revoked": {id, at}}`, or
 //! `{"imported": {from, blake3, moved_to, at, tokens}}` (the one-time import of an old
 //! `tokens.json`, all its tokens in one entry so that the import is whole or absent). The hash is
-//! blake3 of the secret; the secret is never stored. Unknown fields are refused rather than
+//! blake3 of the secret; the secret is never stored.
+//!
+//! Since studies (one data folder, many studies), the journal is the institute's record of
+//! tenancy and access too, so that which studies exist and who may reach them is decided in one
+//! place, under one lock, with the same durability: `{"study_created": {slug, name,
+//! municipality, location, at}}`, `{"study_archived": {slug, at}}`, `{"issued": {id,
+//! participant, grants, institute_admin, hash, created_at}}` (a token of this release: a role
+//! per study), `{"granted": {id, study, role, at}}` and `{"ungranted": {id, study, at}}`. A
+//! `created` entry (the previous release) gives its role in the study at the folder's root, and
+//! an old admin is an institute admin too: it managed the whole server. The previous release
+//! refuses a journal with these entries, as it must: it would read a folder of many studies as
+//! one. Unknown fields are refused rather than
 //! skipped: a later version might add one that narrows a token (an expiry), and a reader that
 //! ignored it would grant more than was meant.
 //!
@@ -51,7 +62,10 @@ use chrono::{SecondsFormat, Utc};
 use parlog_core::{Finding, Quarantined, QUARANTINE_DIR};
 use serde::{Deserialize, Serialize};
 
-use super::TokenRecord;
+use parlog_core::StudySlug;
+use std::collections::BTreeMap;
+
+use super::{StudyLocation, StudyRecord, TokenRecord};
 
 /// The token journal's file name in the data folder.
 pub const JOURNAL_FILE: &str = "tokens";
@@ -93,6 +107,13 @@ pub enum TokenFileError {
     Full { path: String },
     #[error("{path}: one token entry would be {bytes} bytes, more than ENTRY_BODY_BYTES_MAX ({ENTRY_BODY_BYTES_MAX}); nothing was written")]
     EntryTooLarge { path: String, bytes: usize },
+    /// A study of this slug is in the registry already (archived ones too: a slug names one
+    /// study for good, so that old links and exports never point at another).
+    #[error("a study named {slug:?} exists already (`parlog study list` shows them); choose another slug")]
+    StudyExists { slug: String },
+    /// A grant names a study the registry does not hold.
+    #[error("there is no study {slug:?} (`parlog study list` shows them)")]
+    NoSuchStudy { slug: String },
     #[error(
         "{path}: an earlier token write failed and could not be undone; restart parlog, which reads the file anew"
     )]
@@ -135,6 +156,57 @@ pub(super) enum Entry {
     Created(Created),
     Revoked(Revoked),
     Imported(Imported),
+    Issued(Issued),
+    Granted(Granted),
+    Ungranted(Ungranted),
+    StudyCreated(StudyCreated),
+    StudyArchived(StudyArchived),
+}
+
+/// A token of this release: its roles per study, and whether it manages studies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Issued {
+    id: String,
+    participant: parlog_core::ParticipantId,
+    grants: BTreeMap<StudySlug, super::Role>,
+    institute_admin: bool,
+    hash: String,
+    created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Granted {
+    id: String,
+    study: StudySlug,
+    role: super::Role,
+    at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Ungranted {
+    id: String,
+    study: StudySlug,
+    at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StudyCreated {
+    slug: StudySlug,
+    name: String,
+    municipality: String,
+    location: StudyLocation,
+    at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StudyArchived {
+    slug: StudySlug,
+    at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,15 +237,29 @@ pub(super) struct Imported {
     moved_to: String,
     at: String,
     /// Its tokens as they were, revocations included.
-    tokens: Vec<TokenRecord>,
+    tokens: Vec<LegacyRecord>,
+}
+
+/// A token as the previous releases kept it: one role, in the folder's one study.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LegacyRecord {
+    id: String,
+    participant: parlog_core::ParticipantId,
+    role: super::Role,
+    hash: String,
+    created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revoked_at: Option<String>,
 }
 
 impl Entry {
-    pub(super) fn created(r: &TokenRecord) -> Entry {
-        Entry::Created(Created {
+    pub(super) fn issued(r: &TokenRecord) -> Entry {
+        Entry::Issued(Issued {
             id: r.id.clone(),
             participant: r.participant.clone(),
-            role: r.role,
+            grants: r.grants.clone(),
+            institute_admin: r.institute_admin,
             hash: r.hash.clone(),
             created_at: r.created_at.clone(),
         })
@@ -181,13 +267,31 @@ impl Entry {
     pub(super) fn revoked(id: &str, at: String) -> Entry {
         Entry::Revoked(Revoked { id: id.to_string(), at })
     }
+    pub(super) fn granted(id: &str, study: &StudySlug, role: super::Role) -> Entry {
+        Entry::Granted(Granted { id: id.to_string(), study: study.clone(), role, at: now() })
+    }
+    pub(super) fn ungranted(id: &str, study: &StudySlug) -> Entry {
+        Entry::Ungranted(Ungranted { id: id.to_string(), study: study.clone(), at: now() })
+    }
+    pub(super) fn study_created(r: &StudyRecord) -> Entry {
+        Entry::StudyCreated(StudyCreated {
+            slug: r.slug.clone(),
+            name: r.name.clone(),
+            municipality: r.municipality.clone(),
+            location: r.location,
+            at: r.created_at.clone(),
+        })
+    }
+    pub(super) fn study_archived(slug: &StudySlug) -> Entry {
+        Entry::StudyArchived(StudyArchived { slug: slug.clone(), at: now() })
+    }
 }
 
 /// The old token file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LegacyFile {
-    tokens: Vec<TokenRecord>,
+    tokens: Vec<LegacyRecord>,
 }
 
 fn frame_check(len: &[u8], body: &[u8]) -> [u8; 4] {
@@ -262,6 +366,11 @@ pub(super) struct State {
     entries: u64,
     pub(super) records: Vec<TokenRecord>,
     by_id: HashMap<String, (usize, blake3::Hash)>,
+    /// The role each token of the previous release has in the study at the folder's root, by
+    /// index in `records`; it becomes a grant once that study is in the registry.
+    root_roles: Vec<(usize, super::Role)>,
+    /// The studies, in the order created.
+    pub(super) studies: Vec<StudyRecord>,
     /// The old files imported: their blake3 and where they were moved.
     imports: Vec<(String, String)>,
 }
@@ -280,6 +389,23 @@ impl State {
         self.by_id.contains_key(id)
     }
 
+    pub(super) fn study(&self, slug: &StudySlug) -> Option<&StudyRecord> {
+        self.studies.iter().find(|s| &s.slug == slug)
+    }
+
+    fn check_study_known(&self, slug: &StudySlug) -> std::result::Result<(), String> {
+        self.study(slug).map(|_| ()).ok_or_else(|| format!("study {slug} is not in the registry"))
+    }
+
+    /// The token `id`, which must exist and not be revoked.
+    fn live_token(&self, id: &str) -> std::result::Result<&TokenRecord, String> {
+        match self.by_id.get(id) {
+            None => Err(format!("no entry before it creates token {id}")),
+            Some((i, _)) if self.records[*i].revoked_at.is_some() => Err(format!("token {id} was revoked")),
+            Some((i, _)) => Ok(&self.records[*i]),
+        }
+    }
+
     /// Whether the file, as a stat found it (identity and length), is what this state read.
     fn is_current(&self, now: Option<((u64, u64), u64)>) -> bool {
         match now {
@@ -288,6 +414,18 @@ impl State {
             // file as long as it was.
             Some((id, len)) => self.identity == Some(id) && self.seen == len && self.torn.is_none(),
         }
+    }
+
+    fn check_legacy(&self, t: &LegacyRecord) -> std::result::Result<(), String> {
+        self.check_token(&TokenRecord {
+            id: t.id.clone(),
+            participant: t.participant.clone(),
+            grants: BTreeMap::new(),
+            institute_admin: false,
+            hash: t.hash.clone(),
+            created_at: t.created_at.clone(),
+            revoked_at: t.revoked_at.clone(),
+        })
     }
 
     fn check_token(&self, t: &TokenRecord) -> std::result::Result<(), String> {
@@ -307,7 +445,42 @@ impl State {
     /// again when it is read.
     pub(super) fn check_entry(&self, e: &Entry) -> std::result::Result<(), String> {
         match e {
-            Entry::Created(c) => self.check_token(&created_record(c)),
+            Entry::Created(c) => self.check_legacy(&created_record(c)),
+            Entry::Issued(t) => {
+                t.grants.keys().try_for_each(|s| self.check_study_known(s))?;
+                self.check_token(&issued_record(t))
+            }
+            Entry::Granted(g) => {
+                check_time("at", &g.at)?;
+                self.check_study_known(&g.study)?;
+                self.live_token(&g.id).map(|_| ())
+            }
+            Entry::Ungranted(g) => {
+                check_time("at", &g.at)?;
+                let t = self.live_token(&g.id)?;
+                t.grants
+                    .contains_key(&g.study)
+                    .then_some(())
+                    .ok_or_else(|| format!("token {} has no role in study {}", g.id, g.study))
+            }
+            Entry::StudyCreated(c) => {
+                check_time("at", &c.at)?;
+                if self.study(&c.slug).is_some() {
+                    return Err(format!("it creates study {} a second time", c.slug));
+                }
+                if c.location == StudyLocation::Root && self.studies.iter().any(|s| s.location == StudyLocation::Root) {
+                    return Err(format!("it puts study {} at the folder's root, where another study is", c.slug));
+                }
+                Ok(())
+            }
+            Entry::StudyArchived(a) => {
+                check_time("at", &a.at)?;
+                match self.study(&a.slug) {
+                    None => Err(format!("it archives study {}, which no entry before it creates", a.slug)),
+                    Some(s) if s.archived_at.is_some() => Err(format!("it archives study {} a second time", a.slug)),
+                    Some(_) => Ok(()),
+                }
+            }
             Entry::Revoked(r) => {
                 check_time("at", &r.at)?;
                 match self.by_id.get(&r.id) {
@@ -323,7 +496,7 @@ impl State {
                 check_time("at", &m.at)?;
                 let mut ids = HashSet::new();
                 for t in &m.tokens {
-                    self.check_token(t)?;
+                    self.check_legacy(t)?;
                     if !ids.insert(t.id.as_str()) {
                         return Err(format!("it imports token {} twice", t.id));
                     }
@@ -336,18 +509,69 @@ impl State {
     fn apply(&mut self, e: Entry) -> std::result::Result<(), String> {
         self.check_entry(&e)?;
         match e {
-            Entry::Created(c) => self.add(created_record(&c)),
+            Entry::Created(c) => self.add_legacy(created_record(&c)),
+            Entry::Issued(t) => self.add(issued_record(&t)),
             Entry::Revoked(r) => {
                 let (i, _) = self.by_id[&r.id];
                 self.records[i].revoked_at = Some(r.at);
             }
             Entry::Imported(m) => {
-                m.tokens.into_iter().for_each(|t| self.add(t));
+                m.tokens.into_iter().for_each(|t| self.add_legacy(t));
                 self.imports.push((m.blake3, m.moved_to));
+            }
+            Entry::Granted(g) => {
+                let (i, _) = self.by_id[&g.id];
+                self.records[i].grants.insert(g.study, g.role);
+            }
+            Entry::Ungranted(g) => {
+                let (i, _) = self.by_id[&g.id];
+                self.records[i].grants.remove(&g.study);
+            }
+            Entry::StudyCreated(c) => {
+                if c.location == StudyLocation::Root {
+                    for (i, role) in std::mem::take(&mut self.root_roles) {
+                        self.records[i].grants.insert(c.slug.clone(), role);
+                    }
+                }
+                self.studies.push(StudyRecord {
+                    slug: c.slug,
+                    name: c.name,
+                    municipality: c.municipality,
+                    location: c.location,
+                    created_at: c.at,
+                    archived_at: None,
+                });
+            }
+            Entry::StudyArchived(a) => {
+                let s = self.studies.iter_mut().find(|s| s.slug == a.slug).expect("checked before");
+                s.archived_at = Some(a.at);
             }
         }
         self.entries += 1;
         Ok(())
+    }
+
+    /// A token of the previous release: its role is in the study at the folder's root (a grant
+    /// once that study is registered), and an admin managed the whole server, so it is an
+    /// institute admin.
+    fn add_legacy(&mut self, t: LegacyRecord) {
+        let root = self.studies.iter().find(|s| s.location == StudyLocation::Root).map(|s| s.slug.clone());
+        let mut record = TokenRecord {
+            id: t.id,
+            participant: t.participant,
+            grants: BTreeMap::new(),
+            institute_admin: t.role == super::Role::Admin,
+            hash: t.hash,
+            created_at: t.created_at,
+            revoked_at: t.revoked_at,
+        };
+        match root {
+            Some(slug) => {
+                record.grants.insert(slug, t.role);
+            }
+            None => self.root_roles.push((self.records.len(), t.role)),
+        }
+        self.add(record);
     }
 
     fn add(&mut self, t: TokenRecord) {
@@ -419,6 +643,7 @@ impl State {
             tokens: self.records.len() as u64,
             active: self.records.len() as u64 - revoked,
             revoked,
+            studies: self.studies.len() as u64,
             torn_tail: self.torn.clone(),
             legacy_pending: false,
             legacy_temp_left: false,
@@ -427,13 +652,25 @@ impl State {
     }
 }
 
-fn created_record(c: &Created) -> TokenRecord {
-    TokenRecord {
+fn created_record(c: &Created) -> LegacyRecord {
+    LegacyRecord {
         id: c.id.clone(),
         participant: c.participant.clone(),
         role: c.role,
         hash: c.hash.clone(),
         created_at: c.created_at.clone(),
+        revoked_at: None,
+    }
+}
+
+fn issued_record(t: &Issued) -> TokenRecord {
+    TokenRecord {
+        id: t.id.clone(),
+        participant: t.participant.clone(),
+        grants: t.grants.clone(),
+        institute_admin: t.institute_admin,
+        hash: t.hash.clone(),
+        created_at: t.created_at.clone(),
         revoked_at: None,
     }
 }
@@ -449,6 +686,8 @@ pub struct TokenSummary {
     pub tokens: u64,
     pub active: u64,
     pub revoked: u64,
+    /// Studies in the registry, archived ones included.
+    pub studies: u64,
     /// A torn last entry, ignored; the next token write moves it to `quarantine/`.
     pub torn_tail: Option<TornTail>,
     /// An old `tokens.json` that the next `parlog serve` or `parlog token` imports (or, if it
@@ -792,7 +1031,7 @@ enum Legacy {
     /// Imported already (a crash came before it was moved): where it goes.
     Imported(String),
     /// Not imported yet: its tokens.
-    ToImport(Vec<TokenRecord>),
+    ToImport(Vec<LegacyRecord>),
 }
 
 fn classify_legacy(st: &State, legacy: &Path, bytes: &[u8]) -> Result<Legacy> {
@@ -818,6 +1057,16 @@ fn classify_legacy(st: &State, legacy: &Path, bytes: &[u8]) -> Result<Legacy> {
 /// Reads the journal of `data` and says what it holds, without writing anything (not even
 /// the quarantine folder); a damaged journal is an error naming the byte offset.
 pub fn verify(data: &Path) -> Result<TokenSummary> {
+    read_only(data).map(|(summary, _)| summary)
+}
+
+/// The studies in the registry of `data`, read without writing anything: for commands that
+/// only read, which must change nothing (not even import an old token file).
+pub fn studies_read_only(data: &Path) -> Result<Vec<StudyRecord>> {
+    read_only(data).map(|(_, st)| st.studies)
+}
+
+fn read_only(data: &Path) -> Result<(TokenSummary, State)> {
     let path = data.join(JOURNAL_FILE);
     let mut st = State::default();
     let mut mode = None;
@@ -849,7 +1098,7 @@ pub fn verify(data: &Path) -> Result<TokenSummary> {
         Err(e) => return Err(io_error(&legacy, "reading")(e)),
     }
     summary.legacy_temp_left = data.join(LEGACY_TMP_FILE).exists();
-    Ok(summary)
+    Ok((summary, st))
 }
 
 // ---- quarantine ----------------------------------------------------------------------------
