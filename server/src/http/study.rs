@@ -118,8 +118,7 @@ pub fn no_such_study(slug: &str) -> ApiError {
 
 /// The study in the registry, if there is one by this slug (archived ones too).
 pub fn registered(state: &AppState, slug: &StudySlug) -> ApiResult<Option<StudyRecord>> {
-    let studies = state.tokens.studies().map_err(|e| ApiError::Internal(format!("reading the study registry: {e}")))?;
-    Ok(studies.into_iter().find(|s| &s.slug == slug))
+    state.tokens.study(slug).map_err(|e| ApiError::Internal(format!("reading the study registry: {e}")))
 }
 
 /// The study a request names: the `{study}` segment of its path, or on a deprecated alias the
