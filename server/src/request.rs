@@ -4,7 +4,8 @@
 //! parser checks values against it and the OpenAPI document describes it from it.
 
 use chrono::NaiveDate;
-use parlog_core::{Category, Lang, StreamId};
+use parlog_core::{Category, Lang, StreamId, StudySlug, STUDY_SLUG_CHARS_MAX};
+use parlog_projections::compare;
 use parlog_projections::retro::Format;
 use parlog_projections::{AsOf, Thresholds, UnknownProjection, ViewOptions, CHART_NAMES, PROJECTION_NAMES};
 use serde::Deserialize;
@@ -29,6 +30,8 @@ pub enum Kind {
     PageSize,
     /// A stream id of this category.
     Stream(Category),
+    /// Study slugs, separated by commas: at least one, each once, at most `compare::STUDIES_MAX`.
+    Studies,
 }
 
 const LANGS: &[&str] = &["nl", "en"];
@@ -108,6 +111,49 @@ pub const PROJECTION_PARAMS: &[&Param] = &[
 pub const CHART_PARAMS: &[&Param] = &[&AS_OF, &BASIS, &AS_OF_POSITION, &LANG];
 /// The parameters of the retrospective.
 pub const RETROSPECTIVE_PARAMS: &[&Param] = &[&FORMAT, &AREA, &AS_OF, &BASIS, &AS_OF_POSITION, &LANG];
+
+pub const STUDIES: Param = Param {
+    name: "studies",
+    kind: Kind::Studies,
+    description: "The studies to compare, by slug, separated by commas (at most 16), in the order of the columns.",
+};
+const COMPARE_FORMATS: &[&str] = &["html", "md", "json"];
+pub const COMPARE_FORMAT: Param =
+    Param { name: "format", kind: Kind::Word(COMPARE_FORMATS), description: "html (default), md or json." };
+pub const COMPARE_PARAMS: &[&Param] = &[&STUDIES, &COMPARE_FORMAT, &LANG];
+
+/// A comparison request as given.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct RawCompare {
+    pub studies: Option<String>,
+    pub format: Option<String>,
+    pub lang: Option<String>,
+}
+
+/// A comparison request, checked.
+#[derive(Debug, Clone)]
+pub struct CompareRequest {
+    pub studies: Vec<StudySlug>,
+    pub format: compare::Format,
+    pub lang: Lang,
+}
+
+impl CompareRequest {
+    pub fn parse(raw: &RawCompare) -> Result<CompareRequest, RequestError> {
+        Ok(CompareRequest {
+            studies: STUDIES.studies(raw.studies.as_deref())?,
+            format: match COMPARE_FORMAT.word(raw.format.as_deref())? {
+                "md" => compare::Format::Markdown,
+                "json" => compare::Format::Json,
+                _ => compare::Format::Html,
+            },
+            lang: match LANG.word(raw.lang.as_deref())? {
+                "en" => Lang::En,
+                _ => Lang::Nl,
+            },
+        })
+    }
+}
 
 /// Bad input in a request, in words for the person who sent it.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +237,31 @@ impl Param {
         .transpose()
     }
 
+    /// The study slugs given, in the order given.
+    pub fn studies(&self, raw: Option<&str>) -> Result<Vec<StudySlug>, RequestError> {
+        let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
+            return Err(
+                self.invalid("name one or more studies by slug, separated by commas, such as gouda,zwolle".into())
+            );
+        };
+        let mut out: Vec<StudySlug> = Vec::new();
+        for part in raw.split(',') {
+            let slug = StudySlug::parse(part.trim()).map_err(|m| self.invalid(m))?;
+            if out.contains(&slug) {
+                return Err(self.invalid(format!("study {slug} is named more than once: name each study once")));
+            }
+            out.push(slug);
+        }
+        if out.len() > compare::STUDIES_MAX {
+            return Err(self.invalid(format!(
+                "{} studies named, but at most {} can be compared side by side: name fewer",
+                out.len(),
+                compare::STUDIES_MAX
+            )));
+        }
+        Ok(out)
+    }
+
     /// The JSON schema of the values the parser above accepts.
     pub fn schema(&self, page_events_max: usize) -> Value {
         match self.kind {
@@ -200,6 +271,12 @@ impl Param {
             Kind::PageSize => json!({"type": "integer", "minimum": 1, "maximum": page_events_max}),
             Kind::Stream(category) => {
                 json!({"type": "string", "pattern": StreamId::pattern(&[category])})
+            }
+            Kind::Studies => {
+                let one = StudySlug::pattern();
+                let one = one.trim_start_matches('^').trim_end_matches('$');
+                let max_chars = compare::STUDIES_MAX * (STUDY_SLUG_CHARS_MAX + 1) - 1;
+                json!({"type": "string", "pattern": format!("^{one}(,{one})*$"), "minLength": 1, "maxLength": max_chars})
             }
         }
     }

@@ -4,6 +4,7 @@
 
 mod append;
 mod check;
+mod compare;
 pub mod demo;
 mod forget;
 mod init;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use parlog_core::{AppendError, KeyFileError, MasterKeySource, SledStore, StoreError, StoreOptions, StudySlug};
 
+use crate::http::auth::TokenFileError;
 use crate::studies::{self, Selected, StudiesError};
 
 /// How a command failed, which fixes the exit code.
@@ -56,6 +58,9 @@ impl From<StudiesError> for Failure {
         };
         match e {
             StudiesError::Store(s) => s.into(),
+            StudiesError::Registry(r @ (TokenFileError::StudyExists { .. } | TokenFileError::NoSuchStudy { .. })) => {
+                Failure::Input(r.to_string())
+            }
             StudiesError::Registry(r) => Failure::Check(r.to_string()),
             StudiesError::Io { .. } => Failure::Check(e.to_string()),
             e => Failure::Input(format!("{e}{hint}")),
@@ -160,6 +165,9 @@ enum Command {
     // would drift from it. An unknown name is answered with the list.
     /// Show a projection, by name, as text or JSON (an unknown name lists the projections).
     Project(project::ProjectArgs),
+    /// Compare studies side by side: the role, initiatives, method changes and lessons by theme,
+    /// each statement citing its study and events (HTML, Markdown or JSON).
+    Compare(compare::CompareArgs),
     /// Write the handreiking-style retrospective (Markdown or one self-contained HTML file).
     Retrospective(retrospective::RetroArgs),
     /// Run the HTTP server with the web interface.
@@ -234,6 +242,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Demo(args) => demo::run(data, wanted, args),
         Command::Project(args) => project::run(|| Ok(study()?.folder), args),
         Command::Serve(args) => serve::serve(data, wanted, args),
+        Command::Compare(args) => compare::run(data, options(), args),
         Command::Token(cmd) => token::run(data, wanted, cmd),
         Command::Retrospective(args) => retrospective::run(|| Ok(study()?.folder), args),
     }

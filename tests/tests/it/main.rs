@@ -28,6 +28,7 @@ mod proj_warnings;
 mod retrospective;
 mod server_process;
 mod store_model;
+mod studies;
 mod subscription;
 mod support;
 mod tamper;

@@ -1,0 +1,54 @@
+//! `parlog compare`: studies side by side.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use parlog_core::StoreOptions;
+use parlog_projections::AsOf;
+
+use super::project::{projections, request_failure};
+use super::{Failure, Result};
+use crate::request::{CompareRequest, RawCompare};
+use crate::studies;
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The studies, by slug, separated by commas, in the order of the columns (at most 16).
+    #[arg(long)]
+    studies: String,
+    /// html (default), md or json.
+    #[arg(long)]
+    format: Option<String>,
+    /// nl (default) or en.
+    #[arg(long)]
+    lang: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Checks the request before it opens a store: bad input is refused without touching the data.
+pub fn run(data: &Path, options: &StoreOptions, a: CompareArgs) -> Result<i32> {
+    let raw = RawCompare { studies: Some(a.studies), format: a.format, lang: a.lang };
+    let r = CompareRequest::parse(&raw).map_err(request_failure)?;
+    let registry = studies::list_read_only(data, options)?;
+    let mut opened = Vec::with_capacity(r.studies.len());
+    for slug in &r.studies {
+        let record = studies::select(&registry, Some(slug), data)?.clone();
+        let folder = studies::study_folder(data, &record);
+        let store = super::open(&folder)?;
+        let engine = projections(&store, &folder, AsOf::Head, false)?;
+        store.close();
+        opened.push((record, engine));
+    }
+    let pairs: Vec<_> = opened.iter().map(|(r, e)| (r, e)).collect();
+    let text = crate::report::comparison(&pairs, r.lang, r.format).map_err(|e| Failure::Input(e.to_string()))?;
+    match a.out {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| Failure::Input(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
