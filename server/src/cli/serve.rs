@@ -8,6 +8,7 @@ use parlog_core::{EventStore, ParticipantId, StudySlug};
 
 use super::{demo, Failure, Result};
 use crate::http::auth::{Role, Tokens};
+use crate::http::Limits;
 use crate::studies;
 
 #[derive(Args)]
@@ -38,7 +39,7 @@ pub fn serve(data: &Path, wanted: Option<&StudySlug>, a: ServeArgs) -> Result<i3
     // damaged one stops the server before it serves.
     let tokens = Tokens::open(data).map_err(|e| Failure::Check(e.to_string()))?;
     let mut banner = String::new();
-    let list = studies::ensure_registered(data, &tokens, super::options())?;
+    studies::ensure_registered(data, &tokens, super::options())?;
     if a.demo {
         let events = demo::parse(demo::GOUDA, "the built-in demo")?;
         let (folder, slug) = demo::study_for(data, wanted, &events, "the built-in demo")?;
@@ -58,14 +59,14 @@ pub fn serve(data: &Path, wanted: Option<&StudySlug>, a: ServeArgs) -> Result<i3
             banner += &format!("  {:<10} http://{{addr}}/#token={token}\n", role.as_str());
         }
     }
-    let list = if a.demo { tokens.studies().map_err(|e| Failure::Check(e.to_string()))? } else { list };
-    let folder = studies::study_folder(data, studies::select(&list, wanted, data)?);
+    // The server serves every study of the folder (`--study` only chose where the demo goes);
+    // each is opened on its first request.
     drop(tokens);
-    let store = super::open(&folder)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Check(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(crate::http::serve(store, folder, a.addr, banner)).map_err(|e| Failure::Check(e.to_string()))?;
+    let serving = crate::http::serve(data.to_path_buf(), super::options().clone(), Limits::default(), a.addr, banner);
+    runtime.block_on(serving).map_err(|e| Failure::Check(e.to_string()))?;
     Ok(0)
 }

@@ -188,6 +188,12 @@ impl Tokens {
         Ok(self.journal.current()?.studies.clone())
     }
 
+    /// One study of the registry (archived too), without copying the others: every request to
+    /// a study asks, and a server may hold a thousand.
+    pub fn study(&self, slug: &StudySlug) -> Result<Option<StudyRecord>, TokenFileError> {
+        Ok(self.journal.current()?.study(slug).cloned())
+    }
+
     /// Adds a study to the registry. Refuses a slug that was ever used, and a second study at
     /// the folder's root. Answers once the entry is durable.
     pub fn create_study(

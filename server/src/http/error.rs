@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use parlog_core::{AppendError, ForgetError, StoreError};
 use parlog_projections::{EngineError, UnknownProjection};
 
+use super::hub::HubError;
 use crate::request::RequestError;
 
 #[derive(Debug)]
@@ -17,6 +18,12 @@ pub enum ApiError {
     NotFound(String),
     MethodNotAllowed(String),
     Conflict(String),
+    /// An append to an archived study: it is read as before but takes no new events (409, a
+    /// type of its own so that a client's outbox does not send it again).
+    Archived(String),
+    /// A deprecated route of a token's only study, called with a token that has a role in
+    /// several: the study must be named in the path (409).
+    StudyRequired(String),
     /// Each part of the request is well formed, but together they ask for something that cannot
     /// be done (such as two ways of choosing a part of the log).
     Unprocessable(String),
@@ -24,6 +31,9 @@ pub enum ApiError {
     TooManyRequests(String),
     /// The store cannot work now (shutting down, or failed until a restart): 503, Retry-After.
     Unavailable(String),
+    /// Every study the server may keep open is in use, so another cannot open now: 503, with a
+    /// shorter Retry-After than a shutdown's.
+    Busy(String),
     /// The disk is full: nothing was stored; 507, Retry-After.
     InsufficientStorage(String),
     Timeout(String),
@@ -42,10 +52,13 @@ impl ApiError {
             ApiError::NotFound(d) => (StatusCode::NOT_FOUND, "not-found", d),
             ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", d),
             ApiError::Conflict(d) => (StatusCode::CONFLICT, "conflict", d),
+            ApiError::Archived(d) => (StatusCode::CONFLICT, "study-archived", d),
+            ApiError::StudyRequired(d) => (StatusCode::CONFLICT, "study-required", d),
             ApiError::Unprocessable(d) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", d),
             ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", d),
             ApiError::TooManyRequests(d) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", d),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", d),
+            ApiError::Busy(d) => (StatusCode::SERVICE_UNAVAILABLE, "busy", d),
             ApiError::InsufficientStorage(d) => (StatusCode::INSUFFICIENT_STORAGE, "insufficient-storage", d),
             ApiError::Timeout(d) => (StatusCode::REQUEST_TIMEOUT, "timeout", d),
             ApiError::Internal(_) => {
@@ -58,6 +71,9 @@ impl ApiError {
 
 /// When a client may try again after a 503: a shutdown or a restart takes seconds.
 pub const RETRY_AFTER_UNAVAILABLE_S: u64 = 30;
+/// When a client may try again after all open studies were in use: requests take milliseconds
+/// and feeds end, so a slot frees up soon.
+pub const RETRY_AFTER_BUSY_S: u64 = 5;
 /// When a client may try again after a 507: someone has to free space first.
 pub const RETRY_AFTER_FULL_S: u64 = 300;
 
@@ -66,6 +82,7 @@ impl ApiError {
     fn retry_after_s(&self) -> Option<u64> {
         match self {
             ApiError::Unavailable(_) => Some(RETRY_AFTER_UNAVAILABLE_S),
+            ApiError::Busy(_) => Some(RETRY_AFTER_BUSY_S),
             ApiError::InsufficientStorage(_) => Some(RETRY_AFTER_FULL_S),
             _ => None,
         }
@@ -126,6 +143,18 @@ impl From<StoreError> for ApiError {
 pub const STORE_FAILED: &str = "the store failed: an earlier write to the disk failed, so the server refuses \
      work until it is restarted (then it recovers from the log on disk); try again later, and tell an \
      administrator to restart parlog and check the disk";
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> Self {
+        match e {
+            HubError::Full { .. } => ApiError::Busy(e.to_string()),
+            HubError::ShuttingDown => ApiError::Unavailable("the server is shutting down; try again shortly".into()),
+            // Names files of the server: logged (by the hub, and as an internal error), not
+            // answered.
+            HubError::Open { .. } => ApiError::Internal(e.to_string()),
+        }
+    }
+}
 
 impl From<AppendError> for ApiError {
     fn from(e: AppendError) -> Self {
@@ -223,21 +252,26 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromR
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(p)) => Ok(Path(p)),
-            // A route whose parameters do not fit its handler: the server's fault.
-            Err(e) if e.status().is_server_error() => Err(ApiError::Internal(e.body_text())),
-            Err(e) => {
-                // The path as the client sent it, not as seen inside the `/api/v1` router.
-                let path = match parts.extensions.get::<axum::extract::OriginalUri>() {
-                    Some(original) => original.path().to_string(),
-                    None => parts.uri.path().to_string(),
-                };
-                Err(ApiError::BadRequest(format!(
-                    "the path {path}: {}; percent-encode path segments as UTF-8 (GET /api/v1/openapi.json lists the routes)",
-                    e.body_text()
-                )))
-            }
+            Err(e) => Err(bad_path(parts, e.status(), e.body_text())),
         }
     }
+}
+
+/// A path whose parameters do not parse, as a problem naming it: "the path segment `%FF` is
+/// not UTF-8 once percent-decoded". A route whose parameters do not fit its handler is the
+/// server's fault.
+pub fn bad_path(parts: &axum::http::request::Parts, status: StatusCode, text: String) -> ApiError {
+    if status.is_server_error() {
+        return ApiError::Internal(text);
+    }
+    // The path as the client sent it, not as seen inside a nested router.
+    let path = match parts.extensions.get::<axum::extract::OriginalUri>() {
+        Some(original) => original.path().to_string(),
+        None => parts.uri.path().to_string(),
+    };
+    ApiError::BadRequest(format!(
+        "the path {path}: {text}; percent-encode path segments as UTF-8 (GET /api/v1/openapi.json lists the routes)"
+    ))
 }
 
 /// `axum::extract::Query` whose rejection is a problem like every other bad input (axum's own
@@ -327,6 +361,37 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!headers.contains_key(header::RETRY_AFTER));
         assert!(!v["detail"].as_str().expect("a detail").contains("position 7"), "internal detail is logged only: {v}");
+    }
+
+    /// The problems of studies have types of their own, so that a client can act on them: an
+    /// outbox stops sending to an archived study, and a busy server is tried again soon.
+    #[tokio::test]
+    async fn the_problems_of_studies_say_what_to_do() {
+        let (status, headers, v) =
+            mapped(HubError::Full { slug: parlog_core::StudySlug::parse("gouda").unwrap(), open_studies_max: 2 }).await;
+        assert_eq!(
+            (status, v["type"].as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("https://parlog.invalid/problems/busy"))
+        );
+        assert_eq!(headers.get(header::RETRY_AFTER).expect("Retry-After"), &RETRY_AFTER_BUSY_S.to_string());
+        assert!(v["detail"].as_str().unwrap().contains("open_studies_max"), "{v}");
+        let (status, _, v) = mapped(ApiError::Archived("study gouda was archived".into())).await;
+        assert_eq!(
+            (status, v["type"].as_str()),
+            (StatusCode::CONFLICT, Some("https://parlog.invalid/problems/study-archived"))
+        );
+        let (status, _, v) = mapped(ApiError::StudyRequired("name the study".into())).await;
+        assert_eq!(
+            (status, v["type"].as_str()),
+            (StatusCode::CONFLICT, Some("https://parlog.invalid/problems/study-required"))
+        );
+        let (status, _, v) = mapped(HubError::Open {
+            slug: parlog_core::StudySlug::parse("gouda").unwrap(),
+            detail: "/srv/parlog/studies/gouda/log: damaged".into(),
+        })
+        .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!v.to_string().contains("/srv/parlog"), "the server's paths are not answered: {v}");
     }
 
     #[tokio::test]

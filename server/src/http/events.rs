@@ -13,19 +13,20 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::auth::{role_label, Caller};
+use super::auth::role_label;
 use super::error::{ApiError, ApiResult, Path, Query};
 use super::state::AppState;
+use super::study::Study;
 use crate::request::{FROM, FROM_VERSION, LIMIT};
 
 /// The API form of a stored event (v1, `wire::event_json`): the envelope, and the sealed part
 /// opened for roles that may read it.
-pub fn event_json(state: &AppState, caller: &Caller, e: &RecordedEvent) -> ApiResult<Value> {
+pub fn event_json(study: &Study, e: &RecordedEvent) -> ApiResult<Value> {
     let sealed = match e.sealed {
-        Some(_) => state.store.unseal(e)?,
+        Some(_) => study.store().unseal(e)?,
         None => SealedView::None,
     };
-    Ok(crate::wire::event_json(e, sealed, caller.sole_role()?.reads_sealed()))
+    Ok(crate::wire::event_json(e, sealed, study.role.reads_sealed()))
 }
 
 /// Parses a JSON body within its byte limit, with a problem response naming what is wrong.
@@ -40,15 +41,16 @@ pub fn parse_body(state: &AppState, body: &axum::body::Bytes) -> ApiResult<Value
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
 }
 
-/// POST /api/v1/events: a JSON array of events, or `{"events": [...]}`, appended atomically.
+/// POST /api/v1/studies/{study}/events: a JSON array of events, or `{"events": [...]}`, appended
+/// atomically.
 pub async fn append(
     State(state): State<AppState>,
-    caller: Caller,
+    study: Study,
     LimitedBytes(body): LimitedBytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let started = Instant::now();
     state.metrics.append_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let result = append_inner(&state, &caller, &body).await;
+    let result = append_inner(&state, &study, &body).await;
     match &result {
         Ok((_, Json(v))) => {
             let new =
@@ -108,9 +110,10 @@ fn batch_items<'a>(state: &AppState, body: &'a [u8]) -> ApiResult<Vec<&'a RawVal
 
 async fn append_inner(
     state: &AppState,
-    caller: &Caller,
+    study: &Study,
     body: &axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    study.refuse_if_archived()?;
     let items = batch_items(state, body)?;
     let limit = parlog_core::limits::BATCH_EVENTS_MAX;
     if items.len() > limit {
@@ -119,50 +122,50 @@ async fn append_inner(
             items.len()
         )));
     }
-    let source = AuthorSource::Fixed(&caller.participant);
+    let source = AuthorSource::Fixed(&study.caller.participant);
     let mut batch = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         // Say "not allowed" before "malformed": a makelaar need not fix a payload they may not send.
         let kind = serde_json::from_str::<KindOnly>(item.get()).ok().and_then(|k| k.kind);
         if let Some(kind) = kind.and_then(|k| EventKind::parse(&k).ok()) {
-            if !caller.sole_role()?.may_append(kind) {
-                return Err(forbidden_kind(caller, kind, i + 1));
+            if !study.role.may_append(kind) {
+                return Err(forbidden_kind(study, kind, i + 1));
             }
         }
         let ev = NewEvent::from_json(item.get(), &source)
             .map_err(|e| ApiError::BadRequest(format!("event {}: {e}", i + 1)))?;
-        check_permission(state, caller, &ev, i + 1)?;
+        check_permission(study, &ev, i + 1)?;
         batch.push(ev);
     }
-    let appended = state.store.append_async(batch).await?;
+    let appended = study.store().append_async(batch).await?;
     let all_duplicates = appended.iter().all(|a| a.duplicate);
     let out: Vec<Value> = appended
         .iter()
         .map(|a| json!({"id": a.id, "position": a.position.0, "stream_version": a.stream_version, "duplicate": a.duplicate}))
         .collect();
     let status = if all_duplicates { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(json!({ "appended": out, "head": state.store.head().position.0 }))))
+    Ok((status, Json(json!({ "appended": out, "head": study.store().head().position.0 }))))
 }
 
-fn forbidden_kind(caller: &Caller, kind: EventKind, index: usize) -> ApiError {
-    let Ok(role) = caller.sole_role() else { return ApiError::Forbidden("no role".into()) };
-    let allowed = role.allowed_kinds();
+fn forbidden_kind(study: &Study, kind: EventKind, index: usize) -> ApiError {
+    let allowed = study.role.allowed_kinds();
     ApiError::Forbidden(format!(
-        "event {index}: role {} may not append {}; it may append: {}",
-        role.as_str(),
+        "event {index}: role {} may not append {} in study {}; it may append: {}",
+        study.role.as_str(),
         kind.name(),
+        study.record.slug,
         if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
     ))
 }
 
-fn check_permission(state: &AppState, caller: &Caller, ev: &NewEvent, index: usize) -> ApiResult<()> {
+fn check_permission(study: &Study, ev: &NewEvent, index: usize) -> ApiResult<()> {
     let kind = ev.event.kind();
-    let role = caller.sole_role()?;
+    let role = study.role;
     if !role.may_append(kind) {
-        return Err(forbidden_kind(caller, kind, index));
+        return Err(forbidden_kind(study, kind, index));
     }
-    if !role.may_write_to(&caller.participant, &ev.stream) {
-        let own = format!("notes:{}", caller.participant);
+    if !role.may_write_to(&study.caller.participant, &ev.stream) {
+        let own = format!("notes:{}", study.caller.participant);
         return Err(ApiError::Forbidden(format!(
             "event {index}: role {} writes field notes only to its own stream {own}, not to {}; \
              send it with \"stream\": \"{own}\"",
@@ -176,22 +179,22 @@ fn check_permission(state: &AppState, caller: &Caller, ev: &NewEvent, index: usi
             role.as_str(),
             role_label(p.role)
         ))),
-        DomainEvent::EventAmended(a) => check_target(state, caller, a.target, index),
-        DomainEvent::EventRetracted(r) => check_target(state, caller, r.target, index),
+        DomainEvent::EventAmended(a) => check_target(study, a.target, index),
+        DomainEvent::EventRetracted(r) => check_target(study, r.target, index),
         _ => Ok(()),
     }
 }
 
 /// A correction may only be made by a role that may write the corrected kind.
-fn check_target(state: &AppState, caller: &Caller, target: EventId, index: usize) -> ApiResult<()> {
+fn check_target(study: &Study, target: EventId, index: usize) -> ApiResult<()> {
     // A target that does not exist is refused by the store with a clear message.
-    let Some(t) = state.store.get(target)? else { return Ok(()) };
-    if caller.sole_role()?.may_append(t.kind) {
+    let Some(t) = study.store().get(target)? else { return Ok(()) };
+    if study.role.may_append(t.kind) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!(
             "event {index}: role {} may not correct a {}",
-            caller.sole_role()?.as_str(),
+            study.role.as_str(),
             t.kind.name()
         )))
     }
@@ -219,46 +222,53 @@ fn page_limit(state: &AppState, limit: Option<&str>) -> ApiResult<usize> {
     }
 }
 
-/// GET /api/v1/events?from=&limit=: the global log, paged by position.
-pub async fn read_log(State(state): State<AppState>, caller: Caller, Query(q): Query<Page>) -> ApiResult<Json<Value>> {
-    caller.require(caller.sole_role()?.reads_events(), "read events; viewers read projections and reports")?;
+/// GET /api/v1/studies/{study}/events?from=&limit=: the study's log, paged by position.
+pub async fn read_log(State(state): State<AppState>, study: Study, Query(q): Query<Page>) -> ApiResult<Json<Value>> {
+    study.require(study.role.reads_events(), "read events; viewers read projections and reports")?;
     let limit = page_limit(&state, q.limit.as_deref())?;
     let from = FROM.integer(q.from.as_deref())?.unwrap_or(1).max(1);
-    let events = state.store.read_from(Position(from), limit)?;
+    let events = study.store().read_from(Position(from), limit)?;
     let next = events.last().map(|e| e.position.0 + 1).filter(|_| events.len() == limit);
-    let out = events.iter().map(|e| event_json(&state, &caller, e)).collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(json!({"events": out, "next": next, "head": state.store.head().position.0})))
+    let out = events.iter().map(|e| event_json(&study, e)).collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(json!({"events": out, "next": next, "head": study.store().head().position.0})))
 }
 
-/// GET /api/v1/events/{id}
-pub async fn read_event(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    caller.require(caller.sole_role()?.reads_events(), "read events; viewers read projections and reports")?;
+/// The `{id}` of a path (which may also name a study).
+#[derive(Deserialize)]
+pub struct IdParam {
+    id: String,
+}
+
+/// GET /api/v1/studies/{study}/events/{id}
+pub async fn read_event(study: Study, Path(IdParam { id }): Path<IdParam>) -> ApiResult<Json<Value>> {
+    study.require(study.role.reads_events(), "read events; viewers read projections and reports")?;
     let id = EventId::parse(&id).map_err(ApiError::BadRequest)?;
-    let e = state.store.get(id)?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id}")))?;
-    Ok(Json(event_json(&state, &caller, &e)?))
+    let e = study.store().get(id)?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id}")))?;
+    Ok(Json(event_json(&study, &e)?))
 }
 
-/// GET /api/v1/streams/{stream}?from_version=&limit=
+#[derive(Deserialize)]
+pub struct StreamParam {
+    stream: String,
+}
+
+/// GET /api/v1/studies/{study}/streams/{stream}?from_version=&limit=
 pub async fn read_stream(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(stream): Path<String>,
+    study: Study,
+    Path(StreamParam { stream }): Path<StreamParam>,
     Query(q): Query<Page>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(caller.sole_role()?.reads_events(), "read events; viewers read projections and reports")?;
+    study.require(study.role.reads_events(), "read events; viewers read projections and reports")?;
     let s = StreamId::parse(&stream).map_err(ApiError::BadRequest)?;
     let limit = page_limit(&state, q.limit.as_deref())?;
     let from_version = FROM_VERSION.integer(q.from_version.as_deref())?.unwrap_or(1);
-    let events = state.store.read_stream(&s, from_version, limit)?;
+    let events = study.store().read_stream(&s, from_version, limit)?;
     // A stream exists once it has an event; an empty page of a stream that exists is fine.
-    if events.is_empty() && state.store.read_stream(&s, 1, 1)?.is_empty() {
+    if events.is_empty() && study.store().read_stream(&s, 1, 1)?.is_empty() {
         return Err(ApiError::NotFound(format!("no stream {s}: it has no events yet; check the name")));
     }
     let next = events.last().map(|e| e.stream_version + 1).filter(|_| events.len() == limit);
-    let out = events.iter().map(|e| event_json(&state, &caller, e)).collect::<ApiResult<Vec<_>>>()?;
+    let out = events.iter().map(|e| event_json(&study, e)).collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(json!({"stream": s, "events": out, "next_version": next})))
 }

@@ -16,10 +16,10 @@ use futures_util::stream::{self, Stream};
 use parlog_core::{EventStore, Position};
 use serde::Deserialize;
 
-use super::auth::Caller;
 use super::error::{ApiError, ApiResult, Query};
 use super::metrics::Metrics;
 use super::state::AppState;
+use super::study::Study;
 use crate::request::FEED_FROM;
 
 /// Events sent per SSE write.
@@ -90,17 +90,17 @@ fn start(last_event_id: Option<&HeaderValue>, from: Option<u64>, head: u64) -> A
     }
 }
 
-/// GET /api/v1/feed
+/// GET /api/v1/studies/{study}/feed: the study's events only (its own log and its own cache).
+/// The feed holds the open study for as long as it runs, so the hub does not close it.
 pub async fn feed(
     State(state): State<AppState>,
-    caller: Caller,
+    study: Study,
     headers: HeaderMap,
     Query(q): Query<FeedQuery>,
 ) -> ApiResult<Response> {
-    caller
-        .require(caller.sole_role()?.reads_events(), "follow the event feed; viewers read projections and reports")?;
+    study.require(study.role.reads_events(), "follow the event feed; viewers read projections and reports")?;
     let from =
-        start(headers.get("last-event-id"), FEED_FROM.integer(q.from.as_deref())?, state.store.head().position.0)?;
+        start(headers.get("last-event-id"), FEED_FROM.integer(q.from.as_deref())?, study.store().head().position.0)?;
     let permit = state.sse_slots.clone().try_acquire_owned().map_err(|_| {
         ApiError::TooManyRequests(format!(
             "{} feed clients are connected, the limit (sse_clients_max); try again later",
@@ -109,30 +109,27 @@ pub async fn feed(
     })?;
     state.metrics.sse_clients.fetch_add(1, Ordering::Relaxed);
     let slot = Slot { _permit: permit, metrics: state.metrics.clone() };
-    let sub = state.store.subscribe(Position(from));
+    let sub = study.store().subscribe(Position(from));
     let shutdown = state.shutdown.subscribe();
     let keep_alive = Duration::from_millis(state.limits.feed_keep_alive_ms);
     // Each batch of positions goes out as one chunk: at thousands of events a second and a
     // hundred subscribers, a write (and an SSE event object) per event was most of the work.
-    let chunks = stream::unfold(
-        (sub, slot, state, caller, shutdown),
-        move |(mut sub, slot, state, caller, mut shutdown)| async move {
-            let range = tokio::select! {
-                r = sub.next_positions(FEED_BATCH_EVENTS) => r.ok()?,
-                _ = shutdown.changed() => return None,
-                _ = tokio::time::sleep(keep_alive) => {
-                    return Some((Ok(Bytes::from_static(b":\n\n")), (sub, slot, state, caller, shutdown)));
-                }
-            };
-            match batch(&state, &caller, *range.start(), *range.end()) {
-                Ok(chunk) => Some((Ok(chunk), (sub, slot, state, caller, shutdown))),
-                // What could be sent goes out, then the feed ends; the client reconnects with
-                // Last-Event-ID and gets the rest (or the error) again.
-                Err(partial) if partial.is_empty() => None,
-                Err(partial) => Some((Ok(partial), (sub, slot, state, caller, ended()))),
+    let chunks = stream::unfold((sub, slot, study, shutdown), move |(mut sub, slot, study, mut shutdown)| async move {
+        let range = tokio::select! {
+            r = sub.next_positions(FEED_BATCH_EVENTS) => r.ok()?,
+            _ = shutdown.changed() => return None,
+            _ = tokio::time::sleep(keep_alive) => {
+                return Some((Ok(Bytes::from_static(b":\n\n")), (sub, slot, study, shutdown)));
             }
-        },
-    );
+        };
+        match batch(&study, *range.start(), *range.end()) {
+            Ok(chunk) => Some((Ok(chunk), (sub, slot, study, shutdown))),
+            // What could be sent goes out, then the feed ends; the client reconnects with
+            // Last-Event-ID and gets the rest (or the error) again.
+            Err(partial) if partial.is_empty() => None,
+            Err(partial) => Some((Ok(partial), (sub, slot, study, ended()))),
+        }
+    });
     let chunks: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>> = Box::pin(chunks);
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
@@ -212,20 +209,21 @@ impl FeedCache {
 /// The frames of `from..=to` as one chunk. Each event is read and encoded once for all
 /// subscribers (per kind of reader); a subscriber reads the store only for positions no one has
 /// encoded yet. On a failure, the frames before it, as `Err`.
-fn batch(state: &AppState, caller: &Caller, from: u64, to: u64) -> Result<Bytes, Bytes> {
-    let sealed = caller.sole_role().is_ok_and(|r| r.reads_sealed());
+fn batch(study: &Study, from: u64, to: u64) -> Result<Bytes, Bytes> {
+    let sealed = study.role.reads_sealed();
+    let cache = &study.open.feed_cache;
     let mut frames: Vec<Bytes> = Vec::with_capacity((to - from + 1) as usize);
     let mut p = from;
     while p <= to {
-        let cached = state.feed_cache.get_run(p, to, sealed);
+        let cached = cache.get_run(p, to, sealed);
         if !cached.is_empty() {
             p += cached.len() as u64;
             frames.extend(cached);
             continue;
         }
         // Before the read: a forget that clears the cache after this must keep these frames out.
-        let epoch = state.feed_cache.epoch();
-        let events = match state.store.read_from(Position(p), (to - p + 1) as usize) {
+        let epoch = cache.epoch();
+        let events = match study.store().read_from(Position(p), (to - p + 1) as usize) {
             Ok(ev) if !ev.is_empty() => ev,
             other => {
                 tracing::warn!(position = p, error = ?other.err(), "feed ends: events could not be read");
@@ -233,10 +231,10 @@ fn batch(state: &AppState, caller: &Caller, from: u64, to: u64) -> Result<Bytes,
             }
         };
         for e in &events {
-            match super::events::event_json(state, caller, e) {
+            match super::events::event_json(study, e) {
                 Ok(v) => {
                     let f = frame(e.position.0, &v.to_string());
-                    state.feed_cache.put(epoch, e.position.0, sealed, f.clone());
+                    cache.put(epoch, e.position.0, sealed, f.clone());
                     frames.push(f);
                 }
                 Err(err) => {

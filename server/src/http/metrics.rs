@@ -28,7 +28,9 @@ impl Metrics {
         self.latency_sum_us.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
     }
 
-    pub fn render(&self, head: u64, projected: u64) -> String {
+    /// The metrics, with `studies` (slug, head, projected position) for the open studies the
+    /// reader may know of, and how many studies are open.
+    pub fn render(&self, open_studies: usize, opens: u64, studies: &[(String, u64, u64)]) -> String {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
@@ -44,13 +46,25 @@ impl Metrics {
         metric("parlog_append_errors_total", "counter", "Append requests refused or failed.", g(&self.append_errors));
         metric("parlog_http_requests_total", "counter", "HTTP requests received.", g(&self.requests));
         metric("parlog_sse_clients", "gauge", "Live feed subscribers connected.", g(&self.sse_clients));
-        metric("parlog_log_head_position", "gauge", "Position of the last durable event.", head);
-        metric("parlog_projection_position", "gauge", "Position the live projections have reached.", projected);
-        metric(
+        metric("parlog_open_studies", "gauge", "Studies whose store and projections are open.", open_studies as u64);
+        metric("parlog_study_opens_total", "counter", "Times a study's store and projections were opened.", opens);
+        // Slugs are [a-z0-9-]: nothing in a label value to escape.
+        let mut per_study = |name: &str, help: &str, value: &dyn Fn(u64, u64) -> u64| {
+            out += &format!("# HELP {name} {help}\n# TYPE {name} gauge\n");
+            for (slug, head, projected) in studies {
+                out += &format!("{name}{{study=\"{slug}\"}} {}\n", value(*head, *projected));
+            }
+        };
+        per_study("parlog_log_head_position", "Position of the last durable event, per open study.", &|h, _| h);
+        per_study(
+            "parlog_projection_position",
+            "Position the live projections have reached, per open study.",
+            &|_, p| p,
+        );
+        per_study(
             "parlog_projection_lag_events",
-            "gauge",
-            "Events the live projections are behind the log.",
-            head.saturating_sub(projected),
+            "Events the live projections are behind the log, per open study.",
+            &|h, p| h.saturating_sub(p),
         );
         out += "# HELP parlog_append_latency_seconds Time from receiving an append to its durable acknowledgement.\n";
         out += "# TYPE parlog_append_latency_seconds histogram\n";

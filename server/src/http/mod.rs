@@ -7,17 +7,19 @@ mod body;
 pub mod error;
 mod events;
 mod feed;
+pub mod hub;
+mod institute;
 pub mod metrics;
 pub mod openapi;
 mod reference;
 pub mod routes;
 pub mod state;
+pub mod study;
 mod views;
 mod web;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -26,16 +28,22 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt as _;
 use axum::Router;
-use parlog_core::{EventStore, Position, SledStore};
+use parlog_core::{EventStore, StoreOptions};
 
 use auth::Caller;
 use error::ApiError;
+pub use hub::{Hub, HubError, OpenStudy};
 pub use state::{AppState, Limits};
 
 /// The router. Pure: builds routes and layers from `state`, starts nothing.
 pub fn app(state: AppState) -> Router {
-    let routed =
-        routes::ROUTES.iter().fold(Router::new(), |router, r| router.route(r.path, (r.handler)(r.method_filter())));
+    let routed = routes::operations().fold(Router::new(), |router, op| {
+        let served = (op.route.handler)(op.route.method_filter());
+        match op.deprecated {
+            false => router.route(op.path, served),
+            true => router.route(op.path, served.layer(middleware::map_response(deprecated))),
+        }
+    });
     routed
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such route; GET /api/v1/openapi.json lists the API".into()) })
@@ -76,31 +84,39 @@ async fn security_headers(mut resp: Response) -> Response {
     resp
 }
 
-/// GET /api/v1/me: who the token belongs to and what it may do, for the web page.
-async fn me(caller: Caller) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let role = caller.sole_role()?;
-    Ok(axum::Json(serde_json::json!({
-        "participant": caller.participant,
-        "role": role,
-        "may_append": role.allowed_kinds(),
-        "reads_events": role.reads_events(),
-        "reads_sealed": role.reads_sealed(),
-    })))
+/// Answers of the deprecated routes of a token's only study say so (RFC 9745), so that a client
+/// can tell before the routes go.
+async fn deprecated(mut resp: Response) -> Response {
+    resp.headers_mut().insert("deprecation", HeaderValue::from_static("true"));
+    resp
 }
 
-/// GET /healthz: whether the server can do its work. A store that refuses work after a failed
-/// write answers 503, so that a supervisor or load balancer sees what a client would.
+/// GET /healthz: whether the server can do its work. An open study's store that refuses work
+/// after a failed write answers 503, so that a supervisor or load balancer sees what a client
+/// would (a restart recovers it). It names no study: it needs no token.
 async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    match state.store.failed() {
+    match state.hub.any_failed() {
         false => Ok("ok\n"),
         true => Err(ApiError::Unavailable(error::STORE_FAILED.into())),
     }
 }
 
-async fn metrics(State(state): State<AppState>, _caller: Caller) -> Response {
-    let head = state.store.head().position.0;
-    let projected = state.live.read().expect("projection lock").position;
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(head, projected)).into_response()
+/// GET /metrics: the institute's counters, and the head and projection lag of each open study
+/// the token has a role in (an institute admin: every open study), so that no study's name
+/// reaches a token that may not know it.
+async fn metrics(State(state): State<AppState>, caller: Caller) -> Response {
+    let mut studies: Vec<(String, u64, u64)> = state
+        .hub
+        .open_studies()
+        .into_iter()
+        .filter(|slug| caller.institute_admin || caller.role_in(slug).is_some())
+        .filter_map(|slug| state.hub.if_open(&slug))
+        .map(|s| (s.slug.to_string(), s.store.head().position.0, s.projected()))
+        .collect();
+    studies.sort();
+    let open = state.hub.open_studies().len();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(open, state.hub.opens(), &studies))
+        .into_response()
 }
 
 /// Counts requests and bounds the time to the response's head (`request_timeout_ms`). The live
@@ -120,41 +136,27 @@ async fn limit_time(State(state): State<AppState>, req: Request, next: Next) -> 
     }
 }
 
-/// Positions the follower takes as news at once; it only needs to learn that there is more.
-const FOLLOW_NEWS_POSITIONS_MAX: usize = 4_096;
-
-/// Keeps the live projections caught up as events arrive, so that views answer without replay.
-async fn follow(state: AppState) {
-    let from = state.live.read().expect("projection lock").position + 1;
-    let mut sub = state.store.subscribe(Position(from));
-    let mut shutdown = state.shutdown.subscribe();
-    loop {
-        tokio::select! {
-            // Only the news that there is more: the engine reads the events itself.
-            next = sub.next_positions(FOLLOW_NEWS_POSITIONS_MAX) => if next.is_err() { return },
-            _ = shutdown.changed() => return,
-        }
-        if let Err(e) = state.catch_up().await {
-            tracing::warn!(error = ?e, "projections could not catch up");
-        }
-    }
-}
-
-/// Runs the server until Ctrl-C or SIGTERM. Shutdown stops accepting, ends live feeds, lets
+/// Runs the server over the data folder `data` until Ctrl-C or SIGTERM; each study is opened
+/// with `options` on its first request. Shutdown stops accepting, ends live feeds, lets
 /// requests in flight finish (every acknowledged append is durable before it is acknowledged),
-/// saves the projections' checkpoint and closes the store.
-pub async fn serve(store: SledStore, data: std::path::PathBuf, addr: SocketAddr, banner: String) -> anyhow::Result<()> {
-    let store = Arc::new(store);
-    let state = AppState::new(store.clone(), data, Limits::default()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+/// then saves every open study's projections checkpoint and closes its store.
+pub async fn serve(
+    data: std::path::PathBuf,
+    options: StoreOptions,
+    limits: Limits,
+    addr: SocketAddr,
+    banner: String,
+) -> anyhow::Result<()> {
+    let state = AppState::new(data, options, limits).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
     println!("parlog serves on http://{local}/");
     print!("{}", banner.replace("{addr}", &local.to_string()));
-    tracing::info!(%local, head = store.head().position.0, "serving");
-    let follower = tokio::spawn(follow(state.clone()));
+    let studies = state.tokens.studies().map(|s| s.len()).unwrap_or(0);
+    tracing::info!(%local, studies, "serving");
     // The signal future holds only the shutdown switch, not the state: axum may keep it alive
-    // after serving ends, and the store must then be free to close.
+    // after serving ends.
     let switch = state.shutdown.clone();
     let shutdown = async move {
         wait_for_signal().await;
@@ -169,13 +171,7 @@ pub async fn serve(store: SledStore, data: std::path::PathBuf, addr: SocketAddr,
         }
     });
     axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown).await?;
-    let _ = follower.await;
-    state.save_checkpoint();
-    drop(state);
-    match Arc::try_unwrap(store) {
-        Ok(store) => store.close(),
-        Err(_) => tracing::warn!("the store is still in use at shutdown; it closes when the process ends"),
-    }
+    state.hub.close_all().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,18 +1,23 @@
 //! The OpenAPI document, built from the table of routes the router is built from
-//! (`routes::ROUTES`) and the query parameters the requests are parsed with (`request::Param`).
+//! (`routes::ROUTES`, each at its path and its deprecated alias) and the query parameters the
+//! requests are parsed with (`request::Param`).
 
 use axum::extract::State;
 use axum::Json;
 use parlog_core::limits::{
     BATCH_EVENTS_MAX, LIST_ITEMS_MAX, LONG_TEXT_CHARS_MAX, SHORT_TEXT_CHARS_MAX, SUBJECTS_PER_EVENT_MAX,
 };
-use parlog_core::{Category, EventKind, LongText, ParticipantId, ShortText, StreamId, StreamRule, SubjectId};
+use parlog_core::{
+    Category, EventKind, LongText, ParticipantId, ShortText, StreamId, StreamRule, StudySlug, SubjectId,
+    STUDY_SLUG_CHARS_MAX,
+};
 use parlog_projections::{CHART_NAMES, PROJECTION_NAMES};
 use serde_json::{json, Value};
 
 use super::auth::Caller;
-use super::routes::{Route, ROUTES};
+use super::routes::{operations, Operation, Route};
 use super::state::{AppState, Limits};
+use super::study::STUDY_PREFIX;
 use crate::request::{AS_OF, AS_OF_POSITION};
 
 /// The path parameters of a route, from the `{name}` segments of its path.
@@ -28,36 +33,61 @@ fn problem(description: &str) -> Value {
     json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
 }
 
-/// The problems every route of its kind may answer: the store's states that pass (503, and 507
-/// for writes to the log).
-fn common_problems(r: &Route) -> Vec<(u16, &'static str)> {
+/// The problems every operation of its kind may answer: a study that is not there for the
+/// token, the one study of a deprecated route, and the stores' states that pass (503, and 507
+/// for writes to a log).
+fn common_problems(op: &Operation) -> Vec<(u16, &'static str)> {
+    let r = op.route;
     let mut out = Vec::new();
-    if r.method == "post" && r.path != "/api/v1/tokens" {
+    if r.in_study && !r.problems.iter().any(|(status, _)| *status == 404) {
+        out.push((
+            404,
+            "No such study for this token: there is none, or the token has no role in it (the same answer for both).",
+        ));
+    }
+    if op.deprecated {
+        out.push((409, "This route is deprecated: it serves the token's only study, and the token has a role in several (problem type study-required); use the route under /api/v1/studies/{study}/."));
+    }
+    if r.appends {
         out.push((507, "The server's disk is full: nothing was stored. Try again later."));
     }
     if r.path == "/healthz" {
-        out.push((503, "The store failed after a write error and refuses work until parlog is restarted."));
+        out.push((503, "A study's store failed after a write error and refuses work until parlog is restarted."));
+    } else if r.in_study {
+        out.push((503, "The study's store is shutting down, or failed after a write error and refuses work until parlog is restarted, or every study the server keeps open is in use (problem type busy). Try again later."));
     } else {
-        out.push((503, "The store is shutting down, or failed after a write error and refuses work until parlog is restarted. Try again later."));
+        out.push((503, "The server is shutting down. Try again later."));
     }
     out
 }
 
 /// What the handlers accept in a path parameter; anything else is a 400 or a 404.
 fn path_schema(path: &str, name: &str) -> Value {
-    match (path, name) {
-        ("/api/v1/events/{id}", "id") => json!({"type": "string", "format": "uuid"}),
-        (_, "stream") => json!({"type": "string", "pattern": StreamId::pattern(&Category::ALL)}),
-        (_, "subject") => json!({"type": "string", "pattern": SubjectId::pattern()}),
-        ("/api/v1/projections/{name}", "name") => json!({"type": "string", "enum": PROJECTION_NAMES}),
-        ("/api/v1/charts/{name}", "name") => json!({"type": "string", "enum": CHART_NAMES}),
+    match name {
+        "study" => {
+            json!({"type": "string", "pattern": StudySlug::pattern(), "minLength": 1, "maxLength": STUDY_SLUG_CHARS_MAX})
+        }
+        "id" if path.ends_with("/events/{id}") => json!({"type": "string", "format": "uuid"}),
+        "stream" => json!({"type": "string", "pattern": StreamId::pattern(&Category::ALL)}),
+        "subject" => json!({"type": "string", "pattern": SubjectId::pattern()}),
+        "name" if path.ends_with("/projections/{name}") => json!({"type": "string", "enum": PROJECTION_NAMES}),
+        "name" if path.ends_with("/charts/{name}") => json!({"type": "string", "enum": CHART_NAMES}),
         _ => json!({"type": "string"}),
     }
 }
 
 /// Who may call a route, and what its parameters' schemas cannot say.
-fn description(r: &Route) -> String {
+fn description(op: &Operation) -> String {
+    let r: &Route = op.route;
     let mut d = format!("Who may call it: {}.", r.roles);
+    if op.deprecated {
+        d.push_str(&format!(
+            " Deprecated: the same as {} for the token's only study (the one study it has a role in).",
+            r.path
+        ));
+    } else if r.in_study && r.path.starts_with(STUDY_PREFIX) {
+        d.push_str(" A study the token has no role in answers 404, as one that does not exist.");
+    }
     if r.query.iter().any(|p| p.name == AS_OF.name) && r.query.iter().any(|p| p.name == AS_OF_POSITION.name) {
         d.push_str(" Give as_of or as_of_position, not both (422).");
     }
@@ -67,8 +97,9 @@ fn description(r: &Route) -> String {
 /// The document, with the server's page limit in it.
 pub fn document(limits: &Limits) -> Value {
     let mut paths = serde_json::Map::new();
-    for r in ROUTES {
-        let mut params = path_params(r.path);
+    for op in operations() {
+        let r = op.route;
+        let mut params = path_params(op.path);
         params.extend(r.query.iter().map(|p| {
             json!({"name": p.name, "in": "query", "required": false, "description": p.description, "schema": p.schema(limits.page_events_max)})
         }));
@@ -77,27 +108,38 @@ pub fn document(limits: &Limits) -> Value {
             responses.insert(status.to_string(), json!({"description": description}));
         }
         responses.insert("4XX".into(), problem("A problem: what was wrong and how to fix it."));
-        for &(status, description) in r.problems.iter().chain(&common_problems(r)) {
-            let mut response = problem(description);
+        // A status listed twice (a route's 409 and a deprecated route's) says both.
+        let mut problems: Vec<(u16, String)> = Vec::new();
+        for &(status, description) in r.problems.iter().chain(&common_problems(&op)) {
+            match problems.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, d)) => *d = format!("{d} Or: {description}"),
+                None => problems.push((status, description.to_string())),
+            }
+        }
+        for (status, description) in problems {
+            let mut response = problem(&description);
             if status == 503 || status == 507 {
                 response["headers"] = json!({"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}});
             }
             responses.insert(status.to_string(), response);
         }
-        let mut op = json!({
+        let mut doc_op = json!({
             "summary": r.summary,
-            "description": description(r),
+            "description": description(&op),
             "parameters": params,
             "responses": responses,
         });
         if r.path != "/healthz" {
-            op["security"] = json!([{"bearer": []}]);
+            doc_op["security"] = json!([{"bearer": []}]);
+        }
+        if op.deprecated {
+            doc_op["deprecated"] = json!(true);
         }
         if let Some(b) = r.body {
-            op["requestBody"] = json!({"required": b != "forget", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{b}")}}}});
+            doc_op["requestBody"] = json!({"required": b != "forget", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{b}")}}}});
         }
-        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
-        entry[r.method] = op;
+        let entry = paths.entry(op.path.to_string()).or_insert_with(|| json!({}));
+        entry[r.method] = doc_op;
     }
     json!({
         "openapi": "3.1.0",
@@ -114,6 +156,11 @@ pub fn document(limits: &Limits) -> Value {
                 "NewEvent": new_event(),
                 "forget": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": ["string", "null"], "maxLength": LONG_TEXT_CHARS_MAX, "pattern": LongText::NOT_BLANK_PATTERN}}},
                 "token": {"type": "object", "required": ["participant", "role"], "properties": {"participant": {"type": "string", "pattern": ParticipantId::pattern()}, "role": {"type": "string", "enum": ["makelaar", "researcher", "viewer", "admin"]}}},
+                "study": {"type": "object", "required": ["slug", "name"], "additionalProperties": false, "properties": {
+                    "slug": {"type": "string", "pattern": StudySlug::pattern(), "minLength": 1, "maxLength": STUDY_SLUG_CHARS_MAX},
+                    "name": {"type": "string", "minLength": 1, "maxLength": SHORT_TEXT_CHARS_MAX, "pattern": ShortText::NOT_BLANK_PATTERN},
+                    "municipality": {"type": ["string", "null"], "maxLength": SHORT_TEXT_CHARS_MAX, "pattern": ShortText::NOT_BLANK_PATTERN},
+                }},
             }
         }
     })

@@ -1,15 +1,14 @@
-//! The state every handler shares.
+//! The state every handler shares, and the limits of the HTTP interface.
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use parlog_core::{EventStore, SledStore};
-use parlog_projections::Engine;
+use parlog_core::StoreOptions;
 use tokio::sync::Semaphore;
 
 use super::auth::Tokens;
 use super::error::ApiError;
-use super::feed::FeedCache;
+use super::hub::{Hub, HubLimits};
 use super::metrics::Metrics;
 
 /// Every limit of the HTTP interface; names carry units.
@@ -22,6 +21,12 @@ pub struct Limits {
     /// How long an idle feed waits before it sends a comment line, so that proxies keep the
     /// connection open.
     pub feed_keep_alive_ms: u64,
+    /// How long a study stays open after its last use (when no request or feed holds it): its
+    /// store and projections then close, so that many idle studies cost no memory.
+    pub idle_close_ms: u64,
+    /// The most studies open at once; opening one more closes the least recently used idle
+    /// one, or answers 503 when every open study is in use.
+    pub open_studies_max: usize,
 }
 
 impl Default for Limits {
@@ -32,68 +37,53 @@ impl Default for Limits {
             sse_clients_max: 256,
             request_timeout_ms: 30_000,
             feed_keep_alive_ms: 15_000,
+            idle_close_ms: 5 * 60 * 1_000,
+            open_studies_max: 256,
         }
     }
 }
 
+/// What every handler shares: the institute-wide things (tokens and the study registry,
+/// metrics, limits, feed slots, shutdown) and the hub of open studies.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<SledStore>,
     pub data: PathBuf,
-    /// The live projections, caught up on demand (and by the feed follower in `serve`).
-    pub live: Arc<RwLock<Engine>>,
+    /// The institute journal: tokens, their grants, and the study registry.
     pub tokens: Arc<Tokens>,
+    /// The studies open now; a study's store and projections are reached through it.
+    pub hub: Arc<Hub>,
+    /// How stores are opened (the master key beside the data folder), also for new studies.
+    pub options: StoreOptions,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub sse_slots: Arc<Semaphore>,
-    /// Encoded projection views at the head, until the head moves.
-    pub views: Arc<ViewCache>,
-    /// Encoded feed events, shared by all subscribers.
-    pub feed_cache: Arc<FeedCache>,
     /// Set to true when the server shuts down: live feeds end so connections can drain.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
-    /// Opens the live projections from their checkpoint in the data folder.
-    pub fn new(store: Arc<SledStore>, data: PathBuf, limits: Limits) -> Result<AppState, ApiError> {
-        let engine = Engine::open(store.as_ref(), &data.join("projections"))?;
-        let tokens =
-            Tokens::open(&crate::studies::data_of(&data)).map_err(|e| ApiError::Internal(format!("tokens: {e}")))?;
+    /// The state of a server over the data folder `data`: reads the token journal (which holds
+    /// the study registry) and records a folder of the previous release as its root study
+    /// (`studies::ensure_registered`, a write). Opens no study: the hub does that on first use.
+    pub fn new(data: PathBuf, options: StoreOptions, limits: Limits) -> Result<AppState, ApiError> {
+        let tokens = Tokens::open(&data).map_err(|e| ApiError::Internal(format!("tokens: {e}")))?;
+        crate::studies::ensure_registered(&data, &tokens, &options)
+            .map_err(|e| ApiError::Internal(format!("the studies of {}: {e}", data.display())))?;
+        let hub = Hub::new(
+            data.clone(),
+            options.clone(),
+            HubLimits { idle_close_ms: limits.idle_close_ms, open_studies_max: limits.open_studies_max },
+        );
         Ok(AppState {
             tokens: Arc::new(tokens),
-            live: Arc::new(RwLock::new(engine)),
+            hub,
+            options,
             metrics: Arc::new(Metrics::default()),
             sse_slots: Arc::new(Semaphore::new(limits.sse_clients_max)),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
-            views: Arc::new(ViewCache::default()),
-            feed_cache: Arc::new(FeedCache::default()),
-            store,
             data,
             limits,
         })
-    }
-
-    /// Brings the live projections up to the head (a no-op when they are there).
-    pub async fn catch_up(&self) -> Result<(), ApiError> {
-        let head = self.store.head().position.0;
-        if self.live.read().expect("projection lock").position >= head {
-            return Ok(());
-        }
-        let (live, store) = (self.live.clone(), self.store.clone());
-        tokio::task::spawn_blocking(move || {
-            live.write().expect("projection lock").catch_up(store.as_ref()).map(|_| ())
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("catching up the projections: {e}")))??;
-        Ok(())
-    }
-
-    /// Writes the projections' checkpoint, so the next start need not replay.
-    pub fn save_checkpoint(&self) {
-        if let Err(e) = self.live.write().expect("projection lock").save_checkpoint() {
-            tracing::warn!(error = %e, "could not save the projections' checkpoint");
-        }
     }
 }
 

@@ -1,44 +1,51 @@
 //! Projections, the retrospective and charts.
 
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use parlog_projections::retro::Format;
 use parlog_projections::{AsOf, Engine};
 
-use super::auth::Caller;
+use serde::Deserialize;
+
 use super::error::{ApiError, ApiResult, Path, Query};
-use super::state::AppState;
+use super::study::Study;
 use crate::request::{chart_name, view_name, RawView, ViewRequest};
 
 /// Runs `f` on the projections for `as_of`: the live ones for the head, a fresh replay otherwise.
 /// On a blocking thread either way: a view or a report of a large log takes long enough to hold
 /// up every request on a runtime worker, and the request time limit can only end a request
 /// whose future gets polled.
+///
+/// The blocking work holds the open study (not only its store), so that the hub does not close
+/// it under a view that outlived its request (the time limit ends the request, not the work).
 async fn with_projections<T: Send + 'static>(
-    state: &AppState,
+    study: &Study,
     as_of: AsOf,
     f: impl FnOnce(&Engine) -> T + Send + 'static,
 ) -> ApiResult<T> {
+    let open = study.open.clone();
     if as_of == AsOf::Head {
-        state.catch_up().await?;
-        let live = state.live.clone();
-        return tokio::task::spawn_blocking(move || f(&live.read().expect("projection lock")))
+        open.catch_up().await?;
+        return tokio::task::spawn_blocking(move || f(&open.live.read().expect("projection lock")))
             .await
             .map_err(|e| ApiError::Internal(format!("building the view: {e}")));
     }
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || Engine::as_of(store.as_ref(), as_of).map(|e| f(&e)))
+    tokio::task::spawn_blocking(move || Engine::as_of(open.store.as_ref(), as_of).map(|e| f(&e)))
         .await
         .map_err(|e| ApiError::Internal(format!("replaying the log: {e}")))?
         .map_err(ApiError::from)
 }
 
-/// GET /api/v1/projections/{name}
+/// The `{name}` of a view or chart in a path (which may also name a study).
+#[derive(Deserialize)]
+pub struct NameParam {
+    name: String,
+}
+
+/// GET /api/v1/studies/{study}/projections/{name}
 pub async fn projection(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(name): Path<String>,
+    study: Study,
+    Path(NameParam { name }): Path<NameParam>,
     Query(q): Query<RawView>,
 ) -> ApiResult<Response> {
     view_name(&name)?;
@@ -47,20 +54,20 @@ pub async fn projection(
     // the head can be kept until the head moves.
     let key = format!("{name}?{opts:?}");
     if as_of == AsOf::Head {
-        state.catch_up().await?;
-        let at = state.live.read().expect("projection lock").position;
-        if let Some(body) = state.views.get(&key, at) {
+        study.open.catch_up().await?;
+        let at = study.open.projected();
+        if let Some(body) = study.open.views.get(&key, at) {
             return Ok(json_response(body));
         }
     }
-    let (at, body) = with_projections(&state, as_of, move |e| {
+    let (at, body) = with_projections(&study, as_of, move |e| {
         let mut v = e.state.view(&name, &opts).expect("name checked");
         v["as_of_position"] = e.included.into();
         (e.position, axum::body::Bytes::from(serde_json::to_vec(&v).expect("views serialise")))
     })
     .await?;
     if as_of == AsOf::Head {
-        state.views.put(key, at, body.clone());
+        study.open.views.put(key, at, body.clone());
     }
     Ok(json_response(body))
 }
@@ -69,17 +76,13 @@ fn json_response(body: axum::body::Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// GET /api/v1/retrospective?format=md|html
-pub async fn retrospective(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Query(q): Query<RawView>,
-) -> ApiResult<Response> {
+/// GET /api/v1/studies/{study}/retrospective?format=md|html
+pub async fn retrospective(study: Study, Query(q): Query<RawView>) -> ApiResult<Response> {
     let ViewRequest { as_of, options, format, area } = ViewRequest::parse(&q)?;
     let lang = options.lang;
-    let store = state.store.clone();
-    let text = with_projections(&state, as_of, move |e| {
-        crate::report::retrospective(store.as_ref(), e, as_of, lang, area, format)
+    let open = study.open.clone();
+    let text = with_projections(&study, as_of, move |e| {
+        crate::report::retrospective(open.store.as_ref(), e, as_of, lang, area, format)
     })
     .await?;
     let content_type = match format {
@@ -89,18 +92,17 @@ pub async fn retrospective(
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
-/// GET /api/v1/charts/{name}: a picture (role, cycles, initiatives, signals) as an HTML figure
-/// with inline SVG.
+/// GET /api/v1/studies/{study}/charts/{name}: a picture (role, cycles, initiatives, signals) as
+/// an HTML figure with inline SVG.
 pub async fn chart(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(name): Path<String>,
+    study: Study,
+    Path(NameParam { name }): Path<NameParam>,
     Query(q): Query<RawView>,
 ) -> ApiResult<Response> {
     chart_name(&name)?;
     let ViewRequest { as_of, options: opts, .. } = ViewRequest::parse(&q)?;
     let chart = name.clone();
-    let svg = with_projections(&state, as_of, move |e| {
+    let svg = with_projections(&study, as_of, move |e| {
         parlog_projections::retro::chart_svg(&e.state, &chart, opts.lang, opts.day)
     })
     .await?;

@@ -13,7 +13,7 @@ use parlog_core::{EventStore, Position};
 use parlog_server::cli::demo::label_id;
 use parlog_server::http::auth::Role;
 use parlog_server::http::openapi;
-use parlog_server::http::routes::ROUTES;
+use parlog_server::http::routes::{self, ROUTES};
 use parlog_server::http::Limits;
 use serde_json::{json, Value};
 
@@ -40,23 +40,29 @@ fn demo_id(label: &str) -> String {
 
 // ---- the routes and the OpenAPI document ---------------------------------------------------
 
-/// Who may call each documented route: (method, path, [makelaar, researcher, viewer, admin]).
-/// This is the role × endpoint matrix of the issue; the test below checks that it lists exactly
-/// the routes of `routes::ROUTES`.
-const MATRIX: &[(&str, &str, [bool; 4])] = &[
-    ("post", "/api/v1/events", [true, true, false, false]),
-    ("get", "/api/v1/events", [true, true, false, true]),
-    ("get", "/api/v1/events/{id}", [true, true, false, true]),
-    ("get", "/api/v1/streams/{stream}", [true, true, false, true]),
-    ("get", "/api/v1/projections/{name}", [true, true, true, true]),
-    ("get", "/api/v1/retrospective", [true, true, true, true]),
-    ("get", "/api/v1/charts/{name}", [true, true, true, true]),
-    ("get", "/api/v1/feed", [true, true, false, true]),
-    ("get", "/api/v1/verify", [false, false, false, true]),
-    ("post", "/api/v1/subjects/{subject}/forget", [false, false, false, true]),
-    ("get", "/api/v1/tokens", [false, false, false, true]),
-    ("post", "/api/v1/tokens", [false, false, false, true]),
-    ("delete", "/api/v1/tokens/{id}", [false, false, false, true]),
+/// Who may call each documented route in the study they have their role in: (method, path,
+/// [makelaar, researcher, viewer, admin]). This is the role × endpoint matrix of one study; the
+/// test below checks that it lists exactly the routes of `routes::ROUTES`. Creating and
+/// archiving studies is for institute admins (none of these roles): api_studies.rs has the
+/// role × study × endpoint matrix.
+pub const MATRIX: &[(&str, &str, [bool; 4])] = &[
+    ("post", "/api/v1/studies/{study}/events", [true, true, false, false]),
+    ("get", "/api/v1/studies/{study}/events", [true, true, false, true]),
+    ("get", "/api/v1/studies/{study}/events/{id}", [true, true, false, true]),
+    ("get", "/api/v1/studies/{study}/streams/{stream}", [true, true, false, true]),
+    ("get", "/api/v1/studies/{study}/projections/{name}", [true, true, true, true]),
+    ("get", "/api/v1/studies/{study}/retrospective", [true, true, true, true]),
+    ("get", "/api/v1/studies/{study}/charts/{name}", [true, true, true, true]),
+    ("get", "/api/v1/studies/{study}/feed", [true, true, false, true]),
+    ("get", "/api/v1/studies/{study}/verify", [false, false, false, true]),
+    ("post", "/api/v1/studies/{study}/subjects/{subject}/forget", [false, false, false, true]),
+    ("get", "/api/v1/studies/{study}/tokens", [false, false, false, true]),
+    ("post", "/api/v1/studies/{study}/tokens", [false, false, false, true]),
+    ("delete", "/api/v1/studies/{study}/tokens/{id}", [false, false, false, true]),
+    ("get", "/api/v1/studies/{study}/me", [true, true, true, true]),
+    ("get", "/api/v1/studies", [true, true, true, true]),
+    ("post", "/api/v1/studies", [false, false, false, false]),
+    ("post", "/api/v1/studies/{study}/archive", [false, false, false, false]),
     ("get", "/api/v1/openapi.json", [true, true, true, true]),
     ("get", "/api/v1/me", [true, true, true, true]),
     ("get", "/api/v1/vocabulary", [true, true, true, true]),
@@ -65,7 +71,7 @@ const MATRIX: &[(&str, &str, [bool; 4])] = &[
     ("get", "/healthz", [true, true, true, true]),
 ];
 
-fn allowed(method: &str, path: &str, role: Role) -> bool {
+pub fn allowed(method: &str, path: &str, role: Role) -> bool {
     let (_, _, roles) = MATRIX
         .iter()
         .find(|(m, p, _)| *m == method && *p == path)
@@ -73,49 +79,79 @@ fn allowed(method: &str, path: &str, role: Role) -> bool {
     roles[ALL.iter().position(|r| *r == role).expect("a role")]
 }
 
-/// A request that calls `method path` successfully for a role that may: path parameters filled
-/// with things that exist (a subject with sealed data and a spare token are made for the calls
-/// that destroy them), a body where the route takes one.
-async fn sample(api: &Api, method: &str, path: &str, role: Role) -> Req {
-    let filled = match path {
-        "/api/v1/events/{id}" => path.replace("{id}", &demo_id("obs-pilot-1")),
-        "/api/v1/streams/{stream}" => path.replace("{stream}", "notes:makelaar-oost-a"),
-        "/api/v1/projections/{name}" => path.replace("{name}", "cycles"),
-        "/api/v1/charts/{name}" => path.replace("{name}", "role"),
-        "/api/v1/subjects/{subject}/forget" => {
+/// A request that calls `method path` in `study` successfully for a role that may: path
+/// parameters filled with things that exist in the demo log (a subject with sealed data and a
+/// spare token are made for the calls that destroy them), a body where the route takes one.
+/// The spare token and the sealed note are made in `study` by `maker`, a token with the role
+/// needed there (the fixture's own tokens when `maker` is `None`).
+pub async fn sample_in(api: &Api, study: &str, maker: Option<&str>, method: &str, path: &str, role: Role) -> Req {
+    let exists = api.state.tokens.studies().expect("the registry reads").iter().any(|s| s.slug.as_str() == study);
+    let filled = match path.replace("{study}", study).as_str() {
+        p if path.ends_with("/events/{id}") => p.replace("{id}", &demo_id("obs-pilot-1")),
+        p if path.ends_with("/streams/{stream}") => p.replace("{stream}", "notes:makelaar-oost-a"),
+        p if path.ends_with("/projections/{name}") => p.replace("{name}", "cycles"),
+        p if path.ends_with("/charts/{name}") => p.replace("{name}", "role"),
+        // In a study that exists, a subject with sealed data; else any subject (the answer is
+        // a 404 before it is looked for).
+        p if path.ends_with("/subjects/{subject}/forget") => {
             let subject = format!("resident:{}", uniq("r"));
-            let mut ev = note(&notes_of(api, Role::Researcher), "bezoek", "Mevrouw vertelde over haar buren.");
-            ev["sealed"]["subjects"] = json!([subject]);
-            api.append_ok(Role::Researcher, &[ev]).await;
-            path.replace("{subject}", &subject)
+            if exists {
+                let stream = format!("notes:{}", api.participant(Role::Researcher));
+                let mut ev = note(&stream, "bezoek", "Mevrouw vertelde over haar buren.");
+                ev["sealed"]["subjects"] = json!([subject]);
+                let append = Req::post(&format!("/api/v1/studies/{study}/events")).json(&json!([ev]));
+                let append = match maker {
+                    Some(secret) => append.auth(Auth::Bearer(secret.to_string())),
+                    None => append.auth(Auth::As(Role::Researcher)),
+                };
+                api.send(append).await.expect(201);
+            }
+            p.replace("{subject}", &subject)
         }
-        "/api/v1/tokens/{id}" => path.replace("{id}", &api.create_token("makelaar-noord-a", Role::Makelaar).id),
+        p if path.ends_with("/tokens/{id}") => match exists {
+            true => p.replace("{id}", &api.token_with("makelaar-noord-a", &[(study, Role::Makelaar)], false).0),
+            false => p.replace("{id}", "0000deadbeef"),
+        },
         p => {
-            assert!(!p.contains('{'), "no sample value for the parameters of {p}; add one to `sample`");
+            assert!(!p.contains('{'), "no sample value for the parameters of {p}; add one to `sample_in`");
             p.to_string()
         }
     };
     let req = Req::new(&method.to_uppercase(), &filled).auth(Auth::As(role));
-    match (method, path) {
-        ("post", "/api/v1/events") => {
+    // By the end of the path: a route and its deprecated alias take the same.
+    match method {
+        "post" if path.ends_with("/events") => {
             let stream = format!("notes:{}", api.participant(role));
             req.json(&json!([note(&stream, "koffieochtend", "Zes bewoners, twee nieuw.")]))
         }
-        ("post", "/api/v1/subjects/{subject}/forget") => req.json(&json!({"reason": "verzoek van de bewoner"})),
-        ("post", "/api/v1/tokens") => req.json(&json!({"participant": "makelaar-noord-a", "role": "viewer"})),
-        ("get", "/api/v1/feed") => Req { path: format!("{filled}?from=1"), ..req },
+        "post" if path.ends_with("/forget") => req.json(&json!({"reason": "verzoek van de bewoner"})),
+        "post" if path.ends_with("/tokens") => req.json(&json!({"participant": "makelaar-noord-a", "role": "viewer"})),
+        "post" if path == "/api/v1/studies" => {
+            req.json(&json!({"slug": uniq("s"), "name": "Makelen in Delft", "municipality": "Delft"}))
+        }
+        "get" if path.ends_with("/feed") => Req { path: format!("{filled}?from=1"), ..req },
         _ => req,
     }
 }
 
+/// `sample_in` the fixture's study.
+async fn sample(api: &Api, method: &str, path: &str, role: Role) -> Req {
+    sample_in(api, api.study.as_str(), None, method, path, role).await
+}
+
 /// The test that the OpenAPI document matches the routes: every documented route answers (not
-/// 404 or 405) and succeeds for a role that may call it.
+/// 404 or 405) and succeeds for a role that may call it (an institute admin for the routes only
+/// it may call).
 #[tokio::test]
 async fn every_documented_route_answers() {
     let api = setup();
+    let (_, institute) = api.token_with("beheerder", &[], true);
     for r in ROUTES {
-        let role = *ALL.iter().find(|role| allowed(r.method, r.path, **role)).expect("someone may call it");
-        let resp = api.send(sample(&api, r.method, r.path, role).await).await;
+        let req = match ALL.iter().find(|role| allowed(r.method, r.path, **role)) {
+            Some(role) => sample(&api, r.method, r.path, *role).await,
+            None => sample(&api, r.method, r.path, Role::Admin).await.auth(Auth::Bearer(institute.clone())),
+        };
+        let resp = api.send(req).await;
         let status = resp.status.as_u16();
         assert!(
             status != 404 && status != 405,
@@ -133,11 +169,13 @@ fn the_matrix_lists_exactly_the_documented_routes_and_roles() {
     let tested: BTreeSet<(&str, &str)> = MATRIX.iter().map(|(m, p, _)| (*m, *p)).collect();
     assert_eq!(documented, tested, "routes::ROUTES and the test's MATRIX list different routes");
     assert_eq!(documented.len(), ROUTES.len(), "a route is documented twice");
-    // What the document says about who may call a route agrees with the matrix.
+    // What the document says about who may call a route agrees with the matrix ("an institute
+    // admin" is none of a study's roles).
     for r in ROUTES {
         let says_all = r.roles.starts_with("all") || r.roles.starts_with("anyone");
+        let words = r.roles.replace("an institute admin", "");
         for role in ALL {
-            let documented = says_all || r.roles.split([',', ' ', '(']).any(|w| w == role.as_str());
+            let documented = says_all || words.split([',', ' ', '(']).any(|w| w == role.as_str());
             assert_eq!(
                 documented,
                 allowed(r.method, r.path, role),
@@ -203,8 +241,19 @@ async fn the_openapi_document_is_openapi_3_1_with_every_path_parameter() {
         assert!(doc["components"]["schemas"][name].is_object(), "$ref {target} points at nothing");
     }
     let routes: BTreeSet<(String, String)> =
-        ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
-    assert_eq!(operations, routes, "the document's operations are the routes");
+        routes::operations().map(|op| (op.route.method.to_string(), op.path.to_string())).collect();
+    assert_eq!(operations, routes, "the document's operations are the routes, at their paths and aliases");
+    // The deprecated aliases say so, and only they.
+    for op in routes::operations() {
+        let documented = &doc["paths"][op.path][op.route.method];
+        assert_eq!(
+            documented["deprecated"].as_bool().unwrap_or(false),
+            op.deprecated,
+            "{} {}",
+            op.route.method,
+            op.path
+        );
+    }
 }
 
 /// The router and the document come from one table; this holds both to it from outside. Every
@@ -223,11 +272,12 @@ async fn the_router_serves_exactly_the_documented_methods_on_each_path() {
         }
         // A path parameter filled with something of the right form: a 405 comes before the handler.
         let filled = path
+            .replace("{study}", api.study.as_str())
             .replace("{id}", "67e55044-10b1-426f-9247-bb680e5fe0c8")
             .replace("{stream}", "notes:x")
             .replace("{subject}", "resident:r-1")
             .replace("{name}", "cycles");
-        let resp = api.send(Req::new("PATCH", &filled).auth(Auth::As(Role::Admin))).await;
+        let resp = api.send(Req::new("PATCH", &filled).auth(Auth::As(Role::Admin)).alias()).await;
         resp.problem(405);
         let allow = resp.headers.get("allow").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
         let served: BTreeSet<String> =
@@ -242,7 +292,7 @@ async fn an_unknown_route_is_a_404_and_a_wrong_method_a_405_problem() {
     let resp = api.get("/api/v1/nothing-here", Role::Researcher).await;
     resp.problem_naming(404, &["openapi.json"]);
     let resp = api.send(Req::new("PUT", "/api/v1/events").auth(Auth::As(Role::Researcher))).await;
-    resp.problem_naming(405, &["PUT", "/api/v1/events"]);
+    resp.problem_naming(405, &["PUT", "/api/v1/studies/zwolle-zuid/events"]);
     let allow = resp.headers.get("allow").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     assert!(allow.contains("GET") && allow.contains("POST"), "a 405 lists the methods in `Allow`: {allow:?}");
     api.send(Req::new("DELETE", "/healthz")).await.problem(405);
@@ -264,6 +314,7 @@ async fn role_endpoint_matrix() {
                 status == 403 && {
                     let detail = resp.problem(403);
                     detail.contains(&format!("role {} may not", role.as_str()))
+                        || detail.contains("only an institute admin may")
                 }
             };
             if !ok {
@@ -438,9 +489,9 @@ async fn the_author_comes_from_the_token() {
     api.append(Role::Makelaar, &[same]).await.expect(201);
     let mut other = note(&notes_of(&api, Role::Makelaar), "x", "y");
     other["author"] = json!("onderzoeker-tno");
-    let head = api.head();
+    let head = api.head().await;
     api.append(Role::Makelaar, &[other]).await.problem_naming(400, &["event 1", "author", me, "onderzoeker-tno"]);
-    assert_eq!(api.head(), head, "a refused append stores nothing");
+    assert_eq!(api.head().await, head, "a refused append stores nothing");
 }
 
 #[tokio::test]
@@ -448,13 +499,13 @@ async fn a_retry_with_the_same_id_and_content_is_answered_as_a_duplicate() {
     let api = setup_with(Log::Small, Limits::default());
     let ev = note(&notes_of(&api, Role::Makelaar), "koffie", "Twee nieuwe bewoners.");
     let first = api.append(Role::Makelaar, std::slice::from_ref(&ev)).await.json_of(201);
-    let head = api.head();
+    let head = api.head().await;
     let again = api.append(Role::Makelaar, std::slice::from_ref(&ev)).await.json_of(200);
     assert_eq!(again["appended"][0]["duplicate"], json!(true), "{again}");
     assert_eq!(first["appended"][0]["duplicate"], json!(false), "{first}");
     assert_eq!(again["appended"][0]["position"], first["appended"][0]["position"], "the original position");
     assert_eq!(again["appended"][0]["id"], ev["id"]);
-    assert_eq!(api.head(), head, "a retry stores nothing");
+    assert_eq!(api.head().await, head, "a retry stores nothing");
 
     // The same id with other content is a conflict naming the id and its position.
     let mut changed = ev.clone();
@@ -491,13 +542,13 @@ async fn expected_version_guards_a_stream() {
 async fn a_batch_is_all_or_nothing_and_may_be_wrapped() {
     let api = setup_with(Log::Small, Limits::default());
     let stream = notes_of(&api, Role::Makelaar);
-    let head = api.head();
+    let head = api.head().await;
     let mut bad = note(&stream, "b", "c");
     bad["occurred_at"] = json!("gisteren");
     api.append(Role::Makelaar, &[note(&stream, "a", "b"), bad])
         .await
         .problem_naming(400, &["event 2", "occurred_at", "gisteren"]);
-    assert_eq!(api.head(), head, "nothing of a refused batch is stored");
+    assert_eq!(api.head().await, head, "nothing of a refused batch is stored");
 
     let wrapped = json!({"events": [note(&stream, "a", "b"), note(&stream, "c", "d")]});
     let v = api.post("/api/v1/events", Role::Makelaar, &wrapped).await.json_of(201);
@@ -573,7 +624,7 @@ async fn makelaar_and_researcher_see_sealed_text_viewer_and_admin_do_not() {
 #[tokio::test]
 async fn the_log_is_read_in_pages_by_position() {
     let api = setup();
-    let head = api.head();
+    let head = api.head().await;
     let v = api.get("/api/v1/events?from=1&limit=250", Role::Admin).await.json_of(200);
     let events = v["events"].as_array().unwrap();
     assert_eq!(events.len(), 250);
@@ -603,7 +654,7 @@ async fn the_log_is_read_in_pages_by_position() {
 #[tokio::test]
 async fn every_projection_answers_as_of_the_head_a_day_or_a_position() {
     let api = setup();
-    let head = api.head();
+    let head = api.head().await;
     for name in parlog_projections::PROJECTION_NAMES {
         let v = api.get(&format!("/api/v1/projections/{name}"), Role::Viewer).await.json_of(200);
         assert_eq!(v["as_of_position"], json!(head), "{name}: {v}");
@@ -678,8 +729,8 @@ async fn verify_through_the_api() {
     let api = setup();
     let v = api.get("/api/v1/verify", Role::Admin).await.json_of(200);
     assert_eq!(v["ok"], json!(true), "{v}");
-    assert_eq!(v["events"], json!(api.head()));
-    assert_eq!(v["head"]["position"], json!(api.head()));
+    assert_eq!(v["events"], json!(api.head().await));
+    assert_eq!(v["head"]["position"], json!(api.head().await));
     assert_eq!(v["first_bad"], Value::Null);
 }
 
@@ -707,7 +758,7 @@ async fn forget_through_the_api_leaves_the_event_marked_forgotten() {
     let f = api.post(&forget, Role::Admin, &json!({"reason": "verzoek van de bewoner"})).await.json_of(200);
     assert_eq!(f["already_forgotten"], json!(false), "{f}");
     let position = f["position"].as_u64().expect("the forget event's position");
-    assert_eq!(position, api.head());
+    assert_eq!(position, api.head().await);
 
     for role in [Role::Makelaar, Role::Researcher, Role::Admin] {
         let after = api.get(&path, role).await.json_of(200);
@@ -762,19 +813,31 @@ async fn tokens_are_created_listed_and_revoked_through_the_api() {
     assert!(!text.contains(&secret) && !text.contains("\"hash\""), "the list shows neither secrets nor hashes: {text}");
     assert_eq!(list["tokens"].as_array().unwrap().len(), 5, "the fixture's four and the new one");
 
-    let revoked = api.delete(&format!("/api/v1/tokens/{id}"), Role::Admin).await;
-    revoked.expect(204);
-    api.send(Req::get("/api/v1/events?limit=1").auth(new)).await.problem_naming(401, &["revoked"]);
+    // Deleting takes the token's role in this study away: the study is then not there for it.
+    let removed = api.delete(&format!("/api/v1/tokens/{id}"), Role::Admin).await;
+    removed.expect(204);
+    api.send(Req::get("/api/v1/events?limit=1").auth(new)).await.problem_naming(404, &["zwolle-zuid"]);
     let list = api.get("/api/v1/tokens", Role::Admin).await.json_of(200);
-    let listed = list["tokens"].as_array().unwrap().iter().find(|t| t["id"] == json!(id)).unwrap().clone();
-    assert!(listed["revoked_at"].is_string(), "{listed}");
+    assert!(!list["tokens"].as_array().unwrap().iter().any(|t| t["id"] == json!(id)), "no longer listed: {list}");
+    api.delete(&format!("/api/v1/tokens/{id}"), Role::Admin).await.problem_naming(404, &[&id]);
     api.delete("/api/v1/tokens/0000deadbeef", Role::Admin).await.problem_naming(404, &["0000deadbeef"]);
+
+    // Revoking (the CLI, the journal) ends a token in every study: 401.
+    let other = api.create_token("makelaar-zuid-1", Role::Makelaar);
+    assert!(api.state.tokens.revoke(&other.id).unwrap());
+    api.send(Req::get("/api/v1/events?limit=1").auth(Auth::Bearer(other.secret)))
+        .await
+        .problem_naming(401, &["revoked"]);
+    let list = api.get("/api/v1/tokens", Role::Admin).await.json_of(200);
+    let listed = list["tokens"].as_array().unwrap().iter().find(|t| t["id"] == json!(other.id)).unwrap().clone();
+    assert!(listed["revoked_at"].is_string(), "{listed}");
 }
 
 // ---- health and metrics -------------------------------------------------------------------------
 
-/// The value of an unlabelled metric in Prometheus text.
-fn metric(text: &str, name: &str) -> f64 {
+/// The value of a metric in Prometheus text, by its name with its labels
+/// (`parlog_log_head_position{study="gouda"}`).
+pub fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
         .unwrap_or_else(|| panic!("metric {name} missing:\n{text}"))
@@ -797,14 +860,19 @@ async fn metrics_count_appends_and_projection_lag() {
     let text = resp.text();
     assert_eq!(metric(&text, "parlog_appended_events_total"), 2.0, "{text}");
     assert_eq!(metric(&text, "parlog_append_errors_total"), 1.0);
-    assert_eq!(metric(&text, "parlog_log_head_position"), api.head() as f64);
-    let lag = metric(&text, "parlog_projection_lag_events");
-    assert_eq!(lag, metric(&text, "parlog_log_head_position") - metric(&text, "parlog_projection_position"));
+    let (head, projected, lag) = (
+        "parlog_log_head_position{study=\"zwolle-zuid\"}",
+        "parlog_projection_position{study=\"zwolle-zuid\"}",
+        "parlog_projection_lag_events{study=\"zwolle-zuid\"}",
+    );
+    assert_eq!(metric(&text, head), api.head().await as f64);
+    assert_eq!(metric(&text, lag), metric(&text, head) - metric(&text, projected));
+    assert_eq!(metric(&text, "parlog_open_studies"), 1.0);
     assert!(text.contains("# TYPE parlog_append_latency_seconds histogram"), "{text}");
     // Reading a projection catches the live projections up: no lag.
     api.get("/api/v1/projections/activity", Role::Viewer).await.expect(200);
     let text = api.get("/metrics", Role::Viewer).await.text();
-    assert_eq!(metric(&text, "parlog_projection_lag_events"), 0.0, "{text}");
+    assert_eq!(metric(&text, lag), 0.0, "{text}");
 }
 
 // ---- error classes ---------------------------------------------------------------------------------
@@ -971,12 +1039,12 @@ async fn a_batch_over_1000_events_is_refused_naming_the_limit() {
     let api = setup_with(Log::Small, Limits::default());
     let stream = notes_of(&api, Role::Makelaar);
     let batch: Vec<Value> = (0..1_001).map(|i| note(&stream, "t", &format!("n{i}"))).collect();
-    let head = api.head();
+    let head = api.head().await;
     let resp = api.append(Role::Makelaar, &batch).await;
     let status = resp.status.as_u16();
     assert!((400..500).contains(&status), "{}: {status}", resp.what);
     resp.problem_naming(status, &["1001", "1000", "batch_events_max"]);
-    assert_eq!(api.head(), head);
+    assert_eq!(api.head().await, head);
     let v = api.append(Role::Makelaar, &batch[..1_000]).await.json_of(201);
     assert_eq!(v["appended"].as_array().unwrap().len(), 1_000);
 }
@@ -1094,7 +1162,7 @@ fn the_feed_neither_skips_nor_repeats_while_others_append() {
     let rt = runtime();
     let api = setup_with(Log::Small, Limits::default());
     let addr = rt.block_on(api.serve_socket());
-    let start_head = api.head();
+    let start_head = rt.block_on(api.head());
     let final_head = start_head + (FEED_APPENDERS * FEED_EVENTS_PER_APPENDER) as u64;
     let resume_after = 5;
     let researcher = api.token(Role::Researcher).secret.clone();
@@ -1144,10 +1212,15 @@ fn the_feed_neither_skips_nor_repeats_while_others_append() {
     }
     let acked = acked.lock().unwrap().clone();
     assert_eq!(acked.len(), FEED_APPENDERS * FEED_EVENTS_PER_APPENDER);
-    assert_eq!(api.head(), final_head);
+    assert_eq!(rt.block_on(api.head()), final_head);
 
-    let stored: BTreeMap<u64, String> =
-        api.store().read_from(Position(1), 10_000).unwrap().iter().map(|e| (e.position.0, e.id.to_string())).collect();
+    let stored: BTreeMap<u64, String> = rt
+        .block_on(api.store())
+        .read_from(Position(1), 10_000)
+        .unwrap()
+        .iter()
+        .map(|e| (e.position.0, e.id.to_string()))
+        .collect();
     for (reader, first) in readers.into_iter().zip([1, resume_after + 1]) {
         let got = reader.join().expect("a feed reader failed");
         let positions: Vec<u64> = got.iter().map(|(p, _)| *p).collect();
@@ -1223,7 +1296,7 @@ async fn the_feed_serves_no_forgotten_text_from_its_cache() {
     let mut ev = note(&notes_of(&api, Role::Makelaar), "huisbezoek", &secret);
     ev["sealed"]["subjects"] = json!([subject]);
     api.append_ok(Role::Makelaar, &[ev]).await;
-    let at = api.head();
+    let at = api.head().await;
     let from = format!("/api/v1/feed?from={at}");
     let before = api.feed_events(&from, Role::Researcher, None, 1).await;
     assert!(before[0].data.contains(&secret), "the feed shows the sealed text to a researcher: {:?}", before[0]);
@@ -1255,5 +1328,5 @@ async fn a_cached_view_changes_when_the_log_does() {
     api.append_ok(Role::Makelaar, &[ev]).await;
     let after = api.get(path, Role::Viewer).await.json_of(200);
     assert_eq!(notes_of_weggeefwinkel(&after), notes_of_weggeefwinkel(&before) + 1, "the new note is counted");
-    assert_eq!(after["as_of_position"], json!(api.head()));
+    assert_eq!(after["as_of_position"], json!(api.head().await));
 }

@@ -18,10 +18,14 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use parlog_core::{EventStore, ParticipantId, SledStore, StoreError};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use parlog_core::{EventStore, ParticipantId, SledStore, StoreOptions, StudySlug};
 use parlog_server::cli::demo;
-use parlog_server::http::auth::Role;
-use parlog_server::http::{app, AppState, Limits};
+use parlog_server::http::auth::{Role, StudyRecord};
+use parlog_server::http::{app, AppState, Limits, OpenStudy};
+use parlog_server::studies;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -29,9 +33,6 @@ use tower::ServiceExt;
 /// How long a socket test waits for one read before it gives up (only stops a hung server from
 /// hanging the test run).
 pub const SOCKET_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long a restart waits for a lock that the closed store's sled still holds.
-const RESTART_LOCKED_WAIT: Duration = Duration::from_secs(10);
 
 /// Which log a test starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,11 +66,15 @@ pub struct Token {
     pub secret: String,
 }
 
-/// One test's data folder, store, server state and tokens.
+/// One test's data folder (of studies), server state and tokens.
 pub struct Api {
     tmp: Option<TempDir>,
     pub state: AppState,
     pub log: Log,
+    /// The study of the fixture's log, in which its role tokens have their role. Requests to
+    /// today's routes (`/api/v1/events`, …) go to it under `/api/v1/studies/<study>/…` unless a
+    /// test asks for the deprecated route itself (`Req::alias`).
+    pub study: StudySlug,
     tokens: Vec<Token>,
 }
 
@@ -78,32 +83,41 @@ pub fn setup() -> Api {
     setup_with(Log::Gouda, Limits::default())
 }
 
-/// A fresh data folder holding `log`, served with `limits`.
+/// The slug of the study the fixture puts `log` in.
+pub fn study_of(log: Log) -> &'static str {
+    match log {
+        Log::Gouda => "gouda",
+        Log::Small => "zwolle-zuid",
+    }
+}
+
+/// A fresh data folder with one study holding `log`, served with `limits`, and a token for
+/// every role in that study.
 pub fn setup_with(log: Log, limits: Limits) -> Api {
+    setup_studies(&[(study_of(log), log)], limits)
+}
+
+/// A fresh data folder with a study per `(slug, log)`, served with `limits`; the fixture's role
+/// tokens have their role in the first.
+pub fn setup_studies(studies: &[(&str, Log)], limits: Limits) -> Api {
     let tmp = tempfile::Builder::new().prefix("parlog-api-test-").tempdir().expect("a temporary folder can be made");
     let data = tmp.path().join("data");
-    let store = SledStore::init(&data).unwrap_or_else(|e| panic!("init of {} failed: {e}", data.display()));
-    let (text, name) = match log {
-        Log::Gouda => (demo::GOUDA, "the built-in demo"),
-        Log::Small => (SMALL_LOG, "the small test log"),
-    };
-    let events = demo::parse(text, name).unwrap_or_else(|e| panic!("{name} does not parse: {e:?}"));
-    // On a thread of its own: the store's blocking append may not run on a runtime's thread, and
-    // the async tests call this from one.
-    std::thread::scope(|s| s.spawn(|| demo::load(&store, events)).join())
-        .expect("loading the log panicked")
-        .unwrap_or_else(|e| panic!("{name} does not load: {e:?}"));
-    let state = AppState::new(Arc::new(store), data.clone(), limits)
+    parlog_server::studies::init(&data).unwrap_or_else(|e| panic!("init of {} failed: {e}", data.display()));
+    let options = StoreOptions::from_env(&data);
+    let state = AppState::new(data.clone(), options, limits)
         .unwrap_or_else(|e| panic!("AppState::new on {} failed: {e:?}", data.display()));
-    // The data folder is one study at its root, as the previous release made it.
-    let slug = parlog_core::StudySlug::parse("proef").expect("a slug");
-    state
-        .tokens
-        .create_study(slug, "Proef", "Proefstad", parlog_server::http::auth::StudyLocation::Root)
-        .expect("the study is registered");
-    let mut api = Api { tmp: Some(tmp), state, log, tokens: Vec::new() };
+    let (first, log) = studies.first().copied().expect("at least one study");
+    let mut api = Api { tmp: Some(tmp), state, log, study: slug(first), tokens: Vec::new() };
+    for (s, log) in studies {
+        api.add_study(s, *log);
+    }
     api.tokens = Role::ALL.into_iter().map(|role| api.create_token(api.participant(role), role)).collect();
     api
+}
+
+/// A study slug a test names.
+pub fn slug(s: &str) -> StudySlug {
+    StudySlug::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
 }
 
 /// The limits a test names, the rest as in production: tests pass them explicitly so that what
@@ -113,12 +127,71 @@ pub fn limits(body_bytes_max: usize, page_events_max: usize, sse_clients_max: us
 }
 
 impl Api {
-    pub fn store(&self) -> &Arc<SledStore> {
-        &self.state.store
+    pub fn data(&self) -> &std::path::Path {
+        &self.state.data
     }
 
-    pub fn head(&self) -> u64 {
-        self.store().head().position.0
+    /// Creates study `s` (as `parlog study create` does) and loads `log` into it, before the
+    /// server has opened it.
+    pub fn add_study(&self, s: &str, log: Log) {
+        let (text, name) = match log {
+            Log::Gouda => (demo::GOUDA, "the built-in demo"),
+            Log::Small => (SMALL_LOG, "the small test log"),
+        };
+        let municipality = match log {
+            Log::Gouda => "Gouda",
+            Log::Small => "Zwolle",
+        };
+        let data = self.data().to_path_buf();
+        let options = self.state.options.clone();
+        let record =
+            studies::create(&data, &self.state.tokens, slug(s), &format!("Studie {s}"), municipality, &options)
+                .unwrap_or_else(|e| panic!("creating study {s} failed: {e}"));
+        let folder = studies::study_folder(&data, &record);
+        let events = demo::parse(text, name).unwrap_or_else(|e| panic!("{name} does not parse: {e:?}"));
+        // On a thread of its own: the store's blocking append may not run on a runtime's thread,
+        // and the async tests call this from one.
+        std::thread::scope(|sc| {
+            sc.spawn(|| {
+                let store = SledStore::open_with(&folder, &options)
+                    .unwrap_or_else(|e| panic!("opening study {s} at {} failed: {e}", folder.display()));
+                demo::load(&store, events).unwrap_or_else(|e| panic!("{name} does not load into {s}: {e:?}"));
+                store.close();
+            })
+            .join()
+        })
+        .expect("loading the log panicked");
+    }
+
+    /// The folder of study `s`.
+    pub fn folder(&self, s: &str) -> PathBuf {
+        let record = self.record(s);
+        studies::study_folder(self.data(), &record)
+    }
+
+    /// Study `s` as the registry has it.
+    pub fn record(&self, s: &str) -> StudyRecord {
+        let studies = self.state.tokens.studies().expect("the registry reads");
+        studies.into_iter().find(|r| r.slug.as_str() == s).unwrap_or_else(|| panic!("no study {s} in the registry"))
+    }
+
+    /// The fixture's study, open (opened now if the hub has not yet, or closed it since).
+    pub async fn open(&self) -> Arc<OpenStudy> {
+        self.open_study(self.study.as_str()).await
+    }
+
+    /// Study `s`, open.
+    pub async fn open_study(&self, s: &str) -> Arc<OpenStudy> {
+        self.state.hub.get(&self.record(s)).await.unwrap_or_else(|e| panic!("opening study {s}: {e}"))
+    }
+
+    pub async fn store(&self) -> Arc<SledStore> {
+        self.open().await.store.clone()
+    }
+
+    /// The head of the fixture's study.
+    pub async fn head(&self) -> u64 {
+        self.open().await.store.head().position.0
     }
 
     /// The participant (registered in the log) that the fixture's token of `role` acts as.
@@ -140,28 +213,45 @@ impl Api {
         self.tokens.iter().find(|t| t.role == role).expect("the fixture made a token for every role")
     }
 
-    /// A new token, made the way `parlog token create` makes one.
+    /// A new token with `role` in the fixture's study, made the way `parlog token create` makes
+    /// one.
     pub fn create_token(&self, participant: &str, role: Role) -> Token {
+        let (id, secret) = self.token_with(participant, &[(self.study.as_str(), role)], false);
+        Token { role, id, secret }
+    }
+
+    /// A new token with a role in each study of `grants`, an institute admin or not; its id
+    /// and secret.
+    pub fn token_with(&self, participant: &str, grants: &[(&str, Role)], institute_admin: bool) -> (String, String) {
         let p = ParticipantId::parse(participant).unwrap_or_else(|e| panic!("participant {participant:?}: {e}"));
-        let study = self.state.tokens.studies().expect("the registry reads").remove(0).slug;
-        let grants = std::iter::once((study, role)).collect();
+        let grants: BTreeMap<StudySlug, Role> = grants.iter().map(|(s, r)| (slug(s), *r)).collect();
         let (record, secret) =
-            self.state.tokens.create(p, grants, role == Role::Admin).expect("the token file can be written");
-        Token { role, id: record.id, secret }
+            self.state.tokens.create(p, grants, institute_admin).expect("the token file can be written");
+        (record.id, secret)
     }
 
     // ---- requests through the router --------------------------------------------------------
 
+    /// `req` with a path of today's study-scoped routes (`/api/v1/events…`) moved under the
+    /// fixture's study, unless it asks for the deprecated route itself.
+    pub fn scoped(&self, mut req: Req) -> Req {
+        if !req.alias {
+            req.path = in_study(&req.path, self.study.as_str());
+        }
+        req
+    }
+
     /// Sends a request through `app(state)` and returns the response with its body unread (for
     /// the live feed, whose body never ends).
     pub async fn send_head(&self, req: Req) -> axum::response::Response {
-        let request = req.build(self);
+        let request = self.scoped(req).build(self);
         app(self.state.clone()).oneshot(request).await.expect("the router's error type is Infallible")
     }
 
     /// Sends a request through `app(state)` and reads the whole answer; the body of a live feed
     /// (`text/event-stream`, which never ends) is left unread and empty.
     pub async fn send(&self, req: Req) -> Resp {
+        let req = self.scoped(req);
         let what = req.describe();
         let resp = self.send_head(req).await;
         let status = resp.status();
@@ -182,6 +272,7 @@ impl Api {
         if let Some(id) = last_event_id {
             req = req.header("last-event-id", &id.to_string());
         }
+        let req = self.scoped(req);
         let what = req.describe();
         let resp = self.send_head(req).await;
         assert_eq!(resp.status(), StatusCode::OK, "{what}: the feed did not open");
@@ -228,34 +319,23 @@ impl Api {
         v["appended"].as_array().expect("`appended` is a list").clone()
     }
 
-    /// Stops the server's state and closes the store, runs `edit` on the data folder (as someone
-    /// with access to it could, between two runs of the server), then opens the store and the
-    /// state again with the same limits. Tokens stay valid: they live in the data folder.
-    pub fn restart_with(mut self, edit: impl FnOnce(&std::path::Path)) -> Api {
-        let (tmp, tokens, log) = (self.tmp.take(), std::mem::take(&mut self.tokens), self.log);
+    /// Stops the server's state and closes every study (as a shutdown does), runs `edit` on
+    /// the fixture study's folder (as someone with access to it could, between two runs of the
+    /// server), then starts the state again with the same limits. Tokens stay valid: they live
+    /// in the data folder.
+    pub async fn restart_with(mut self, edit: impl FnOnce(&std::path::Path)) -> Api {
+        let (tmp, tokens, log, study) =
+            (self.tmp.take(), std::mem::take(&mut self.tokens), self.log, self.study.clone());
+        let folder = self.folder(study.as_str());
         let state = self.state.clone();
         drop(self);
-        let (data, limits) = (state.data.clone(), state.limits.clone());
-        let AppState { store, .. } = state;
-        match Arc::try_unwrap(store) {
-            Ok(store) => store.close(),
-            Err(_) => panic!("the store is still shared (a served socket or a feed?); end those before a restart"),
-        }
-        edit(&data);
-        // sled may hold the folder's lock a moment after the store closed.
-        let deadline = std::time::Instant::now() + RESTART_LOCKED_WAIT;
-        let store = loop {
-            match SledStore::open(&data) {
-                Ok(store) => break store,
-                Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
-                Err(e) => panic!("reopening {} failed: {e}", data.display()),
-            }
-        };
-        let state = AppState::new(Arc::new(store), data.clone(), limits)
+        state.hub.close_all().await;
+        let (data, options, limits) = (state.data.clone(), state.options.clone(), state.limits.clone());
+        drop(state);
+        edit(&folder);
+        let state = AppState::new(data.clone(), options, limits)
             .unwrap_or_else(|e| panic!("AppState::new on {} failed: {e:?}", data.display()));
-        Api { tmp, state, log, tokens }
+        Api { tmp, state, log, study, tokens }
     }
 
     /// Starts serving `app(state)` on 127.0.0.1, on a port the system chooses, in a task of the
@@ -284,6 +364,21 @@ impl Drop for Api {
     }
 }
 
+/// The first segments of today's routes that moved under `/api/v1/studies/{study}/`.
+pub const STUDY_SCOPED: [&str; 9] =
+    ["events", "streams", "projections", "retrospective", "charts", "feed", "verify", "subjects", "tokens"];
+
+/// `path` under `/api/v1/studies/<study>/` if it is one of today's study-scoped routes
+/// (`/api/v1/events?from=3` → `/api/v1/studies/gouda/events?from=3`); any other path as it is.
+pub fn in_study(path: &str, study: &str) -> String {
+    let Some(rest) = path.strip_prefix("/api/v1/") else { return path.to_string() };
+    let first = rest.split(['/', '?']).next().unwrap_or("");
+    match STUDY_SCOPED.contains(&first) {
+        true => format!("/api/v1/studies/{study}/{rest}"),
+        false => path.to_string(),
+    }
+}
+
 /// Who a request says it is.
 #[derive(Debug, Clone)]
 pub enum Auth {
@@ -305,17 +400,31 @@ pub struct Req {
     pub auth: Auth,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Sent to the path as it is, also to a deprecated route of a token's only study.
+    pub alias: bool,
 }
 
 impl Req {
     pub fn new(method: &str, path: &str) -> Req {
-        Req { method: method.into(), path: path.into(), auth: Auth::None, headers: Vec::new(), body: Vec::new() }
+        Req {
+            method: method.into(),
+            path: path.into(),
+            auth: Auth::None,
+            headers: Vec::new(),
+            body: Vec::new(),
+            alias: false,
+        }
     }
     pub fn get(path: &str) -> Req {
         Req::new("GET", path)
     }
     pub fn post(path: &str) -> Req {
         Req::new("POST", path)
+    }
+    /// Sends to the path as written, not to the fixture's study under `/api/v1/studies/…`.
+    pub fn alias(mut self) -> Req {
+        self.alias = true;
+        self
     }
     pub fn auth(mut self, auth: Auth) -> Req {
         self.auth = auth;

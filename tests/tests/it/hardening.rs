@@ -115,7 +115,9 @@ async fn axums_rejections_are_problems_too() {
     let api = small();
     let researcher = |path: &str| Req::get(path).auth(Auth::As(Role::Researcher));
     let cases: Vec<(Req, u16, &[&str])> = vec![
-        (researcher("/api/v1/events/%FF"), 400, &["/api/v1/events/%FF", "UTF-8"]),
+        (researcher("/api/v1/events/%FF"), 400, &["/api/v1/studies/zwolle-zuid/events/%FF", "UTF-8"]),
+        (researcher("/api/v1/events/%FF").alias(), 400, &["/api/v1/events/%FF", "UTF-8"]),
+        (researcher("/api/v1/studies/Zwolle!/events"), 400, &["study", "a study slug of 1 to 40"]),
         (researcher("/api/v1/streams/notes%3A%C3%28"), 400, &["UTF-8"]),
         (researcher("/api/v1/subjects/%FF%FE/forget"), 405, &["GET"]),
         (Req::post("/api/v1/subjects/%FF%FE/forget").auth(Auth::As(Role::Admin)), 400, &["UTF-8"]),
@@ -150,7 +152,7 @@ async fn axums_rejections_are_problems_too() {
 #[tokio::test]
 async fn a_feed_resumed_past_the_head_is_refused_not_replayed() {
     let api = small();
-    let head = api.head();
+    let head = api.head().await;
     let feed = |last: Option<&str>, query: &str| {
         let mut r = Req::get(&format!("/api/v1/feed{query}")).auth(Auth::As(Role::Researcher));
         if let Some(l) = last {
@@ -276,7 +278,7 @@ async fn a_makelaar_writes_only_to_their_own_notes_stream() {
     let own = format!("notes:{}", api.participant(Role::Makelaar));
     let other = format!("notes:{}", api.participant(Role::Researcher));
     let stored = api.append_ok(Role::Researcher, &[note(&other, "koffie", "van de onderzoeker")]).await;
-    let head = api.head();
+    let head = api.head().await;
 
     let refused =
         api.append(Role::Makelaar, &[note(&own, "koffie", "eigen"), note(&other, "koffie", "van een ander")]).await;
@@ -286,7 +288,7 @@ async fn a_makelaar_writes_only_to_their_own_notes_stream() {
         "payload": {"target": stored[0]["id"], "reason": "niet van mij"},
     });
     api.append(Role::Makelaar, std::slice::from_ref(&retract)).await.problem_naming(403, &[&own, &other]);
-    assert_eq!(api.head(), head, "a refused batch leaves no trace");
+    assert_eq!(api.head().await, head, "a refused batch leaves no trace");
 
     api.append_ok(Role::Makelaar, &[note(&own, "koffie", "eigen")]).await;
     api.append_ok(Role::Researcher, &[note(&own, "koffie", "de onderzoeker mag overal noteren")]).await;
@@ -311,20 +313,22 @@ fn ciphertext_of(log: &[u8], position: u64) -> std::ops::Range<usize> {
 async fn a_damaged_sealed_part_shows_in_its_event_and_the_rest_goes_on() {
     let api = small();
     let own = format!("notes:{}", api.participant(Role::Makelaar));
-    let first = api.head() + 1;
+    let first = api.head().await + 1;
     let texts = ["eerste notitie", "tweede notitie", "derde notitie", "vierde notitie"];
     for t in texts {
         api.append_ok(Role::Makelaar, &[note(&own, "huisbezoek", t)]).await;
     }
     let damaged = first + 1;
-    let api = api.restart_with(|data| {
-        let path = data.join("log");
-        let mut log = std::fs::read(&path).expect("read the log");
-        let ct = ciphertext_of(&log, damaged);
-        assert!(!ct.is_empty(), "position {damaged} holds sealed bytes");
-        log[ct.start + ct.len() / 2] ^= 0x40;
-        std::fs::write(&path, log).expect("write the log");
-    });
+    let api = api
+        .restart_with(|data| {
+            let path = data.join("log");
+            let mut log = std::fs::read(&path).expect("read the log");
+            let ct = ciphertext_of(&log, damaged);
+            assert!(!ct.is_empty(), "position {damaged} holds sealed bytes");
+            log[ct.start + ct.len() / 2] ^= 0x40;
+            std::fs::write(&path, log).expect("write the log");
+        })
+        .await;
 
     let check = |events: &[Value], what: &str| {
         assert_eq!(events.len(), texts.len(), "{what}: {events:?}");
@@ -360,7 +364,7 @@ async fn a_damaged_sealed_part_shows_in_its_event_and_the_rest_goes_on() {
 #[tokio::test]
 async fn healthz_says_ok_while_the_store_works() {
     let api = small();
-    assert!(!api.store().failed());
+    assert!(!api.store().await.failed());
     let r = api.send(Req::get("/healthz")).await;
     r.expect(200);
     assert_eq!(r.text(), "ok\n");

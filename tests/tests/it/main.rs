@@ -2,6 +2,7 @@
 mod api;
 mod api_cli_requests;
 mod api_reference;
+mod api_studies;
 mod api_support;
 mod bad_input;
 mod cli;

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use parlog_core::{EventKind, ParticipantId, StreamId, SubjectId};
-use parlog_server::http::routes::ROUTES;
+use parlog_core::{EventKind, ParticipantId, StreamId, StudySlug, SubjectId, STUDY_SLUG_CHARS_MAX};
+use parlog_server::http::routes::{operations, ROUTES};
 use parlog_server::http::{openapi, Limits};
 use serde_json::Value;
 
@@ -82,4 +82,34 @@ fn query_parameters_come_from_the_parsers_table() {
     }
     let limit = &doc["paths"]["/api/v1/events"]["get"]["parameters"][1]["schema"];
     assert_eq!(limit["maximum"], Limits::default().page_events_max, "{limit}");
+}
+
+/// Every study-scoped route names its study with the slug's own rule (the pattern of
+/// `StudySlug::parse`, at most 40 characters), and each deprecated alias says what replaces it.
+#[test]
+fn the_study_in_a_path_has_the_slug_parsers_pattern() {
+    let doc = document();
+    let mut scoped = 0;
+    for op in operations() {
+        let documented = &doc["paths"][op.path][op.route.method];
+        let params = documented["parameters"].as_array().expect("parameters");
+        let study = params.iter().find(|p| p["name"] == "study" && p["in"] == "path");
+        assert_eq!(study.is_some(), op.path.contains("{study}"), "{} {}", op.route.method, op.path);
+        if let Some(p) = study {
+            scoped += 1;
+            assert_eq!(p["schema"]["pattern"].as_str(), Some(StudySlug::pattern().as_str()), "{}", op.path);
+            assert_eq!(p["schema"]["maxLength"], STUDY_SLUG_CHARS_MAX, "{}", op.path);
+        }
+        if op.deprecated {
+            assert_eq!(documented["deprecated"], true);
+            let d = documented["description"].as_str().expect("a description");
+            assert!(d.contains(op.route.path) && d.contains("only study"), "{}: {d}", op.path);
+            assert!(documented["responses"]["409"].is_object(), "{}: the 409 of a token with several studies", op.path);
+        }
+        if op.route.in_study && !op.deprecated {
+            let d = documented["responses"]["404"]["description"].as_str().unwrap_or("");
+            assert!(d.to_lowercase().contains("no such study for this token"), "{}: {d}", op.path);
+        }
+    }
+    assert!(scoped >= 14, "the study-scoped routes: {scoped}");
 }
