@@ -142,27 +142,17 @@ function leaveStudy() {
 }
 
 // The list of studies was asked again: the header's switch, the compare tab and the picker
-// follow it (a study may have been added or taken away).
+// follow it. The study the page shows may have been taken away (the picker, saying so) or the
+// role in it changed (entered again, with the new role's sections).
 export function studiesChanged() {
+  if (S.study && !findStudy(S.study.slug)) return lostStudy();
+  if (S.study && S.study.role !== S.me.role) return enterStudy(S.study);
   renderStudyBar();
   buildTabs();
   if (S.view === 'studies') renderPicker();
 }
 
-// A study's route answered 404: the token may have lost its role there (the server answers a
-// study it may not see as one that does not exist). If the list of studies says so, the page
-// leaves it and offers the picker.
-const studyChecks = new Map(); // slug -> when last asked
-export async function checkStudy(slug) {
-  const now = Date.now();
-  if (!S.me || now - (studyChecks.get(slug) || 0) < STUDY_CHECK_INTERVAL_MS) return;
-  studyChecks.set(slug, now);
-  try {
-    if (!(await refreshStudies())) return;
-  } catch (_) {
-    return; // not reachable now: nothing learnt
-  }
-  if (!S.study || S.study.slug !== slug || findStudy(slug)) return studiesChanged();
+function lostStudy() {
   forgetStudy();
   leaveStudy();
   renderWho();
@@ -170,6 +160,19 @@ export async function checkStudy(slug) {
   buildTabs();
   renderPicker(t('studies.lost'));
   route();
+}
+
+// A study's route answered 404: the token may have lost its role there (the server answers a
+// study it may not see as one that does not exist), so the list of studies is asked again, at
+// most every STUDY_CHECK_INTERVAL_MS for one study (a chart with nothing to draw is a 404 too).
+const studyChecks = new Map(); // slug -> when last asked
+export async function checkStudy(slug) {
+  const now = Date.now();
+  if (!S.me || now - (studyChecks.get(slug) || 0) < STUDY_CHECK_INTERVAL_MS) return;
+  studyChecks.set(slug, now);
+  try {
+    if (await refreshStudies()) studiesChanged();
+  } catch (_) { /* not reachable now: nothing learnt */ }
 }
 
 export function expired() {
