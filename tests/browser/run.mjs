@@ -1,6 +1,7 @@
 // Browser tests of parlog's web interface: start `parlog serve --demo` on a free port with a
 // fresh data folder, drive Debian's Chromium headless through playwright-core, and check what a
-// makelaar, a researcher and a viewer do with the page. Prints "N passed, M failed"; exits 1 if
+// makelaar, a researcher and a viewer do with the page; the tests of many studies on one server
+// make their own data folder with two studies (startStudiesServer). Prints "N passed, M failed"; exits 1 if
 // any test failed, saving a screenshot of the failing page to tests/browser/failures/.
 //
 //   node run.mjs                      run every test
@@ -159,12 +160,14 @@ async function api(server, role, method, p, body) {
   return json ?? text;
 }
 
-// Every event of the log, read page by page as `role`.
-async function allEvents(server, role) {
+// Every event of the log, read page by page as `role`; of one study's log when `study` is given
+// (without it, the old route: the token's only study).
+async function allEvents(server, role, study) {
+  const base = study ? `/api/v1/studies/${study}` : '/api/v1';
   const out = [];
   let from = 1;
   for (;;) {
-    const page = await api(server, role, 'GET', `/api/v1/events?from=${from}&limit=1000`);
+    const page = await api(server, role, 'GET', `${base}/events?from=${from}&limit=1000`);
     out.push(...page.events);
     if (!page.next) return out;
     from = page.next;
@@ -598,6 +601,358 @@ test('accessibility: no serious WCAG problems in any section', { ...SMALL_PHONE,
     problems.push(...(await accessibilityProblems(page)).map((p) => `${view}: ${p}`));
   }
   assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
+});
+
+// ---- many studies on one server (issue 12) ---------------------------------------------------
+
+// A second study beside the demo's, in the same data folder, with its own log: other areas,
+// another initiative. Its makelaar is the demo's makelaar-noord-a, whose one token has a role in
+// both studies.
+const ZWOLLE_NAME = 'Makelen in Zuid';
+const ZWOLLE = [
+  { id: '@p-makelaar', stream: 'participant:makelaar-noord-a', kind: 'ParticipantRegistered', occurred_at: '2021-01-04T09:00:00+01:00', author: 'onderzoeker-zwolle', payload: { label: 'makelaar Zuid', role: 'makelaar' } },
+  { id: '@p-onderzoeker', stream: 'participant:onderzoeker-zwolle', kind: 'ParticipantRegistered', occurred_at: '2021-01-04T09:01:00+01:00', author: 'onderzoeker-zwolle', payload: { label: 'onderzoeker Zwolle', role: 'researcher' } },
+  { id: '@zwolle', stream: 'area:zwolle', kind: 'AreaDefined', occurred_at: '2021-01-04T09:05:00+01:00', author: 'onderzoeker-zwolle', payload: { name: 'Zwolle', kind: 'city' } },
+  { id: '@zuid', stream: 'area:zwolle-zuid', kind: 'AreaDefined', occurred_at: '2021-01-04T09:06:00+01:00', author: 'onderzoeker-zwolle', payload: { name: 'Zwolle-Zuid', kind: 'district', parent: 'area:zwolle' } },
+  { id: '@study', stream: 'study:zwolle-zuid', kind: 'StudyStarted', occurred_at: '2021-01-05T10:00:00+01:00', author: 'onderzoeker-zwolle', payload: { title: ZWOLLE_NAME, question: 'Wat levert de makelaar in Zuid op?', municipality: 'Zwolle', levels: ['wijk'] } },
+  { id: '@buurtkamer', stream: 'initiative:buurtkamer-zuid', kind: 'InitiativeStarted', occurred_at: '2021-02-01T10:00:00+01:00', author: 'makelaar-noord-a', payload: { name: 'Buurtkamer Zuid', route: 'opportunity', area: 'area:zwolle-zuid', description: 'Bewoners openen een buurtkamer in de oude bibliotheek.', initiators: ['participant:makelaar-noord-a'], health: ['participation'] } },
+];
+
+function parlogOutput(data, ...args) {
+  const r = spawnSync(BIN, ['--data', data, ...args], { encoding: 'utf8', env: { ...process.env, PARLOG_LOG: 'warn' } });
+  if (r.status !== 0) throw new Error(`parlog ${args.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+// The demo's study and Zwolle's in one data folder, made with the CLI of issue 12, and served.
+// server.tokens.makelaar has the makelaar role in both; server.slug names the two studies, and
+// server.studies is what GET /api/v1/studies says of them.
+async function startStudiesServer() {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'parlog-browser-studies-'));
+  const folder = path.join(data, 'log');
+  parlog(folder, 'demo');
+  // While the folder holds one study, a command needs no --study (STUDIES.md, CLI).
+  const created = parlogOutput(folder, 'token', 'create', '--participant', 'makelaar-noord-a', '--role', 'makelaar');
+  const token = /^plg_\S+/m.exec(created.stdout)[0];
+  const id = tokenId(folder, created, 'makelaar-noord-a');
+  parlog(folder, 'study', 'create', 'zwolle', '--name', ZWOLLE_NAME, '--municipality', 'Zwolle');
+  const file = path.join(data, 'zwolle.json');
+  fs.writeFileSync(file, JSON.stringify(ZWOLLE));
+  parlog(folder, '--study', 'zwolle', 'demo', '--file', file);
+  parlog(folder, 'token', 'grant', id, '--study', 'zwolle', '--role', 'makelaar');
+  const addr = `127.0.0.1:${await freePort()}`;
+  const proc = spawn(BIN, ['--data', folder, 'serve', '--addr', addr], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLOG_LOG: 'warn' } });
+  let err = '';
+  proc.stderr.on('data', (b) => { err += b; });
+  proc.stdout.resume();
+  const server = await serving(proc, addr, { makelaar: token }, data, () => `stderr:\n${err}`);
+  try {
+    server.studies = (await api(server, 'makelaar', 'GET', '/api/v1/studies')).studies;
+    const gouda = server.studies.find((s) => s.municipality === 'Gouda');
+    assert(server.studies.length === 2 && gouda && server.studies.some((s) => s.slug === 'zwolle'), `the token reaches the demo's study and Zwolle's: ${JSON.stringify(server.studies)}`);
+    server.slug = { gouda: gouda.slug, zwolle: 'zwolle' };
+    server.study = (slug) => server.studies.find((s) => s.slug === slug);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
+}
+
+// The id of the token just made: `token create` says it on stderr ("token ID for …"); failing
+// that, `token list` has it in the first column of the participant's line.
+function tokenId(folder, created, participant) {
+  const said = /\btoken (\S+) for\b/.exec(created.stderr);
+  if (said) return said[1];
+  const line = parlog(folder, 'token', 'list').split('\n').find((l) => l.split('\t').includes(participant));
+  assert(line, `token list names ${participant}`);
+  return line.split('\t')[0];
+}
+
+async function stopStudiesServer(server) {
+  await server.stop();
+  fs.rmSync(server.data, { recursive: true, force: true });
+}
+
+// Opens the page with the token's link: a token with roles in two studies gets the picker.
+async function openAtPicker(page, server) {
+  await page.goto(`${server.base}/#token=${server.tokens.makelaar}`);
+  await page.locator('#view-studies').waitFor({ state: 'visible', timeout: WAIT_MS });
+  await waitUntil(async () => (await page.locator('#study-list button').count()) === server.studies.length, 'a choice for each study');
+}
+
+const chosenStudy = (page) => page.evaluate(() => window.parlog.state().study);
+
+async function pickStudy(page, slug) {
+  await page.locator(`#study-list button[data-study="${slug}"]`).click();
+  await waitUntil(async () => (await chosenStudy(page)) === slug, `the study ${slug} to be chosen`);
+  await page.locator('#tabs').waitFor({ state: 'visible' });
+}
+
+// From the header's study bar, as a person would.
+async function switchStudy(page, slug) {
+  await page.locator('#study-switch').click();
+  await page.locator('#view-studies').waitFor({ state: 'visible' });
+  await pickStudy(page, slug);
+}
+
+// The study's name and municipality are in the header, whole and inside the screen.
+async function assertStudyShown(page, study) {
+  const bar = page.locator('#study-bar');
+  assert(await bar.isVisible(), 'the study bar is shown');
+  const text = await bar.innerText();
+  assert(text.includes(study.name) && text.includes(study.municipality), `the header names ${study.name} in ${study.municipality}: ${text}`);
+  const view = page.viewportSize();
+  for (const part of ['#study-name', '#study-place']) {
+    const el = page.locator(part);
+    if (!(await el.isVisible())) continue; // the municipality is left out where it is the name
+    const box = await el.boundingBox();
+    assert(box && box.x >= 0 && box.y >= 0 && box.x + box.width <= view.width + 1 && box.y + box.height <= view.height, `${part} lies inside the ${view.width} px screen: ${JSON.stringify(box)}`);
+  }
+  // Wrapped, not cut off: neither the bar nor its text box has more to show than it shows.
+  const cut = await page.evaluate(() => ['#study-bar', '#study-bar .study-text'].filter((q) => { const n = document.querySelector(q); return n.scrollWidth > n.clientWidth + 1; }));
+  assert(cut.length === 0, `the study's name is not cut off in ${cut}`);
+}
+
+test('studies: the picker after sign-in, the study named in the header on a phone, remembered after a reload', PHONE, async ({ page }) => {
+  const server = await startStudiesServer();
+  try {
+    const { zwolle } = server.slug;
+    await openAtPicker(page, server);
+    assert(await page.locator('#tabs').isHidden(), 'no sections before a study is chosen');
+    const choices = await page.locator('#study-list button').allInnerTexts();
+    for (const s of server.studies) {
+      assert(choices.some((c) => c.includes(s.name) && c.includes(s.municipality)), `the picker names ${s.name} in ${s.municipality}: ${choices}`);
+    }
+    assert((await page.evaluate(() => document.activeElement.id)) === 'studies-title', "the focus is on the picker's heading");
+    assert((await page.locator('#studies-title').textContent()) === 'Kies een onderzoek', 'the picker in Dutch');
+    await page.locator('.lang button[data-lang="en"]').click();
+    assert((await page.locator('#studies-title').textContent()) === 'Choose a study', 'the picker in English');
+    assert((await page.locator('#study-list').innerText()).includes('community broker'), 'the role in English');
+    await page.locator('.lang button[data-lang="nl"]').click();
+
+    // By keyboard: Tab to Zwolle's study, Enter.
+    await page.locator('#studies-title').focus();
+    for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement.dataset.study)) !== zwolle; i++) await page.keyboard.press('Tab');
+    assert((await page.evaluate(() => document.activeElement.dataset.study)) === zwolle, 'the keyboard reaches the study');
+    await page.keyboard.press('Enter');
+    await waitUntil(async () => (await chosenStudy(page)) === zwolle, 'the study to be chosen by keyboard');
+    await page.locator('#tabs').waitFor({ state: 'visible' });
+    await assertStudyShown(page, server.study(zwolle));
+
+    // The forms' lists are this study's own.
+    await waitUntil(async () => (await page.locator('#note-area option').count()) === 3, "Zwolle's areas (none, Zwolle, Zwolle-Zuid)");
+    const areas = await page.locator('#note-area option').allTextContents();
+    assert(areas[1] === 'Zwolle' && areas[2].endsWith('Zwolle-Zuid'), `Zwolle's areas, not Gouda's: ${areas}`);
+
+    // Still in view at the bottom of the note form, and the page fits the phone.
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await sleep(200);
+    await assertStudyShown(page, server.study(zwolle));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(overflow <= 1, `the page fits 390 px without sideways scrolling (overflow ${overflow} px)`);
+
+    // Remembered on this device: a reload opens the same study without asking.
+    const kept = await page.evaluate(() => JSON.parse(localStorage.getItem('parlog.study.v1')));
+    assert(kept && kept['makelaar-noord-a'] === zwolle, `the choice is kept per participant: ${JSON.stringify(kept)}`);
+    await page.reload();
+    await page.locator('#tabs').waitFor({ state: 'visible' });
+    assert((await chosenStudy(page)) === zwolle && (await page.locator('#view-studies').isHidden()), 'after a reload the remembered study is open, without the picker');
+    await assertStudyShown(page, server.study(zwolle));
+
+    // A remembered study that the token does not reach is dropped, and the picker shown.
+    await page.evaluate(() => localStorage.setItem('parlog.study.v1', JSON.stringify({ 'makelaar-noord-a': 'no-such-study' })));
+    await page.reload();
+    await page.locator('#view-studies').waitFor({ state: 'visible' });
+    assert((await page.locator('#studies-notice').textContent()).includes('niet (meer) te openen'), 'the picker says why it asks again');
+    const dropped = await page.evaluate(() => JSON.parse(localStorage.getItem('parlog.study.v1')));
+    assert(!dropped['makelaar-noord-a'], `the unreachable study is forgotten: ${JSON.stringify(dropped)}`);
+  } finally {
+    await stopStudiesServer(server);
+  }
+});
+
+test("studies: switching study changes what is shown, and the live feed follows the chosen study's", LAPTOP, async ({ page }) => {
+  const server = await startStudiesServer();
+  try {
+    const { gouda, zwolle } = server.slug;
+    const requests = [];
+    page.on('request', (r) => { const u = new URL(r.url()); if (u.pathname.startsWith('/api/')) requests.push(u.pathname); });
+    await openAtPicker(page, server);
+    await pickStudy(page, gouda);
+    await assertStudyShown(page, server.study(gouda));
+    await go(page, 'initiatives');
+    await waitViewLoaded(page, 'initiatives');
+    assert((await page.locator('#view-initiatives li[data-id="initiative:taalmaatjes-noord"]').count()) === 1, "Gouda's initiatives");
+    await waitUntil(async () => (await page.locator('#net').textContent()) === 'Live', "Gouda's feed to connect");
+
+    // Another study from the header: the same view, now with that study's data.
+    await switchStudy(page, zwolle);
+    await page.locator('#view-initiatives').waitFor({ state: 'visible' });
+    await waitUntil(async () => (await page.locator('#view-initiatives li[data-id="initiative:buurtkamer-zuid"]').count()) === 1, "Zwolle's initiative");
+    assert((await page.locator('#view-initiatives li[data-id="initiative:taalmaatjes-noord"]').count()) === 0, "none of Gouda's initiatives under Zwolle's name");
+    await assertStudyShown(page, server.study(zwolle));
+    await waitUntil(async () => (await page.locator('#net').textContent()) === 'Live', "Zwolle's feed to connect");
+    const feeds = requests.filter((p) => p.endsWith('/feed'));
+    assert(feeds.includes(`/api/v1/studies/${gouda}/feed`) && feeds[feeds.length - 1] === `/api/v1/studies/${zwolle}/feed`, `the feed follows the chosen study: ${feeds}`);
+
+    // A note in the other study does not show here; one in this study does, live.
+    await go(page, 'note');
+    const text = `Browsertest studies: ${randomUUID()}`;
+    const note = (area, where) => [{ id: randomUUID(), stream: 'notes:makelaar-noord-a', kind: 'ObservationRecorded', occurred_at: new Date().toISOString(), payload: { area }, sealed: { text: `${text} (${where})` } }];
+    await api(server, 'makelaar', 'POST', `/api/v1/studies/${gouda}/events`, note('area:noord', 'Gouda'));
+    await api(server, 'makelaar', 'POST', `/api/v1/studies/${zwolle}/events`, note('area:zwolle-zuid', 'Zwolle'));
+    await waitUntil(async () => (await page.locator('#recent-notes li.note').first().textContent()).includes(`${text} (Zwolle)`), "Zwolle's new note, live");
+    await sleep(1000);
+    assert(!(await page.locator('#recent-notes').textContent()).includes(`${text} (Gouda)`), "Gouda's note does not show in Zwolle");
+
+    // Back to Gouda: its note is there, Zwolle's is not.
+    await switchStudy(page, gouda);
+    await page.locator('#view-note').waitFor({ state: 'visible' });
+    await waitUntil(async () => (await page.locator('#recent-notes').textContent()).includes(`${text} (Gouda)`), "Gouda's note among Gouda's latest notes");
+    assert(!(await page.locator('#recent-notes').textContent()).includes(`${text} (Zwolle)`), "Zwolle's note does not show in Gouda");
+    await waitUntil(async () => (await page.locator('#net').textContent()) === 'Live', "Gouda's feed again");
+
+    // What is kept for offline use is kept per study.
+    const kept = await page.evaluate(() => Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('parlog.catalog.')).map((k) => [k, JSON.parse(localStorage.getItem(k))])));
+    const z = kept[`parlog.catalog.v2.${zwolle}`];
+    const g = kept[`parlog.catalog.v2.${gouda}`];
+    assert(z && g, `a catalog for each study: ${Object.keys(kept)}`);
+    const names = (c) => c.areas.map((a) => a.name);
+    assert(!names(z).includes('Gouda') && names(g).includes('Gouda'), `each study's own areas: ${names(z)} / ${names(g)}`);
+
+    // Every request for a study's data went under that study's path.
+    const bare = requests.filter((p) => /^\/api\/v1\/(events|streams|projections|retrospective|charts|feed|verify|subjects|tokens)\b/.test(p));
+    assert(bare.length === 0, `no study-scoped request without its study: ${bare}`);
+  } finally {
+    await stopStudiesServer(server);
+  }
+});
+
+test('studies: a note queued offline is sent to the study it was written in, after switching', PHONE, async ({ page, context }) => {
+  const server = await startStudiesServer();
+  try {
+    const { gouda, zwolle } = server.slug;
+    const posts = [];
+    page.on('request', (r) => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+    await openAtPicker(page, server);
+    await pickStudy(page, zwolle);
+    await waitUntil(async () => (await page.locator('#note-area option').count()) === 3, "Zwolle's areas");
+    await page.evaluate(() => navigator.serviceWorker && navigator.serviceWorker.ready);
+    await waitUntil(() => page.evaluate(() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)), 'the service worker to control the page');
+
+    await context.setOffline(true);
+    await waitUntil(async () => (await page.locator('#net').textContent()) === 'Offline', 'the page to show it is offline');
+    const text = `Browsertest: offline in Zwolle ${randomUUID()}`;
+    await fillNote(page, { text, area: 'area:zwolle-zuid' });
+    await page.locator('#note-form button[type=submit]').click();
+    await waitUntil(async () => (await toastText(page)).includes('Bewaard op dit toestel'), 'the note to be kept on the device');
+    const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('parlog.outbox.v1')));
+    assert(queued.length === 1 && queued[0].study === zwolle, `the queued note names its study: ${JSON.stringify(queued.map((x) => x.study))}`);
+
+    // Another study while still offline (the picker works from what the session knew).
+    await switchStudy(page, gouda);
+    await page.locator('#view-note').waitFor({ state: 'visible' });
+    assert((await page.locator('#outbox-count').textContent()) === '1', 'the note still waits');
+    assert((await page.locator('#outbox-list').textContent()).includes(ZWOLLE_NAME), 'the waiting note says it is for Zwolle');
+
+    await context.setOffline(false);
+    await waitUntil(async () => page.locator('#outbox-button').isHidden(), 'the outbox to be sent and emptied', 30_000);
+    assert(posts.includes(`/api/v1/studies/${zwolle}/events`) && !posts.includes(`/api/v1/studies/${gouda}/events`), `sent to Zwolle's events, not Gouda's: ${posts}`);
+    const inZwolle = withText(await allEvents(server, 'makelaar', zwolle), text);
+    assert(inZwolle.length === 1 && inZwolle[0].id === queued[0].event.id, `stored once in Zwolle's log, with its id: ${inZwolle.length}`);
+    assert(withText(await allEvents(server, 'makelaar', gouda), text).length === 0, "nothing of it in Gouda's log");
+    assert((await chosenStudy(page)) === gouda, 'the page stays in the study chosen');
+  } finally {
+    await stopStudiesServer(server);
+  }
+});
+
+test('outbox: a note queued by the previous version (no study) goes to the old route; one study needs no picker', PHONE, async ({ page, server }) => {
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
+  await page.goto(server.base);
+  await page.locator('#signin').waitFor({ state: 'visible' });
+  const text = `Browsertest: uit de vorige versie ${randomUUID()}`;
+  const id = randomUUID();
+  await page.evaluate(({ id, text }) => localStorage.setItem('parlog.outbox.v1', JSON.stringify([{
+    participant: 'makelaar-noord-a', queued_at: new Date().toISOString(), attempts: 0,
+    event: { id, stream: 'notes:makelaar-noord-a', kind: 'ObservationRecorded', occurred_at: new Date().toISOString(), payload: { area: 'area:noord' }, sealed: { text } },
+  }])), { id, text });
+  await signIn(page, server, 'makelaar');
+  await waitUntil(async () => page.locator('#outbox-button').isHidden(), 'the old note to be sent');
+  assert(posts.includes('/api/v1/events'), `sent to the old route, the alias of the only study: ${posts}`);
+  const stored = withText(await allEvents(server, 'makelaar'), text);
+  assert(stored.length === 1 && stored[0].id === id, `stored once, with its id: ${stored.length}`);
+
+  // One study: chosen without asking, named in the header, nothing to switch to or compare.
+  const [only] = (await api(server, 'makelaar', 'GET', '/api/v1/studies')).studies;
+  assert(await page.locator('#view-studies').isHidden(), 'no picker for one study');
+  await assertStudyShown(page, only);
+  assert(await page.locator('#study-switch').isHidden(), 'no other study to switch to');
+  assert((await page.locator('#tab-list a[data-view="compare"]').count()) === 0, 'no comparison with one study');
+});
+
+test('compare: two studies side by side in the page, downloaded as Markdown and HTML', LAPTOP, async ({ page }) => {
+  const server = await startStudiesServer();
+  try {
+    const { gouda, zwolle } = server.slug;
+    const asked = [];
+    page.on('request', (r) => { const u = new URL(r.url()); if (u.pathname === '/api/v1/compare') asked.push(u.searchParams); });
+    await openAtPicker(page, server);
+    await pickStudy(page, gouda);
+    const tabs = await page.locator('#tab-list a').allTextContents();
+    assert(tabs.includes('Vergelijken'), `a Compare tab with two studies: ${tabs}`);
+    await go(page, 'compare');
+    assert((await page.locator('#compare-studies input:checked').count()) === 2, 'both studies chosen to start with');
+    await page.locator('#compare-doc.loaded').waitFor({ timeout: 30_000 });
+    const shown = await page.evaluate(() => document.querySelector('#compare-doc').shadowRoot.textContent);
+    assert(shown.includes(gouda) && shown.includes(zwolle), `the report in the page cites both studies: ${shown.slice(0, 200)}`);
+    const q = asked[asked.length - 1];
+    assert(q.get('format') === 'html' && q.get('studies').split(',').sort().join() === [gouda, zwolle].sort().join(), `GET /compare?studies=…&format=html: ${q}`);
+
+    const [md] = await Promise.all([page.waitForEvent('download'), page.locator('#compare-download-md').click()]);
+    assert(md.suggestedFilename().endsWith('.md'), `a Markdown file: ${md.suggestedFilename()}`);
+    const mdText = fs.readFileSync(await md.path(), 'utf8');
+    assert(mdText.includes(gouda) && mdText.includes(zwolle), `Markdown of both studies: ${mdText.slice(0, 120)}`);
+    const [html] = await Promise.all([page.waitForEvent('download'), page.locator('#compare-download-html').click()]);
+    assert(html.suggestedFilename().endsWith('.html'), `an HTML file: ${html.suggestedFilename()}`);
+    const htmlText = fs.readFileSync(await html.path(), 'utf8');
+    assert(/^<!doctype html>/i.test(htmlText) && htmlText.includes(zwolle), 'HTML of both studies');
+
+    // One study is no comparison: said in the page, not asked of the server.
+    const before = asked.length;
+    await page.locator(`#compare-studies input[value="${zwolle}"]`).uncheck();
+    await page.locator('#compare-show').click();
+    await waitUntil(async () => (await page.locator('#compare-status').textContent()).includes('minstens twee'), 'a message to choose two or more');
+    assert(asked.length === before, 'no request for one study');
+  } finally {
+    await stopStudiesServer(server);
+  }
+});
+
+// axe-core is injected as a script, which the page's Content-Security-Policy forbids: this test
+// lets the browser bypass it, as the other accessibility test does.
+test('accessibility: no serious WCAG problems in the study picker and the compare view on a phone', { ...PHONE, bypassCSP: true }, async ({ page }) => {
+  const server = await startStudiesServer();
+  try {
+    await openAtPicker(page, server);
+    const problems = (await accessibilityProblems(page)).map((p) => `picker: ${p}`);
+    await pickStudy(page, server.slug.gouda);
+    await go(page, 'compare');
+    await page.locator('#compare-doc.loaded').waitFor({ timeout: 30_000 });
+    problems.push(...(await accessibilityProblems(page)).map((p) => `compare: ${p}`));
+    // The picker again from the header, with a study chosen (the current one marked).
+    await page.locator('#study-switch').click();
+    await page.locator('#view-studies').waitFor({ state: 'visible' });
+    assert((await page.locator('#study-list button[aria-current="true"]').getAttribute('data-study')) === server.slug.gouda, 'the current study is marked');
+    problems.push(...(await accessibilityProblems(page)).map((p) => `picker from the header: ${p}`));
+    assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(overflow <= 1, `the picker fits 390 px (overflow ${overflow} px)`);
+  } finally {
+    await stopStudiesServer(server);
+  }
 });
 
 // ---- screenshots for people to look at -------------------------------------------------------

@@ -43,6 +43,7 @@ const FILES: &[WebFile] = web_files! {
     "/js/dom.js" => JS "js/dom.js",
     "/js/format.js" => JS "js/format.js",
     "/js/http.js" => JS "js/http.js",
+    "/js/studies.js" => JS "js/studies.js",
     "/js/catalog.js" => JS "js/catalog.js",
     "/js/outbox.js" => JS "js/outbox.js",
     "/js/sse.js" => JS "js/sse.js",
@@ -64,7 +65,9 @@ const FILES: &[WebFile] = web_files! {
     "/js/views/lessons.js" => JS "js/views/lessons.js",
     "/js/views/network.js" => JS "js/views/network.js",
     "/js/views/warnings.js" => JS "js/views/warnings.js",
+    "/js/views/report.js" => JS "js/views/report.js",
     "/js/views/retro.js" => JS "js/views/retro.js",
+    "/js/views/compare.js" => JS "js/views/compare.js",
     "/js/views/admin.js" => JS "js/views/admin.js",
 };
 

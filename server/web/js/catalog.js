@@ -2,10 +2,12 @@
 // server's own tables, GET /vocabulary and /limits), the directory's areas, the projections'
 // answers (cached until an event makes them stale), the latest field notes and the data subjects
 // named in them. The forms' lists are made from it, and the part they need is kept in
-// localStorage, so that the note form still works after a reload without a connection.
-import { S, KEY, WRITES, storageGet, storageSet } from './state.js';
+// localStorage, so that the note form still works after a reload without a connection. All but
+// the vocabularies and limits (the server's, the same in every study) belong to the chosen
+// study: they are asked for under its path and kept under its own key (state.js catalogKey).
+import { S, WRITES, catalogKey, storageGet, storageSet } from './state.js';
 import { t } from './texts.js';
-import { getJson, query } from './http.js';
+import { getJson, query, studyPath } from './http.js';
 
 export const RECENT_NOTES_MAX = 12;
 const SUBJECTS_KEPT_MAX = 500; // suggestions kept on the device
@@ -63,8 +65,8 @@ export async function projection(name, { asOf, force } = {}) {
     if (c && !c.stale && !force) return c.data;
   }
   const epoch = S.epoch;
-  const data = await getJson(`/projections/${name}${query({ lang: S.lang, as_of: asOf })}`);
-  if (epoch !== S.epoch) throw new Error('signed out');
+  const data = await getJson(studyPath(`/projections/${name}${query({ lang: S.lang, as_of: asOf })}`));
+  if (epoch !== S.epoch) throw new Error('signed out, or another study chosen');
   if (!asOf) S.cache[name] = { data, stale: false };
   if (data.as_of_position && !asOf) S.head = Math.max(S.head, data.as_of_position);
   return data;
@@ -85,8 +87,11 @@ function catalogProjections() {
 
 // Everything the page needs besides the open view, once after signing in (or coming online).
 export async function loadCatalog() {
+  const epoch = S.epoch;
   const results = await Promise.allSettled([loadReference(), loadAreas(), ...catalogProjections().map((n) => projection(n))]);
+  if (epoch !== S.epoch) return results; // another study now: its own loadCatalog runs
   if (S.me && WRITES.includes(S.me.role)) await readTail().catch(() => {});
+  if (epoch !== S.epoch) return results;
   saveCatalog();
   changed();
   return results;
@@ -94,7 +99,9 @@ export async function loadCatalog() {
 
 // The same again after the log grew in ways that change the lists.
 export async function refreshCatalog() {
+  const epoch = S.epoch;
   await Promise.allSettled([loadAreas(), ...['initiatives', 'codebook', 'cycles', 'network', 'role'].map((n) => projection(n))]);
+  if (epoch !== S.epoch) return;
   saveCatalog();
   changed();
 }
@@ -116,11 +123,12 @@ async function readTail() {
   const page = limit('page_events_max');
   if (!page) return;
   const epoch = S.epoch;
-  const head = S.head || (await getJson(`/events${query({ limit: 1 })}`)).head;
+  const head = S.head || (await getJson(studyPath(`/events${query({ limit: 1 })}`))).head;
+  if (epoch !== S.epoch) return;
   let from = Math.max(1, head - page + 1);
   const notes = [];
   for (;;) {
-    const p = await getJson(`/events${query({ from, limit: page })}`);
+    const p = await getJson(studyPath(`/events${query({ from, limit: page })}`));
     if (epoch !== S.epoch) return;
     for (const e of p.events) takeEvent(e, notes);
     if (p.events.length) S.feedPos = Math.max(S.feedPos, p.events[p.events.length - 1].position);
@@ -143,8 +151,10 @@ export function takeEvent(e, notes) {
 // ---- kept on the device --------------------------------------------------------------------
 
 export function restoreCatalog() {
-  const c = storageGet(localStorage, KEY.catalog, null);
-  if (!c || c.participant !== S.me.participant) return;
+  if (!S.study) return;
+  const c = storageGet(localStorage, catalogKey(S.study.slug), null);
+  // Checked again after reading: a copy of another study's (or person's) names is never used.
+  if (!c || c.participant !== S.me.participant || c.study !== S.study.slug) return;
   if (c.vocab) S.vocab = c.vocab;
   if (c.limits) S.limits = c.limits;
   for (const a of c.areas || []) S.areas.set(a.id, a);
@@ -156,8 +166,9 @@ export function restoreCatalog() {
 
 // Keeps what the note form needs (names only, no note texts), so it works after an offline reload.
 export function saveCatalog() {
-  if (!S.me) return;
+  if (!S.me || !S.study) return;
   const slim = {
+    study: S.study.slug,
     participant: S.me.participant,
     vocab: S.vocab,
     limits: S.limits,
@@ -178,7 +189,7 @@ export function saveCatalog() {
       })),
     };
   }
-  storageSet(localStorage, KEY.catalog, slim);
+  storageSet(localStorage, catalogKey(S.study.slug), slim);
 }
 
 // ---- lists for the forms -------------------------------------------------------------------

@@ -1,23 +1,27 @@
 // parlog's web interface: plain JavaScript in native modules, no build step, no requests to
-// anything but this server. It signs in with a bearer token (kept in sessionStorage only),
+// anything but this server. It signs in with a bearer token (kept in sessionStorage only), works
+// in one of the token's studies at a time (studies.js; chosen per device, named in the header),
 // records field notes and research events through the outbox (outbox.js), shows the projections,
-// the charts and the retrospective, and refreshes them live from the feed (sse.js).
+// the charts, the retrospective and the comparison of studies, and refreshes them live from the
+// study's feed (sse.js).
 //
 // This module starts the page and ties the others together: the language, the connection
 // state, and what a new event in the log means for what the page shows.
-import { S, KEY, WRITES } from './state.js';
+import { S, KEY, WRITES, LEGACY_KEYS } from './state.js';
 import { $, $$ } from './dom.js';
 import { T, t } from './texts.js';
-import { onUnauthorized } from './http.js';
+import { onUnauthorized, onStudyMissing } from './http.js';
 import { RECENT_NOTES_MAX, loadCatalog, refreshCatalog, takeEvent, invalidateAll, onCatalogChange, onStale } from './catalog.js';
 import { outbox, renderOutbox, flushOutbox, retryAll, RETRY_INTERVAL_MS } from './outbox.js';
 import { setFeedHandlers, renderNet, restartLive } from './sse.js';
 import { VIEWS, allowed, buildTabs, route, show } from './nav.js';
-import { signIn, signOut, expired, showSignIn, renderWho, takeTokenFromUrl } from './session.js';
+import { signIn, signOut, expired, showSignIn, renderWho, takeTokenFromUrl, chooseStudy, checkStudy, studiesChanged } from './session.js';
+import { onStudyChosen, refreshStudies, renderStudyBar } from './studies.js';
 import { fillFormLists, wireForms, renderRecent, noteLine } from './forms/index.js';
 import { resetViews, scheduleRefresh } from './views/projection.js';
 import { clearRetro, markRetroStale, wireRetro } from './views/retro.js';
 import { wireAdmin } from './views/admin.js';
+import { clearCompare, wireCompare } from './views/compare.js';
 
 // Events after which the forms' lists may have changed (names, areas, cycles, roles).
 const CATALOG_KINDS = ['AreaDefined', 'InitiativeStarted', 'InitiativeStopped', 'InitiativeHandedOver', 'CodeDefined', 'CodeRenamed', 'CodesMerged', 'CycleOpened', 'CycleClosed', 'ParticipantRegistered', 'RoleDescribed', 'RoleChanged', 'ReflectionRecorded'];
@@ -43,6 +47,7 @@ function setLang(lang) {
   S.lang = lang;
   try { localStorage.setItem(KEY.lang, lang); } catch (_) { /* not kept */ }
   applyLang();
+  renderStudyBar();
   if (!S.me) return;
   renderWho();
   buildTabs();
@@ -50,8 +55,9 @@ function setLang(lang) {
   for (const c of Object.values(S.cache)) c.stale = true;
   resetViews();
   clearRetro();
+  clearCompare();
   fillFormLists();
-  if (WRITES.includes(S.me.role)) refreshCatalog().catch(() => {});
+  if (S.study && WRITES.includes(S.me.role)) refreshCatalog().catch(() => {});
   renderRecent();
   show(S.view);
 }
@@ -64,8 +70,10 @@ function setOnline(on) {
   if (on) {
     flushOutbox();
     if (S.me && !S.live) restartLive();
-    // Started offline from this tab's memory: read what was missed.
-    if (S.me && (S.referenceEpoch !== S.epoch || (WRITES.includes(S.me.role) && !S.tailRead))) loadCatalog().catch(() => {});
+    // Started offline from this tab's memory: read what was missed, and whether the token's
+    // studies are still the ones it knew.
+    if (S.me) refreshStudies().then((asked) => { if (asked) studiesChanged(); }).catch(() => {});
+    if (S.study && (S.referenceEpoch !== S.epoch || (WRITES.includes(S.me.role) && !S.tailRead))) loadCatalog().catch(() => {});
   } else if (S.feed) {
     S.feed.abort();
   }
@@ -100,6 +108,8 @@ function onHeadMoved() {
 
 function wire() {
   onUnauthorized(expired);
+  onStudyMissing(checkStudy);
+  onStudyChosen(chooseStudy);
   setFeedHandlers({ onEvent, onHeadMoved });
   onCatalogChange(() => {
     renderWho();
@@ -121,6 +131,11 @@ function wire() {
     signIn(v);
   });
   $('#signout').addEventListener('click', () => signOut(t('signedout')));
+  // The picker, with the token's studies asked again (one may have been added since signing in).
+  $('#study-switch').addEventListener('click', () => {
+    location.hash = '#/studies';
+    refreshStudies().then((asked) => { if (asked) studiesChanged(); }).catch(() => {});
+  });
   for (const b of $$('.lang button')) b.addEventListener('click', () => setLang(b.dataset.lang));
   $('#outbox-button').addEventListener('click', () => {
     if (S.me && allowed(VIEWS[0])) location.hash = '#/note';
@@ -130,6 +145,7 @@ function wire() {
   wireForms();
   wireRetro();
   wireAdmin();
+  wireCompare();
   window.addEventListener('hashchange', () => {
     if (takeTokenFromUrl()) return;
     route();
@@ -139,7 +155,7 @@ function wire() {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && S.me) {
       flushOutbox();
-      if (!S.live && S.me.role !== 'viewer') restartLive();
+      if (!S.live && S.study && S.me.role !== 'viewer') restartLive();
     }
   });
   setInterval(() => { if (S.me && outbox.mine().some((x) => !x.rejected)) flushOutbox(); }, RETRY_INTERVAL_MS);
@@ -154,6 +170,9 @@ function registerServiceWorker() {
 }
 
 function boot() {
+  for (const k of LEGACY_KEYS) {
+    try { localStorage.removeItem(k); } catch (_) { /* storage may be off */ }
+  }
   applyLang();
   wire();
   registerServiceWorker();
@@ -165,8 +184,8 @@ function boot() {
 
 // For the browser tests and for debugging from the console; holds no secrets.
 window.parlog = {
-  outbox: () => outbox.all().map((x) => ({ id: x.event.id, rejected: !!x.rejected })),
-  state: () => ({ role: S.me && S.me.role, participant: S.me && S.me.participant, view: S.view, live: S.live, online: S.online, head: S.head, feedPos: S.feedPos }),
+  outbox: () => outbox.all().map((x) => ({ id: x.event.id, study: x.study || null, rejected: !!x.rejected })),
+  state: () => ({ role: S.me && S.me.role, participant: S.me && S.me.participant, study: S.study && S.study.slug, studies: S.studies.map((s) => s.slug), view: S.view, live: S.live, online: S.online, head: S.head, feedPos: S.feedPos }),
   words: (lang) => T[lang],
 };
 

@@ -1,18 +1,23 @@
 // The sections of the page as tabs, who may see which, and the route (#/note, #/retro, ...)
-// that says which one is shown.
+// that says which one is shown. Until a study is chosen (and at #/studies) the study picker is
+// shown instead; the tabs are those of the role in the chosen study.
 import { S, WRITES } from './state.js';
 import { $, $$, h } from './dom.js';
 import { t } from './texts.js';
+import { renderPicker, studiesWithRole } from './studies.js';
 import { openNoteForm, openReflectionForm, openMethodForm, openRoleChangeForm } from './forms/index.js';
 import { loadView } from './views/projection.js';
 import { openRetro } from './views/retro.js';
+import { openCompare } from './views/compare.js';
 
-// Who may see which section (all roles when not said), in the order of the tabs.
+// Who may see which section (all roles when not said), in the order of the tabs. `writes`: a
+// form, closed in an archived study (the server refuses its appends). `studies`: shown only to
+// a caller with a role in at least that many studies.
 export const VIEWS = [
-  { id: 'note', roles: ['makelaar', 'researcher'] },
-  { id: 'reflection', roles: ['researcher'] },
-  { id: 'method', roles: ['researcher'] },
-  { id: 'rolechange', roles: ['researcher'] },
+  { id: 'note', roles: ['makelaar', 'researcher'], writes: true },
+  { id: 'reflection', roles: ['researcher'], writes: true },
+  { id: 'method', roles: ['researcher'], writes: true },
+  { id: 'rolechange', roles: ['researcher'], writes: true },
   { id: 'initiatives' },
   { id: 'activity' },
   { id: 'cycles' },
@@ -22,12 +27,16 @@ export const VIEWS = [
   { id: 'network' },
   { id: 'warnings' },
   { id: 'retro' },
+  { id: 'compare', studies: 2 },
   { id: 'admin', roles: ['admin'] },
 ];
 const DEFAULT_VIEW = { makelaar: 'note', researcher: 'note', viewer: 'initiatives', admin: 'admin' };
 
 export function allowed(v) {
-  return S.me && (!v.roles || v.roles.includes(S.me.role));
+  if (!S.me || !S.study) return false;
+  if (v.roles && !v.roles.includes(S.me.role)) return false;
+  if (v.writes && S.study.archived) return false;
+  return !v.studies || studiesWithRole().length >= v.studies;
 }
 
 export function buildTabs() {
@@ -51,9 +60,13 @@ export function route() {
   if (!S.me) return;
   const m = /^#\/([a-z]+)/.exec(location.hash);
   let id = m ? m[1] : null;
+  // Without a study the address is left as it is: once one is chosen, it is shown if allowed.
+  if (!S.study || id === 'studies') return show('studies');
   const v = VIEWS.find((x) => x.id === id);
   if (!v || !allowed(v)) {
-    id = DEFAULT_VIEW[S.me.role] || 'initiatives';
+    // A makelaar in an archived study has no note form: the first view for everyone instead.
+    const first = VIEWS.find((x) => x.id === DEFAULT_VIEW[S.me.role]);
+    id = first && allowed(first) ? first.id : 'initiatives';
     history.replaceState(null, '', `${location.pathname}${location.search}#/${id}`);
   }
   show(id);
@@ -61,15 +74,26 @@ export function route() {
 
 export function show(id) {
   const changed = S.view !== id;
+  if (id === 'studies' && changed && S.view) S.returnTo = S.view;
   S.view = id;
   $$('.view').forEach((v) => { v.hidden = v.id !== `view-${id}`; });
+  $('#tabs').hidden = !S.study;
   markTab();
   const sec = $(`#view-${id}`);
-  if (sec.classList.contains('projection')) loadView(id);
+  if (id === 'studies') openPicker(changed);
+  else if (sec.classList.contains('projection')) loadView(id);
   else if (id === 'note') openNoteForm();
   else if (id === 'reflection') openReflectionForm();
   else if (id === 'method') openMethodForm();
   else if (id === 'rolechange') openRoleChangeForm();
   else if (id === 'retro') openRetro();
+  else if (id === 'compare') openCompare();
   if (changed) window.scrollTo(0, 0);
+}
+
+// The picker takes the place of the page (after signing in, or from the header): the focus goes
+// to its heading, so that a screen reader says where it is.
+function openPicker(changed) {
+  renderPicker();
+  if (changed) $('#studies-title').focus();
 }

@@ -4,11 +4,17 @@
 // repeated id with the original position. Network trouble and the server's 5xx/408/429 are
 // retried every RETRY_INTERVAL_MS; any other refusal marks the event rejected, to be copied,
 // removed, or sent again by hand.
+//
+// Each event is sent to the study it was written in (the item's `study`), not to the one the page
+// shows when it is sent: a note written in Gouda while offline stays Gouda's after switching to
+// Zwolle. Items of the client before studies have no `study`; they go to the old route
+// /api/v1/events, which the server keeps for a token's only study (the one they were written in).
 import { S, KEY, storageGet, storageSet } from './state.js';
 import { $, h, toast } from './dom.js';
 import { t } from './texts.js';
 import { fmtDateTime, sleep } from './format.js';
-import { request, ApiError, NetError } from './http.js';
+import { request, studyPath, ApiError, NetError } from './http.js';
+import { studyLabel } from './studies.js';
 
 export const RETRY_INTERVAL_MS = 15000;
 
@@ -24,7 +30,7 @@ export function newId() {
 }
 
 // The items in localStorage, of every participant who wrote on this device (each sees their own):
-// {participant, queued_at, event, attempts, rejected?, error?, status?}, keyed by the event id.
+// {participant, study, queued_at, event, attempts, rejected?, error?, status?}, keyed by the event id.
 export const outbox = {
   all() {
     return storageGet(localStorage, KEY.outbox, []);
@@ -48,8 +54,19 @@ export const outbox = {
   },
 };
 
+// Where an item is sent: its study's events, or the old route for an item without one.
+function eventsPath(item) {
+  return item.study ? studyPath('/events', item.study) : '/events';
+}
+
+function post(path, events) {
+  return request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(events) });
+}
+
 export function renderOutbox() {
   const items = S.me ? outbox.mine() : [];
+  // With more than one study, each item says which one it goes to.
+  const named = S.studies.length > 1;
   const n = items.length;
   $('#outbox-count').textContent = String(n);
   $('#outbox-button').hidden = n === 0;
@@ -59,7 +76,7 @@ export function renderOutbox() {
   $('#outbox-list').replaceChildren(...items.map((x) => {
     const text = (x.event.sealed && x.event.sealed.text) || x.event.payload.aspect || x.event.payload.summary || x.event.kind;
     return h('li', { class: x.rejected ? 'outbox-item rejected' : 'outbox-item', 'data-id': x.event.id },
-      h('div', { class: 'meta' }, fmtDateTime(x.event.occurred_at), ' · ', x.rejected ? t('outbox.rejected') : t('outbox.waiting')),
+      h('div', { class: 'meta' }, fmtDateTime(x.event.occurred_at), named && x.study ? ` · ${t('outbox.study', { v: studyLabel(x.study) })}` : '', ' · ', x.rejected ? t('outbox.rejected') : t('outbox.waiting')),
       h('p', { class: 'excerpt', text: text.length > 160 ? `${text.slice(0, 160)}…` : text }),
       x.error ? h('p', { class: 'error', text: x.error }) : null,
       x.rejected ? h('div', { class: 'buttons' },
@@ -94,7 +111,7 @@ export async function flushOutbox() {
     for (const item of outbox.mine()) {
       if (item.rejected) continue;
       try {
-        await request('/events', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([item.event]) });
+        await post(eventsPath(item), [item.event]);
         outbox.remove(item.event.id);
         stored.add(item.event.id);
       } catch (e) {
@@ -121,12 +138,14 @@ export async function flushOutbox() {
 // person can correct the form and try again).
 export async function submit(events) {
   const now = new Date().toISOString();
-  const kept = events.every((event) => outbox.add({ participant: S.me.participant, queued_at: now, event, attempts: 0 }));
+  // The study is fixed now, with the event's id: it is where the form was filled in.
+  const study = S.study.slug;
+  const kept = events.every((event) => outbox.add({ participant: S.me.participant, study, queued_at: now, event, attempts: 0 }));
   if (!kept) {
     // This browser keeps nothing (storage full or switched off): send straight away, or say so.
     for (const e of events) outbox.remove(e.id);
     try {
-      await request('/events', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(events) });
+      await post(studyPath('/events', study), events);
       return 'stored';
     } catch (e) {
       if (e instanceof NetError) throw new NetError(t('err.notkept'));

@@ -1,8 +1,8 @@
-// Signing in (with a pasted code or a link's #token=…) and out. The token is kept in
-// sessionStorage only; signing out forgets it and everything the session held, but not the
-// outbox: its events are sent when the same participant signs in again.
-import { S, KEY, storageGet, storageSet } from './state.js';
-import { $, $$ } from './dom.js';
+// Signing in (with a pasted code or a link's #token=…) and out, and entering and leaving a study.
+// The token is kept in sessionStorage only; signing out forgets it and everything the session
+// held, but not the outbox: its events are sent when the same participant signs in again.
+import { S, KEY, storageGet } from './state.js';
+import { $, $$, toast } from './dom.js';
 import { t } from './texts.js';
 import { ApiError, NetError, whoAmI } from './http.js';
 import { restoreCatalog, loadCatalog } from './catalog.js';
@@ -12,13 +12,19 @@ import { buildTabs, route } from './nav.js';
 import { fillFormLists } from './forms/index.js';
 import { resetViews } from './views/projection.js';
 import { clearRetro } from './views/retro.js';
+import { resetCompare } from './views/compare.js';
+import { clearAdmin } from './views/admin.js';
+import { findStudy, studyLabel, studiesWithRole, rememberedStudy, rememberStudy, forgetStudy, refreshStudies, keepMe, renderStudyBar, renderPicker } from './studies.js';
+
+const STUDY_CHECK_INTERVAL_MS = 30000; // a study's 404s ask the list of studies again at most this often
 
 export async function signIn(token, { quiet = false } = {}) {
   S.token = token;
   const err = $('#signin-error');
   err.hidden = true;
+  let who;
   try {
-    S.me = await whoAmI();
+    who = await whoAmI();
   } catch (e) {
     S.token = null;
     // Only a refused token is forgotten; without a connection it is kept for the next try.
@@ -33,28 +39,65 @@ export async function signIn(token, { quiet = false } = {}) {
     return;
   }
   sessionStorage.setItem(KEY.token, token);
-  storageSet(sessionStorage, KEY.me, S.me);
+  S.me = { participant: who.participant, instituteAdmin: who.instituteAdmin, role: null };
+  S.studies = who.studies;
+  keepMe();
   started();
 }
 
 // A reload while offline (the page itself comes from the service worker): work from what this
-// tab knew, so notes can still be written into the outbox.
+// tab knew, so notes can still be written into the outbox. A tab of the client before studies
+// kept no list of them: it signs in again (its outbox is kept, and sent after that).
 function offlineStart(token) {
   const me = storageGet(sessionStorage, KEY.me, null);
-  if (!me) return showSignIn();
+  if (!me || !Array.isArray(me.studies)) return showSignIn();
   S.token = token;
-  S.me = me;
+  S.me = { participant: me.participant, instituteAdmin: !!me.instituteAdmin, role: null };
+  S.studies = me.studies;
   started();
 }
 
+// Signed in: the study this device chose, if the token still reaches it; the only one, if there
+// is one; the picker otherwise.
 function started() {
   S.epoch += 1;
   $('#signin').hidden = true;
   $('#signout').hidden = false;
-  $('#tabs').hidden = false;
+  renderWho();
+  renderOutbox();
+  // Each waiting event names its study, so the outbox need not wait for a choice.
+  flushOutbox();
+  const mine = studiesWithRole();
+  const kept = rememberedStudy();
+  let study = kept ? findStudy(kept) : null;
+  let notice = '';
+  if (kept && !study) {
+    forgetStudy();
+    notice = t('studies.gone');
+  }
+  if (!study && mine.length === 1) {
+    study = mine[0];
+    if (notice) toast(t('studies.gone1', { v: studyLabel(study.slug) }), 'warn');
+  }
+  if (study) return enterStudy(study);
+  S.study = null;
+  renderStudyBar();
+  buildTabs();
+  renderPicker(notice);
+  route();
+}
+
+// Works in `study` from now on: its views, its forms' lists, its feed. What the page held of the
+// study before goes first (leaveStudy), so that none of it shows under this study's name.
+export function enterStudy(study) {
+  leaveStudy();
+  S.study = study;
+  S.me.role = study.role;
+  rememberStudy(study.slug);
   restoreCatalog();
   fillFormLists();
   renderWho();
+  renderStudyBar();
   buildTabs();
   renderOutbox();
   route();
@@ -63,20 +106,28 @@ function started() {
   flushOutbox();
 }
 
-export function expired() {
-  if (!S.token) return;
-  signOut(t('signin.expired'));
+// The picker's choice. The current study again is only a way back to where one was.
+export function chooseStudy(study) {
+  // Opened from the header (#/studies): back to the view shown before, if the new role has it.
+  if (/^#\/studies\b/.test(location.hash)) {
+    const back = S.returnTo && S.returnTo !== 'studies' ? `#/${S.returnTo}` : '';
+    history.replaceState(null, '', `${location.pathname}${location.search}${back}`);
+  }
+  $('#live-region').textContent = t('study.chosen', { v: studyLabel(study.slug) });
+  if (S.study && S.study.slug === study.slug) route();
+  else enterStudy(study);
+  $('#main').focus({ preventScroll: true });
 }
 
-export function signOut(message) {
-  const waiting = S.me ? outbox.mine().length : 0;
-  if (waiting) message = `${message || ''} ${t('signout.waiting', { n: waiting })}`.trim();
+// Everything the page holds of the study it leaves: the feed, the views, the caches, the
+// positions (each study's log counts from 1). The epoch makes late answers of it be dropped.
+function leaveStudy() {
   S.epoch += 1;
-  S.token = null;
-  S.me = null;
-  sessionStorage.removeItem(KEY.token);
-  sessionStorage.removeItem(KEY.me);
   stopLive();
+  clearTimeout(S.refreshTimer);
+  clearTimeout(S.catalogTimer);
+  S.study = null;
+  if (S.me) S.me.role = null;
   S.cache = {};
   S.recent = [];
   S.views = {};
@@ -87,6 +138,60 @@ export function signOut(message) {
   S.feedPos = 0;
   resetViews();
   clearRetro();
+  clearAdmin();
+}
+
+// The list of studies was asked again: the header's switch, the compare tab and the picker
+// follow it. The study the page shows may have been taken away (the picker, saying so) or the
+// role in it changed (entered again, with the new role's sections).
+export function studiesChanged() {
+  if (S.study && !findStudy(S.study.slug)) return lostStudy();
+  if (S.study && S.study.role !== S.me.role) return enterStudy(S.study);
+  renderStudyBar();
+  buildTabs();
+  if (S.view === 'studies') renderPicker();
+}
+
+function lostStudy() {
+  forgetStudy();
+  leaveStudy();
+  renderWho();
+  renderStudyBar();
+  buildTabs();
+  renderPicker(t('studies.lost'));
+  route();
+}
+
+// A study's route answered 404: the token may have lost its role there (the server answers a
+// study it may not see as one that does not exist), so the list of studies is asked again, at
+// most every STUDY_CHECK_INTERVAL_MS for one study (a chart with nothing to draw is a 404 too).
+const studyChecks = new Map(); // slug -> when last asked
+export async function checkStudy(slug) {
+  const now = Date.now();
+  if (!S.me || now - (studyChecks.get(slug) || 0) < STUDY_CHECK_INTERVAL_MS) return;
+  studyChecks.set(slug, now);
+  try {
+    if (await refreshStudies()) studiesChanged();
+  } catch (_) { /* not reachable now: nothing learnt */ }
+}
+
+export function expired() {
+  if (!S.token) return;
+  signOut(t('signin.expired'));
+}
+
+export function signOut(message) {
+  const waiting = S.me ? outbox.mine().length : 0;
+  if (waiting) message = `${message || ''} ${t('signout.waiting', { n: waiting })}`.trim();
+  leaveStudy();
+  S.token = null;
+  S.me = null;
+  S.studies = [];
+  S.view = null;
+  S.returnTo = null;
+  sessionStorage.removeItem(KEY.token);
+  sessionStorage.removeItem(KEY.me);
+  resetCompare();
   showSignIn(message);
 }
 
@@ -95,6 +200,7 @@ export function showSignIn(message) {
   $('#tabs').hidden = true;
   $('#signout').hidden = true;
   $('#who').textContent = '';
+  renderStudyBar();
   renderOutbox();
   const s = $('#signin');
   s.hidden = false;
@@ -110,7 +216,7 @@ export function renderWho() {
   if (!S.me) return;
   const node = S.me.participant && S.cache.network && S.cache.network.data.nodes.find((n) => n.id === `participant:${S.me.participant}`);
   const name = node ? node.label : S.me.participant;
-  $('#who').textContent = [name, t(`role.${S.me.role}`)].filter(Boolean).join(' · ');
+  $('#who').textContent = [name, S.me.role ? t(`role.${S.me.role}`) : null].filter(Boolean).join(' · ');
 }
 
 // A sign-in link carries the token in the fragment (#token=…), which never reaches a server

@@ -1,12 +1,14 @@
-// The live feed: GET /api/v1/feed read with fetch (EventSource cannot send the token), its
-// Server-Sent Events parsed here, reconnecting with Last-Event-ID so that nothing is skipped and
-// nothing is taken twice. Viewers may not follow the feed; they poll the log's head instead.
+// The live feed: the chosen study's GET /api/v1/studies/{slug}/feed read with fetch
+// (EventSource cannot send the token), its Server-Sent Events parsed here, reconnecting with
+// Last-Event-ID so that nothing is skipped and nothing is taken twice. Viewers may not follow the
+// feed; they poll the log's head instead. One feed runs at a time, for one study: choosing
+// another stops it (stopLive, and the epoch that ends its loop) and starts the new study's.
 // What an event means for the page is main.js's business (setFeedHandlers).
 import { S, WRITES } from './state.js';
 import { $ } from './dom.js';
 import { t } from './texts.js';
 import { sleep } from './format.js';
-import { API, getJson, query, unauthorized } from './http.js';
+import { API, getJson, query, studyPath, unauthorized } from './http.js';
 
 const FEED_STALL_MS = 45000; // the server sends a keep-alive comment every 15 s
 const VIEWER_POLL_MS = 30000; // viewers may not follow the feed; they poll the log's head
@@ -55,7 +57,7 @@ export function renderNet() {
 }
 
 export function startLive() {
-  if (!S.me) return;
+  if (!S.me || !S.study) return;
   if (S.me.role === 'viewer') {
     // Viewers may not follow the feed; a small projection's position tells when the log grew.
     clearInterval(S.pollTimer);
@@ -77,17 +79,19 @@ export function stopLive() {
 // Reconnects at once: ends the current connection or the wait before the next one, or starts
 // the loop if none runs for this session.
 export function restartLive() {
-  if (!S.me || S.me.role === 'viewer') return;
+  if (!S.me || !S.study || S.me.role === 'viewer') return;
   if (S.feed) S.feed.abort();
   if (S.wakeFeed) S.wakeFeed();
   if (S.feedLoop !== S.epoch) runFeed(S.epoch);
 }
 
 async function pollHead() {
-  if (!S.me || !S.online) return;
+  if (!S.me || !S.study || !S.online) return;
+  const epoch = S.epoch;
   try {
     const before = S.head;
-    const w = await getJson(`/projections/warnings${query({ lang: S.lang })}`);
+    const w = await getJson(studyPath(`/projections/warnings${query({ lang: S.lang })}`));
+    if (epoch !== S.epoch) return; // another study's head
     if (w.as_of_position > before && before > 0) {
       S.head = w.as_of_position;
       handlers.onHeadMoved();
@@ -96,7 +100,7 @@ async function pollHead() {
   } catch (_) { /* next time */ }
 }
 
-// Follows GET /api/v1/feed with fetch (EventSource cannot send the token), parsing the
+// Follows the study's feed with fetch (EventSource cannot send the token), parsing the
 // Server-Sent Events itself, and reconnects with Last-Event-ID so that nothing is skipped.
 async function runFeed(epoch) {
   if (S.feedLoop === epoch) return;
@@ -116,6 +120,9 @@ function pause(ms) {
 }
 
 async function followFeed(epoch) {
+  // The study of this loop: a change of study bumps the epoch, which ends the loop below, so one
+  // loop never reads two studies' feeds (their positions both count from 1).
+  const feedUrl = API + studyPath('/feed');
   let backoff = 1000;
   while (S.me && epoch === S.epoch) {
     if (!S.online) {
@@ -133,10 +140,11 @@ async function followFeed(epoch) {
       // Wait for the log's last page, so that the feed starts right after what was read.
       if (WRITES.includes(S.me.role) && !S.tailRead) {
         await waitFor(() => S.tailRead || epoch !== S.epoch, 20000);
+        if (epoch !== S.epoch) return; // another study (or none) since: its own loop follows it
       }
       const headers = { Authorization: `Bearer ${S.token}`, Accept: 'text/event-stream' };
       if (S.feedPos > 0) headers['Last-Event-ID'] = String(S.feedPos);
-      const res = await fetch(`${API}/feed`, { headers, signal: ctrl.signal, cache: 'no-store' });
+      const res = await fetch(feedUrl, { headers, signal: ctrl.signal, cache: 'no-store' });
       if (res.status === 401) return unauthorized();
       if (res.status === 403) return; // this role does not follow the feed
       if (!res.ok) throw new Error(`feed: HTTP ${res.status}`);
@@ -164,9 +172,9 @@ async function followFeed(epoch) {
       clearTimeout(stall);
     }
     if (S.feed === ctrl) S.feed = null;
+    if (!S.me || epoch !== S.epoch) return; // the live state is the next loop's to tell
     S.live = false;
     renderNet();
-    if (!S.me || epoch !== S.epoch) return;
     await pause(backoff);
     backoff = Math.min(backoff * 2, 30000);
   }

@@ -1,14 +1,25 @@
 // What the page holds while it runs (S), and the keys of what it keeps in the browser between
 // visits (KEY). The other modules read and change S; none keeps session state of its own, so
-// that signing out (which resets S) forgets everything.
+// that signing out (which resets S) forgets everything, and leaving a study (which resets its
+// part of S) forgets that study's data.
 
 export const KEY = {
   token: 'parlog.token', // sessionStorage: gone when the tab closes
-  me: 'parlog.me', // sessionStorage: who the token belongs to, for a reload while offline
+  me: 'parlog.me', // sessionStorage: who the token belongs to and its studies, for a reload while offline
   lang: 'parlog.lang',
-  outbox: 'parlog.outbox.v1', // localStorage: events not yet acknowledged by the server
-  catalog: 'parlog.catalog.v1', // localStorage: names for the forms' lists, for offline use
+  outbox: 'parlog.outbox.v1', // localStorage: events not yet acknowledged by the server (each names its study)
+  study: 'parlog.study.v1', // localStorage: the study chosen on this device, {participant: slug}
 };
+
+// localStorage: names for the forms' lists, for offline use; one key per study, so that one
+// study's names never fill another's forms (also offline, when nothing can be asked).
+export function catalogKey(slug) {
+  return `parlog.catalog.v2.${slug}`;
+}
+
+// Kept by the client of a single-study server: a catalog without a study. Nothing tells which
+// study it was of, so it is dropped rather than shown under the wrong name.
+export const LEGACY_KEYS = ['parlog.catalog.v1'];
 
 // The roles that write events: they get the forms and the outbox, and follow the live feed.
 export const WRITES = ['makelaar', 'researcher'];
@@ -42,7 +53,10 @@ function readLang() {
 export const S = {
   lang: readLang(),
   token: null,
-  me: null, // {participant, role}
+  me: null, // {participant, instituteAdmin, role}: role is the one in the chosen study (null before one is chosen)
+  studies: [], // what GET /studies said: [{slug, name, municipality, role, archived}]
+  study: null, // the chosen study, one of `studies`; every study-scoped request goes to it
+  returnTo: null, // the view shown before the study picker was opened from the header
   view: null,
   online: navigator.onLine,
   live: false,
@@ -66,5 +80,5 @@ export const S = {
   pollTimer: null,
   refreshTimer: null,
   catalogTimer: null,
-  epoch: 0, // bumped at sign-in and sign-out, so late answers for an old session are dropped
+  epoch: 0, // bumped at sign-in, sign-out and a change of study, so late answers for an old session or study are dropped
 };

@@ -4,7 +4,7 @@ import { S } from '../state.js';
 import { $, $$, h, append } from '../dom.js';
 import { t } from '../texts.js';
 import { fmtDay, fmtTime, todayValue } from '../format.js';
-import { request, query, errorText, ApiError } from '../http.js';
+import { request, query, errorText, ApiError, studyPath } from '../http.js';
 import { loadReference, projection, saveCatalog } from '../catalog.js';
 import * as cycles from './cycles.js';
 import * as role from './role.js';
@@ -54,6 +54,7 @@ export async function loadView(id, { quiet = false } = {}) {
   buildViewFrame(sec, id);
   const st = viewState(id);
   const seq = ++st.seq;
+  const epoch = S.epoch;
   const status = $('[data-status]', sec);
   if (!quiet) {
     status.textContent = t('loading');
@@ -70,7 +71,8 @@ export async function loadView(id, { quiet = false } = {}) {
       // The views name vocabulary values (the stages of an initiative) with the server's labels.
       loadReference().catch(() => {}),
     ]);
-    if (seq !== st.seq || !S.me) return;
+    // Signed out or another study chosen meanwhile: this answer is not the one to show.
+    if (seq !== st.seq || epoch !== S.epoch || !S.me) return;
     if (chartName) {
       const slot = $('[data-chart-slot]', sec);
       if (chart) {
@@ -91,7 +93,7 @@ export async function loadView(id, { quiet = false } = {}) {
     status.classList.remove('error');
     if (id === 'activity' || id === 'initiatives') saveCatalog();
   } catch (e) {
-    if (seq !== st.seq) return;
+    if (seq !== st.seq || epoch !== S.epoch) return;
     status.textContent = errorText(e);
     status.classList.add('error');
   } finally {
@@ -101,7 +103,7 @@ export async function loadView(id, { quiet = false } = {}) {
 
 async function fetchChart(name, asOf) {
   try {
-    const res = await request(`/charts/${name}${query({ lang: S.lang, as_of: asOf })}`);
+    const res = await request(studyPath(`/charts/${name}${query({ lang: S.lang, as_of: asOf })}`));
     return await res.text();
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) return null;
