@@ -13,7 +13,7 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use super::state::AppState;
 use super::{admin, events, feed, institute, openapi, reference, views};
 use crate::request::{
-    Param, CHART_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, PROJECTION_PARAMS, RETROSPECTIVE_PARAMS,
+    Param, CHART_PARAMS, COMPARE_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, PROJECTION_PARAMS, RETROSPECTIVE_PARAMS,
 };
 
 /// One route.
@@ -299,6 +299,20 @@ pub const ROUTES: &[Route] = &[
         problems: &[],
         appends: false,
         handler: |m| on(m, institute::list),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/compare",
+        alias: None,
+        in_study: false,
+        summary: "Studies side by side: the role in each study's own words, its capacity and position over time, initiatives by route, stage and outcome (handed over, stopped, and why), method changes, and lessons by theme with the studies each appears in; every statement cites its study and events.",
+        roles: "all (with a role in every study named; any other is answered as a study that does not exist)",
+        query: COMPARE_PARAMS,
+        body: None,
+        ok: OK,
+        problems: &[(404, "No such study for this token (one of those named).")],
+        appends: false,
+        handler: |m| on(m, views::compare),
     },
     Route {
         method: "post",

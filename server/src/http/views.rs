@@ -112,3 +112,39 @@ pub async fn chart(
         None => Err(ApiError::NotFound(format!("nothing to draw yet in the {name} chart for this part of the log"))),
     }
 }
+
+/// GET /api/v1/compare?studies=a,b&format=html|md|json: studies side by side, for a caller with a
+/// role in every study named (any other is answered as one that does not exist).
+pub async fn compare(
+    axum::extract::State(state): axum::extract::State<super::state::AppState>,
+    caller: super::auth::Caller,
+    Query(q): Query<crate::request::RawCompare>,
+) -> ApiResult<Response> {
+    let r = crate::request::CompareRequest::parse(&q)?;
+    let mut opened = Vec::with_capacity(r.studies.len());
+    for slug in &r.studies {
+        let record = match caller.role_in(slug) {
+            Some(_) => super::study::registered(&state, slug)?,
+            None => None,
+        };
+        let record = record.ok_or_else(|| super::study::no_such_study(slug.as_str()))?;
+        let open = state.hub.get(&record).await?;
+        open.catch_up().await?;
+        opened.push((record, open));
+    }
+    let (lang, format) = (r.lang, r.format);
+    let text = tokio::task::spawn_blocking(move || {
+        let guards: Vec<_> = opened.iter().map(|(_, o)| o.live.read().expect("projection lock")).collect();
+        let pairs: Vec<_> = opened.iter().zip(&guards).map(|((r, _), g)| (r, &**g)).collect();
+        crate::report::comparison(&pairs, lang, format)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("comparing the studies: {e}")))?
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let content_type = match format {
+        parlog_projections::compare::Format::Html => "text/html; charset=utf-8",
+        parlog_projections::compare::Format::Markdown => "text/markdown; charset=utf-8",
+        parlog_projections::compare::Format::Json => "application/json",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+}

@@ -61,6 +61,7 @@ pub const MATRIX: &[(&str, &str, [bool; 4])] = &[
     ("delete", "/api/v1/studies/{study}/tokens/{id}", [false, false, false, true]),
     ("get", "/api/v1/studies/{study}/me", [true, true, true, true]),
     ("get", "/api/v1/studies", [true, true, true, true]),
+    ("get", "/api/v1/compare", [true, true, true, true]),
     ("post", "/api/v1/studies", [false, false, false, false]),
     ("post", "/api/v1/studies/{study}/archive", [false, false, false, false]),
     ("get", "/api/v1/openapi.json", [true, true, true, true]),
@@ -130,6 +131,7 @@ pub async fn sample_in(api: &Api, study: &str, maker: Option<&str>, method: &str
             req.json(&json!({"slug": uniq("s"), "name": "Makelen in Delft", "municipality": "Delft"}))
         }
         "get" if path.ends_with("/feed") => Req { path: format!("{filled}?from=1"), ..req },
+        "get" if path == "/api/v1/compare" => Req { path: format!("{filled}?studies={study}&format=json"), ..req },
         _ => req,
     }
 }

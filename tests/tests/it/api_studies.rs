@@ -95,6 +95,11 @@ fn want(op: &Operation, who: &Who, study: &str, exists: bool) -> Want {
             true => Want::Success,
             false => Want::Forbidden,
         },
+        // The study named in the query: as a study-scoped route, for every role.
+        ("get", "/api/v1/compare") => match role {
+            Some(_) => Want::Success,
+            None => Want::NotFound,
+        },
         ("post", "/api/v1/studies/{study}/archive") => match (who.institute_admin, exists) {
             (false, _) => Want::Forbidden,
             (true, true) => Want::Success,
@@ -145,7 +150,8 @@ async fn role_study_endpoint_matrix() {
     let mut failures = Vec::new();
     let mut cells = 0;
     for op in &ops {
-        let studies: &[&str] = if op.path.contains("{study}") { &[A, B, C, D, NONE] } else { &[A] };
+        let studies: &[&str] =
+            if op.path.contains("{study}") || op.path == "/api/v1/compare" { &[A, B, C, D, NONE] } else { &[A] };
         for who in [&w.multi, &w.institute, &w.single] {
             for study in studies {
                 let exists = *study != NONE;
@@ -588,4 +594,35 @@ async fn shutdown_saves_every_open_study() {
     }
     let after = api.send(Req::get("/api/v1/studies/alfa/projections/cycles").auth(Auth::Bearer(both))).await;
     after.problem(503);
+}
+
+/// `GET /api/v1/compare`: studies side by side for a caller with a role in each; a study it has
+/// no role in is answered as one that does not exist, whichever of the named it is.
+#[tokio::test]
+async fn compare_answers_for_the_studies_the_caller_has_a_role_in() {
+    let w = world(&[A, B, C, D], Limits::default());
+    let get = |who: &Who, query: &str| {
+        let mut req = Req::get(&format!("/api/v1/compare?{query}"));
+        req.auth = who.auth();
+        req
+    };
+    let md = w.api.send(get(&w.multi, &format!("studies={A},{C}&format=md"))).await;
+    md.expect(200);
+    assert!(md.content_type().starts_with("text/markdown"), "{}", md.content_type());
+    let text = md.text();
+    assert!(text.contains(&format!("[{A} #")) && text.contains(&format!("[{C} #")), "cites both studies:\n{text}");
+    let html = w.api.send(get(&w.multi, &format!("studies={A},{B}"))).await;
+    html.expect(200);
+    assert!(html.content_type().starts_with("text/html") && !html.text().contains("<script"));
+    let json = w.api.send(get(&w.multi, &format!("studies={A},{B}&format=json&lang=en"))).await.expect(200).json();
+    assert_eq!(json["studies"].as_array().map(Vec::len), Some(2));
+    // No role in D, and no study "nergens": the same 404 body but for the slug.
+    let d = w.api.send(get(&w.multi, &format!("studies={A},{D}"))).await;
+    let none = w.api.send(get(&w.multi, &format!("studies={A},{NONE}"))).await;
+    assert_eq!((d.status.as_u16(), none.status.as_u16()), (404, 404));
+    assert_eq!(d.text().replace(D, "X"), none.text().replace(NONE, "X"));
+    w.api.send(get(&w.institute, &format!("studies={A}"))).await.expect(404);
+    w.api.send(get(&w.multi, &format!("studies={A},{A}"))).await.expect(400);
+    w.api.send(get(&w.multi, "studies=")).await.expect(400);
+    w.api.send(get(&w.multi, &format!("studies={A}&format=pdf"))).await.expect(400);
 }
