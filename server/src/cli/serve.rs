@@ -1,4 +1,4 @@
-//! `parlog serve` and `parlog token`.
+//! `parlog serve`.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -19,6 +19,13 @@ pub struct ServeArgs {
     /// Load the demo log into an empty data folder, and print sign-in links for demo users.
     #[arg(long)]
     demo: bool,
+    /// Close a study's store and projections after this many seconds without a request (its
+    /// checkpoint is saved first); the next request opens it again.
+    #[arg(long, default_value_t = Limits::default().idle_close_ms / 1000)]
+    idle_close_secs: u64,
+    /// Studies open at once at most; past it the least recently used idle one is closed.
+    #[arg(long, default_value_t = Limits::default().open_studies_max, value_parser = clap::value_parser!(usize))]
+    open_studies_max: usize,
 }
 
 /// Demo users: participants of the demo log, one per role.
@@ -30,6 +37,9 @@ const DEMO_USERS: [(&str, Role); 4] = [
 ];
 
 pub fn serve(data: &Path, wanted: Option<&StudySlug>, a: ServeArgs) -> Result<i32> {
+    if a.open_studies_max == 0 || a.idle_close_secs == 0 {
+        return Err(Failure::Input("--open-studies-max and --idle-close-secs must be at least 1".into()));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PARLOG_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -66,7 +76,9 @@ pub fn serve(data: &Path, wanted: Option<&StudySlug>, a: ServeArgs) -> Result<i3
         .enable_all()
         .build()
         .map_err(|e| Failure::Check(format!("cannot start the runtime: {e}")))?;
-    let serving = crate::http::serve(data.to_path_buf(), super::options().clone(), Limits::default(), a.addr, banner);
+    let limits =
+        Limits { idle_close_ms: a.idle_close_secs * 1000, open_studies_max: a.open_studies_max, ..Limits::default() };
+    let serving = crate::http::serve(data.to_path_buf(), super::options().clone(), limits, a.addr, banner);
     runtime.block_on(serving).map_err(|e| Failure::Check(e.to_string()))?;
     Ok(0)
 }
