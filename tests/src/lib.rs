@@ -4,6 +4,7 @@
 //! Events are built the way clients build them: as JSON parsed by `NewEvent::from_json`.
 
 pub mod gen;
+pub mod http1;
 pub mod trials;
 
 use std::time::Duration;

@@ -25,10 +25,8 @@
 //! is printed. The CPU time of the server (`--server-pid`), of this process and of everything
 //! else on the machine is printed per run, to show which of them the cores went to.
 //!
-//! Why hand-written HTTP/1.1: the load needs keep-alive connections with one request in flight
-//! each and a streaming reader for the feed; no HTTP client is in the lock file and a small one
-//! here costs less CPU than a general one would, which matters when the server and this process
-//! share the same cores.
+//! HTTP/1.1 is spoken by a small client of this crate (`parlog_tests::http1`, which says why),
+//! shared with the studies benchmark.
 //!
 //! Bounds: loopback addresses only; connections, subscribers, run time, run count and the wait
 //! for the feed are capped (see `Options::check`); every read has a timeout, so it always stops.
@@ -44,6 +42,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use parlog_tests::http1::{self, find, number_at, positions_in, Conn};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -53,8 +52,6 @@ const CONNECTIONS_MAX: usize = 512;
 const SUBSCRIBERS_MAX: usize = 200;
 const RUN_SECONDS_MAX: u64 = 120;
 const RUNS_MAX: usize = 9;
-/// How long one read may wait before the run is declared hung.
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Latency samples kept per connection and run, at most (10 s at 100,000 requests/s).
 const SAMPLES_PER_CONNECTION_MAX: usize = 1_000_000;
 /// Bytes of the fdatasync reference record: a stored event with a sealed part is about this big.
@@ -616,31 +613,6 @@ where
     (r, ended)
 }
 
-/// Where `needle` first occurs in `hay`.
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
-}
-
-/// The values of the `"position":` fields of an append's answer.
-fn positions_in(body: &[u8]) -> Vec<u64> {
-    const KEY: &[u8] = b"\"position\":";
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(i) = find(&body[at..], KEY) {
-        at += i + KEY.len();
-        out.extend(number_at(body, at));
-    }
-    out
-}
-
-/// The unsigned number that starts at `at` in `s`, after optional spaces.
-fn number_at(s: &[u8], at: usize) -> Option<u64> {
-    let rest = s.get(at..)?;
-    let rest = &rest[rest.iter().take_while(|b| **b == b' ').count()..];
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
-}
-
 struct Latency {
     p50_ms: f64,
     p99_ms: f64,
@@ -700,7 +672,7 @@ impl Feed {
         let request = request_bytes(opts, "GET", &format!("/api/v1/feed?from={}", head + 1), &[]);
         for i in 0..n {
             let mut conn = Conn::connect(opts.addr).await.map_err(|e| format!("feed {i}: cannot connect: {e}"))?;
-            conn.stream.write_all(&request).await.map_err(|e| format!("feed {i}: {e}"))?;
+            conn.send(&request).await.map_err(|e| format!("feed {i}: {e}"))?;
             let (status, chunked) = conn.read_head().await.map_err(|e| format!("feed {i}: {e}"))?;
             if status != 200 || !chunked {
                 return Err(format!("feed {i}: expected a 200 chunked event stream, got status {status}"));
@@ -812,14 +784,14 @@ async fn follow(mut conn: Conn, first: u64, p: Arc<Progress>, epoch: Instant) {
     let mut decoder = SseDecoder::new(first);
     loop {
         // The head's read may have brought the first bytes of the body already.
-        let used = match decoder.feed(&conn.buf) {
+        let used = match decoder.feed(conn.buffered()) {
             Ok(used) => used,
             Err(e) => {
                 p.first_problem.lock().expect("problem lock").get_or_insert_with(|| e);
                 return;
             }
         };
-        conn.buf.drain(..used);
+        conn.consume(used);
         p.bytes.fetch_add(used as u64, Ordering::Relaxed);
         let events = decoder.events;
         if events != p.events.load(Ordering::Relaxed) {
@@ -983,15 +955,7 @@ async fn wait_for_free_slots(ctl: &mut Conn, opts: &Options) -> Result<(), Strin
 
 /// The request bytes: a keep-alive HTTP/1.1 request with the bearer token.
 fn request_bytes(opts: &Options, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n", opts.addr, opts.token);
-    if method == "POST" {
-        head += &format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len());
-    }
-    head += "\r\n";
-    let mut out = head.into_bytes();
-    out.extend_from_slice(body);
-    out
+    http1::request_bytes(opts.addr, Some(&opts.token), method, path, body)
 }
 
 /// The head of the log, from `GET /api/v1/events` past its end.
@@ -1007,122 +971,6 @@ async fn head_position(conn: &mut Conn, opts: &Options) -> Result<u64, String> {
             String::from_utf8_lossy(&body[..body.len().min(300)])
         )),
     }
-}
-
-struct Conn {
-    stream: TcpStream,
-    /// Bytes read and not yet used.
-    buf: Vec<u8>,
-    /// The body of the last answer.
-    body: Vec<u8>,
-}
-
-impl Conn {
-    async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
-        let stream = tokio::time::timeout(READ_TIMEOUT, TcpStream::connect(addr)).await.map_err(timed_out)??;
-        stream.set_nodelay(true)?;
-        Ok(Conn { stream, buf: Vec::with_capacity(64 * 1024), body: Vec::new() })
-    }
-
-    /// Reads more bytes into `buf`.
-    async fn fill(&mut self) -> std::io::Result<()> {
-        self.buf.reserve(64 * 1024);
-        match self.stream.read_buf(&mut self.buf).await? {
-            0 => Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection")),
-            _ => Ok(()),
-        }
-    }
-
-    async fn fill_in_time(&mut self) -> std::io::Result<()> {
-        tokio::time::timeout(READ_TIMEOUT, self.fill()).await.map_err(timed_out)?
-    }
-
-    /// Reads a response head; returns the status and whether the body is chunked. The bytes
-    /// after the head stay in `buf`.
-    async fn read_head(&mut self) -> std::io::Result<(u16, bool)> {
-        let (status, _, chunked) = self.head().await?;
-        Ok((status, chunked))
-    }
-
-    async fn head(&mut self) -> std::io::Result<(u16, Option<usize>, bool)> {
-        let end = loop {
-            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
-                break i + 4;
-            }
-            self.fill_in_time().await?;
-        };
-        let text = std::str::from_utf8(&self.buf[..end]).map_err(|_| bad("the response head is not text"))?;
-        let mut lines = text.split("\r\n");
-        let status = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("no status line"))?;
-        let (mut length, mut chunked) = (None, false);
-        for line in lines {
-            let Some((k, v)) = line.split_once(':') else { continue };
-            if k.eq_ignore_ascii_case("content-length") {
-                length = Some(v.trim().parse().map_err(|_| bad("a bad Content-Length"))?);
-            } else if k.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = v.to_ascii_lowercase().contains("chunked");
-            }
-        }
-        self.buf.drain(..end);
-        Ok((status, length, chunked))
-    }
-
-    /// Sends a request and reads the whole answer (its body is then in `body()`); returns the status.
-    async fn exchange(&mut self, request: &[u8]) -> std::io::Result<u16> {
-        self.stream.write_all(request).await?;
-        let (status, length, chunked) = self.head().await?;
-        self.body.clear();
-        if chunked {
-            self.read_chunked().await?;
-        } else {
-            let n = length.ok_or_else(|| bad("an answer without Content-Length on a keep-alive connection"))?;
-            while self.buf.len() < n {
-                self.fill_in_time().await?;
-            }
-            self.body.extend_from_slice(&self.buf[..n]);
-            self.buf.drain(..n);
-        }
-        Ok(status)
-    }
-
-    async fn read_chunked(&mut self) -> std::io::Result<()> {
-        loop {
-            let line_end = loop {
-                if let Some(i) = find(&self.buf, b"\r\n") {
-                    break i;
-                }
-                self.fill_in_time().await?;
-            };
-            let line = std::str::from_utf8(&self.buf[..line_end]).map_err(|_| bad("a chunk size is not text"))?;
-            let hex = line.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(hex, 16).map_err(|_| bad("a bad chunk size"))?;
-            self.buf.drain(..line_end + 2);
-            while self.buf.len() < size + 2 {
-                self.fill_in_time().await?;
-            }
-            self.body.extend_from_slice(&self.buf[..size]);
-            self.buf.drain(..size + 2);
-            if size == 0 {
-                return Ok(()); // no trailers from this server
-            }
-        }
-    }
-
-    fn body(&self) -> &[u8] {
-        &self.body
-    }
-}
-
-fn bad(what: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string())
-}
-
-fn timed_out(_: tokio::time::error::Elapsed) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no answer within {READ_TIMEOUT:?}"))
 }
 
 // ---- the reference: loopback TCP ---------------------------------------------------------------
