@@ -237,6 +237,11 @@ impl Param {
         .transpose()
     }
 
+    /// Whether a request must give it: only a list of studies has no default to fall back on.
+    pub fn required(&self) -> bool {
+        matches!(self.kind, Kind::Studies)
+    }
+
     /// The study slugs given, in the order given.
     pub fn studies(&self, raw: Option<&str>) -> Result<Vec<StudySlug>, RequestError> {
         let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {

@@ -101,7 +101,7 @@ pub fn document(limits: &Limits) -> Value {
         let r = op.route;
         let mut params = path_params(op.path);
         params.extend(r.query.iter().map(|p| {
-            json!({"name": p.name, "in": "query", "required": false, "description": p.description, "schema": p.schema(limits.page_events_max)})
+            json!({"name": p.name, "in": "query", "required": p.required(), "description": p.description, "schema": p.schema(limits.page_events_max)})
         }));
         let mut responses = serde_json::Map::new();
         for (status, description) in r.ok {
