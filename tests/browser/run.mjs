@@ -543,7 +543,9 @@ test('another study: choices from the server, and only the last page of a long l
     assert(head > limits.page_events_max, `the log is longer than a page: ${head}`);
 
     const reads = [];
-    page.on('request', (r) => { const u = new URL(r.url()); if (u.pathname === '/api/v1/events' && r.method() === 'GET') reads.push(u.searchParams); });
+    // The study's log, read at its route under /api/v1/studies/{study}/ (or the old alias).
+    const logPath = /^\/api\/v1\/(studies\/[a-z0-9-]+\/)?events$/;
+    page.on('request', (r) => { const u = new URL(r.url()); if (logPath.test(u.pathname) && r.method() === 'GET') reads.push(u.searchParams); });
     await signIn(page, server, 'makelaar');
     await waitUntil(async () => (await page.locator('#note-area option').count()) === 3, 'the areas of this study (none, Zwolle, Zwolle-Zuid)');
     const areas = await page.locator('#note-area option').allTextContents();
