@@ -251,7 +251,7 @@ impl Param {
         };
         let mut out: Vec<StudySlug> = Vec::new();
         for part in raw.split(',') {
-            let slug = StudySlug::parse(part.trim()).map_err(|m| self.invalid(m))?;
+            let slug = StudySlug::parse(part).map_err(|m| self.invalid(m))?;
             if out.contains(&slug) {
                 return Err(self.invalid(format!("study {slug} is named more than once: name each study once")));
             }
@@ -277,12 +277,13 @@ impl Param {
             Kind::Stream(category) => {
                 json!({"type": "string", "pattern": StreamId::pattern(&[category])})
             }
-            Kind::Studies => {
-                let one = StudySlug::pattern();
-                let one = one.trim_start_matches('^').trim_end_matches('$');
-                let max_chars = compare::STUDIES_MAX * (STUDY_SLUG_CHARS_MAX + 1) - 1;
-                json!({"type": "string", "pattern": format!("^{one}(,{one})*$"), "minLength": 1, "maxLength": max_chars})
-            }
+            Kind::Studies => json!({
+                "type": "array",
+                "items": {"type": "string", "pattern": StudySlug::pattern(), "minLength": 1, "maxLength": STUDY_SLUG_CHARS_MAX},
+                "minItems": 1,
+                "maxItems": compare::STUDIES_MAX,
+                "uniqueItems": true,
+            }),
         }
     }
 }

@@ -101,7 +101,14 @@ pub fn document(limits: &Limits) -> Value {
         let r = op.route;
         let mut params = path_params(op.path);
         params.extend(r.query.iter().map(|p| {
-            json!({"name": p.name, "in": "query", "required": p.required(), "description": p.description, "schema": p.schema(limits.page_events_max)})
+            let schema = p.schema(limits.page_events_max);
+            let mut param = json!({"name": p.name, "in": "query", "required": p.required(), "description": p.description, "schema": schema});
+            // A list goes in one parameter, its items separated by commas (`studies=a,b`).
+            if param["schema"]["type"] == "array" {
+                param["style"] = "form".into();
+                param["explode"] = false.into();
+            }
+            param
         }));
         let mut responses = serde_json::Map::new();
         for (status, description) in r.ok {
