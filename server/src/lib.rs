@@ -1,6 +1,7 @@
 //! parlog-server: the `parlog` command line and (later) the HTTP server. Only this crate knows
 //! about terminals and HTTP; the libraries below it do not.
 
+pub mod alloc;
 pub mod cli;
 pub mod http;
 pub mod report;

@@ -33,7 +33,7 @@
 
 // The allocator of the `parlog` binary, so that the figures are the ones it gets.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: parlog_server::alloc::ParlogAlloc = parlog_server::alloc::ParlogAlloc;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -82,6 +82,7 @@ struct Options {
 }
 
 fn main() -> ExitCode {
+    parlog_server::alloc::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == CHILD_FLAG) {
         if let [what, root, events] = &args[i + 1..] {

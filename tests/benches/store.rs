@@ -24,7 +24,7 @@
 
 // The allocator of the `parlog` binary, so that the figures are the ones it gets.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: parlog_server::alloc::ParlogAlloc = parlog_server::alloc::ParlogAlloc;
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -82,6 +82,7 @@ impl Kind {
 }
 
 fn main() -> ExitCode {
+    parlog_server::alloc::init();
     let opts = match options() {
         Ok(o) => o,
         Err(msg) => {

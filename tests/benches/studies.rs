@@ -47,7 +47,7 @@
 
 // The allocator of the `parlog` binary, so that the figures are the ones it gets.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: parlog_server::alloc::ParlogAlloc = parlog_server::alloc::ParlogAlloc;
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
@@ -109,6 +109,7 @@ struct Options {
 }
 
 fn main() -> ExitCode {
+    parlog_server::alloc::init();
     let opts = match options() {
         Ok(o) => o,
         Err(msg) => {
