@@ -208,8 +208,10 @@ pub fn keys(data: &Path, options: &StoreOptions, cmd: KeysCommand) -> Result<i32
                 _ => return Err(Failure::Input("give --new-key-file FILE or --new-passphrase-env VAR".into())),
             };
             // One master key wraps the keys of every study: each study's key file is rewrapped
-            // in turn. A study found wrapped with the new key already (a run that was
-            // interrupted) is left as it is, so running the command again finishes the job.
+            // in turn. A study found wrapped with the new key already (by a run that was
+            // interrupted) is left as it is. With a passphrase, running the command again
+            // finishes such a run; with a key file it does not yet (the file exists by then, and
+            // the command refuses an existing file rather than overwrite a key).
             let new_options = StoreOptions { master_key: new.clone() };
             for (slug, folder) in study_folders(data)? {
                 match SledStore::open_with(&folder, options) {
