@@ -43,12 +43,5 @@ pub fn run(data: &Path, options: &StoreOptions, a: CompareArgs) -> Result<i32> {
     }
     let pairs: Vec<_> = opened.iter().map(|(r, e)| (r, e)).collect();
     let text = crate::report::comparison(&pairs, r.lang, r.format).map_err(|e| Failure::Input(e.to_string()))?;
-    match a.out {
-        Some(path) => {
-            std::fs::write(&path, text).map_err(|e| Failure::Input(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("wrote {}", path.display());
-        }
-        None => print!("{text}"),
-    }
-    Ok(0)
+    super::write_out(a.out.as_deref(), &text)
 }

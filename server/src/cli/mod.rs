@@ -248,6 +248,18 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// Writes a report to `out` (saying so on standard error), or to standard output.
+fn write_out(out: Option<&Path>, text: &str) -> Result<i32> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| Failure::Input(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
 fn parse_study(s: &str) -> std::result::Result<StudySlug, String> {
     StudySlug::parse(s)
 }

@@ -8,7 +8,7 @@ use parlog_projections::retro::Format;
 use parlog_projections::AsOf;
 
 use super::project::{projections, request_failure, ViewArgs};
-use super::{Failure, Result};
+use super::Result;
 use crate::request::{RawView, ViewRequest};
 
 #[derive(Args)]
@@ -45,12 +45,5 @@ pub fn run(study: impl FnOnce() -> Result<PathBuf>, a: RetroArgs) -> Result<i32>
     let r = ViewRequest::parse(&raw).map_err(request_failure)?;
     let data = &study()?;
     let text = render(&super::open(data)?, data, r.as_of, r.options.lang, r.area, r.format)?;
-    match a.out {
-        Some(path) => {
-            std::fs::write(&path, text).map_err(|e| Failure::Input(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("wrote {}", path.display());
-        }
-        None => print!("{text}"),
-    }
-    Ok(0)
+    super::write_out(a.out.as_deref(), &text)
 }

@@ -361,27 +361,6 @@ impl Caller {
     pub fn role_in(&self, study: &StudySlug) -> Option<Role> {
         self.grants.get(study).copied()
     }
-
-    /// The caller's role in its only study: what the routes without a study in their path
-    /// act on.
-    pub fn sole_role(&self) -> Result<Role, ApiError> {
-        match self.grants.values().collect::<Vec<_>>()[..] {
-            [role] => Ok(*role),
-            [] => Err(ApiError::Forbidden("this token has a role in no study; ask an admin to grant it one".into())),
-            _ => Err(ApiError::Conflict(
-                "this token reaches several studies: use the routes under /api/v1/studies/{study}/ (GET /api/v1/studies lists them)".into(),
-            )),
-        }
-    }
-
-    pub fn require(&self, ok: bool, what: &str) -> Result<(), ApiError> {
-        if ok {
-            Ok(())
-        } else {
-            let role = self.sole_role().map(|r| r.as_str()).unwrap_or("of this token");
-            Err(ApiError::Forbidden(format!("role {role} may not {what}")))
-        }
-    }
 }
 
 impl FromRequestParts<AppState> for Caller {
