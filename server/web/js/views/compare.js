@@ -9,7 +9,7 @@ import { todayValue } from '../format.js';
 import { request, query, errorText } from '../http.js';
 import { studiesWithRole } from '../studies.js';
 import { checkList, checked } from '../forms/fields.js';
-import { renderReport, clearReport, saveReport } from './report.js';
+import { renderReport, clearReport, downloadReport } from './report.js';
 
 function chosen() {
   return checked($('#compare-studies'));
@@ -71,15 +71,8 @@ async function downloadCompare(format) {
   const key = checkedQuery(format);
   if (!key) return;
   const status = $('#compare-status');
-  try {
-    const res = await request(`/compare${key}`);
-    const name = `${t('compare.file')}-${chosen().join('-')}-${todayValue()}.${format === 'md' ? 'md' : 'html'}`;
-    await saveReport(res, name, format);
-    status.textContent = t('retro.downloaded', { f: name });
-  } catch (e) {
-    status.textContent = errorText(e);
-    status.classList.add('error');
-  }
+  const name = `${t('compare.file')}-${chosen().join('-')}-${todayValue()}.${format === 'md' ? 'md' : 'html'}`;
+  await downloadReport(status, `/compare${key}`, name, format);
 }
 
 // Signed out, or another language: the report is asked for again when next shown.

@@ -1,6 +1,8 @@
 // What the server's reports (the retrospective, the comparison of studies) share in the page:
 // shown in a shadow root, and downloaded as the file the server made.
 import { $$, h } from '../dom.js';
+import { t } from '../texts.js';
+import { request, errorText } from '../http.js';
 
 // A report is a whole HTML document with its own styles; it goes into a shadow root so that its
 // styles and ours do not mix, and it prints as part of the page.
@@ -51,4 +53,16 @@ export async function saveReport(res, name, format) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// Asks the server for a report at `path` and saves it as `name`, saying in `status` that it did,
+// or why it could not.
+export async function downloadReport(status, path, name, format) {
+  try {
+    await saveReport(await request(path), name, format);
+    status.textContent = t('retro.downloaded', { f: name });
+  } catch (e) {
+    status.textContent = errorText(e);
+    status.classList.add('error');
+  }
 }

@@ -7,7 +7,7 @@ import { todayValue } from '../format.js';
 import { request, query, errorText, studyPath } from '../http.js';
 import { areaItems, loadAreas } from '../catalog.js';
 import { options } from '../forms/fields.js';
-import { renderReport, clearReport, saveReport } from './report.js';
+import { renderReport, clearReport, downloadReport } from './report.js';
 
 function retroParams(format) {
   return query({ format, lang: S.lang, as_of: $('#retro-asof').value || undefined, area: $('#retro-area').value || undefined });
@@ -55,18 +55,11 @@ async function downloadRetro(format) {
   const status = $('#retro-status');
   status.textContent = t('loading');
   status.classList.remove('error');
-  try {
-    const res = await request(studyPath(`/retrospective${retroParams(format)}`));
-    const asOf = $('#retro-asof').value || todayValue();
-    const area = ($('#retro-area').value || '').replace(/^area:/, '');
-    // The study's slug in the name: files of several studies end up in one downloads folder.
-    const name = `terugblik-${S.study.slug}${area ? `-${area}` : ''}-${asOf}.${format === 'md' ? 'md' : 'html'}`;
-    await saveReport(res, name, format);
-    status.textContent = t('retro.downloaded', { f: name });
-  } catch (e) {
-    status.textContent = errorText(e);
-    status.classList.add('error');
-  }
+  const asOf = $('#retro-asof').value || todayValue();
+  const area = ($('#retro-area').value || '').replace(/^area:/, '');
+  // The study's slug in the name: files of several studies end up in one downloads folder.
+  const name = `terugblik-${S.study.slug}${area ? `-${area}` : ''}-${asOf}.${format === 'md' ? 'md' : 'html'}`;
+  await downloadReport(status, studyPath(`/retrospective${retroParams(format)}`), name, format);
 }
 
 // The log grew: a report of "now" is out of date (one of a past day is not).
