@@ -17,6 +17,12 @@ fn digests(dir: &Path) -> BTreeMap<PathBuf, blake3::Hash> {
     files_under(dir).into_iter().map(|f| (f.clone(), blake3::hash(&std::fs::read(&f).expect("readable")))).collect()
 }
 
+/// `digests` of every file but sled's: sled rewrites its own files whenever a store is opened
+/// (they are indexes, rebuilt from the log); every other file must stay byte for byte.
+fn parlogs_files(dir: &Path) -> BTreeMap<PathBuf, blake3::Hash> {
+    digests(dir).into_iter().filter(|(f, _)| !f.starts_with(dir.join("sled"))).collect()
+}
+
 /// A data folder with two studies, `delft` and `zwolle`, each holding `base_chain` (the same
 /// events, the same subject `resident:r-1`) under its own slug.
 fn two_studies() -> CliTest {
@@ -113,8 +119,34 @@ fn an_archived_study_reads_and_takes_no_more_events() {
     t.ok(&["--study", "zwolle", "export"]);
     t.ok(&["--study", "zwolle", "verify"]);
     t.ok(&["--study", "zwolle", "project", "directory"]);
+    // A data subject's right to be forgotten does not end with the study.
+    t.ok(&["--study", "zwolle", "forget", "resident:r-1", "--by", "onderzoeker-1"]);
     // The other study goes on.
     t.run_stdin(&["--study", "delft", "append"], &ndjson(&[note])).success();
+}
+
+/// A create interrupted between the study's folder and its registry entry leaves an empty store
+/// in `studies/<slug>/`: the next create of that slug takes it over. A folder there that holds
+/// events is not taken over: it is someone's data.
+#[test]
+fn an_interrupted_create_is_taken_over_and_a_folder_with_events_is_not() {
+    let t = two_studies();
+    let options = parlog_core::StoreOptions::from_env(t.data());
+    parlog_core::SledStore::init_with(&t.data().join("studies/utrecht"), &options).expect("an empty store").close();
+    t.ok(&["verify"]);
+    t.ok(&["study", "create", "utrecht", "--name", "Utrecht"]);
+    assert!(t.ok(&["study", "list"]).contains("utrecht\tUtrecht\t"));
+
+    let orphan = t.data().join("studies/leiden");
+    let store = parlog_core::SledStore::init_with(&orphan, &options).expect("a store");
+    crate::support::append(&store, &base_chain());
+    store.close();
+    let before = parlogs_files(&orphan);
+    t.run(&["study", "create", "leiden", "--name", "Leiden"])
+        .code(2)
+        .stderr_has(&["holds events", "not in the registry"]);
+    assert_eq!(parlogs_files(&orphan), before, "the refused create changed nothing in the folder");
+    assert!(!t.ok(&["study", "list"]).contains("leiden"));
 }
 
 fn study_dir_of(t: &CliTest, slug: &str) -> PathBuf {
@@ -216,11 +248,6 @@ fn release_1_folder(t: &CliTest) -> (PathBuf, Vec<String>) {
 fn a_folder_of_the_previous_release_opens_as_one_study_read_as_it_is() {
     let t = setup();
     let (data, _) = release_1_folder(&t);
-    // sled rewrites its own files whenever a store is opened (they are indexes, rebuilt from the
-    // log); every other file must stay byte for byte.
-    let parlogs_files = |d: &Path| -> BTreeMap<PathBuf, blake3::Hash> {
-        digests(d).into_iter().filter(|(f, _)| !f.starts_with(d.join("sled"))).collect()
-    };
     let all_before = digests(&data);
     t.run_at(&data, &["verify"], None).success().stdout_has(&["ok: 642 events"]);
     assert_eq!(digests(&data), all_before, "verify changes nothing at all");
