@@ -21,11 +21,12 @@ pub use ids::{Category, EventId, Hash, ParticipantId, Position, StreamId, StudyS
 pub use keyfile::parse_for_fuzzing as parse_key_file_for_fuzzing;
 pub use keyfile::{KeyFileError, KeysReport, MasterKeySource, MASTER_KEY_FILE_ENV, MASTER_PASSPHRASE_ENV};
 pub use seal::{SubjectKey, SUBJECT_KEY_BYTES};
+pub use store::pg;
 pub use store::quarantine;
 pub use store::{
-    check_folder, journal_lines, AppendError, Appended, EventStore, Finding, FolderReport, ForgetError, Head,
-    ImportReport, ImportedEvent, Quarantined, SealedView, SledStore, StoreError, StoreOptions, Subscription,
-    VerifyReport, QUARANTINE_DIR,
+    check_folder, journal_lines, AnyStore, AppendError, Appended, EventStore, Finding, FolderReport, ForgetError, Head,
+    ImportReport, ImportedEvent, PgDatabase, PgStore, Quarantined, SealedView, SledStore, StoreError, StoreOptions,
+    Subscription, VerifyReport, QUARANTINE_DIR,
 };
 /// The decide step every store backend applies (see `store/decide.rs`).
 pub use store::{

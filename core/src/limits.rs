@@ -63,3 +63,13 @@ pub const LOG_READ_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// Bytes read at a time when scanning the log: for the last byte that is not zero, or for the
 /// next commit frame after damage.
 pub const LOG_SCAN_BYTES: usize = 1024 * 1024;
+
+/// Threads of the runtime that drives a PostgreSQL database's connections (they wait on the
+/// network; decoding happens on the callers' threads).
+pub const PG_RUNTIME_THREADS: usize = 2;
+/// Connections to a PostgreSQL database per parlog process, shared by every open study: each
+/// open study's writer holds one while it commits, readers take one per query.
+pub const PG_POOL_CONNECTIONS_MAX: usize = 16;
+/// Times a PostgreSQL store decides and writes a group again when the database refuses it as a
+/// conflict (what it knew was out of date), before it answers with an error.
+pub const PG_GROUP_ATTEMPTS_MAX: usize = 3;

@@ -5,6 +5,7 @@
 
 pub mod gen;
 pub mod http1;
+pub mod pg;
 pub mod trials;
 
 use std::time::Duration;

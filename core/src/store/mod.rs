@@ -7,6 +7,7 @@
 // log, index, quarantine and folder are leaves; shared (the state readers and the writer share)
 // sits on log and index; recovery, verify, unseal and forget read through it; check reads a
 // folder without opening a store.
+mod any;
 mod check;
 mod decide;
 mod folder;
@@ -15,6 +16,7 @@ mod import;
 mod index;
 mod known;
 pub(crate) mod log;
+pub mod pg;
 pub mod quarantine;
 mod recovery;
 mod shared;
@@ -29,6 +31,7 @@ use crate::events::FieldError;
 use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
 use crate::values::{LongText, Timestamp};
 
+pub use any::AnyStore;
 pub use check::{check_folder, Finding, FolderReport};
 pub use decide::{
     decide, decide_batch, Changes, Decided, Env, Known, KnownEvent, MemoryLog, Origin, Overlay, RetryDigest, Staged,
@@ -36,6 +39,7 @@ pub use decide::{
 };
 pub use folder::StoreOptions;
 pub use import::{ImportReport, ImportedEvent};
+pub use pg::{PgDatabase, PgStore};
 pub use quarantine::{journal_lines, Quarantined, QUARANTINE_DIR};
 pub use sled_store::SledStore;
 pub use subscription::Subscription;
@@ -122,6 +126,10 @@ pub enum StoreError {
     Failed,
     #[error("the store is closed")]
     Closed,
+    /// The PostgreSQL database refused or could not be reached; what it said. An append that got
+    /// this may or may not be stored: retry it with the same id (a stored one answers as such).
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
 }
 
 /// Why a batch was not appended. Nothing of a refused batch is stored.

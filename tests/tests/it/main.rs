@@ -12,6 +12,7 @@ mod decide;
 mod disk_full;
 mod hardening;
 mod openapi;
+mod pg_smoke;
 mod privacy;
 mod proj_activity;
 mod proj_codebook;

@@ -1,0 +1,722 @@
+//! Opening a study kept in PostgreSQL, its reads, verify, and the `EventStore` implementation;
+//! the writer thread does the writing (`writer.rs`).
+
+use std::collections::HashMap;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::db::{pg_error, pool_error, PgDatabase};
+use super::writer;
+use crate::envelope::{NewEvent, RecordedEvent, SealedData};
+use crate::events::DomainEvent;
+use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, StudySlug, SubjectId};
+use crate::keyfile::{KeyFile, KeysReport, MasterKeySource};
+use crate::limits::{PAGE_EVENTS_MAX, WRITER_QUEUE_APPENDS_MAX};
+use crate::seal::{self, SubjectKey};
+use crate::store::decide::{RetryDigest, RETRY_DIGEST_BYTES};
+use crate::store::folder::{StoreOptions, MARKER_FILE};
+use crate::store::import::{ImportReport, ImportedEvent};
+use crate::store::quarantine::Quarantined;
+use crate::store::subscription::{LogReader, Subscription};
+use crate::store::writer::Request;
+use crate::store::{AppendError, Appended, EventStore, ForgetError, Head, SealedView, StoreError, VerifyReport};
+use crate::values::LongText;
+
+/// The marker of a study's key folder when its events are in PostgreSQL: the folder holds the
+/// subject keys (and the lock of the study's writer), not a log.
+pub const PG_KEYS_MARKER_TEXT: &str = "parlog key folder\nevents in postgresql\n";
+
+/// Rows verify reads in one query.
+const VERIFY_PAGE_ROWS: i64 = 4_096;
+
+/// What the writer and the readers of one study share.
+pub(crate) struct PgShared {
+    pub(crate) db: PgDatabase,
+    pub(crate) study: String,
+    /// The head the writer published: readers see positions up to it.
+    pub(crate) durable: AtomicU64,
+    pub(crate) head: Mutex<Head>,
+    pub(crate) head_tx: watch::Sender<u64>,
+    pub(crate) keys: Mutex<KeyFile>,
+    /// Every forgotten subject and the position of its forget event (few; loaded at start).
+    pub(crate) forgotten: Mutex<HashMap<SubjectId, Position>>,
+}
+
+/// An event as the writer looks it up: with its retry digest.
+pub(crate) struct Row {
+    pub(crate) event: RecordedEvent,
+    pub(crate) retry: RetryDigest,
+}
+
+pub(crate) fn decode(position: i64, record: &[u8]) -> Result<RecordedEvent, StoreError> {
+    let e = RecordedEvent::decode(record).map_err(|e| StoreError::Corrupt(format!("position {position}: {e}")))?;
+    if e.position.0 as i64 != position {
+        return Err(StoreError::Corrupt(format!("the record at position {position} says it is at {}", e.position)));
+    }
+    Ok(e)
+}
+
+pub(crate) fn retry_of(position: i64, bytes: &[u8]) -> Result<RetryDigest, StoreError> {
+    let b: &[u8; RETRY_DIGEST_BYTES] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("position {position}: the retry digest is not 64 bytes")))?;
+    Ok(RetryDigest::from_bytes(b))
+}
+
+impl PgShared {
+    pub(crate) fn durable(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn head(&self) -> Head {
+        *self.head.lock().expect("head lock")
+    }
+
+    /// Makes a committed head visible to readers and subscribers.
+    pub(crate) fn publish(&self, head: Head) {
+        let mut h = self.head.lock().expect("head lock");
+        if head.position.0 < h.position.0 {
+            return;
+        }
+        *h = head;
+        self.durable.store(head.position.0, Ordering::Release);
+        self.head_tx.send_replace(head.position.0);
+    }
+
+    /// The last event the database holds for the study, checked against its hash.
+    pub(crate) fn db_head(&self) -> Result<Head, StoreError> {
+        db_head(&self.db, &self.study)
+    }
+
+    pub(crate) fn read_range(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let durable = self.durable();
+        let from = from.0.max(1);
+        if from > durable || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let to = durable.min(from + limit.min(PAGE_EVENTS_MAX) as u64 - 1);
+        let (study, a, b) = (self.study.clone(), from as i64, to as i64);
+        let rows = self.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            let st = c
+                .prepare_cached(
+                    "SELECT position, record FROM parlog.events WHERE study = $1 AND position BETWEEN $2 AND $3 ORDER BY position",
+                )
+                .await
+                .map_err(pg_error)?;
+            c.query(&st, &[&study, &a, &b]).await.map_err(pg_error)
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let expected = from + out.len() as u64;
+            let p: i64 = row.get(0);
+            if p as u64 != expected {
+                return Err(StoreError::Corrupt(format!("position {expected} is missing")));
+            }
+            out.push(decode(p, row.get(1))?);
+        }
+        if out.len() as u64 != to - from + 1 {
+            return Err(StoreError::Corrupt(format!("position {} is missing", from + out.len() as u64)));
+        }
+        Ok(out)
+    }
+
+    /// One event by position, at most up to `bound` (the published head, or more for the writer).
+    pub(crate) fn event_at(&self, p: Position) -> Result<Option<RecordedEvent>, StoreError> {
+        if p.0 == 0 || p.0 > self.durable() {
+            return Ok(None);
+        }
+        Ok(self.read_range(p, 1)?.pop())
+    }
+
+    pub(crate) fn ciphertext_at(&self, p: Position) -> Result<Option<Vec<u8>>, StoreError> {
+        if p.0 == 0 || p.0 > self.durable() {
+            return Ok(None);
+        }
+        let (study, p) = (self.study.clone(), p.0 as i64);
+        self.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            let row = c
+                .query_opt("SELECT ciphertext FROM parlog.events WHERE study = $1 AND position = $2", &[&study, &p])
+                .await
+                .map_err(pg_error)?;
+            Ok(row.and_then(|r| r.get::<_, Option<Vec<u8>>>(0)))
+        })
+    }
+
+    /// Events by id, with their retry digests, whatever the published head (for the writer).
+    pub(crate) fn rows_by_id(&self, ids: &[EventId]) -> Result<Vec<Row>, StoreError> {
+        let (study, ids): (String, Vec<uuid::Uuid>) = (self.study.clone(), ids.iter().map(|i| i.0).collect());
+        let rows = self.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            let st = c
+                .prepare_cached("SELECT position, record, retry FROM parlog.events WHERE study = $1 AND id = ANY($2)")
+                .await
+                .map_err(pg_error)?;
+            c.query(&st, &[&study, &ids]).await.map_err(pg_error)
+        })?;
+        rows.iter()
+            .map(|r| {
+                let p: i64 = r.get(0);
+                Ok(Row { event: decode(p, r.get(1))?, retry: retry_of(p, r.get(2))? })
+            })
+            .collect()
+    }
+
+    /// The version of a stream as the database holds it.
+    pub(crate) fn db_stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+        let (study, stream) = (self.study.clone(), stream.as_str().to_string());
+        self.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            let st = c
+                .prepare_cached("SELECT max(stream_version) FROM parlog.events WHERE study = $1 AND stream = $2")
+                .await
+                .map_err(pg_error)?;
+            let v: Option<i64> = c.query_one(&st, &[&study, &stream]).await.map_err(pg_error)?.get(0);
+            Ok(v.unwrap_or(0) as u64)
+        })
+    }
+
+    pub(crate) fn db_forgotten(&self) -> Result<HashMap<SubjectId, Position>, StoreError> {
+        let study = self.study.clone();
+        let rows = self.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            c.query(
+                "SELECT forgets, min(position) FROM parlog.events WHERE study = $1 AND forgets IS NOT NULL GROUP BY forgets",
+                &[&study],
+            )
+            .await
+            .map_err(pg_error)
+        })?;
+        rows.iter()
+            .map(|r| {
+                let (s, p): (String, i64) = (r.get(0), r.get(1));
+                let s = SubjectId::parse(&s)
+                    .map_err(|e| StoreError::Corrupt(format!("position {p} forgets {s:?}, not a subject: {e}")))?;
+                Ok((s, Position(p as u64)))
+            })
+            .collect()
+    }
+
+    pub(crate) fn forgotten_at(&self, s: &SubjectId) -> Option<Position> {
+        self.forgotten.lock().expect("forgotten lock").get(s).copied()
+    }
+
+    fn unseal(&self, e: &RecordedEvent) -> Result<SealedView, StoreError> {
+        let Some(meta) = &e.sealed else { return Ok(SealedView::None) };
+        for s in &meta.subjects {
+            if let Some(p) = self.forgotten_at(s) {
+                let fe =
+                    self.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
+                let by = match fe.domain() {
+                    Ok(DomainEvent::SubjectForgotten(f)) => f.requested_by,
+                    _ => return Err(StoreError::Corrupt(format!("position {p} is not a SubjectForgotten event"))),
+                };
+                return Ok(SealedView::Forgotten { subject: s.clone(), position: p, at: fe.recorded_at, by });
+            }
+        }
+        let damaged = |reason: &str| Ok(SealedView::Damaged { reason: format!("position {}: {reason}", e.position) });
+        let Some(ct) = self.ciphertext_at(e.position)? else {
+            return damaged("the sealed bytes are missing but no subject was forgotten");
+        };
+        if seal::ciphertext_digest(&ct) != meta.digest {
+            return damaged("the sealed bytes do not match their digest");
+        }
+        let keys = self.keys.lock().expect("key lock");
+        let mut ks = Vec::with_capacity(meta.subjects.len());
+        for s in &meta.subjects {
+            match keys.get(s) {
+                Some(k) => ks.push(k),
+                None => return Ok(SealedView::NoKey { subject: s.clone() }),
+            }
+        }
+        let Some(plain) = seal::open(e.id, &ks, &meta.nonce, &ct) else {
+            return damaged("the sealed bytes do not decrypt with the subjects' keys");
+        };
+        match serde_json::from_slice::<SealedData>(&plain) {
+            Ok(data) => Ok(SealedView::Open(data)),
+            Err(err) => damaged(&format!("the sealed data is not what parlog seals: {err}")),
+        }
+    }
+}
+
+/// The last event the database holds for a study, checked against its hash.
+fn db_head(db: &PgDatabase, study: &str) -> Result<Head, StoreError> {
+    let study = study.to_string();
+    let row = db.run(|pool| async move {
+        let c = pool.get().await.map_err(pool_error)?;
+        c.query_opt(
+            "SELECT position, hash, record FROM parlog.events WHERE study = $1 ORDER BY position DESC LIMIT 1",
+            &[&study],
+        )
+        .await
+        .map_err(pg_error)
+    })?;
+    let Some(row) = row else { return Ok(Head { position: Position(0), hash: Hash::ZERO }) };
+    let (p, hash, record): (i64, Vec<u8>, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
+    let e = decode(p, &record)?;
+    if e.hash.0.as_slice() != hash.as_slice() || e.compute_hash() != e.hash {
+        return Err(StoreError::Corrupt(format!("position {p}, the last event, does not match its hash")));
+    }
+    Ok(Head { position: e.position, hash: e.hash })
+}
+
+impl LogReader for PgShared {
+    fn read_range(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        PgShared::read_range(self, from, limit)
+    }
+}
+
+/// Walks a study's whole chain in the database: every row's record decodes, sits at its
+/// position, matches its hash and its columns, links to the one before, continues its stream,
+/// and holds the ciphertext its record announces unless a subject of it was forgotten.
+/// Reads only.
+fn verify_walk(db: &PgDatabase, study: &str) -> Result<VerifyReport, StoreError> {
+    let forgotten: HashMap<String, i64> = {
+        let study = study.to_string();
+        let rows = db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            c.query(
+                "SELECT forgets, min(position) FROM parlog.events WHERE study = $1 AND forgets IS NOT NULL GROUP BY forgets",
+                &[&study],
+            )
+            .await
+            .map_err(pg_error)
+        })?;
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    };
+    let mut prev = Hash::ZERO;
+    let mut expected = 1u64;
+    let mut versions: HashMap<StreamId, u64> = HashMap::new();
+    let bad = |p: u64, prev: Hash, m: String| {
+        Ok(VerifyReport {
+            events: p - 1,
+            head: Head { position: Position(p - 1), hash: prev },
+            first_bad: Some((Position(p), m)),
+        })
+    };
+    loop {
+        let (s, from) = (study.to_string(), expected as i64);
+        let rows = db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            c.query(
+                "SELECT position, id, stream, stream_version, hash, record, retry, ciphertext, forgets
+                 FROM parlog.events WHERE study = $1 AND position >= $2 ORDER BY position LIMIT $3",
+                &[&s, &from, &VERIFY_PAGE_ROWS],
+            )
+            .await
+            .map_err(pg_error)
+        })?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let p: i64 = r.get(0);
+            if p as u64 != expected {
+                return bad(expected, prev, "it is missing".into());
+            }
+            let e = match decode(p, r.get(5)) {
+                Ok(e) => e,
+                Err(StoreError::Corrupt(m)) => return bad(expected, prev, m),
+                Err(e) => return Err(e),
+            };
+            if e.prev_hash != prev {
+                return bad(expected, prev, "it does not link to the previous event's hash".into());
+            }
+            if e.compute_hash() != e.hash {
+                return bad(expected, prev, "its content does not match its hash".into());
+            }
+            let (id, stream, version, hash): (uuid::Uuid, String, i64, Vec<u8>) =
+                (r.get(1), r.get(2), r.get(3), r.get(4));
+            if id != e.id.0 || stream != e.stream.as_str() || version as u64 != e.stream_version {
+                return bad(expected, prev, "its columns (id, stream, version) do not match its record".into());
+            }
+            if hash.as_slice() != e.hash.0.as_slice() {
+                return bad(expected, prev, "its hash column does not match its record".into());
+            }
+            let retry: Vec<u8> = r.get(6);
+            if retry.len() != RETRY_DIGEST_BYTES {
+                return bad(expected, prev, "its retry digest is not 64 bytes".into());
+            }
+            let forgets: Option<String> = r.get(8);
+            let forgets_in_record = crate::store::decide::forgotten_by(&e).map(|(s, _)| s.to_string());
+            if forgets != forgets_in_record {
+                return bad(expected, prev, "its forgets column does not match its record".into());
+            }
+            let v = versions.entry(e.stream.clone()).or_insert(0);
+            if e.stream_version != *v + 1 {
+                return bad(
+                    expected,
+                    prev,
+                    format!("it says it is version {} of {}, which is at version {}", e.stream_version, e.stream, v),
+                );
+            }
+            *v += 1;
+            let ct: Option<Vec<u8>> = r.get(7);
+            match (&e.sealed, ct) {
+                (None, None) => {}
+                (None, Some(_)) => {
+                    return bad(expected, prev, "it holds sealed bytes its record does not announce".into())
+                }
+                (Some(meta), Some(ct)) => {
+                    if ct.len() != meta.ciphertext_bytes as usize || seal::ciphertext_digest(&ct) != meta.digest {
+                        return bad(expected, prev, "its sealed bytes do not match their digest".into());
+                    }
+                }
+                (Some(meta), None) => {
+                    let forgot = meta.subjects.iter().any(|s| forgotten.contains_key(s.as_str()));
+                    if !forgot {
+                        return bad(expected, prev, "its sealed bytes are missing but no subject was forgotten".into());
+                    }
+                }
+            }
+            prev = e.hash;
+            expected += 1;
+        }
+    }
+    let head = Head { position: Position(expected - 1), hash: prev };
+    Ok(VerifyReport { events: expected - 1, head, first_bad: None })
+}
+
+/// Checks a study kept in PostgreSQL without changing anything, for `parlog verify`: the chain
+/// in the database and the key files in its key folder.
+pub fn check_study(
+    db: &PgDatabase,
+    study: &StudySlug,
+    keys_dir: &Path,
+    options: &StoreOptions,
+) -> Result<(VerifyReport, KeysReport), StoreError> {
+    let report = verify_walk(db, study.as_str())?;
+    let (keys, _) = KeyFile::check(keys_dir, &options.master_key)?;
+    Ok((report, keys))
+}
+
+/// A study whose events are kept in PostgreSQL.
+pub struct PgStore {
+    shared: Arc<PgShared>,
+    tx: Option<mpsc::Sender<Request>>,
+    writer: Option<JoinHandle<()>>,
+    study: StudySlug,
+    keys_dir: PathBuf,
+    /// The key folder's marker, locked: this process is the study's one writer while it is open.
+    _lock: std::fs::File,
+    recovered: Vec<Quarantined>,
+    keys_restored: Option<&'static str>,
+}
+
+impl PgStore {
+    /// Creates the study in the database and its key folder if they are not there, and opens it.
+    pub fn init(
+        db: &PgDatabase,
+        study: &StudySlug,
+        keys_dir: &Path,
+        options: &StoreOptions,
+    ) -> Result<PgStore, StoreError> {
+        if !keys_dir.exists() {
+            if let Some(parent) = keys_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::DirBuilder::new().mode(0o700).create(keys_dir)?;
+        }
+        let marker = keys_dir.join(MARKER_FILE);
+        if !marker.exists() {
+            if std::fs::read_dir(keys_dir)?.next().is_some() {
+                return Err(StoreError::Corrupt(format!(
+                    "{} is not empty and is not the key folder of a study in PostgreSQL; choose an empty or new folder",
+                    keys_dir.display()
+                )));
+            }
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&marker)?;
+            std::io::Write::write_all(&mut f, PG_KEYS_MARKER_TEXT.as_bytes())?;
+            f.sync_all()?;
+            seal::sync_dir(keys_dir)?;
+        }
+        let s = study.to_string();
+        db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            c.execute("INSERT INTO parlog.studies (study) VALUES ($1) ON CONFLICT DO NOTHING", &[&s])
+                .await
+                .map_err(pg_error)
+        })?;
+        PgStore::open(db, study, keys_dir, options)
+    }
+
+    /// Opens a study the database holds, with the keys in `keys_dir`.
+    pub fn open(
+        db: &PgDatabase,
+        study: &StudySlug,
+        keys_dir: &Path,
+        options: &StoreOptions,
+    ) -> Result<PgStore, StoreError> {
+        let marker = keys_dir.join(MARKER_FILE);
+        match std::fs::read_to_string(&marker) {
+            Ok(t) if t == PG_KEYS_MARKER_TEXT => {}
+            Ok(_) => {
+                return Err(StoreError::Corrupt(format!(
+                    "{} is not the key folder of a study kept in PostgreSQL",
+                    keys_dir.display()
+                )))
+            }
+            Err(_) => return Err(StoreError::NotInitialised(keys_dir.display().to_string())),
+        }
+        crate::store::folder::tighten_permissions(keys_dir)?;
+        let lock = std::fs::File::open(&marker)?;
+        // SAFETY: flock on a descriptor this function owns; no memory is involved.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(StoreError::Locked(format!("{} (study {study})", keys_dir.display())));
+        }
+        if db.study_events(study)?.is_none() {
+            return Err(StoreError::NotInitialised(format!("study {study} in {}", db.shown())));
+        }
+        let head = db_head(db, study.as_str())?;
+        let (keys, opened) = KeyFile::open(keys_dir, &options.master_key, head.position.0 == 0)?;
+        let (head_tx, _) = watch::channel(head.position.0);
+        let shared = PgShared {
+            db: db.clone(),
+            study: study.to_string(),
+            durable: AtomicU64::new(head.position.0),
+            head: Mutex::new(head),
+            head_tx,
+            keys: Mutex::new(keys),
+            forgotten: Mutex::new(HashMap::new()),
+        };
+        *shared.forgotten.lock().expect("forgotten lock") = shared.db_forgotten()?;
+        let shared = Arc::new(shared);
+        writer::finish_forgetting(&shared)?;
+        let (tx, rx) = mpsc::channel(WRITER_QUEUE_APPENDS_MAX);
+        let w = writer::PgWriter::start(shared.clone())?;
+        let w = std::thread::Builder::new().name("parlog-pg-writer".into()).spawn(move || writer::run(w, rx))?;
+        Ok(PgStore {
+            shared,
+            tx: Some(tx),
+            writer: Some(w),
+            study: study.clone(),
+            keys_dir: keys_dir.to_path_buf(),
+            _lock: lock,
+            recovered: opened.quarantined,
+            keys_restored: opened.restored_copy,
+        })
+    }
+
+    pub fn study(&self) -> &StudySlug {
+        &self.study
+    }
+
+    pub fn database(&self) -> &PgDatabase {
+        &self.shared.db
+    }
+
+    /// The study's key folder.
+    pub fn dir(&self) -> &Path {
+        &self.keys_dir
+    }
+
+    /// What opening moved to quarantine (a torn key entry).
+    pub fn recovered(&self) -> &[Quarantined] {
+        &self.recovered
+    }
+
+    pub fn keys_restored(&self) -> Option<&'static str> {
+        self.keys_restored
+    }
+
+    pub fn rotate_master_key(&self, new: &MasterKeySource) -> Result<(), StoreError> {
+        self.shared.keys.lock().expect("key lock").rotate(new)?;
+        Ok(())
+    }
+
+    fn sender(&self) -> Result<&mpsc::Sender<Request>, StoreError> {
+        self.tx.as_ref().ok_or(StoreError::Closed)
+    }
+
+    /// Appends from async code without blocking the runtime.
+    pub async fn append_async(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        self.sender()?.send(Request::Append { batch, reply }).await.map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Appends exported events, keeping ids, times and hashes (the rules of `import.rs`).
+    pub fn import(
+        &self,
+        events: Vec<ImportedEvent>,
+        keys: Vec<(SubjectId, SubjectKey)>,
+    ) -> Result<ImportReport, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        self.sender()?.blocking_send(Request::Import { events, keys, reply }).map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// The ciphertext of an event's sealed part, for export. `None` once forgotten.
+    pub fn ciphertext(&self, p: Position) -> Result<Option<Vec<u8>>, StoreError> {
+        self.shared.ciphertext_at(p)
+    }
+
+    pub fn subject_keys(&self) -> Vec<(SubjectId, SubjectKey)> {
+        let keys = self.shared.keys.lock().expect("key lock");
+        keys.subjects().map(|s| (s.clone(), *keys.get(s).expect("listed"))).collect()
+    }
+
+    /// Bytes the study's rows take in the database (as PostgreSQL counts them), and its key files.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        let study = self.shared.study.clone();
+        let rows: i64 = self.shared.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            let n: Option<i64> = c
+                .query_one("SELECT sum(pg_column_size(e.*))::bigint FROM parlog.events e WHERE study = $1", &[&study])
+                .await
+                .map_err(pg_error)?
+                .get(0);
+            Ok::<_, StoreError>(n.unwrap_or(0))
+        })?;
+        let mut bytes = rows as u64;
+        for f in [crate::keyfile::KEYS_FILE, crate::keyfile::KEYS_COPY_FILE] {
+            bytes += std::fs::metadata(self.keys_dir.join(f)).map(|m| m.len()).unwrap_or(0);
+        }
+        Ok(bytes)
+    }
+
+    /// Every stream and its version, in the order of their names.
+    pub fn streams(&self) -> Result<Vec<(StreamId, u64)>, StoreError> {
+        let (study, durable) = (self.shared.study.clone(), self.shared.durable() as i64);
+        let rows = self.shared.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            c.query(
+                "SELECT stream, max(stream_version) FROM parlog.events WHERE study = $1 AND position <= $2 GROUP BY stream ORDER BY stream",
+                &[&study, &durable],
+            )
+            .await
+            .map_err(pg_error)
+        })?;
+        let mut out: Vec<(StreamId, u64)> = rows
+            .iter()
+            .map(|r| {
+                let (s, v): (String, i64) = (r.get(0), r.get(1));
+                StreamId::parse(&s)
+                    .map(|id| (id, v as u64))
+                    .map_err(|e| StoreError::Corrupt(format!("the stream {s:?} in the database: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        Ok(out)
+    }
+
+    /// Closes the store: waits until every queued append is answered.
+    pub fn close(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.tx.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl EventStore for PgStore {
+    fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        self.sender()?.blocking_send(Request::Append { batch, reply }).map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+
+    fn read_from(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.shared.read_range(from, limit)
+    }
+
+    fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = limit.min(PAGE_EVENTS_MAX) as i64;
+        let from_version = from_version.max(1);
+        let (study, s, v, durable) =
+            (self.shared.study.clone(), stream.as_str().to_string(), from_version as i64, self.shared.durable() as i64);
+        let rows = self.shared.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            let st = c
+                .prepare_cached(
+                    "SELECT position, record FROM parlog.events WHERE study = $1 AND stream = $2 AND stream_version >= $3
+                     AND position <= $4 ORDER BY stream_version LIMIT $5",
+                )
+                .await
+                .map_err(pg_error)?;
+            c.query(&st, &[&study, &s, &v, &durable, &limit]).await.map_err(pg_error)
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            let e = decode(r.get(0), r.get(1))?;
+            let version = from_version + i as u64;
+            if &e.stream != stream || e.stream_version != version {
+                return Err(StoreError::Corrupt(format!(
+                    "version {version} of stream {stream} is at position {}, which holds version {} of {}",
+                    e.position, e.stream_version, e.stream
+                )));
+            }
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    fn get(&self, id: EventId) -> Result<Option<RecordedEvent>, StoreError> {
+        let durable = self.shared.durable();
+        Ok(self.shared.rows_by_id(&[id])?.into_iter().map(|r| r.event).find(|e| e.position.0 <= durable))
+    }
+
+    fn head(&self) -> Head {
+        self.shared.head()
+    }
+
+    fn subscribe(&self, from: Position) -> Subscription {
+        let reader: Arc<dyn LogReader> = self.shared.clone();
+        Subscription::new(&reader, self.shared.head_tx.subscribe(), from)
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let head = self.shared.head();
+        let mut report = verify_walk(&self.shared.db, &self.shared.study)?;
+        if report.first_bad.is_none() && report.head != head {
+            let at = Position(report.head.position.0.min(head.position.0).max(1));
+            report.first_bad = Some((
+                at,
+                format!(
+                    "the database ends at position {} but this store's head is {}",
+                    report.head.position, head.position
+                ),
+            ));
+        }
+        report.head = head;
+        Ok(report)
+    }
+
+    fn unseal(&self, e: &RecordedEvent) -> Result<SealedView, StoreError> {
+        self.shared.unseal(e)
+    }
+
+    fn forget(
+        &self,
+        subject: &SubjectId,
+        by: &ParticipantId,
+        reason: Option<LongText>,
+    ) -> Result<Appended, ForgetError> {
+        let (reply, rx) = oneshot::channel();
+        let req = Request::Forget { subject: subject.clone(), by: by.clone(), reason, reply };
+        self.sender()?.blocking_send(req).map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+}

@@ -1,0 +1,494 @@
+//! The writer of a study in PostgreSQL: the queue and group commit, as in the embedded store
+//! (`store/writer.rs`), with one INSERT in one transaction per group.
+//!
+//! Deciding needs to know whether an event's id is taken and how far a stream is. Asking the
+//! database for every event would cost a round trip each, so the writer decides a group first
+//! from what it knows (the streams it wrote, the forgotten subjects, the head it committed), and
+//! takes what it does not know to be absent: a new id, a new stream. The database's unique keys
+//! check those guesses at the INSERT: a wrong one fails the whole group with a unique violation,
+//! and the writer decides the group again asking the database for everything. A group refused
+//! on a guess (a reference to an event it does not know, an expected version of a stream it has
+//! not seen) is also decided again that way. So the answers are those of the decide step over
+//! what the database holds, and a retry, an amendment or a restart only costs more queries.
+//!
+//! Durability: a group's new subject keys are added to the key files (fdatasync'ed) before the
+//! INSERT; the INSERT commits (PostgreSQL's WAL is flushed at commit, with its default
+//! `synchronous_commit`); only then is the head published and are the appenders answered. A
+//! failed INSERT whose outcome is unknown (the connection broke) answers the group with an error
+//! and makes the writer read the head from the database before the next group: a retry by id
+//! then finds the events if they were committed.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::error::SqlState;
+
+use super::db::{pg_error, pool_error};
+use super::store::PgShared;
+use crate::envelope::{NewEvent, RecordedEvent};
+use crate::ids::{EventId, ParticipantId, Position, StreamId, SubjectId};
+use crate::limits::{GROUP_COMMIT_EVENTS_MAX, PG_GROUP_ATTEMPTS_MAX};
+use crate::seal::SubjectKey;
+use crate::store::decide::{decide, decide_batch, Decided, Env, Known, KnownEvent, Origin, Overlay, Staged, SystemEnv};
+use crate::store::import::{self, ImportReport, ImportedEvent};
+use crate::store::writer::Request;
+use crate::store::{forget, AppendError, Appended, ForgetError, Head, StoreError};
+use crate::values::LongText;
+
+type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
+
+/// What the writer knows of its study, as the decide step asks it.
+pub(crate) struct PgKnown {
+    shared: Arc<PgShared>,
+    head: Head,
+    /// Versions of the streams this writer wrote or looked up (a cache that deciding fills).
+    versions: RefCell<HashMap<StreamId, u64>>,
+    /// Ask the database for what is not known, rather than take it to be absent.
+    exact: bool,
+    /// Deciding took something to be absent that the database was not asked about.
+    guessed: Cell<bool>,
+}
+
+impl PgKnown {
+    /// Forgets every guess and reads the head again from the database, after a conflict or an
+    /// error whose outcome is unknown. Publishes that head: a group whose answer was lost may
+    /// have committed, and readers should see it.
+    fn refresh(&mut self) -> Result<(), StoreError> {
+        self.versions.get_mut().clear();
+        self.head = self.shared.db_head()?;
+        let forgotten = self.shared.db_forgotten()?;
+        *self.shared.forgotten.lock().expect("forgotten lock") = forgotten;
+        self.shared.publish(self.head);
+        Ok(())
+    }
+
+    fn committed(&mut self, group: &[Staged]) {
+        let versions = self.versions.get_mut();
+        for s in group {
+            versions.insert(s.event.stream.clone(), s.event.stream_version);
+        }
+        if let Some(last) = group.last() {
+            self.head = Head { position: last.event.position, hash: last.event.hash };
+        }
+    }
+}
+
+impl Known for PgKnown {
+    fn head(&self) -> Head {
+        self.head
+    }
+
+    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+        if let Some(v) = self.versions.borrow().get(stream) {
+            return Ok(*v);
+        }
+        if !self.exact {
+            self.guessed.set(true);
+            return Ok(0);
+        }
+        let v = self.shared.db_stream_version(stream)?;
+        if v > 0 {
+            self.versions.borrow_mut().insert(stream.clone(), v);
+        }
+        Ok(v)
+    }
+
+    fn event(&self, id: EventId) -> Result<Option<KnownEvent>, StoreError> {
+        if !self.exact {
+            self.guessed.set(true);
+            return Ok(None);
+        }
+        Ok(self.shared.rows_by_id(&[id])?.into_iter().next().map(|r| KnownEvent::of(&r.event, r.retry)))
+    }
+
+    fn subject_key(&self, subject: &SubjectId) -> Result<Option<SubjectKey>, StoreError> {
+        Ok(self.shared.keys.lock().expect("key lock").get(subject).copied())
+    }
+
+    fn forgotten(&self, subject: &SubjectId) -> Result<Option<Position>, StoreError> {
+        Ok(self.shared.forgotten_at(subject))
+    }
+}
+
+pub(crate) struct PgWriter {
+    shared: Arc<PgShared>,
+    known: PgKnown,
+}
+
+/// Why a group was not written.
+enum WriteError {
+    /// A unique key refused it: what the writer knew was out of date. Nothing was written.
+    Conflict,
+    Store(StoreError),
+}
+
+pub(crate) fn run(mut w: PgWriter, mut rx: mpsc::Receiver<Request>) {
+    let mut held: Option<Request> = None;
+    loop {
+        let first = match held.take() {
+            Some(r) => r,
+            None => match rx.blocking_recv() {
+                Some(r) => r,
+                None => break,
+            },
+        };
+        match first {
+            Request::Append { batch, reply } => {
+                let mut appends = vec![(batch, reply)];
+                let mut events = appends[0].0.len();
+                while events < GROUP_COMMIT_EVENTS_MAX {
+                    match rx.try_recv() {
+                        Ok(Request::Append { batch, reply }) => {
+                            events += batch.len();
+                            appends.push((batch, reply));
+                        }
+                        Ok(other) => {
+                            held = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                w.commit_appends(appends);
+            }
+            Request::Forget { subject, by, reason, reply } => {
+                let _ = reply.send(w.forget(&subject, &by, reason));
+            }
+            Request::Import { events, keys, reply } => {
+                let _ = reply.send(w.import(events, keys));
+            }
+        }
+    }
+}
+
+/// Removes the ciphertext of every event naming `subject` (durable at commit), then its key.
+/// Idempotent: while the key is there, a crash is finished on the next open.
+pub(crate) fn destroy_subject(shared: &PgShared, subject: &SubjectId) -> Result<(), StoreError> {
+    // The rows are few enough to read: only those with a ciphertext, and forgetting is rare. Which
+    // subjects a ciphertext names is in its record, so the database needs no column for it.
+    let study = shared.study.clone();
+    let rows = shared.db.run(|pool| async move {
+        let c = pool.get().await.map_err(pool_error)?;
+        c.query(
+            "SELECT position, record FROM parlog.events WHERE study = $1 AND ciphertext IS NOT NULL ORDER BY position",
+            &[&study],
+        )
+        .await
+        .map_err(pg_error)
+    })?;
+    let mut positions: Vec<i64> = Vec::new();
+    for r in &rows {
+        let e = super::store::decode(r.get(0), r.get(1))?;
+        if e.sealed.as_ref().is_some_and(|m| m.subjects.contains(subject)) {
+            positions.push(e.position.0 as i64);
+        }
+    }
+    if !positions.is_empty() {
+        let study = shared.study.clone();
+        shared.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            c.execute(
+                "UPDATE parlog.events SET ciphertext = NULL WHERE study = $1 AND position = ANY($2)",
+                &[&study, &positions],
+            )
+            .await
+            .map_err(pg_error)
+        })?;
+    }
+    shared.keys.lock().expect("key lock").remove(subject)?;
+    Ok(())
+}
+
+/// Finishes forgets that a crash interrupted between recording and destroying.
+pub(crate) fn finish_forgetting(shared: &PgShared) -> Result<(), StoreError> {
+    let subjects: Vec<SubjectId> = shared.forgotten.lock().expect("forgotten lock").keys().cloned().collect();
+    for s in subjects {
+        if shared.keys.lock().expect("key lock").contains(&s) {
+            destroy_subject(shared, &s)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the store holds data of `subject`: its key, or sealed bytes that name it.
+fn holds_data_of(shared: &PgShared, subject: &SubjectId) -> Result<bool, StoreError> {
+    if shared.keys.lock().expect("key lock").contains(subject) {
+        return Ok(true);
+    }
+    let study = shared.study.clone();
+    let rows = shared.db.run(|pool| async move {
+        let c = pool.get().await.map_err(pool_error)?;
+        c.query("SELECT position, record FROM parlog.events WHERE study = $1 AND ciphertext IS NOT NULL", &[&study])
+            .await
+            .map_err(pg_error)
+    })?;
+    for r in &rows {
+        let e = super::store::decode(r.get(0), r.get(1))?;
+        if e.sealed.as_ref().is_some_and(|m| m.subjects.contains(subject)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+impl PgWriter {
+    pub(crate) fn start(shared: Arc<PgShared>) -> Result<PgWriter, StoreError> {
+        let head = shared.head();
+        let known = PgKnown {
+            shared: shared.clone(),
+            head,
+            versions: RefCell::new(HashMap::new()),
+            exact: false,
+            guessed: Cell::new(false),
+        };
+        Ok(PgWriter { shared, known })
+    }
+
+    /// Decides the batches of a group, writes the accepted events, answers. See the top of the
+    /// file for when a group is decided a second time.
+    fn commit_appends(&mut self, appends: Vec<(Vec<NewEvent>, AppendReply)>) {
+        let (batches, replies): (Vec<Vec<NewEvent>>, Vec<AppendReply>) = appends.into_iter().unzip();
+        let mut exact = false;
+        let mut last_error = None;
+        for attempt in 0..PG_GROUP_ATTEMPTS_MAX {
+            if exact {
+                if let Err(e) = self.known.refresh() {
+                    last_error = Some(e);
+                    break;
+                }
+            }
+            self.known.exact = exact;
+            self.known.guessed.set(false);
+            let mut staged = Vec::new();
+            let mut outcomes: Vec<Result<Vec<Appended>, AppendError>> = Vec::with_capacity(batches.len());
+            let mut env = SystemEnv;
+            {
+                let mut group = Overlay::new(&self.known);
+                for batch in &batches {
+                    match decide_batch(batch.clone(), &group, &mut env) {
+                        Ok((decided, changes)) => {
+                            group.absorb(changes);
+                            let mut answers = Vec::with_capacity(decided.len());
+                            for d in decided {
+                                answers.push(d.appended());
+                                if let Decided::New(s) = d {
+                                    staged.push(s);
+                                }
+                            }
+                            outcomes.push(Ok(answers));
+                        }
+                        Err(e) => outcomes.push(Err(e)),
+                    }
+                }
+            }
+            let refused_on_guess = self.known.guessed.get() && outcomes.iter().any(|o| o.is_err());
+            if refused_on_guess && !exact {
+                exact = true;
+                continue;
+            }
+            match self.write(&staged) {
+                Ok(()) => {
+                    self.known.committed(&staged);
+                    self.shared.publish(self.known.head);
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                        let _ = reply.send(outcome);
+                    }
+                    return;
+                }
+                Err(WriteError::Conflict) if attempt + 1 < PG_GROUP_ATTEMPTS_MAX => exact = true,
+                Err(WriteError::Conflict) => {
+                    last_error = Some(StoreError::Postgres(
+                        "another writer keeps changing this study; is a second parlog process writing to it?".into(),
+                    ));
+                    // What this writer knows is out of date.
+                    self.known.exact = true;
+                }
+                Err(WriteError::Store(e)) => {
+                    last_error = Some(e);
+                    self.invalidate();
+                    break;
+                }
+            }
+        }
+        self.invalidate();
+        let msg = last_error.map(|e| e.to_string()).unwrap_or_else(|| "the group could not be written".into());
+        for reply in replies {
+            let _ = reply.send(Err(StoreError::Postgres(msg.clone()).into()));
+        }
+    }
+
+    /// After an error whose outcome is unknown, the next group asks the database for everything.
+    fn invalidate(&mut self) {
+        self.known.versions.get_mut().clear();
+        if self.known.refresh().is_err() {
+            // Tried again before the next group (`exact` stays on until a refresh works).
+        }
+        self.known.exact = false;
+    }
+
+    /// Writes a group: new keys to the key files, then the events in one INSERT (one
+    /// transaction). Nothing is published here.
+    fn write(&mut self, group: &[Staged]) -> Result<(), WriteError> {
+        if group.is_empty() {
+            return Ok(());
+        }
+        let new_keys: Vec<(SubjectId, SubjectKey)> = group.iter().flat_map(|s| s.new_keys.iter().cloned()).collect();
+        if !new_keys.is_empty() {
+            self.shared.keys.lock().expect("key lock").add(&new_keys).map_err(|e| WriteError::Store(e.into()))?;
+        }
+        // The write-side half of the chain assertions: the group continues the chain from the head.
+        let head = self.known.head;
+        let (mut prev, mut next) = (head.hash, head.position.0 + 1);
+        let n = group.len();
+        let (mut positions, mut ids, mut streams, mut versions) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut hashes, mut records, mut retries, mut cts, mut forgets) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for s in group {
+            assert_eq!((s.event.position.0, s.event.prev_hash), (next, prev), "the group continues the chain");
+            (prev, next) = (s.event.hash, next + 1);
+            positions.push(s.event.position.0 as i64);
+            ids.push(s.event.id.0);
+            streams.push(s.event.stream.as_str().to_string());
+            versions.push(s.event.stream_version as i64);
+            hashes.push(s.event.hash.0.to_vec());
+            records.push(s.record.clone());
+            retries.push(s.retry.to_bytes().to_vec());
+            cts.push(s.ciphertext.clone());
+            forgets.push(s.forgets.as_ref().map(|f| f.to_string()));
+        }
+        let study = self.shared.study.clone();
+        let result = self.shared.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            let st = c
+                .prepare_cached(
+                    "INSERT INTO parlog.events (study, position, id, stream, stream_version, hash, record, retry, ciphertext, forgets)
+                     SELECT $1, * FROM unnest($2::int8[], $3::uuid[], $4::text[], $5::int8[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::text[])",
+                )
+                .await
+                .map_err(pg_error)?;
+            match c
+                .execute(&st, &[&study, &positions, &ids, &streams, &versions, &hashes, &records, &retries, &cts, &forgets])
+                .await
+            {
+                Ok(_) => Ok(Ok(())),
+                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Ok(Err(())),
+                Err(e) => Err(pg_error(e)),
+            }
+        });
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(())) => Err(WriteError::Conflict),
+            Err(e) => Err(WriteError::Store(e)),
+        }
+    }
+
+    /// Commits events that were decided outside `commit_appends` (a forget, an import): exactly.
+    fn commit_exact(&mut self, group: Vec<Staged>) -> Result<(), StoreError> {
+        match self.write(&group) {
+            Ok(()) => {
+                self.known.committed(&group);
+                let forgotten: Vec<(SubjectId, Position)> =
+                    group.iter().filter_map(|s| s.forgets.clone().map(|f| (f, s.event.position))).collect();
+                self.shared.forgotten.lock().expect("forgotten lock").extend(forgotten);
+                self.shared.publish(self.known.head);
+                Ok(())
+            }
+            Err(WriteError::Conflict) => {
+                self.invalidate();
+                Err(StoreError::Postgres(
+                    "the database already holds events this writer did not know of; try again".into(),
+                ))
+            }
+            Err(WriteError::Store(e)) => {
+                self.invalidate();
+                Err(e)
+            }
+        }
+    }
+
+    fn forget(
+        &mut self,
+        subject: &SubjectId,
+        by: &ParticipantId,
+        reason: Option<LongText>,
+    ) -> Result<Appended, ForgetError> {
+        self.known.exact = true;
+        self.known.refresh()?;
+        if let Some(p) = self.shared.forgotten_at(subject) {
+            let e =
+                self.shared.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
+            return Ok(Appended { id: e.id, position: p, stream_version: e.stream_version, duplicate: true });
+        }
+        if !holds_data_of(&self.shared, subject)? {
+            return Err(ForgetError::UnknownSubject(subject.clone()));
+        }
+        let mut env = SystemEnv;
+        let request = forget::request(subject, by, reason, env.now());
+        let not_recorded = |why: String| StoreError::Corrupt(format!("could not record the forget event: {why}"));
+        let staged = match decide(request, 1, Origin::Store, &self.known, &mut env) {
+            Ok(Decided::New(s)) => s,
+            Ok(Decided::Duplicate(a)) => {
+                return Err(not_recorded(format!("its new id {} is already at position {}", a.id, a.position)).into())
+            }
+            Err(e) => return Err(not_recorded(e.to_string()).into()),
+        };
+        let appended = staged.appended();
+        self.commit_exact(vec![staged])?;
+        self.known.exact = false;
+        destroy_subject(&self.shared, subject)?;
+        Ok(appended)
+    }
+
+    fn import(
+        &mut self,
+        events: Vec<ImportedEvent>,
+        keys: Vec<(SubjectId, SubjectKey)>,
+    ) -> Result<ImportReport, AppendError> {
+        self.known.exact = true;
+        self.known.refresh()?;
+        let shared = self.shared.clone();
+        let result = (|| {
+            let mut fresh = import::new_events(events, self.known.head, |p| shared.event_at(p))?;
+            let forgotten = shared.forgotten.lock().expect("forgotten lock").clone();
+            let (mut new_keys, mut report) = {
+                let have = shared.keys.lock().expect("key lock");
+                import::without_forgotten(&mut fresh, keys, &forgotten, |s| have.contains(s))
+            };
+            let mut rest = fresh.into_iter().peekable();
+            while rest.peek().is_some() || !new_keys.is_empty() {
+                let mut group = Vec::new();
+                let mut overlay = Overlay::new(&self.known);
+                for ie in rest.by_ref().take(GROUP_COMMIT_EVENTS_MAX) {
+                    let s = import::stage(ie, &overlay)?;
+                    overlay.apply(&s);
+                    group.push(s);
+                }
+                let keys = std::mem::take(&mut new_keys);
+                match group.first_mut() {
+                    Some(first) => first.new_keys = keys,
+                    None => {
+                        shared.keys.lock().expect("key lock").add(&keys).map_err(StoreError::from)?;
+                        continue;
+                    }
+                }
+                report.added += group.len() as u64;
+                self.commit_exact(group)?;
+            }
+            Ok(report)
+        })();
+        self.known.exact = false;
+        result
+    }
+}
+
+/// Keeps `RecordedEvent` in use for the doc links above.
+#[allow(dead_code)]
+fn _uses(_: &RecordedEvent) {}
