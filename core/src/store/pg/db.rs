@@ -16,6 +16,12 @@ use crate::ids::StudySlug;
 use crate::limits::{PG_POOL_CONNECTIONS_MAX, PG_RUNTIME_THREADS};
 use crate::store::StoreError;
 
+/// How long making a connection may take.
+const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a query waits for a free connection of the pool.
+const PG_POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+const PG_KEEPALIVE_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A database that holds parlog studies. Cheap to clone; every clone shares one pool.
 #[derive(Clone)]
 pub struct PgDatabase {
@@ -101,8 +107,17 @@ impl PgDatabase {
 
     fn pool(url: &str) -> Result<PgDatabase, StoreError> {
         let shown = shown_url(url);
-        let config: tokio_postgres::Config =
+        let mut config: tokio_postgres::Config =
             url.parse().map_err(|e| StoreError::Postgres(format!("{shown} is not a PostgreSQL address: {e}")))?;
+        // A database that does not answer is an error after a while, not a hang; a connection
+        // whose peer vanished is noticed by TCP keepalives.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(PG_CONNECT_TIMEOUT);
+        }
+        config.keepalives(true).keepalives_idle(PG_KEEPALIVE_IDLE);
+        if config.get_application_name().is_none() {
+            config.application_name("parlog");
+        }
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(PG_RUNTIME_THREADS)
@@ -114,6 +129,8 @@ impl PgDatabase {
             Pool::builder(manager)
                 .max_size(PG_POOL_CONNECTIONS_MAX)
                 .runtime(deadpool_postgres::Runtime::Tokio1)
+                .wait_timeout(Some(PG_POOL_WAIT))
+                .create_timeout(Some(PG_CONNECT_TIMEOUT))
                 .build()
                 .map_err(|e| StoreError::Postgres(e.to_string()))?
         };

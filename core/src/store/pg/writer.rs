@@ -27,7 +27,7 @@ use tokio_postgres::error::SqlState;
 
 use super::db::{pg_error, pool_error};
 use super::store::PgShared;
-use crate::envelope::{NewEvent, RecordedEvent};
+use crate::envelope::NewEvent;
 use crate::ids::{EventId, ParticipantId, Position, StreamId, SubjectId};
 use crate::limits::{GROUP_COMMIT_EVENTS_MAX, PG_GROUP_ATTEMPTS_MAX};
 use crate::seal::SubjectKey;
@@ -163,28 +163,45 @@ pub(crate) fn run(mut w: PgWriter, mut rx: mpsc::Receiver<Request>) {
     }
 }
 
+/// Rows forget reads in one query while it looks for a subject's sealed bytes.
+const FORGET_PAGE_ROWS: i64 = 4_096;
+
+/// Positions of the events that still hold sealed bytes naming `subject`, read in pages: which
+/// subjects a ciphertext names is in its record, so the database needs no column for it (and a
+/// forget is rare enough to read the sealed rows of one study).
+fn sealing(shared: &PgShared, subject: &SubjectId, first_only: bool) -> Result<Vec<i64>, StoreError> {
+    let mut out = Vec::new();
+    let mut from = 1i64;
+    loop {
+        let study = shared.study.clone();
+        let rows = shared.db.run(|pool| async move {
+            let c = pool.get().await.map_err(pool_error)?;
+            c.query(
+                "SELECT position, record FROM parlog.events WHERE study = $1 AND position >= $2
+                 AND ciphertext IS NOT NULL ORDER BY position LIMIT $3",
+                &[&study, &from, &FORGET_PAGE_ROWS],
+            )
+            .await
+            .map_err(pg_error)
+        })?;
+        let Some(last) = rows.last() else { return Ok(out) };
+        from = last.get::<_, i64>(0) + 1;
+        for r in &rows {
+            let e = super::store::decode(r.get(0), r.get(1))?;
+            if e.sealed.as_ref().is_some_and(|m| m.subjects.contains(subject)) {
+                out.push(e.position.0 as i64);
+                if first_only {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+}
+
 /// Removes the ciphertext of every event naming `subject` (durable at commit), then its key.
 /// Idempotent: while the key is there, a crash is finished on the next open.
 pub(crate) fn destroy_subject(shared: &PgShared, subject: &SubjectId) -> Result<(), StoreError> {
-    // The rows are few enough to read: only those with a ciphertext, and forgetting is rare. Which
-    // subjects a ciphertext names is in its record, so the database needs no column for it.
-    let study = shared.study.clone();
-    let rows = shared.db.run(|pool| async move {
-        let c = pool.get().await.map_err(pool_error)?;
-        c.query(
-            "SELECT position, record FROM parlog.events WHERE study = $1 AND ciphertext IS NOT NULL ORDER BY position",
-            &[&study],
-        )
-        .await
-        .map_err(pg_error)
-    })?;
-    let mut positions: Vec<i64> = Vec::new();
-    for r in &rows {
-        let e = super::store::decode(r.get(0), r.get(1))?;
-        if e.sealed.as_ref().is_some_and(|m| m.subjects.contains(subject)) {
-            positions.push(e.position.0 as i64);
-        }
-    }
+    let positions = sealing(shared, subject, false)?;
     if !positions.is_empty() {
         let study = shared.study.clone();
         shared.db.run(|pool| async move {
@@ -212,25 +229,13 @@ pub(crate) fn finish_forgetting(shared: &PgShared) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Whether the store holds data of `subject`: its key, or sealed bytes that name it.
+/// Whether the store holds data of `subject`: its key, or (imported without keys) sealed bytes
+/// that name it.
 fn holds_data_of(shared: &PgShared, subject: &SubjectId) -> Result<bool, StoreError> {
     if shared.keys.lock().expect("key lock").contains(subject) {
         return Ok(true);
     }
-    let study = shared.study.clone();
-    let rows = shared.db.run(|pool| async move {
-        let c = pool.get().await.map_err(pool_error)?;
-        c.query("SELECT position, record FROM parlog.events WHERE study = $1 AND ciphertext IS NOT NULL", &[&study])
-            .await
-            .map_err(pg_error)
-    })?;
-    for r in &rows {
-        let e = super::store::decode(r.get(0), r.get(1))?;
-        if e.sealed.as_ref().is_some_and(|m| m.subjects.contains(subject)) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(!sealing(shared, subject, true)?.is_empty())
 }
 
 impl PgWriter {
@@ -488,7 +493,3 @@ impl PgWriter {
         result
     }
 }
-
-/// Keeps `RecordedEvent` in use for the doc links above.
-#[allow(dead_code)]
-fn _uses(_: &RecordedEvent) {}
