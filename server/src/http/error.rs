@@ -134,9 +134,24 @@ impl From<StoreError> for ApiError {
                 tracing::error!("the store refuses work after an earlier write failed");
                 ApiError::Unavailable(STORE_FAILED.into())
             }
+            StoreError::Postgres(detail) => database_unavailable(&detail),
             e => ApiError::Internal(e.to_string()),
         }
     }
+}
+
+/// What a client is told when the PostgreSQL database that holds the events refused or could not
+/// be reached. An append that got this may have been stored (its commit's answer may be what was
+/// lost), so the client sends it again with the same event id: a stored event answers with its
+/// position, and nothing is stored twice.
+pub const DATABASE_UNAVAILABLE: &str = "the database that holds the events is unavailable now; try again shortly \
+     with the same event ids (an event that was stored answers with its position, and none is stored twice)";
+
+/// The 503 for a PostgreSQL error; what the database said names the server's setup, so it is
+/// logged and not answered.
+fn database_unavailable(detail: &str) -> ApiError {
+    tracing::error!(%detail, "the database is unavailable");
+    ApiError::Unavailable(DATABASE_UNAVAILABLE.into())
 }
 
 /// What a client is told while the store refuses work after a failed write.
@@ -152,6 +167,7 @@ impl From<HubError> for ApiError {
             // Names files of the server: logged (by the hub, and as an internal error), not
             // answered.
             HubError::Open { .. } => ApiError::Internal(e.to_string()),
+            HubError::Database { detail, .. } => database_unavailable(&detail),
         }
     }
 }
