@@ -266,6 +266,14 @@ pub fn create_in(
     if studies.iter().any(|s| s.slug == slug) {
         return Err(TokenFileError::StudyExists { slug: slug.to_string() }.into());
     }
+    // Rows of a study of this name that no registry here lists (another data folder's study
+    // sharing the database): its keys are not here, so it cannot be opened, let alone taken over.
+    if let Backend::Postgres(db) = backend {
+        if let Some(events @ 1..) = db.study_events(&slug)? {
+            let database = db.shown().to_string();
+            return Err(StudiesError::OrphanInDatabase { slug: slug.to_string(), database, events });
+        }
+    }
     let folder = ensure_studies_dir(data)?.join(slug.as_str());
     let store = backend.init(&folder, &slug, options)?;
     let events = store.head().position.0;

@@ -75,9 +75,11 @@ impl Side {
         master_key_file: Option<&Path>,
     ) -> Result<Side> {
         let data = match (&address, data_flag) {
-            (StoreAddress::Folder(_), Some(_)) => return Err(Failure::Input(format!(
+            (StoreAddress::Folder(_), Some(_)) => {
+                return Err(Failure::Input(format!(
                 "--{flag}-data is for a postgres:// --{flag} only: a folder given to --{flag} is its own data folder"
-            ))),
+            )))
+            }
             (StoreAddress::Folder(dir), None) => dir.clone(),
             (StoreAddress::Postgres(_), Some(d)) => d,
             (StoreAddress::Postgres(_), None) => global_data.to_path_buf(),

@@ -379,6 +379,29 @@ mod tests {
         assert!(!v["detail"].as_str().expect("a detail").contains("position 7"), "internal detail is logged only: {v}");
     }
 
+    /// A PostgreSQL database that refuses or cannot be reached is a state that passes: 503 with
+    /// `Retry-After`, telling the client to send again with the same event ids (an append whose
+    /// commit answer was lost may be stored, and a stored id answers with its position). What the
+    /// database said names the server's setup: logged, not answered.
+    #[tokio::test]
+    async fn an_unavailable_database_answers_503_and_says_to_retry_with_the_same_ids() {
+        let down = || StoreError::Postgres("cannot reach postgres://parlog:***@db.internal/parlog: refused".into());
+        let slug = parlog_core::StudySlug::parse("gouda").unwrap();
+        for (status, headers, v) in [
+            mapped(down()).await,
+            mapped(AppendError::Store(down())).await,
+            mapped(ForgetError::Store(down())).await,
+            mapped(EngineError::Store(down())).await,
+            mapped(HubError::Database { slug, detail: "db.internal: refused".into() }).await,
+        ] {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+            assert_eq!(headers.get(header::RETRY_AFTER).expect("Retry-After"), &RETRY_AFTER_UNAVAILABLE_S.to_string());
+            let detail = v["detail"].as_str().expect("a detail");
+            assert!(detail.contains("database") && detail.contains("same event ids"), "{detail}");
+            assert!(!detail.contains("db.internal"), "the server's setup is not answered: {detail}");
+        }
+    }
+
     /// The problems of studies have types of their own, so that a client can act on them: an
     /// outbox stops sending to an archived study, and a busy server is tried again soon.
     #[tokio::test]
