@@ -213,6 +213,23 @@ enum Command {
     Stats(stats::StatsArgs),
     /// Copy studies with their chains from one store to another (a data folder's embedded store
     /// or a PostgreSQL database, either way), checking the head on both sides; never overwrites.
+    ///
+    /// Every event keeps its id, times, position and hash; the subject keys go along into the
+    /// target's key files, wrapped with the target's master key. Afterwards each study's head
+    /// (position and hash) must be the same on both sides. The source is not changed.
+    ///
+    /// Where the keys go: a study's folder studies/<slug>/ holds its log in the embedded store
+    /// and its subject keys with PostgreSQL, so the source and the target each need a data
+    /// folder of their own. Into PostgreSQL: `parlog migrate --from ./parlog-data --to
+    /// postgres://… --to-data ./parlog-pg`, then work with `parlog --data ./parlog-pg --store
+    /// postgres://…`. Back: `parlog migrate --from postgres://… --from-data ./parlog-pg --to
+    /// ./parlog-back`.
+    ///
+    /// Every study (all of the source's, or the one --study names) is looked at first: a
+    /// target study that has events is refused (exit 2) and nothing is written. A study enters
+    /// the target's registry last, once its copy is checked; a copy that stopped half way is
+    /// taken up again by the same command. Tokens are not copied: give people access to the
+    /// target with `parlog token create`.
     Migrate(migrate::MigrateArgs),
 }
 

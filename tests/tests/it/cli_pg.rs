@@ -129,6 +129,19 @@ fn demo_events() -> u64 {
 }
 
 #[test]
+fn migrate_help_says_where_the_keys_go() {
+    let t = setup();
+    t.run(&["--help"]).success().stdout_has(&["migrate", "--store"]);
+    t.run(&["migrate", "--help"]).success().stdout_has(&[
+        "studies/<slug>/",
+        "--to-data",
+        "--from-data",
+        "each need a data folder of their own",
+        "refused (exit 2)",
+    ]);
+}
+
+#[test]
 fn init_study_create_and_demo_on_postgres_then_every_command_reads_it() {
     let Some(p) = setup_pg() else { return };
     let data = p.t.data();
@@ -203,6 +216,32 @@ fn the_same_events_give_the_same_head_and_the_same_retrospective_on_both_backend
             panic!("`{}` differs between the embedded store and PostgreSQL: {d}", args.join(" "));
         }
     }
+}
+
+#[test]
+fn export_and_key_rotation_work_on_postgres() {
+    let Some(p) = setup_pg() else { return };
+    p.ok(&["demo"]);
+    let head = stats(p.run(&["stats", "--json"]))["head_hash"].clone();
+    // Out of the database into a data folder, keys and all.
+    let export = p.t.path("gouda.ndjson");
+    p.ok(&["export", "--with-keys", "--out", export.to_str().unwrap()]);
+    let copy = p.t.path("copy");
+    p.t.ok_at(&copy, &["init"]);
+    p.t.ok_at(&copy, &["study", "create", "gouda", "--name", "Makelen in Gouda", "--municipality", "Gouda"]);
+    p.t.ok_at(&copy, &["import", export.to_str().unwrap()]);
+    assert_eq!(stats(p.t.run_at(&copy, &["stats", "--json"], None))["head_hash"], head);
+    p.t.run_at(&copy, &["verify"], None).success().stdout_has(&["0 without a key here"]);
+
+    // The keys in the study's key folder are rewrapped; the database is not touched.
+    let rows = rows_digest(p.url());
+    let new_key = p.t.path("new.master-key");
+    p.run(&["keys", "rotate-master", "--new-key-file", new_key.to_str().unwrap()])
+        .success()
+        .stdout_has(&["study gouda: the subject keys are now wrapped"]);
+    assert_eq!(rows_digest(p.url()), rows);
+    p.run(&["--master-key-file", new_key.to_str().unwrap(), "verify"]).success();
+    p.run(&["verify"]).code(1);
 }
 
 #[test]
@@ -417,8 +456,16 @@ fn serve_on_postgres_appends_and_reads_and_answers_503_without_its_database() {
     let data = p.t.data();
     p.init_study(data, "proef", "Proefonderzoek", "Proefstad");
     let token = p.ok(&["token", "create", "--participant", "makelaar-zuid-1", "--role", "makelaar"]).trim().to_string();
+    let admin = p.ok(&["token", "create", "--participant", "beheerder", "--institute-admin"]).trim().to_string();
     let server = start(&p.t, "127.0.0.1:0", &["--store", p.url()]);
     let addr = server.addr;
+
+    // A study made through the API is made in the database, its keys in the data folder.
+    let new = json!({"slug": "delft", "name": "Buurtkracht in Delft", "municipality": "Delft"}).to_string();
+    let made = http(addr, "POST", "/api/v1/studies", Some(&admin), Some(new.as_bytes())).unwrap();
+    assert_eq!(made.status, 201, "{}", made.text());
+    assert_eq!(p.query("SELECT string_agg(study, ',' ORDER BY study) FROM parlog.studies"), "delft,proef");
+    assert!(data.join("studies/delft/PARLOG").exists());
 
     let batch = json!([note("notes:makelaar-zuid-1", "sluiting", "De bibliotheek gaat dicht.")]);
     let body = batch.to_string();
