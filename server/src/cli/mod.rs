@@ -103,7 +103,7 @@ fn store_hint(e: &StoreError) -> Option<&'static str> {
         StoreError::DamagedLastGroup(_) => "; run `parlog repair` to move the damaged bytes to quarantine",
         StoreError::Keys(KeyFileError::Damaged { .. }) => "; run `parlog repair` to restore it from the other copy",
         StoreError::Postgres(_) => {
-            "; check that PostgreSQL runs and that --store (PARLOG_STORE) names the right database, then run the command again (an event with an id is stored once however often it is sent)"
+            "; check that PostgreSQL runs and that --store (PARLOG_STORE) names the right database, then try again (an append sent again with the same event ids is stored once)"
         }
         _ => return None,
     })
