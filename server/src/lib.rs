@@ -2,6 +2,7 @@
 //! about terminals and HTTP; the libraries below it do not.
 
 pub mod alloc;
+pub mod backend;
 pub mod cli;
 pub mod http;
 pub mod report;

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use parlog_core::{DomainEvent, EventStore, Position, SledStore, StoreError, StoreOptions, StudySlug};
 
+use crate::backend::{Backend, Kept};
+
 use crate::http::auth::{StudyLocation, StudyRecord, TokenFileError, Tokens, STUDY_NAME_CHARS_MAX};
 
 /// The folder that holds one folder per study.
@@ -40,6 +42,17 @@ pub enum StudiesError {
     Unknown { slug: String, known: Vec<String> },
     #[error("study {slug}: its folder {folder} holds events but is not in the registry; move it out of the data folder, or choose another slug")]
     Orphan { slug: String, folder: String },
+    #[error("study {slug}: {database} holds {events} events of a study of that name that is not in this data folder's registry (another data folder's study, or one left from before); choose another slug, or use the data folder it belongs to")]
+    OrphanInDatabase { slug: String, database: String, events: u64 },
+    /// The study's folder belongs to the other backend.
+    #[error("study {study}: its events are kept in {}, in {folder}, but this command runs on {runs}", .kept.describe())]
+    WrongStore { study: String, folder: String, kept: Kept, runs: String },
+    /// The registry lists the study, the database does not hold it.
+    #[error("study {study} is in the registry of this data folder, but {database} holds no study of that name")]
+    NotInDatabase { study: String, database: String },
+    /// A study kept in PostgreSQL whose key folder is missing.
+    #[error("study {study}: its key folder {folder} is missing, so its subject keys cannot be read")]
+    NoKeyFolder { study: String, folder: String },
     #[error("{what} is empty or longer than {STUDY_NAME_CHARS_MAX} characters")]
     Name { what: &'static str },
     #[error(transparent)]
@@ -220,9 +233,7 @@ fn check_name(what: &'static str, s: &str) -> Result<(), StudiesError> {
     Ok(())
 }
 
-/// Creates a study: its folder first (an empty store), then its entry in the registry, so that
-/// a registered study always has its folder. A crash in between leaves an empty folder that the
-/// next create of that slug takes over.
+/// Creates a study in the embedded store (see `create_in`).
 pub fn create(
     data: &Path,
     tokens: &Tokens,
@@ -230,6 +241,22 @@ pub fn create(
     name: &str,
     municipality: &str,
     options: &StoreOptions,
+) -> Result<StudyRecord, StudiesError> {
+    create_in(data, tokens, slug, name, municipality, options, &Backend::Embedded)
+}
+
+/// Creates a study: its store first (an empty one: its folder, and with PostgreSQL its row in
+/// the database and its key folder), then its entry in the registry, so that a registered study
+/// always has its store. A crash in between leaves an empty store that the next create of that
+/// slug takes over.
+pub fn create_in(
+    data: &Path,
+    tokens: &Tokens,
+    slug: StudySlug,
+    name: &str,
+    municipality: &str,
+    options: &StoreOptions,
+    backend: &Backend,
 ) -> Result<StudyRecord, StudiesError> {
     check_name("the study's name", name)?;
     if !municipality.is_empty() {
@@ -239,20 +266,43 @@ pub fn create(
     if studies.iter().any(|s| s.slug == slug) {
         return Err(TokenFileError::StudyExists { slug: slug.to_string() }.into());
     }
+    // Rows of a study of this name that no registry here lists (another data folder's study
+    // sharing the database): its keys are not here, so it cannot be opened, let alone taken over.
+    if let Backend::Postgres(db) = backend {
+        if let Some(events @ 1..) = db.study_events(&slug)? {
+            let database = db.shown().to_string();
+            return Err(StudiesError::OrphanInDatabase { slug: slug.to_string(), database, events });
+        }
+    }
+    let folder = ensure_studies_dir(data)?.join(slug.as_str());
+    let store = backend.init(&folder, &slug, options)?;
+    let events = store.head().position.0;
+    store.close();
+    match backend {
+        _ if events == 0 => {}
+        Backend::Embedded => {
+            return Err(StudiesError::Orphan { slug: slug.to_string(), folder: folder.display().to_string() })
+        }
+        Backend::Postgres(db) => {
+            return Err(StudiesError::OrphanInDatabase {
+                slug: slug.to_string(),
+                database: db.shown().to_string(),
+                events,
+            })
+        }
+    }
+    Ok(tokens.create_study(slug, name.trim(), municipality.trim(), StudyLocation::Folder)?)
+}
+
+/// The folder of the studies' folders, `DATA/studies/`, made if there is none.
+pub fn ensure_studies_dir(data: &Path) -> Result<PathBuf, StudiesError> {
     let parent = data.join(STUDIES_DIR);
     if !parent.exists() {
         use std::os::unix::fs::DirBuilderExt;
         // The owner's alone, as the data folder and each study's folder are.
         std::fs::DirBuilder::new().mode(0o700).create(&parent).map_err(io(&parent))?;
     }
-    let folder = parent.join(slug.as_str());
-    let store = SledStore::init_with(&folder, options)?;
-    let empty = store.head().position.0 == 0;
-    store.close();
-    if !empty {
-        return Err(StudiesError::Orphan { slug: slug.to_string(), folder: folder.display().to_string() });
-    }
-    Ok(tokens.create_study(slug, name.trim(), municipality.trim(), StudyLocation::Folder)?)
+    Ok(parent)
 }
 
 /// The study a command acts on: the one named, or the only one.
@@ -272,10 +322,12 @@ pub fn select<'a>(
     }
 }
 
-/// The study a command acts on: its folder, and its registry entry (none for the root study of
-/// a folder of the previous release that no command of this release has written to).
+/// The study a command acts on: its folder, its slug (none for the root study of a folder of
+/// the previous release chosen without opening its log to name it), and its registry entry (none
+/// for such a root study that no command of this release has written to).
 pub struct Selected {
     pub folder: PathBuf,
+    pub slug: Option<StudySlug>,
     pub record: Option<StudyRecord>,
 }
 
@@ -296,13 +348,13 @@ pub fn select_read_only(
         Layout::None => Err(StudiesError::NotInitialised(data.display().to_string())),
         Layout::Root if wanted.is_none() && Tokens::studies_read_only(data)?.len() <= 1 => {
             let record = Tokens::studies_read_only(data)?.pop();
-            Ok(Selected { folder: data.to_path_buf(), record })
+            Ok(Selected { folder: data.to_path_buf(), slug: record.as_ref().map(|r| r.slug.clone()), record })
         }
         _ => {
             let studies = list_read_only(data, options)?;
             let s = select(&studies, wanted, data)?;
             let record = (!s.created_at.is_empty()).then(|| s.clone());
-            Ok(Selected { folder: study_folder(data, s), record })
+            Ok(Selected { folder: study_folder(data, s), slug: Some(s.slug.clone()), record })
         }
     }
 }

@@ -1,11 +1,10 @@
 //! `parlog append`: events from a file or standard input, as one atomic batch.
 
-use std::path::Path;
-
 use clap::Args;
 use parlog_core::{AuthorSource, EventStore, NewEvent, ParticipantId};
 
 use super::{io, open, Failure, Result};
+use crate::studies::Selected;
 
 #[derive(Args)]
 pub struct AppendArgs {
@@ -31,7 +30,7 @@ fn split_events(text: &str) -> Result<Vec<String>> {
     Ok(text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect())
 }
 
-pub fn run(data: &Path, a: AppendArgs) -> Result<i32> {
+pub fn run(study: &Selected, a: AppendArgs) -> Result<i32> {
     let text = io::read_input(&a.file)?;
     let default_author =
         a.author.map(|a| ParticipantId::parse(&a).map_err(|m| Failure::Input(format!("--author: {m}")))).transpose()?;
@@ -47,7 +46,7 @@ pub fn run(data: &Path, a: AppendArgs) -> Result<i32> {
     if batch.is_empty() {
         return Err(Failure::Input("no events in the input; give NDJSON (one event a line) or a JSON array".into()));
     }
-    let store = open(data)?;
+    let store = open(study)?;
     let appended = store.append(batch)?;
     if a.json {
         let out: Vec<_> = appended

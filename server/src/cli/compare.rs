@@ -35,8 +35,7 @@ pub fn run(data: &Path, options: &StoreOptions, a: CompareArgs) -> Result<i32> {
     let mut opened = Vec::with_capacity(r.studies.len());
     for slug in &r.studies {
         let record = studies::select(&registry, Some(slug), data)?.clone();
-        let folder = studies::study_folder(data, &record);
-        let store = super::open(&folder)?;
+        let (store, folder) = super::open_record(data, &record)?;
         let engine = projections(&store, &folder, AsOf::Head, false)?;
         store.close();
         opened.push((record, engine));

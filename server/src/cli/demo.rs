@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use parlog_core::{Appended, AuthorSource, DomainEvent, EventStore, NewEvent, SledStore, StudySlug};
+use parlog_core::{Appended, AuthorSource, DomainEvent, EventStore, NewEvent, StudySlug};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -60,7 +60,7 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<NewEvent>> {
 }
 
 /// Loads events in batches; events already stored (same id, same content) are skipped.
-pub fn load(store: &SledStore, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
+pub fn load(store: &impl EventStore, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
     let mut out = Vec::with_capacity(events.len());
     let mut events = events.into_iter().peekable();
     while events.peek().is_some() {
@@ -88,7 +88,7 @@ pub fn run(data: &Path, wanted: Option<&StudySlug>, a: DemoArgs) -> Result<i32> 
     };
     let events = parse(&text, &name)?;
     let (folder, slug) = study_for(data, wanted, &events, &name)?;
-    let store = super::open(&folder)?;
+    let store = super::open(&studies::Selected { folder, slug: Some(slug.clone()), record: None })?;
     let appended = load(&store, events)?;
     let new = appended.iter().filter(|a| !a.duplicate).count();
     println!(
@@ -117,7 +117,7 @@ pub fn study_for(
             ))
         })?;
         let slug = wanted.cloned().unwrap_or(slug);
-        let r = studies::create(data, &tokens, slug, &title, &municipality, super::options())?;
+        let r = studies::create_in(data, &tokens, slug, &title, &municipality, super::options(), super::backend()?)?;
         eprintln!("created study {} ({}, {})", r.slug, r.name, r.municipality);
         r
     } else {

@@ -1,11 +1,10 @@
 //! `parlog forget`: destroy a data subject's key and sealed data; the log records who asked.
 
-use std::path::Path;
-
 use clap::Args;
 use parlog_core::{EventStore, ForgetError, LongText, ParticipantId, SubjectId};
 
 use super::{open, Failure, Result};
+use crate::studies::Selected;
 
 #[derive(Args)]
 pub struct ForgetArgs {
@@ -18,12 +17,12 @@ pub struct ForgetArgs {
     reason: Option<String>,
 }
 
-pub fn run(data: &Path, a: ForgetArgs) -> Result<i32> {
+pub fn run(study: &Selected, a: ForgetArgs) -> Result<i32> {
     let subject = SubjectId::parse(&a.subject).map_err(Failure::Input)?;
     let by = ParticipantId::parse(&a.by).map_err(|m| Failure::Input(format!("--by: {m}")))?;
     let reason =
         a.reason.map(|r| LongText::new(r).map_err(|m| Failure::Input(format!("--reason: {m}")))).transpose()?;
-    let store = open(data)?;
+    let store = open(study)?;
     match store.forget(&subject, &by, reason) {
         Ok(a) if a.duplicate => println!("{subject} was already forgotten (event at position {})", a.position),
         Ok(a) => {

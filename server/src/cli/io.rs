@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use base64::Engine;
-use parlog_core::{EventStore, ImportedEvent, Position, RecordedEvent, SledStore, SubjectId};
+use parlog_core::{AnyStore, EventStore, ImportedEvent, Position, RecordedEvent, SubjectId};
 
 use super::{Failure, Result};
 
@@ -32,7 +32,7 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-pub(super) fn export(store: &SledStore, out: Option<&Path>, with_keys: bool) -> Result<i32> {
+pub(super) fn export(store: &AnyStore, out: Option<&Path>, with_keys: bool) -> Result<i32> {
     let sink: Box<dyn Write> = match out {
         Some(p) => Box::new(
             std::fs::File::create(p).map_err(|e| Failure::Input(format!("cannot create {}: {e}", p.display())))?,
@@ -73,7 +73,7 @@ pub(super) fn export(store: &SledStore, out: Option<&Path>, with_keys: bool) -> 
     Ok(0)
 }
 
-pub(super) fn import(store: &SledStore, file: &Path) -> Result<i32> {
+pub(super) fn import(store: &AnyStore, file: &Path) -> Result<i32> {
     let f = std::fs::File::open(file).map_err(|e| Failure::Input(format!("cannot read {}: {e}", file.display())))?;
     let mut lines = BufReader::new(f).lines().enumerate();
     let bad = |line: usize, m: String| Failure::Input(format!("{} line {}: {m}", file.display(), line + 1));

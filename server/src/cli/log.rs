@@ -1,12 +1,11 @@
 //! `parlog log`: events of the log, of one stream or of one kind.
 
-use std::path::Path;
-
 use clap::Args;
 use parlog_core::limits::PAGE_EVENTS_MAX;
-use parlog_core::{EventKind, EventStore, Position, RecordedEvent, SledStore, StreamId};
+use parlog_core::{AnyStore, EventKind, EventStore, Position, RecordedEvent, StreamId};
 
 use super::{open, Failure, Result};
+use crate::studies::Selected;
 
 /// Events shown when --limit is not given.
 const LOG_EVENTS_DEFAULT: usize = 100;
@@ -30,8 +29,8 @@ pub struct LogArgs {
     json: bool,
 }
 
-pub fn run(data: &Path, a: LogArgs) -> Result<i32> {
-    let store = open(data)?;
+pub fn run(study: &Selected, a: LogArgs) -> Result<i32> {
+    let store = open(study)?;
     let kind = a.kind.map(|k| EventKind::parse(&k).map_err(|m| Failure::Input(format!("--kind: {m}")))).transpose()?;
     let events = match a.stream {
         Some(s) => {
@@ -51,7 +50,7 @@ pub fn run(data: &Path, a: LogArgs) -> Result<i32> {
 }
 
 /// At least `limit` events of stream `s` from position `from` on (or all there are).
-fn of_stream(store: &SledStore, s: &StreamId, from: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
+fn of_stream(store: &AnyStore, s: &StreamId, from: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
     let mut all = Vec::new();
     let mut version = 1;
     loop {
@@ -67,7 +66,7 @@ fn of_stream(store: &SledStore, s: &StreamId, from: u64, limit: usize) -> Result
 }
 
 /// At least `limit` events of `kind` (any kind if none) from position `from` on.
-fn of_log(store: &SledStore, from: u64, limit: usize, kind: Option<EventKind>) -> Result<Vec<RecordedEvent>> {
+fn of_log(store: &AnyStore, from: u64, limit: usize, kind: Option<EventKind>) -> Result<Vec<RecordedEvent>> {
     let mut all = Vec::new();
     let mut at = from;
     while all.len() < limit {

@@ -1,13 +1,14 @@
 //! `parlog project NAME`: a projection as text or JSON, live or as of a day or position.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Args;
-use parlog_core::SledStore;
+use parlog_core::AnyStore;
 use parlog_projections::{AsOf, Engine, EngineError};
 
 use super::{Failure, Result};
 use crate::request::{view_name, RawView, RequestError, ViewRequest};
+use crate::studies::Selected;
 
 /// Which part of the log and in which language; shared by `project` and `retrospective`. The
 /// values are checked by `request::ViewRequest`, as the API's are.
@@ -80,7 +81,7 @@ fn engine_err(e: EngineError) -> Failure {
 
 /// The projections for a part of the log: the live ones (from the checkpoint in the data folder,
 /// caught up and saved again), or a fresh replay for an as-of view.
-pub fn projections(store: &SledStore, data: &Path, as_of: AsOf, rebuild: bool) -> Result<Engine> {
+pub fn projections(store: &AnyStore, data: &Path, as_of: AsOf, rebuild: bool) -> Result<Engine> {
     match as_of {
         AsOf::Head => {
             let mut engine = Engine::open(store, &data.join("projections")).map_err(engine_err)?;
@@ -95,7 +96,7 @@ pub fn projections(store: &SledStore, data: &Path, as_of: AsOf, rebuild: bool) -
 }
 
 /// Checks the request before it opens the store: bad input is refused without touching the data.
-pub fn run(study: impl FnOnce() -> Result<PathBuf>, a: ProjectArgs) -> Result<i32> {
+pub fn run(study: impl FnOnce() -> Result<Selected>, a: ProjectArgs) -> Result<i32> {
     let raw = RawView {
         since: a.since,
         lead_months_max: a.lead_months_max,
@@ -105,9 +106,9 @@ pub fn run(study: impl FnOnce() -> Result<PathBuf>, a: ProjectArgs) -> Result<i3
     };
     let request = ViewRequest::parse(&raw).map_err(request_failure)?;
     let name = view_name(&a.name).map_err(request_failure)?;
-    let data = &study()?;
-    let store = super::open(data)?;
-    let engine = projections(&store, data, request.as_of, a.rebuild)?;
+    let study = study()?;
+    let store = super::open(&study)?;
+    let engine = projections(&store, &study.folder, request.as_of, a.rebuild)?;
     let opts = request.options;
     if a.json {
         let v = engine.state.view(name, &opts).expect("name checked");

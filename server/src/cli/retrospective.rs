@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use parlog_core::{Lang, SledStore};
+use parlog_core::{AnyStore, Lang};
 use parlog_projections::retro::Format;
 use parlog_projections::AsOf;
 
 use super::project::{projections, request_failure, ViewArgs};
 use super::Result;
 use crate::request::{RawView, ViewRequest};
+use crate::studies::Selected;
 
 #[derive(Args)]
 pub struct RetroArgs {
@@ -28,7 +29,7 @@ pub struct RetroArgs {
 
 /// Renders the retrospective of a store; `area`, if any, is a checked `area:` stream.
 pub fn render(
-    store: &SledStore,
+    store: &AnyStore,
     data: &Path,
     as_of: AsOf,
     lang: Lang,
@@ -40,10 +41,10 @@ pub fn render(
 }
 
 /// Checks the request before it opens the store: bad input is refused without touching the data.
-pub fn run(study: impl FnOnce() -> Result<PathBuf>, a: RetroArgs) -> Result<i32> {
+pub fn run(study: impl FnOnce() -> Result<Selected>, a: RetroArgs) -> Result<i32> {
     let raw = RawView { format: Some(a.format), area: a.area, ..a.view.raw() };
     let r = ViewRequest::parse(&raw).map_err(request_failure)?;
-    let data = &study()?;
-    let text = render(&super::open(data)?, data, r.as_of, r.options.lang, r.area, r.format)?;
+    let study = study()?;
+    let text = render(&super::open(&study)?, &study.folder, r.as_of, r.options.lang, r.area, r.format)?;
     super::write_out(a.out.as_deref(), &text)
 }

@@ -40,6 +40,8 @@ pub fn serve(data: &Path, wanted: Option<&StudySlug>, a: ServeArgs) -> Result<i3
     if a.open_studies_max == 0 || a.idle_close_secs == 0 {
         return Err(Failure::Input("--open-studies-max and --idle-close-secs must be at least 1".into()));
     }
+    // The database first: a server that cannot reach it says so before it serves.
+    let backend = super::backend()?.clone();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PARLOG_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -53,7 +55,7 @@ pub fn serve(data: &Path, wanted: Option<&StudySlug>, a: ServeArgs) -> Result<i3
     if a.demo {
         let events = demo::parse(demo::GOUDA, "the built-in demo")?;
         let (folder, slug) = demo::study_for(data, wanted, &events, "the built-in demo")?;
-        let store = super::open(&folder)?;
+        let store = super::open(&studies::Selected { folder, slug: Some(slug.clone()), record: None })?;
         if store.head().position.0 == 0 {
             let appended = demo::load(&store, events)?;
             banner += &format!("loaded the demo log into study {slug} ({} events)\n", appended.len());
@@ -78,7 +80,7 @@ pub fn serve(data: &Path, wanted: Option<&StudySlug>, a: ServeArgs) -> Result<i3
         .map_err(|e| Failure::Check(format!("cannot start the runtime: {e}")))?;
     let limits =
         Limits { idle_close_ms: a.idle_close_secs * 1000, open_studies_max: a.open_studies_max, ..Limits::default() };
-    let serving = crate::http::serve(data.to_path_buf(), super::options().clone(), limits, a.addr, banner);
+    let serving = crate::http::serve(data.to_path_buf(), super::options().clone(), backend, limits, a.addr, banner);
     runtime.block_on(serving).map_err(|e| Failure::Check(e.to_string()))?;
     Ok(0)
 }

@@ -1,11 +1,10 @@
 //! `parlog show`: one event by id, with its sealed part if it can be opened.
 
-use std::path::Path;
-
 use clap::Args;
 use parlog_core::{EventId, EventStore, RecordedEvent, SealedView};
 
 use super::{open, Failure, Result};
+use crate::studies::Selected;
 
 #[derive(Args)]
 pub struct ShowArgs {
@@ -15,9 +14,9 @@ pub struct ShowArgs {
     json: bool,
 }
 
-pub fn run(data: &Path, a: ShowArgs) -> Result<i32> {
+pub fn run(study: &Selected, a: ShowArgs) -> Result<i32> {
     let id = EventId::parse(&a.id).map_err(Failure::Input)?;
-    let store = open(data)?;
+    let store = open(study)?;
     let e =
         store.get(id)?.ok_or_else(|| Failure::Input(format!("no event with id {id}; `parlog log` lists the ids")))?;
     let sealed = store.unseal(&e)?;

@@ -1,13 +1,12 @@
 //! `parlog stats`: counts of events, streams and kinds.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
 use clap::Args;
 use parlog_core::limits::PAGE_EVENTS_MAX;
 use parlog_core::{EventStore, Position};
+use std::collections::BTreeMap;
 
 use super::{open, Result};
+use crate::studies::Selected;
 
 #[derive(Args)]
 pub struct StatsArgs {
@@ -18,8 +17,8 @@ pub struct StatsArgs {
 /// Bytes in a mebibyte, for the size on disk.
 const MIB_BYTES: f64 = 1024.0 * 1024.0;
 
-pub fn run(data: &Path, a: StatsArgs) -> Result<i32> {
-    let store = open(data)?;
+pub fn run(study: &Selected, a: StatsArgs) -> Result<i32> {
+    let store = open(study)?;
     let head = store.head();
     let mut kinds = BTreeMap::<&str, u64>::new();
     let mut at = 1;
@@ -35,14 +34,16 @@ pub fn run(data: &Path, a: StatsArgs) -> Result<i32> {
     let bytes = store.size_on_disk()?;
     if a.json {
         let v = serde_json::json!({
-            "events": head.position.0, "head_hash": head.hash, "streams": streams.len(), "kinds": kinds, "sled_bytes": bytes
+            "events": head.position.0, "head_hash": head.hash, "streams": streams.len(), "kinds": kinds,
+            // The name is older than the choice of store: bytes on disk of either backend.
+            "sled_bytes": bytes, "store": store.backend()
         });
         println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
     } else {
         println!("events:   {}", head.position);
         println!("streams:  {}", streams.len());
         println!("head:     {}", head.hash);
-        println!("on disk:  {:.1} MiB", bytes as f64 / MIB_BYTES);
+        println!("on disk:  {:.1} MiB ({})", bytes as f64 / MIB_BYTES, super::backend()?.describe());
         for (k, n) in kinds {
             println!("  {n:>8}  {k}");
         }

@@ -38,22 +38,37 @@ pub fn run(data: &Path, options: &StoreOptions, cmd: StudyCommand) -> Result<i32
             let s = slug(&s)?;
             studies::init(data)?;
             let tokens = Tokens::open(data).map_err(io)?;
-            let r = studies::create(data, &tokens, s, &name, &municipality, options)?;
+            let r = studies::create_in(data, &tokens, s, &name, &municipality, options, super::backend()?)?;
             println!("study {} created: {} ({})", r.slug, r.name, studies::study_folder(data, &r).display());
         }
         StudyCommand::List => {
             let list = studies::list_read_only(data, options)?;
+            // With PostgreSQL: which studies the database holds, to name those only one side has.
+            let in_database = match super::on_postgres() {
+                true => Some(super::backend()?.database_studies()?),
+                false => None,
+            };
             if list.is_empty() {
                 eprintln!("no studies yet; `parlog study create SLUG --name \"…\"` makes one");
             }
-            for s in list {
+            for s in &list {
                 let state =
                     s.archived_at.as_deref().map(|a| format!("archived {a}")).unwrap_or_else(|| "active".into());
-                let place = match s.location {
+                let mut place = match s.location {
                     StudyLocation::Root => "the data folder itself (made by an earlier release)".to_string(),
                     StudyLocation::Folder => format!("{}/{}", studies::STUDIES_DIR, s.slug),
                 };
+                match &in_database {
+                    Some(db) if db.contains(&s.slug) => place += " (keys); events in PostgreSQL",
+                    Some(_) => place += "; MISSING from the database",
+                    None => {}
+                }
                 println!("{}\t{}\t{}\t{state}\t{place}", s.slug, s.name, s.municipality);
+            }
+            for slug in in_database.iter().flatten().filter(|d| !list.iter().any(|s| &s.slug == *d)) {
+                eprintln!(
+                    "note: the database also holds study {slug}, which this data folder's registry does not list"
+                );
             }
         }
         StudyCommand::Archive { slug: s } => {

@@ -134,9 +134,24 @@ impl From<StoreError> for ApiError {
                 tracing::error!("the store refuses work after an earlier write failed");
                 ApiError::Unavailable(STORE_FAILED.into())
             }
+            StoreError::Postgres(detail) => database_unavailable(&detail),
             e => ApiError::Internal(e.to_string()),
         }
     }
+}
+
+/// What a client is told when the PostgreSQL database that holds the events refused or could not
+/// be reached. An append that got this may have been stored (its commit's answer may be what was
+/// lost), so the client sends it again with the same event id: a stored event answers with its
+/// position, and nothing is stored twice.
+pub const DATABASE_UNAVAILABLE: &str = "the database that holds the events is unavailable now; try again shortly \
+     with the same event ids (an event that was stored answers with its position, and none is stored twice)";
+
+/// The 503 for a PostgreSQL error; what the database said names the server's setup, so it is
+/// logged and not answered.
+fn database_unavailable(detail: &str) -> ApiError {
+    tracing::error!(%detail, "the database is unavailable");
+    ApiError::Unavailable(DATABASE_UNAVAILABLE.into())
 }
 
 /// What a client is told while the store refuses work after a failed write.
@@ -152,6 +167,7 @@ impl From<HubError> for ApiError {
             // Names files of the server: logged (by the hub, and as an internal error), not
             // answered.
             HubError::Open { .. } => ApiError::Internal(e.to_string()),
+            HubError::Database { detail, .. } => database_unavailable(&detail),
         }
     }
 }
@@ -361,6 +377,29 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!headers.contains_key(header::RETRY_AFTER));
         assert!(!v["detail"].as_str().expect("a detail").contains("position 7"), "internal detail is logged only: {v}");
+    }
+
+    /// A PostgreSQL database that refuses or cannot be reached is a state that passes: 503 with
+    /// `Retry-After`, telling the client to send again with the same event ids (an append whose
+    /// commit answer was lost may be stored, and a stored id answers with its position). What the
+    /// database said names the server's setup: logged, not answered.
+    #[tokio::test]
+    async fn an_unavailable_database_answers_503_and_says_to_retry_with_the_same_ids() {
+        let down = || StoreError::Postgres("cannot reach postgres://parlog:***@db.internal/parlog: refused".into());
+        let slug = parlog_core::StudySlug::parse("gouda").unwrap();
+        for (status, headers, v) in [
+            mapped(down()).await,
+            mapped(AppendError::Store(down())).await,
+            mapped(ForgetError::Store(down())).await,
+            mapped(EngineError::Store(down())).await,
+            mapped(HubError::Database { slug, detail: "db.internal: refused".into() }).await,
+        ] {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+            assert_eq!(headers.get(header::RETRY_AFTER).expect("Retry-After"), &RETRY_AFTER_UNAVAILABLE_S.to_string());
+            let detail = v["detail"].as_str().expect("a detail");
+            assert!(detail.contains("database") && detail.contains("same event ids"), "{detail}");
+            assert!(!detail.contains("db.internal"), "the server's setup is not answered: {detail}");
+        }
     }
 
     /// The problems of studies have types of their own, so that a client can act on them: an

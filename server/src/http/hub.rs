@@ -4,7 +4,7 @@
 //!
 //! Rules, and why:
 //! - **One open at a time per study.** Two stores on one folder would fight over sled's lock
-//!   and the log's end. A request that finds a study being opened (or closed) waits for that
+//!   and the log's end (with PostgreSQL, over the key folder's lock that makes one writer). A request that finds a study being opened (or closed) waits for that
 //!   to finish and looks again; an open that fails is answered to everyone who waited for it,
 //!   and the next request tries again.
 //! - **Opening and closing run in tasks of their own**, not in the request that caused them: a
@@ -16,6 +16,8 @@
 //! - **At most `open_studies_max` open.** Opening one more closes the least recently used
 //!   study no one holds first; when every open study is in use the request is answered 503
 //!   with `Retry-After` (a busy server, not a broken one).
+//! - **One database for all studies.** With PostgreSQL, every study's store shares the
+//!   `Backend`'s one pool: opening a study is a few queries, not a new connection.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,8 +25,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
-use parlog_core::{EventStore, Position, SledStore, StoreOptions, StudySlug};
-use parlog_projections::Engine;
+use parlog_core::{AnyStore, EventStore, Position, StoreError, StoreOptions, StudySlug};
+use parlog_projections::{Engine, EngineError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -32,18 +34,20 @@ use super::auth::StudyRecord;
 use super::error::ApiError;
 use super::feed::FeedCache;
 use super::state::ViewCache;
-use crate::studies::study_folder;
+use crate::backend::Backend;
+use crate::studies::{study_folder, StudiesError};
 
 /// One open study: its store, its live projections and the caches of its answers. Handlers hold
 /// an `Arc` of it for as long as they work on it (blocking work included), which keeps it open.
 pub struct OpenStudy {
     pub slug: StudySlug,
-    /// The study's folder (`DATA/studies/<slug>/`, or the data folder for a root study).
+    /// The study's folder (`DATA/studies/<slug>/`, or the data folder for a root study): its
+    /// whole store, or with PostgreSQL its keys; its projections' checkpoint either way.
     pub folder: PathBuf,
     /// The study as the registry had it when it was opened (its archived state can change
     /// while it is open: ask the registry for that).
     pub record: StudyRecord,
-    pub store: Arc<SledStore>,
+    pub store: Arc<AnyStore>,
     /// The live projections, caught up on demand and by the study's follower.
     pub live: RwLock<Engine>,
     /// Encoded projection views at the head, until the head moves.
@@ -98,6 +102,10 @@ pub enum HubError {
     /// it is logged and not answered.
     #[error("study {slug} could not be opened: {detail}")]
     Open { slug: StudySlug, detail: String },
+    /// The database that holds the study's events refused or could not be reached: it may work
+    /// again in a moment, so it is not the server's fault (503, not 500).
+    #[error("study {slug} could not be opened: the database is unavailable: {detail}")]
+    Database { slug: StudySlug, detail: String },
 }
 
 /// What the hub's limits are; from `Limits`.
@@ -139,6 +147,8 @@ struct Follower {
 pub struct Hub {
     data: PathBuf,
     options: StoreOptions,
+    /// Where the events are; with PostgreSQL one pool that every study shares.
+    backend: Backend,
     limits: HubLimits,
     started: Instant,
     /// Studies opened since the start (a reopen counts again).
@@ -202,12 +212,13 @@ struct Closing {
 }
 
 impl Hub {
-    /// A hub for the studies of the data folder `data`, each opened with `options` (the one
-    /// master key beside the data folder).
-    pub fn new(data: PathBuf, options: StoreOptions, limits: HubLimits) -> Arc<Hub> {
+    /// A hub for the studies of the data folder `data`, each opened in `backend` with `options`
+    /// (the one master key beside the data folder).
+    pub fn new(data: PathBuf, options: StoreOptions, backend: Backend, limits: HubLimits) -> Arc<Hub> {
         Arc::new(Hub {
             data,
             options,
+            backend,
             limits,
             started: Instant::now(),
             opens: AtomicU64::new(0),
@@ -278,8 +289,8 @@ impl Hub {
         }
         let slug = record.slug.clone();
         let started = Instant::now();
-        let (data, options) = (self.data.clone(), self.options.clone());
-        let opened = tokio::task::spawn_blocking(move || open_study(&data, &options, record))
+        let (data, options, backend) = (self.data.clone(), self.options.clone(), self.backend.clone());
+        let opened = tokio::task::spawn_blocking(move || open_study(&data, &options, &backend, record))
             .await
             .unwrap_or_else(|e| Err(HubError::Open { slug: slug.clone(), detail: format!("the open panicked: {e}") }));
         let result = match opened {
@@ -426,7 +437,7 @@ impl Hub {
     /// Whether any open study's store refuses work after a failed write.
     pub fn any_failed(&self) -> bool {
         let slots = self.slots.lock().expect("hub lock");
-        slots.map.values().any(|s| matches!(s, Slot::Open { study, .. } if study.store.failed()))
+        slots.map.values().any(|s| matches!(s, Slot::Open { study, .. } if crate::backend::failed(&study.store)))
     }
 
     /// Starts the idle check unless it runs. It holds the hub weakly: it ends when the hub is
@@ -455,10 +466,19 @@ async fn reap(hub: Weak<Hub>, tick: Duration) {
 
 /// Opens a study's store and its projections (from their checkpoint, or by replaying the log).
 /// Blocking.
-fn open_study(data: &std::path::Path, options: &StoreOptions, record: StudyRecord) -> Result<OpenStudy, HubError> {
+fn open_study(
+    data: &std::path::Path,
+    options: &StoreOptions,
+    backend: &Backend,
+    record: StudyRecord,
+) -> Result<OpenStudy, HubError> {
     let folder = study_folder(data, &record);
     let failed = |detail: String| HubError::Open { slug: record.slug.clone(), detail };
-    let store = SledStore::open_with(&folder, options).map_err(|e| failed(e.to_string()))?;
+    let unavailable = |detail: String| HubError::Database { slug: record.slug.clone(), detail };
+    let store = backend.open(&folder, Some(&record.slug), options).map_err(|e| match e {
+        StudiesError::Store(StoreError::Postgres(d)) => unavailable(d),
+        e => failed(e.to_string()),
+    })?;
     // Nothing leaves a data folder unannounced: what recovery moved to quarantine goes to the
     // server's log.
     for q in store.recovered() {
@@ -469,6 +489,10 @@ fn open_study(data: &std::path::Path, options: &StoreOptions, record: StudyRecor
     }
     let engine = match Engine::open(&store, &folder.join("projections")) {
         Ok(e) => e,
+        Err(EngineError::Store(StoreError::Postgres(d))) => {
+            store.close();
+            return Err(unavailable(d));
+        }
         Err(e) => {
             store.close();
             return Err(failed(format!("projections: {e}")));

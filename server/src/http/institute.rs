@@ -88,12 +88,13 @@ pub async fn create(
     if registered(&state, &new.slug)?.is_some() {
         return Err(taken());
     }
-    let (data, tokens, options) = (state.data.clone(), state.tokens.clone(), state.options.clone());
+    let (data, tokens, options, backend) =
+        (state.data.clone(), state.tokens.clone(), state.options.clone(), state.backend.clone());
     let (slug, name) = (new.slug.clone(), new.name.as_str().to_string());
     let municipality = new.municipality.as_ref().map(|m| m.as_str().to_string()).unwrap_or_default();
     // A registry write and a new store folder: off the async threads.
     let made = tokio::task::spawn_blocking(move || {
-        crate::studies::create(&data, &tokens, slug, &name, &municipality, &options)
+        crate::studies::create_in(&data, &tokens, slug, &name, &municipality, &options, &backend)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("create study: {e}")))?;

@@ -143,11 +143,12 @@ async fn limit_time(State(state): State<AppState>, req: Request, next: Next) -> 
 pub async fn serve(
     data: std::path::PathBuf,
     options: StoreOptions,
+    backend: crate::backend::Backend,
     limits: Limits,
     addr: SocketAddr,
     banner: String,
 ) -> anyhow::Result<()> {
-    let state = AppState::new(data, options, limits).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let state = AppState::with_backend(data, options, backend, limits).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;

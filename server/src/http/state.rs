@@ -10,6 +10,7 @@ use super::auth::Tokens;
 use super::error::ApiError;
 use super::hub::{Hub, HubLimits};
 use super::metrics::Metrics;
+use crate::backend::Backend;
 
 /// Every limit of the HTTP interface; names carry units.
 #[derive(Debug, Clone)]
@@ -54,6 +55,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// How stores are opened (the master key beside the data folder), also for new studies.
     pub options: StoreOptions,
+    /// Where the studies' events are: the embedded store, or one PostgreSQL database.
+    pub backend: Backend,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub sse_slots: Arc<Semaphore>,
@@ -65,19 +68,32 @@ impl AppState {
     /// The state of a server over the data folder `data`: reads the token journal (which holds
     /// the study registry) and records a folder of the previous release as its root study
     /// (`studies::ensure_registered`, a write). Opens no study: the hub does that on first use.
+    /// The studies' events are in the embedded store.
     pub fn new(data: PathBuf, options: StoreOptions, limits: Limits) -> Result<AppState, ApiError> {
+        AppState::with_backend(data, options, Backend::Embedded, limits)
+    }
+
+    /// As `new`, with the studies' events in `backend`.
+    pub fn with_backend(
+        data: PathBuf,
+        options: StoreOptions,
+        backend: Backend,
+        limits: Limits,
+    ) -> Result<AppState, ApiError> {
         let tokens = Tokens::open(&data).map_err(|e| ApiError::Internal(format!("tokens: {e}")))?;
         crate::studies::ensure_registered(&data, &tokens, &options)
             .map_err(|e| ApiError::Internal(format!("the studies of {}: {e}", data.display())))?;
         let hub = Hub::new(
             data.clone(),
             options.clone(),
+            backend.clone(),
             HubLimits { idle_close_ms: limits.idle_close_ms, open_studies_max: limits.open_studies_max },
         );
         Ok(AppState {
             tokens: Arc::new(tokens),
             hub,
             options,
+            backend,
             metrics: Arc::new(Metrics::default()),
             sse_slots: Arc::new(Semaphore::new(limits.sse_clients_max)),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),

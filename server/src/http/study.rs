@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
-use parlog_core::{SledStore, StudySlug};
+use parlog_core::{AnyStore, StudySlug};
 
 use super::auth::StudyRecord;
 use super::auth::{Caller, Role};
@@ -34,7 +34,7 @@ pub struct Study {
 }
 
 impl Study {
-    pub fn store(&self) -> &Arc<SledStore> {
+    pub fn store(&self) -> &Arc<AnyStore> {
         &self.open.store
     }
 

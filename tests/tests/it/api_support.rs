@@ -21,7 +21,7 @@ use http_body_util::BodyExt;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use parlog_core::{EventStore, ParticipantId, SledStore, StoreOptions, StudySlug};
+use parlog_core::{AnyStore, EventStore, ParticipantId, SledStore, StoreOptions, StudySlug};
 use parlog_server::cli::demo;
 use parlog_server::http::auth::{Role, StudyRecord};
 use parlog_server::http::{app, AppState, Limits, OpenStudy};
@@ -185,7 +185,7 @@ impl Api {
         self.state.hub.get(&self.record(s)).await.unwrap_or_else(|e| panic!("opening study {s}: {e}"))
     }
 
-    pub async fn store(&self) -> Arc<SledStore> {
+    pub async fn store(&self) -> Arc<AnyStore> {
         self.open().await.store.clone()
     }
 

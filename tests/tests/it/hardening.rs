@@ -364,7 +364,7 @@ async fn a_damaged_sealed_part_shows_in_its_event_and_the_rest_goes_on() {
 #[tokio::test]
 async fn healthz_says_ok_while_the_store_works() {
     let api = small();
-    assert!(!api.store().await.failed());
+    assert!(!parlog_server::backend::failed(&*api.store().await));
     let r = api.send(Req::get("/healthz")).await;
     r.expect(200);
     assert_eq!(r.text(), "ok\n");
