@@ -159,7 +159,14 @@ impl PgDatabase {
         self.inner.runtime.as_ref().expect("runtime until drop").spawn(async move {
             let _ = tx.send(fut.await);
         });
-        rx.recv().expect("the database's runtime runs while the database is held")
+        let wait = move || rx.recv().expect("the database's runtime runs while the database is held");
+        // Called from a worker of a multi-threaded runtime (the server's handlers read inline, as
+        // they do from the embedded store's files): say that this thread blocks, so that the
+        // runtime moves its other tasks to another thread meanwhile.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
+        }
     }
 
     /// The address, without its password.
