@@ -69,6 +69,7 @@ const FILES: &[WebFile] = web_files! {
     "/js/views/retro.js" => JS "js/views/retro.js",
     "/js/views/compare.js" => JS "js/views/compare.js",
     "/js/views/admin.js" => JS "js/views/admin.js",
+    "/js/views/statement.js" => JS "js/views/statement.js",
 };
 
 /// The service worker's code; the server puts the list of files to keep in front of it.

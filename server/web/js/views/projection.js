@@ -87,8 +87,10 @@ export async function loadView(id, { quiet = false } = {}) {
       }
     }
     const body = $('[data-body]', sec);
+    const kept = keepPlace(body);
     body.replaceChildren();
     append(body, [RENDER[id].render(data)]);
+    restorePlace(body, kept, sec);
     status.textContent = asOf ? t('updated.asof', { d: fmtDay(asOf) }) : t('updated', { t: fmtTime(new Date()) });
     status.classList.remove('error');
     if (id === 'activity' || id === 'initiatives') saveCatalog();
@@ -99,6 +101,33 @@ export async function loadView(id, { quiet = false } = {}) {
   } finally {
     if (seq === st.seq) sec.removeAttribute('aria-busy');
   }
+}
+
+// A view is drawn again when the log grows. What the reader had open (a card's history) stays
+// open, and the focus stays where it was (the same control of the same card) instead of
+// dropping to <body> with the old elements; the heading takes it if that control is gone.
+const FOCUSABLE = 'a[href], button, summary, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+function keepPlace(body) {
+  const itemOf = (el) => el.closest('[data-id]');
+  const open = $$('details[open]', body).map((d) => itemOf(d)).filter(Boolean).map((i) => i.dataset.id);
+  const active = document.activeElement;
+  if (!active || !body.contains(active)) return { open };
+  const item = itemOf(active);
+  const scope = item || body;
+  return { open, item: item ? item.dataset.id : null, index: $$(FOCUSABLE, scope).indexOf(active) };
+}
+function restorePlace(body, kept, sec) {
+  const byId = (id) => $$('[data-id]', body).find((el) => el.dataset.id === id);
+  for (const id of kept.open) {
+    const item = byId(id);
+    const d = item && $('details', item);
+    if (d) d.open = true;
+  }
+  if (kept.index === undefined) return;
+  const scope = kept.item ? byId(kept.item) : body;
+  const target = scope && $$(FOCUSABLE, scope)[kept.index];
+  if (target) target.focus({ preventScroll: true });
+  else $('h1', sec).focus({ preventScroll: true });
 }
 
 async function fetchChart(name, asOf) {
