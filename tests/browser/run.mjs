@@ -491,7 +491,7 @@ test('every view loads at phone width with its pictures', SMALL_PHONE, async ({ 
     const text = await page.locator(`#view-${view}`).innerText();
     assert(!/\[object |undefined|NaN/.test(text), `the ${view} view shows no programming slips: ${(/.{0,40}(\[object |undefined|NaN).{0,40}/.exec(text) || [])[0]}`);
     if (['cycles', 'role', 'initiatives', 'signals'].includes(view)) {
-      assert((await page.locator(`#view-${view} [data-chart-slot] svg`).count()) > 0, `the ${view} view has a picture`);
+      assert((await page.locator(`#view-${view} [data-chart-slot] figure`).count()) > 0, `the ${view} view has a picture`);
     }
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert(overflow <= 1, `the ${view} view fits 360 px without sideways scrolling of the page (overflow ${overflow} px)`);

@@ -77,6 +77,7 @@ const FILES: &[WebFile] = web_files! {
     "/js/views/compare.js" => JS "js/views/compare.js",
     "/js/views/admin.js" => JS "js/views/admin.js",
     "/js/views/statement.js" => JS "js/views/statement.js",
+    "/js/views/charts.js" => JS "js/views/charts.js",
     "/favicon.ico" => ICO "favicon.ico",
     "/manifest.webmanifest" => MANIFEST "manifest.webmanifest",
     "/icons/icon.svg" => SVG "icons/icon.svg",
