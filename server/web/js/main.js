@@ -14,7 +14,7 @@ import { onUnauthorized, onStudyMissing } from './http.js';
 import { RECENT_NOTES_MAX, loadCatalog, refreshCatalog, takeEvent, invalidateAll, onCatalogChange, onStale } from './catalog.js';
 import { outbox, renderOutbox, flushOutbox, retryAll, RETRY_INTERVAL_MS } from './outbox.js';
 import { setFeedHandlers, renderNet, restartLive } from './sse.js';
-import { VIEWS, STATEMENT, allowed, buildTabs, hashView, route, show } from './nav.js';
+import { VIEWS, STATEMENT, allowed, buildTabs, hashView, route, show, wireTabs } from './nav.js';
 import { signIn, signOut, expired, showSignIn, renderWho, takeTokenFromUrl, chooseStudy, checkStudy, studiesChanged } from './session.js';
 import { onStudyChosen, refreshStudies, renderStudyBar } from './studies.js';
 import { fillFormLists, wireForms, renderRecent, noteLine } from './forms/index.js';
@@ -149,6 +149,7 @@ function wire() {
     }, 50);
   });
   $('#outbox-retry').addEventListener('click', retryAll);
+  wireTabs();
   wireForms();
   wireRetro();
   wireAdmin();

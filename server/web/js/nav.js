@@ -44,8 +44,23 @@ export function buildTabs() {
   const list = $('#tab-list');
   const shown = VIEWS.filter(allowed);
   const firstRead = shown.find((v) => !v.roles || !v.roles.some((r) => WRITES.includes(r)));
-  list.replaceChildren(...shown.map((v) => h('a', { href: `#/${v.id}`, class: v === firstRead && shown[0] !== v ? 'tab group-start' : 'tab', 'data-view': v.id, text: t(`tab.${v.id}`) })));
+  // The tab of the view shown changes no address: it takes the focus to the view's heading.
+  const again = (ev, id) => {
+    if (id !== S.view) return;
+    ev.preventDefault();
+    window.scrollTo(0, 0);
+    focusView();
+  };
+  list.replaceChildren(...shown.map((v) => h('a', { href: `#/${v.id}`, class: v === firstRead && shown[0] !== v ? 'tab group-start' : 'tab', 'data-view': v.id, text: t(`tab.${v.id}`), onclick: (ev) => again(ev, v.id) })));
   markTab();
+}
+
+// A tab reached with Tab or Shift+Tab comes wholly into the strip's view: on a phone the strip
+// scrolls sideways, and the browser's own scrolling left a tab partly off the screen's edge.
+export function wireTabs() {
+  $('#tab-list').addEventListener('focusin', (ev) => {
+    if (ev.target.matches('a.tab')) ev.target.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  });
 }
 
 function markTab() {

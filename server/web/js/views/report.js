@@ -50,7 +50,9 @@ export function renderReport(host, html) {
 // The report as one part of the view that shows it: it is a document with its own <main> and its
 // own <h1>, but the page already has both. Its <main> becomes a <div> (one main landmark, at the
 // top level), and its headings go one level down under the view's <h1> (aria-level, so that the
-// report's own styles for h1, h2, ... still apply). A <nav> in it is named, apart from the tabs.
+// report's own styles for h1, h2, ... still apply), never skipping a level (the comparison goes
+// from h2 to h4). An empty header cell (a table's corner) becomes a plain cell. A <nav> in it
+// is named, apart from the tabs.
 function asPartOfPage(doc) {
   for (const m of doc.body.querySelectorAll('main')) {
     const div = doc.createElement('div');
@@ -58,8 +60,17 @@ function asPartOfPage(doc) {
     div.append(...Array.from(m.childNodes));
     m.replaceWith(div);
   }
+  let previous = 1; // the view's own <h1>
   for (const hd of doc.body.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
-    if (!hd.hasAttribute('aria-level')) hd.setAttribute('aria-level', String(Number(hd.tagName[1]) + 1));
+    const level = Math.min(Number(hd.tagName[1]) + 1, previous + 1);
+    hd.setAttribute('aria-level', String(level));
+    previous = level;
+  }
+  for (const th of doc.body.querySelectorAll('th')) {
+    if (th.textContent.trim() || th.hasAttribute('aria-label')) continue;
+    const td = doc.createElement('td');
+    td.append(...Array.from(th.childNodes));
+    th.replaceWith(td);
   }
   for (const nav of doc.body.querySelectorAll('nav:not([aria-label]):not([aria-labelledby])')) nav.setAttribute('aria-label', t('report.toc'));
 }
