@@ -768,6 +768,39 @@ for (const [size, options] of [['phone', PHONE], ['desktop', LAPTOP]]) {
   });
 }
 
+// The focus ring has 3:1 or more against the colour around it (WCAG 1.4.11): fields on a card (a
+// 25% ring, 1.43:1, before), buttons, tabs, checkboxes, and the header's buttons on its dark blue
+// (an amber ring of 1.89:1 on white, before). The ring stands off the control, so what it
+// borders is the first background behind the control.
+async function focusRingContrast(page, selector) {
+  return page.locator(selector).first().evaluate((el) => {
+    el.focus();
+    const st = getComputedStyle(el);
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+    let bg = null;
+    for (let p = el.parentElement; p && !bg; p = p.parentElement) {
+      const c = rgb(getComputedStyle(p).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) bg = c.slice(0, 3);
+    }
+    bg = bg || [255, 255, 255];
+    const ring = rgb(st.outlineColor);
+    const [a, b] = [lum(ring.slice(0, 3)), lum(bg)].sort((x, y) => y - x);
+    return { ratio: (a + 0.05) / (b + 0.05), width: parseFloat(st.outlineWidth), style: st.outlineStyle, alpha: ring.length === 4 ? ring[3] : 1, ring: st.outlineColor, bg: `rgb(${bg.join(', ')})` };
+  });
+}
+
+test('focus ring: 3:1 or more against what surrounds it, on fields, buttons, tabs and the header', PHONE, async ({ page, server }) => {
+  await signIn(page, server, 'makelaar');
+  await waitForNotesCatalog(page);
+  await page.keyboard.press('Tab'); // keyboard use: :focus-visible shows for what gets the focus next
+  for (const sel of ['#note-text', '#note-area', '#note-health-list input', '#note-codes-box > summary', '#note-form button[type=submit]', '#tab-list a', '.lang button', '#signout']) {
+    const c = await focusRingContrast(page, sel);
+    assert(c.style !== 'none' && c.width >= 2 && c.alpha === 1, `${sel} shows a solid ring of 2 px or more: ${JSON.stringify(c)}`);
+    assert(c.ratio >= 3, `${sel}: the ring ${c.ring} has ${c.ratio.toFixed(2)}:1 against ${c.bg}, needs 3:1`);
+  }
+});
+
 // The toegankelijkheidsverklaring: open to anyone, from the footer of the sign-in page and of
 // every view, in Dutch and in English, with what Dutch public bodies' statements hold.
 test('accessibility statement: from the footer, signed out and in, Dutch and English', PHONE, async ({ page, server }) => {
