@@ -801,6 +801,28 @@ test('focus ring: 3:1 or more against what surrounds it, on fields, buttons, tab
   }
 });
 
+// A view is drawn again when the log grows: the focus stays on the same control of the same
+// card (it used to drop to <body> with the old elements), and an opened history stays open.
+test('live refresh keeps the focus and the open folds of a view', LAPTOP, async ({ page, server }) => {
+  await signIn(page, server, 'makelaar');
+  await waitUntil(async () => (await page.locator('#net').textContent()) === 'Live', 'the live feed to connect');
+  await go(page, 'initiatives');
+  await waitViewLoaded(page, 'initiatives');
+  const card = '#view-initiatives li[data-id="initiative:taalmaatjes-noord"]';
+  const before = await initiativeNotes(page, 'initiative:taalmaatjes-noord');
+  await page.locator(`${card} summary`).focus();
+  await page.keyboard.press('Enter');
+  assert(await page.locator(`${card} details`).evaluate((d) => d.open), 'the history is open');
+  await api(server, 'makelaar', 'POST', '/api/v1/events', [{
+    stream: 'notes:makelaar-noord-a', kind: 'ObservationRecorded', occurred_at: new Date().toISOString(),
+    payload: { area: 'area:noord', initiative: 'initiative:taalmaatjes-noord' }, sealed: { text: `Browsertest focus ${randomUUID()}` },
+  }]);
+  await waitUntil(async () => (await initiativeNotes(page, 'initiative:taalmaatjes-noord')) === before + 1, 'the view drawn again with the new note');
+  const focus = await page.evaluate(() => { const el = document.activeElement; const li = el && el.closest('li[data-id]'); return { tag: el.tagName, card: li && li.dataset.id }; });
+  assert(focus.tag === 'SUMMARY' && focus.card === 'initiative:taalmaatjes-noord', `the focus stays on the card's history: ${JSON.stringify(focus)}`);
+  assert(await page.locator(`${card} details`).evaluate((d) => d.open), 'the history stays open');
+});
+
 // The toegankelijkheidsverklaring: open to anyone, from the footer of the sign-in page and of
 // every view, in Dutch and in English, with what Dutch public bodies' statements hold.
 test('accessibility statement: from the footer, signed out and in, Dutch and English', PHONE, async ({ page, server }) => {
