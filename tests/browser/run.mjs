@@ -631,6 +631,9 @@ for (const [size, options] of [['phone', PHONE], ['desktop', LAPTOP]]) {
         await openFolds(page, view);
         assert(await page.locator('footer a[href="#/toegankelijkheid"]').isVisible(), `the ${view} view links the accessibility statement`);
         problems.push(...(await accessibilityProblems(page)).map((p) => `${view}: ${p}`));
+        // Reflow (WCAG 1.4.10): nothing makes the page scroll sideways.
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (overflow > 1) problems.push(`${view}: the page scrolls sideways by ${overflow} px`);
       }
       assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
     });
@@ -831,6 +834,8 @@ test('accessibility statement: from the footer, signed out and in, Dutch and Eng
   await page.locator('footer a[href="#/toegankelijkheid"]').click();
   await page.locator('#view-statement').waitFor({ state: 'visible' });
   assert(await page.locator('#signin').isHidden(), 'the statement instead of the sign-in form');
+  const fits = await page.evaluate(() => ({ page: document.documentElement.scrollWidth - document.documentElement.clientWidth, heading: Math.max(...Array.from(document.querySelectorAll('#view-statement h1, #view-statement h2')).map((x) => x.scrollWidth - x.clientWidth)) }));
+  assert(fits.page <= 1 && fits.heading <= 1, `the statement fits 390 px, its long title too: ${JSON.stringify(fits)}`);
   const nl = await page.locator('#view-statement').innerText();
   for (const part of ['Toegankelijkheidsverklaring', 'Nalevingsstatus', 'WCAG 2.1', 'Wat wij hebben getest en hoe', 'axe-core', 'toetsenbord', 'Bekende beperkingen', 'Feedback en contact', 'Handhavingsprocedure']) {
     assert(nl.includes(part), `the statement says ${part}`);
