@@ -491,7 +491,7 @@ test('every view loads at phone width with its pictures', SMALL_PHONE, async ({ 
     const text = await page.locator(`#view-${view}`).innerText();
     assert(!/\[object |undefined|NaN/.test(text), `the ${view} view shows no programming slips: ${(/.{0,40}(\[object |undefined|NaN).{0,40}/.exec(text) || [])[0]}`);
     if (['cycles', 'role', 'initiatives', 'signals'].includes(view)) {
-      assert((await page.locator(`#view-${view} [data-chart-slot] svg`).count()) > 0, `the ${view} view has a picture`);
+      assert((await page.locator(`#view-${view} [data-chart-slot] figure`).count()) > 0, `the ${view} view has a picture`);
     }
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert(overflow <= 1, `the ${view} view fits 360 px without sideways scrolling of the page (overflow ${overflow} px)`);
@@ -580,29 +580,331 @@ test('another study: choices from the server, and only the last page of a long l
   }
 });
 
-// Serious and critical WCAG 2 A/AA problems that axe-core finds in what the page shows now.
+// ---- accessibility (issue 15) ----------------------------------------------------------------
+
+// Every rule of axe-core for WCAG 2.0, 2.1 and 2.2 at A and AA, and its best practices: each
+// finding of any impact, in what the page shows now (open shadow roots included: the reports).
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
 async function accessibilityProblems(page) {
   if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'], resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }), AXE_TAGS);
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-// axe-core is injected as a script, which the page's Content-Security-Policy forbids: this test
-// alone lets the browser bypass it.
-test('accessibility: no serious WCAG problems in any section', { ...SMALL_PHONE, bypassCSP: true }, async ({ page, server }) => {
+// Waits until a view shows what it shows when loaded.
+async function viewLoaded(page, view) {
+  if (await page.locator(`#view-${view}.projection`).count()) await waitViewLoaded(page, view);
+  else if (view === 'retro') await page.locator('#retro-doc h1').waitFor({ timeout: 30_000 });
+  else if (view === 'compare') await page.locator('#compare-doc.loaded').waitFor({ timeout: 30_000 });
+  else if (view === 'note') await waitForNotesCatalog(page);
+  else if (view === 'reflection') await waitUntil(async () => (await page.locator('#refl-cycle option').count()) > 1, 'the cycles');
+  else if (view === 'method' || view === 'rolechange') await waitUntil(async () => (await page.locator(`#${view}-role option`).count()) > 0, 'the roles');
+}
+
+// Every folded part of the view open, so that axe sees what it holds too.
+async function openFolds(page, view) {
+  await page.evaluate((v) => { for (const d of document.querySelectorAll(`#view-${v} details`)) d.open = true; }, view);
+}
+
+// axe-core is injected as a script, which the page's Content-Security-Policy forbids: these
+// tests alone let the browser bypass it.
+for (const [size, options] of [['phone', PHONE], ['desktop', LAPTOP]]) {
+  for (const role of ['makelaar', 'researcher', 'viewer', 'admin']) {
+    test(`accessibility: no axe finding (WCAG 2.2 A/AA and best practice) in any view of ${role === 'admin' ? 'an' : 'a'} ${role} on a ${size}`, { ...options, bypassCSP: true }, async ({ page, server }) => {
+      await page.goto(server.base);
+      await page.locator('#signin').waitFor({ state: 'visible' });
+      const problems = (await accessibilityProblems(page)).map((p) => `signin: ${p}`);
+      await page.evaluate(() => { location.hash = '#/toegankelijkheid'; });
+      await page.locator('#view-statement').waitFor({ state: 'visible' });
+      problems.push(...(await accessibilityProblems(page)).map((p) => `statement, signed out: ${p}`));
+      await signIn(page, server, role);
+      const views = await page.locator('#tab-list a').evaluateAll((l) => l.map((a) => a.dataset.view));
+      assert(views.length >= (role === 'admin' ? 2 : 9), `the ${role}'s views: ${views}`);
+      for (const view of [...views, 'statement']) {
+        if (view === 'statement') {
+          await page.evaluate(() => { location.hash = '#/toegankelijkheid'; });
+          await page.locator('#view-statement').waitFor({ state: 'visible' });
+        } else {
+          await go(page, view);
+        }
+        await viewLoaded(page, view);
+        await openFolds(page, view);
+        assert(await page.locator('footer a[href="#/toegankelijkheid"]').isVisible(), `the ${view} view links the accessibility statement`);
+        problems.push(...(await accessibilityProblems(page)).map((p) => `${view}: ${p}`));
+        // Reflow (WCAG 1.4.10): nothing makes the page scroll sideways.
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (overflow > 1) problems.push(`${view}: the page scrolls sideways by ${overflow} px`);
+      }
+      assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
+    });
+  }
+}
+
+// ---- the keyboard alone ----------------------------------------------------------------------
+
+// What has the focus (inside a report's shadow root too), and whether it can be seen: its box
+// (its first line, for a link that wraps) lies inside the viewport, and the element found at
+// its centre and just below its top edge is the element or inside it, not the sticky bars, the
+// toast or anything else laid over it (WCAG 2.2 SC 2.4.11, and more: not even partly hidden).
+async function focusState(page) {
+  return page.evaluate(() => {
+    let el = document.activeElement;
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+    if (!el || el === document.body || el === document.documentElement) return { ok: false, what: 'body', why: 'the focus is on <body>' };
+    const what = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''} "${(el.textContent || el.value || '').trim().slice(0, 40)}"`;
+    const rects = Array.from(el.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+    const r = rects[0];
+    if (!r) return { ok: false, what, why: 'it has no box (hidden)' };
+    const vw = document.documentElement.clientWidth;
+    const vh = window.innerHeight;
+    const bottom = Math.min(r.bottom, r.top + vh); // an element taller than the screen: its top part
+    if (r.top < -1 || r.left < -1 || bottom > vh + 1 || r.right > vw + 1) return { ok: false, what, why: `it lies outside the ${vw}x${vh} viewport: ${JSON.stringify({ top: r.top, left: r.left, bottom: r.bottom, right: r.right })}` };
+    const root = el.getRootNode();
+    for (const [x, y] of [[r.left + r.width / 2, (r.top + bottom) / 2], [r.left + r.width / 2, r.top + Math.min(3, r.height / 2)]]) {
+      const hit = root.elementFromPoint(x, y);
+      if (!hit || !(hit === el || el.contains(hit))) {
+        const over = hit ? `${hit.tagName.toLowerCase()}${hit.id ? `#${hit.id}` : ''}.${hit.className}` : 'nothing';
+        const bars = hit && hit.closest && hit.closest('.bars') ? ' (the sticky bars)' : '';
+        return { ok: false, what, why: `at (${Math.round(x)}, ${Math.round(y)}) the page shows ${over}${bars}` };
+      }
+    }
+    return { ok: true, what };
+  });
+}
+
+async function assertFocusSeen(page, step) {
+  const f = await focusState(page);
+  assert(f.ok, `${step}: the focused ${f.what} cannot be seen: ${f.why}`);
+  return f;
+}
+
+// Presses Tab (or Shift+Tab) until `selector` has the focus, checking at every step that the
+// focused element is in view and not covered; `steps_max` bounds the walk.
+async function tabTo(page, selector, { back = false, stepsMax = 400, label = selector } = {}) {
+  for (let i = 0; i < stepsMax; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    await assertFocusSeen(page, `${back ? 'Shift+Tab' : 'Tab'} towards ${label}, step ${i + 1}`);
+    if (await page.evaluate((sel) => { let el = document.activeElement; while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement; return !!el && el.matches(sel); }, selector)) return i + 1;
+  }
+  throw new Error(`${label} not reached in ${stepsMax} presses of ${back ? 'Shift+Tab' : 'Tab'}`);
+}
+
+const focusedId = (page) => page.evaluate(() => document.activeElement && document.activeElement.id);
+
+for (const [size, options] of [['phone', PHONE], ['desktop', LAPTOP]]) {
+  test(`keyboard: a makelaar signs in and records a field note with only the keyboard on a ${size}, the focus always in sight`, options, async ({ page, server }) => {
+    await page.goto(server.base);
+    await page.locator('#signin').waitFor({ state: 'visible' });
+    assert((await focusedId(page)) === 'token-input', 'the sign-in form has the focus');
+    await page.keyboard.type(server.tokens.makelaar);
+    await page.keyboard.press('Enter');
+    await page.locator('#view-note').waitFor({ state: 'visible' });
+    await waitUntil(async () => (await focusedId(page)) === 'note-title', "the focus on the note form's heading after signing in (not on <body>)");
+    await waitForNotesCatalog(page);
+
+    // The makelaar's own area (makelaar-noord-a is registered for Noord), and its initiatives.
+    assert((await page.locator('#note-area').inputValue()) === 'area:noord', `the area starts as the makelaar's own: ${await page.locator('#note-area').inputValue()}`);
+    const text = `Toetsenbord: gesprek bij de taalmaatjes ${randomUUID()}`;
+    await tabTo(page, '#note-text');
+    await page.keyboard.type(text);
+    await tabTo(page, '#note-topic');
+    await page.keyboard.type('taalmaatjes');
+    await tabTo(page, '#note-initiative');
+    await page.keyboard.type('Taal');
+    await waitUntil(async () => (await page.locator('#note-initiative').inputValue()) === 'initiative:taalmaatjes-noord', 'Taalmaatjes Noord chosen by typing its name');
+    await tabTo(page, '#note-health-list input[value="participation"]');
+    await page.keyboard.press('Space');
+    await tabTo(page, '#note-codes-box > summary');
+    await page.keyboard.press('Enter');
+    await tabTo(page, '#note-codes-list input');
+    await page.keyboard.press('Space');
+    const code = await page.evaluate(() => document.activeElement.value);
+    await tabTo(page, '#note-people');
+    await page.keyboard.type('r-017');
+    await tabTo(page, '#note-form button[type=submit]');
+    // Back up through the whole form (the codes are open) to the tabs, and down again: every
+    // control stays in sight, none under the sticky bars.
+    await tabTo(page, '#tab-list a', { back: true });
+    await tabTo(page, '#note-form button[type=submit]');
+    await page.keyboard.press('Enter');
+
+    await waitUntil(async () => (await page.locator('#note-status').textContent()).includes('Notitie opgeslagen'), 'the status line to say the note was saved');
+    assert((await page.locator('#note-status').getAttribute('role')) === 'status', 'the status line is a live region');
+    assert((await focusedId(page)) === 'note-text', `after saving, the focus is on the first field, not on <body>: ${await focusedId(page)}`);
+    await assertFocusSeen(page, 'after saving');
+    assert(await page.locator('#note-status').isVisible(), 'the status line is in view');
+    const stored = withText(await allEvents(server, 'makelaar'), text);
+    assert(stored.length === 1, `the note is stored once, found ${stored.length}`);
+    const p = stored[0].payload;
+    assert(p.area === 'area:noord' && p.initiative === 'initiative:taalmaatjes-noord' && p.topic === 'taalmaatjes', `area, initiative and topic: ${JSON.stringify(p)}`);
+    assert(JSON.stringify(p.health) === '["participation"]' && JSON.stringify(p.codes) === JSON.stringify([code]), `health and code: ${JSON.stringify(p)}`);
+    assert(JSON.stringify(stored[0].sealed.subjects) === '["resident:r-017"]', `data subjects: ${stored[0].sealed.subjects}`);
+  });
+
+  test(`keyboard: every view reached with only the keyboard on a ${size}, and walked backwards, the focus always in sight`, options, async ({ page, server }) => {
+    await signIn(page, server, 'researcher');
+    await waitUntil(async () => (await focusedId(page)) === 'note-title', "the focus on the first view's heading after signing in by link");
+    const views = await page.locator('#tab-list a').evaluateAll((l) => l.map((a) => a.dataset.view));
+    for (const view of views) {
+      // From the heading of the view shown, back into the tabs and along them to the next one.
+      await tabTo(page, `#tab-list a[data-view="${view}"]`, { back: true, stepsMax: 40, label: `the ${view} tab` });
+      await page.keyboard.press('Enter');
+      await page.locator(`#view-${view}`).waitFor({ state: 'visible' });
+      await waitUntil(async () => (await focusedId(page)) === `${view === 'reflection' ? 'refl' : view}-title`, `the focus on the ${view} view's heading`);
+      await viewLoaded(page, view);
+      if (['retro', 'initiatives', 'cycles', 'note'].includes(view)) {
+        // Down to the footer, then all the way back up (the source links of the retrospective,
+        // the "Verloop" and "Plan en verloop" toggles, the forms' fields).
+        await tabTo(page, 'footer a', { stepsMax: 2000, label: `the footer, through the ${view} view` });
+        await tabTo(page, `#view-${view} > h1, #tab-list a`, { back: true, stepsMax: 2000, label: `back up through the ${view} view` });
+        await page.locator(`#view-${view} > h1`).focus();
+      }
+    }
+    // The accessibility statement from the footer, by keyboard.
+    await tabTo(page, '#tab-list a[data-view="lessons"]', { back: true, stepsMax: 40 });
+    await page.keyboard.press('Enter');
+    await waitUntil(async () => (await focusedId(page)) === 'lessons-title', "the focus on the lessons view's heading");
+    await tabTo(page, 'footer a', { stepsMax: 400 });
+    await page.keyboard.press('Enter');
+    await page.locator('#view-statement').waitFor({ state: 'visible' });
+    await waitUntil(async () => (await focusedId(page)) === 'statement-title', "the focus on the statement's heading");
+  });
+}
+
+// The focus ring has 3:1 or more against the colour around it (WCAG 1.4.11): fields on a card (a
+// 25% ring, 1.43:1, before), buttons, tabs, checkboxes, and the header's buttons on its dark blue
+// (an amber ring of 1.89:1 on white, before). The ring stands off the control, so what it
+// borders is the first background behind the control.
+async function focusRingContrast(page, selector) {
+  return page.locator(selector).first().evaluate((el) => {
+    el.focus();
+    const st = getComputedStyle(el);
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+    let bg = null;
+    for (let p = el.parentElement; p && !bg; p = p.parentElement) {
+      const c = rgb(getComputedStyle(p).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) bg = c.slice(0, 3);
+    }
+    bg = bg || [255, 255, 255];
+    const ring = rgb(st.outlineColor);
+    const [a, b] = [lum(ring.slice(0, 3)), lum(bg)].sort((x, y) => y - x);
+    return { ratio: (a + 0.05) / (b + 0.05), width: parseFloat(st.outlineWidth), style: st.outlineStyle, alpha: ring.length === 4 ? ring[3] : 1, ring: st.outlineColor, bg: `rgb(${bg.join(', ')})` };
+  });
+}
+
+test('focus ring: 3:1 or more against what surrounds it, on fields, buttons, tabs and the header', PHONE, async ({ page, server }) => {
+  await signIn(page, server, 'makelaar');
+  await waitForNotesCatalog(page);
+  await page.keyboard.press('Tab'); // keyboard use: :focus-visible shows for what gets the focus next
+  for (const sel of ['#note-text', '#note-area', '#note-health-list input', '#note-codes-box > summary', '#note-form button[type=submit]', '#tab-list a', '.lang button', '#signout']) {
+    const c = await focusRingContrast(page, sel);
+    assert(c.style !== 'none' && c.width >= 2 && c.alpha === 1, `${sel} shows a solid ring of 2 px or more: ${JSON.stringify(c)}`);
+    assert(c.ratio >= 3, `${sel}: the ring ${c.ring} has ${c.ratio.toFixed(2)}:1 against ${c.bg}, needs 3:1`);
+  }
+});
+
+// A view is drawn again when the log grows: the focus stays on the same control of the same
+// card (it used to drop to <body> with the old elements), and an opened history stays open.
+test('live refresh keeps the focus and the open folds of a view', LAPTOP, async ({ page, server }) => {
+  await signIn(page, server, 'makelaar');
+  await waitUntil(async () => (await page.locator('#net').textContent()) === 'Live', 'the live feed to connect');
+  await go(page, 'initiatives');
+  await waitViewLoaded(page, 'initiatives');
+  const card = '#view-initiatives li[data-id="initiative:taalmaatjes-noord"]';
+  const before = await initiativeNotes(page, 'initiative:taalmaatjes-noord');
+  await page.locator(`${card} summary`).focus();
+  await page.keyboard.press('Enter');
+  assert(await page.locator(`${card} details`).evaluate((d) => d.open), 'the history is open');
+  await api(server, 'makelaar', 'POST', '/api/v1/events', [{
+    stream: 'notes:makelaar-noord-a', kind: 'ObservationRecorded', occurred_at: new Date().toISOString(),
+    payload: { area: 'area:noord', initiative: 'initiative:taalmaatjes-noord' }, sealed: { text: `Browsertest focus ${randomUUID()}` },
+  }]);
+  await waitUntil(async () => (await initiativeNotes(page, 'initiative:taalmaatjes-noord')) === before + 1, 'the view drawn again with the new note');
+  const focus = await page.evaluate(() => { const el = document.activeElement; const li = el && el.closest('li[data-id]'); return { tag: el.tagName, card: li && li.dataset.id }; });
+  assert(focus.tag === 'SUMMARY' && focus.card === 'initiative:taalmaatjes-noord', `the focus stays on the card's history: ${JSON.stringify(focus)}`);
+  assert(await page.locator(`${card} details`).evaluate((d) => d.open), 'the history stays open');
+});
+
+// The toegankelijkheidsverklaring: open to anyone, from the footer of the sign-in page and of
+// every view, in Dutch and in English, with what Dutch public bodies' statements hold.
+test('accessibility statement: from the footer, signed out and in, Dutch and English', PHONE, async ({ page, server }) => {
   await page.goto(server.base);
   await page.locator('#signin').waitFor({ state: 'visible' });
-  const problems = (await accessibilityProblems(page)).map((p) => `signin: ${p}`);
-  await signIn(page, server, 'researcher');
-  for (const view of ['note', 'reflection', 'method', 'rolechange', 'initiatives', 'activity', 'cycles', 'role', 'signals', 'lessons', 'network', 'warnings', 'retro']) {
-    await go(page, view);
-    if (await page.locator(`#view-${view}.projection`).count()) await waitViewLoaded(page, view);
-    if (view === 'retro') await page.locator('#retro-doc h1').waitFor({ timeout: 30_000 });
-    problems.push(...(await accessibilityProblems(page)).map((p) => `${view}: ${p}`));
+  await page.locator('footer a[href="#/toegankelijkheid"]').click();
+  await page.locator('#view-statement').waitFor({ state: 'visible' });
+  assert(await page.locator('#signin').isHidden(), 'the statement instead of the sign-in form');
+  const fits = await page.evaluate(() => ({ page: document.documentElement.scrollWidth - document.documentElement.clientWidth, heading: Math.max(...Array.from(document.querySelectorAll('#view-statement h1, #view-statement h2')).map((x) => x.scrollWidth - x.clientWidth)) }));
+  assert(fits.page <= 1 && fits.heading <= 1, `the statement fits 390 px, its long title too: ${JSON.stringify(fits)}`);
+  const nl = await page.locator('#view-statement').innerText();
+  for (const part of ['Toegankelijkheidsverklaring', 'Nalevingsstatus', 'WCAG 2.1', 'Wat wij hebben getest en hoe', 'axe-core', 'toetsenbord', 'Bekende beperkingen', 'Feedback en contact', 'Handhavingsprocedure']) {
+    assert(nl.includes(part), `the statement says ${part}`);
   }
-  assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
+  await page.locator('.lang button[data-lang="en"]').click();
+  await waitUntil(async () => (await page.locator('#view-statement h1').textContent()) === 'Accessibility statement', 'the statement in English');
+  const en = await page.locator('#view-statement').innerText();
+  for (const part of ['Compliance status', 'What we tested and how', 'Known limitations', 'Feedback and contact']) assert(en.includes(part), `in English it says ${part}`);
+  await page.locator('.lang button[data-lang="nl"]').click();
+  await page.locator('#view-statement a[href="#/"]').click();
+  await page.locator('#signin').waitFor({ state: 'visible' });
+  await signIn(page, server, 'viewer');
+  await page.locator('footer a[href="#/toegankelijkheid"]').click();
+  await page.locator('#view-statement').waitFor({ state: 'visible' });
+  await page.locator('#view-statement a[href="#/"]').click();
+  await page.locator('#view-initiatives').waitFor({ state: 'visible' });
+});
+
+// The note form starts in the makelaar's own area (the directory's registration) and lists that
+// area's initiatives (its neighbourhoods' too), with a way to see every area's.
+test("note form: the makelaar's own area, its initiatives, and all of them on request", PHONE, async ({ page, server }) => {
+  await signIn(page, server, 'makelaar');
+  await waitForNotesCatalog(page);
+  const dir = await api(server, 'makelaar', 'GET', '/api/v1/projections/directory');
+  const me = dir.participants.find((x) => x.id === 'participant:makelaar-noord-a');
+  assert(me && me.area === 'area:noord', `the demo's makelaar is registered for Noord: ${JSON.stringify(me)}`);
+  assert((await page.locator('#note-area').inputValue()) === me.area, 'the area starts as the registration says');
+  const parent = new Map(dir.areas.map((a) => [a.id, a.parent]));
+  const inside = (a, root) => { for (let x = a; x; x = parent.get(x)) if (x === root) return true; return false; };
+  const all = (await api(server, 'makelaar', 'GET', '/api/v1/projections/initiatives')).initiatives;
+  const shown = async () => (await page.locator('#note-initiative option').evaluateAll((l) => l.map((o) => o.value))).filter(Boolean);
+  const noord = await shown();
+  const want = all.filter((i) => inside(i.area, 'area:noord')).map((i) => i.id).sort();
+  assert(JSON.stringify(noord.slice().sort()) === JSON.stringify(want), `Noord's initiatives and its neighbourhoods': ${noord} vs ${want}`);
+  assert(want.includes('initiative:speelstraat-bloemendaal') && noord.length < all.length, 'a neighbourhood of Noord counts, other areas do not');
+  assert((await page.locator('#note-initiative-help').textContent()).includes('Noord'), 'the list says which area it shows');
+  await page.locator('#note-initiative-all').check();
+  assert((await shown()).length === all.length, 'every initiative when asked');
+  // An initiative of another area: the note's area follows it.
+  await page.locator('#note-initiative').selectOption('initiative:klusbank-west');
+  assert((await page.locator('#note-area').inputValue()) === 'area:west', 'the area follows an initiative from elsewhere');
+  await page.locator('#note-initiative-all').uncheck();
+  await page.locator('#note-area').selectOption('area:oost');
+  const oost = await shown();
+  assert(oost.length > 0 && oost.every((id) => inside(all.find((i) => i.id === id).area, 'area:oost')), `another area narrows the list again: ${oost}`);
+});
+
+// The charts fit a phone without sideways scrolling, in readable text, and span the study's
+// period: from its first dated fact to its last day (GET /projections/role says `day`).
+test('charts: no sideways scrolling on a phone, readable, and over the study\'s own years', PHONE, async ({ page, server }) => {
+  await signIn(page, server, 'viewer');
+  const lastYear = Number((await api(server, 'viewer', 'GET', '/api/v1/projections/role')).day.slice(0, 4));
+  const ini = (await api(server, 'viewer', 'GET', '/api/v1/projections/initiatives')).initiatives;
+  const firstYear = Math.min(...ini.flatMap((i) => i.stages.map((s) => Number(s.src.date.slice(0, 4)))));
+  for (const view of ['initiatives', 'role', 'signals', 'cycles']) {
+    await go(page, view);
+    await waitViewLoaded(page, view);
+    const slot = page.locator(`#view-${view} [data-chart-slot]`);
+    assert((await slot.locator('figure').count()) > 0, `the ${view} view has its chart`);
+    const fit = await slot.evaluate((el) => ({ over: el.scrollWidth - el.clientWidth, page: document.documentElement.scrollWidth - document.documentElement.clientWidth, right: Math.max(...Array.from(el.querySelectorAll('*')).map((c) => c.getBoundingClientRect().right)), edge: el.getBoundingClientRect().right }));
+    assert(fit.over <= 1 && fit.page <= 1 && fit.right <= fit.edge + 1, `the ${view} chart fits 390 px: ${JSON.stringify(fit)}`);
+    if (view === 'cycles') continue;
+    const small = await slot.evaluate((el) => Math.min(...Array.from(el.querySelectorAll('figcaption, .t-name, .t-year, li')).map((c) => parseFloat(getComputedStyle(c).fontSize))));
+    assert(small >= 12, `the ${view} chart's words are at least 12 px: ${small}`);
+  }
+  await go(page, 'initiatives');
+  await waitViewLoaded(page, 'initiatives');
+  const years = (await page.locator('#view-initiatives .t-year').allTextContents()).map(Number);
+  assert(years[0] <= firstYear + 1 && years[years.length - 1] >= lastYear - 1 && years[years.length - 1] <= lastYear, `the stages chart spans ${firstYear}–${lastYear}: ${years}`);
 });
 
 // ---- many studies on one server (issue 12) ---------------------------------------------------
@@ -933,9 +1235,9 @@ test('compare: two studies side by side in the page, downloaded as Markdown and 
   }
 });
 
-// axe-core is injected as a script, which the page's Content-Security-Policy forbids: this test
-// lets the browser bypass it, as the other accessibility test does.
-test('accessibility: no serious WCAG problems in the study picker and the compare view on a phone', { ...PHONE, bypassCSP: true }, async ({ page }) => {
+// axe-core is injected as a script, which the page's Content-Security-Policy forbids: these tests
+// let the browser bypass it, as the other accessibility tests do.
+for (const [size, options] of [['phone', PHONE], ['desktop', LAPTOP]]) test(`accessibility: no axe finding in the study picker and the compare view on a ${size}`, { ...options, bypassCSP: true }, async ({ page }) => {
   const server = await startStudiesServer();
   try {
     await openAtPicker(page, server);
@@ -951,7 +1253,7 @@ test('accessibility: no serious WCAG problems in the study picker and the compar
     problems.push(...(await accessibilityProblems(page)).map((p) => `picker from the header: ${p}`));
     assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert(overflow <= 1, `the picker fits 390 px (overflow ${overflow} px)`);
+    assert(overflow <= 1, `the picker fits the screen (overflow ${overflow} px)`);
   } finally {
     await stopStudiesServer(server);
   }

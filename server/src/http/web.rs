@@ -6,6 +6,9 @@
 //! files the service worker (`sw.js`) keeps for offline use. **Invariant:** the worker keeps
 //! exactly what is served, so a module added to the table is also there offline
 //! (tests/it/web.rs follows the page's imports from `/` and compares them with that list).
+//!
+//! Besides the page and its modules the table holds what lets a phone keep the page on its home
+//! screen: `/favicon.ico`, the web app manifest and its icons (drawn by `scripts/web-icons.py`).
 
 use std::sync::LazyLock;
 
@@ -16,20 +19,24 @@ use axum::Router;
 
 use super::state::AppState;
 
-/// One file of the page: where it is served, its type, and its text.
+/// One file of the page: where it is served, its type, and its bytes.
 struct WebFile {
     path: &'static str,
     content_type: &'static str,
-    body: &'static str,
+    body: &'static [u8],
 }
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
+const MANIFEST: &str = "application/manifest+json";
+const PNG: &str = "image/png";
+const SVG: &str = "image/svg+xml";
+const ICO: &str = "image/x-icon";
 
 macro_rules! web_files {
     ($($path:literal => $type:ident $file:literal,)+) => {
-        &[$(WebFile { path: $path, content_type: $type, body: include_str!(concat!("../../web/", $file)) },)+]
+        &[$(WebFile { path: $path, content_type: $type, body: include_bytes!(concat!("../../web/", $file)) },)+]
     };
 }
 
@@ -69,6 +76,15 @@ const FILES: &[WebFile] = web_files! {
     "/js/views/retro.js" => JS "js/views/retro.js",
     "/js/views/compare.js" => JS "js/views/compare.js",
     "/js/views/admin.js" => JS "js/views/admin.js",
+    "/js/views/statement.js" => JS "js/views/statement.js",
+    "/js/views/charts.js" => JS "js/views/charts.js",
+    "/favicon.ico" => ICO "favicon.ico",
+    "/manifest.webmanifest" => MANIFEST "manifest.webmanifest",
+    "/icons/icon.svg" => SVG "icons/icon.svg",
+    "/icons/icon-192.png" => PNG "icons/icon-192.png",
+    "/icons/icon-512.png" => PNG "icons/icon-512.png",
+    "/icons/maskable-512.png" => PNG "icons/maskable-512.png",
+    "/icons/apple-touch-icon.png" => PNG "icons/apple-touch-icon.png",
 };
 
 /// The service worker's code; the server puts the list of files to keep in front of it.

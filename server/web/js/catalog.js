@@ -72,10 +72,21 @@ export async function projection(name, { asOf, force } = {}) {
   return data;
 }
 
-// The areas, from the directory view: {name, kind, parent} by area id.
+// The areas, from the directory view: {name, kind, parent} by area id; and the area the
+// signed-in participant was registered for (the note form starts there).
 export async function loadAreas() {
   const d = await projection('directory');
   S.areas = new Map(d.areas.map((a) => [a.id, { name: a.name, kind: a.kind && a.kind.id, parent: a.parent || null }]));
+  const me = S.me && (d.participants || []).find((p) => p.id === `participant:${S.me.participant}`);
+  S.myArea = (me && me.area) || null;
+}
+
+// Whether area `id` is `root` or lies inside it (a neighbourhood in a district, ...).
+export function inArea(id, root) {
+  for (let a = id, steps = 0; a && steps < 64; a = (S.areas.get(a) || {}).parent, steps += 1) {
+    if (a === root) return true;
+  }
+  return false;
 }
 
 // The projections the forms' lists come from; viewers and admins need only the reference data
@@ -158,6 +169,7 @@ export function restoreCatalog() {
   if (c.vocab) S.vocab = c.vocab;
   if (c.limits) S.limits = c.limits;
   for (const a of c.areas || []) S.areas.set(a.id, a);
+  if (c.myArea) S.myArea = c.myArea;
   for (const s of c.subjects || []) S.subjects.add(s);
   for (const name of ['initiatives', 'codebook', 'cycles']) {
     if (c[name] && !S.cache[name]) S.cache[name] = { data: c[name], stale: true };
@@ -173,6 +185,7 @@ export function saveCatalog() {
     vocab: S.vocab,
     limits: S.limits,
     areas: Array.from(S.areas, ([id, a]) => Object.assign({ id }, a)),
+    myArea: S.myArea,
     subjects: Array.from(S.subjects).slice(0, SUBJECTS_KEPT_MAX),
   };
   const ini = S.cache.initiatives && S.cache.initiatives.data;

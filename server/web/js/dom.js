@@ -29,8 +29,12 @@ export function esc(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
 
-export function toast(msg, kind = 'ok') {
+// A message at the bottom of the screen for a few seconds. `live: false` when the same words are
+// said elsewhere in a live region (a form's status line), so that a screen reader says them once.
+export function toast(msg, kind = 'ok', { live = true } = {}) {
   const el = $('#toast');
+  if (live) el.removeAttribute('aria-hidden');
+  else el.setAttribute('aria-hidden', 'true');
   el.textContent = msg;
   el.className = `toast ${kind}`;
   el.hidden = false;

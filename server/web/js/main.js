@@ -14,13 +14,14 @@ import { onUnauthorized, onStudyMissing } from './http.js';
 import { RECENT_NOTES_MAX, loadCatalog, refreshCatalog, takeEvent, invalidateAll, onCatalogChange, onStale } from './catalog.js';
 import { outbox, renderOutbox, flushOutbox, retryAll, RETRY_INTERVAL_MS } from './outbox.js';
 import { setFeedHandlers, renderNet, restartLive } from './sse.js';
-import { VIEWS, allowed, buildTabs, route, show } from './nav.js';
+import { VIEWS, STATEMENT, allowed, buildTabs, hashView, route, show, wireTabs } from './nav.js';
 import { signIn, signOut, expired, showSignIn, renderWho, takeTokenFromUrl, chooseStudy, checkStudy, studiesChanged } from './session.js';
 import { onStudyChosen, refreshStudies, renderStudyBar } from './studies.js';
 import { fillFormLists, wireForms, renderRecent, noteLine } from './forms/index.js';
 import { resetViews, scheduleRefresh } from './views/projection.js';
 import { clearRetro, markRetroStale, wireRetro } from './views/retro.js';
 import { wireAdmin } from './views/admin.js';
+import { renderStatement } from './views/statement.js';
 import { clearCompare, wireCompare } from './views/compare.js';
 
 // Events after which the forms' lists may have changed (names, areas, cycles, roles).
@@ -48,6 +49,7 @@ function setLang(lang) {
   try { localStorage.setItem(KEY.lang, lang); } catch (_) { /* not kept */ }
   applyLang();
   renderStudyBar();
+  if (S.view === 'statement') renderStatement();
   if (!S.me) return;
   renderWho();
   buildTabs();
@@ -139,16 +141,23 @@ function wire() {
   for (const b of $$('.lang button')) b.addEventListener('click', () => setLang(b.dataset.lang));
   $('#outbox-button').addEventListener('click', () => {
     if (S.me && allowed(VIEWS[0])) location.hash = '#/note';
-    setTimeout(() => $('#outbox-card').scrollIntoView({ block: 'start' }), 50);
+    // To the list of waiting notes, with the focus on its heading (not left on the button).
+    setTimeout(() => {
+      if ($('#outbox-card').hidden) return;
+      $('#outbox-title').focus({ preventScroll: true });
+      $('#outbox-card').scrollIntoView({ block: 'start' });
+    }, 50);
   });
   $('#outbox-retry').addEventListener('click', retryAll);
+  wireTabs();
   wireForms();
   wireRetro();
   wireAdmin();
   wireCompare();
   window.addEventListener('hashchange', () => {
     if (takeTokenFromUrl()) return;
-    route();
+    if (!S.me) return signedOutRoute();
+    route({ focus: true });
   });
   window.addEventListener('online', () => setOnline(true));
   window.addEventListener('offline', () => setOnline(false));
@@ -159,6 +168,24 @@ function wire() {
     }
   });
   setInterval(() => { if (S.me && outbox.mine().some((x) => !x.rejected)) flushOutbox(); }, RETRY_INTERVAL_MS);
+}
+
+// Signed out, only the sign-in form and the accessibility statement can be shown.
+function signedOutRoute() {
+  if (hashView() === STATEMENT) return show('statement', { focus: true });
+  if (S.view === 'statement') {
+    S.view = null;
+    showSignIn();
+  }
+}
+
+// The sticky study bar and tabs change height (a study's name wraps, the tabs wrap on a wide
+// screen): the page's scroll padding follows, so nothing scrolled into view lands under them.
+function trackBars() {
+  const bars = $('.bars');
+  const set = () => document.documentElement.style.setProperty('--bars-h', `${Math.ceil(bars.getBoundingClientRect().height)}px`);
+  if ('ResizeObserver' in window) new ResizeObserver(set).observe(bars);
+  set();
 }
 
 function registerServiceWorker() {
@@ -175,10 +202,12 @@ function boot() {
   }
   applyLang();
   wire();
+  trackBars();
   registerServiceWorker();
   if (takeTokenFromUrl()) return;
   const token = sessionStorage.getItem(KEY.token);
   if (token) signIn(token, { quiet: true });
+  else if (hashView() === STATEMENT) show('statement');
   else showSignIn();
 }
 

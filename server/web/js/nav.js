@@ -9,6 +9,7 @@ import { openNoteForm, openReflectionForm, openMethodForm, openRoleChangeForm } 
 import { loadView } from './views/projection.js';
 import { openRetro } from './views/retro.js';
 import { openCompare } from './views/compare.js';
+import { renderStatement } from './views/statement.js';
 
 // Who may see which section (all roles when not said), in the order of the tabs. `writes`: a
 // form, closed in an archived study (the server refuses its appends). `studies`: shown only to
@@ -43,8 +44,23 @@ export function buildTabs() {
   const list = $('#tab-list');
   const shown = VIEWS.filter(allowed);
   const firstRead = shown.find((v) => !v.roles || !v.roles.some((r) => WRITES.includes(r)));
-  list.replaceChildren(...shown.map((v) => h('a', { href: `#/${v.id}`, class: v === firstRead && shown[0] !== v ? 'tab group-start' : 'tab', 'data-view': v.id, text: t(`tab.${v.id}`) })));
+  // The tab of the view shown changes no address: it takes the focus to the view's heading.
+  const again = (ev, id) => {
+    if (id !== S.view) return;
+    ev.preventDefault();
+    window.scrollTo(0, 0);
+    focusView();
+  };
+  list.replaceChildren(...shown.map((v) => h('a', { href: `#/${v.id}`, class: v === firstRead && shown[0] !== v ? 'tab group-start' : 'tab', 'data-view': v.id, text: t(`tab.${v.id}`), onclick: (ev) => again(ev, v.id) })));
   markTab();
+}
+
+// A tab reached with Tab or Shift+Tab comes wholly into the strip's view: on a phone the strip
+// scrolls sideways, and the browser's own scrolling left a tab partly off the screen's edge.
+export function wireTabs() {
+  $('#tab-list').addEventListener('focusin', (ev) => {
+    if (ev.target.matches('a.tab')) ev.target.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  });
 }
 
 function markTab() {
@@ -56,10 +72,21 @@ function markTab() {
   }
 }
 
-export function route() {
-  if (!S.me) return;
+// The accessibility statement's address (#/toegankelijkheid): open to anyone, signed in or not.
+export const STATEMENT = 'toegankelijkheid';
+
+// The view the address names (#/note -> 'note'), or null.
+export function hashView() {
   const m = /^#\/([a-z]+)/.exec(location.hash);
-  let id = m ? m[1] : null;
+  return m ? m[1] : null;
+}
+
+// Shows the view the address names. `focus`: the person went there (a tab, a link), so the focus
+// goes to the view's heading when the view changed.
+export function route({ focus = false } = {}) {
+  let id = hashView();
+  if (id === STATEMENT) return show('statement', { focus });
+  if (!S.me) return;
   // Without a study the address is left as it is: once one is chosen, it is shown if allowed.
   if (!S.study || id === 'studies') return show('studies');
   const v = VIEWS.find((x) => x.id === id);
@@ -69,10 +96,10 @@ export function route() {
     id = first && allowed(first) ? first.id : 'initiatives';
     history.replaceState(null, '', `${location.pathname}${location.search}#/${id}`);
   }
-  show(id);
+  show(id, { focus });
 }
 
-export function show(id) {
+export function show(id, { focus = false } = {}) {
   const changed = S.view !== id;
   if (id === 'studies' && changed && S.view) S.returnTo = S.view;
   S.view = id;
@@ -88,7 +115,18 @@ export function show(id) {
   else if (id === 'rolechange') openRoleChangeForm();
   else if (id === 'retro') openRetro();
   else if (id === 'compare') openCompare();
+  else if (id === 'statement') renderStatement();
   if (changed) window.scrollTo(0, 0);
+  if (focus && changed && id !== 'studies') focusView();
+}
+
+// Moves the focus to the heading of the view shown, so that after signing in, choosing a study
+// or following a tab the focus is not left on <body> or on something now hidden, and a screen
+// reader says where one is. The page is at its top then, so the heading is in view.
+export function focusView() {
+  const sec = S.view && $(`#view-${S.view}`);
+  const heading = sec && $('h1', sec);
+  if (heading) heading.focus({ preventScroll: true });
 }
 
 // The picker takes the place of the page (after signing in, or from the header): the focus goes

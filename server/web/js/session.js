@@ -8,7 +8,7 @@ import { ApiError, NetError, whoAmI } from './http.js';
 import { restoreCatalog, loadCatalog } from './catalog.js';
 import { outbox, renderOutbox, flushOutbox } from './outbox.js';
 import { startLive, stopLive } from './sse.js';
-import { buildTabs, route } from './nav.js';
+import { buildTabs, focusView, route } from './nav.js';
 import { fillFormLists } from './forms/index.js';
 import { resetViews } from './views/projection.js';
 import { clearRetro } from './views/retro.js';
@@ -79,7 +79,12 @@ function started() {
     study = mine[0];
     if (notice) toast(t('studies.gone1', { v: studyLabel(study.slug) }), 'warn');
   }
-  if (study) return enterStudy(study);
+  if (study) {
+    enterStudy(study);
+    // Signed in: the focus leaves the sign-in form (now hidden) for the view's heading.
+    focusView();
+    return;
+  }
   S.study = null;
   renderStudyBar();
   buildTabs();
@@ -116,7 +121,7 @@ export function chooseStudy(study) {
   $('#live-region').textContent = t('study.chosen', { v: studyLabel(study.slug) });
   if (S.study && S.study.slug === study.slug) route();
   else enterStudy(study);
-  $('#main').focus({ preventScroll: true });
+  focusView();
 }
 
 // Everything the page holds of the study it leaves: the feed, the views, the caches, the
@@ -132,6 +137,7 @@ function leaveStudy() {
   S.recent = [];
   S.views = {};
   S.areas = new Map();
+  S.myArea = null;
   S.subjects = new Set();
   S.tailRead = false;
   S.head = 0;

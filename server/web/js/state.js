@@ -67,6 +67,7 @@ export const S = {
   limits: null, // the server's limits: name -> number
   referenceEpoch: null, // the session in which vocab and limits came from the server
   areas: new Map(), // area stream id -> {name, kind, parent}
+  myArea: null, // the area the signed-in participant was registered for (the directory), if any
   subjects: new Set(), // data subjects seen in readable notes, for suggestions
   recent: [], // recent field notes, newest first
   cache: {}, // projection name -> {data, stale}

@@ -1,7 +1,8 @@
 //! The web interface's files: the page loads native ES modules, and the service worker must keep
 //! every file the page needs, or the page does not open offline. These tests follow the page's
 //! references from `/` (its `src` and `href`, then every module's imports) over HTTP, and compare
-//! what they reach with the list the worker keeps.
+//! what they reach with the list the worker keeps. The page links its icons and its web app
+//! manifest, and the manifest its icons: the worker keeps those too.
 
 use std::collections::BTreeSet;
 
@@ -44,10 +45,15 @@ fn resolve(from: &str, spec: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// The files `path` refers to: for the page its scripts and stylesheets, for a module its
-/// imports and re-exports (all relative: the page loads nothing from elsewhere).
+/// The files `path` refers to: for the page its scripts, stylesheets, icons and manifest, for a
+/// module its imports and re-exports (all relative: the page loads nothing from elsewhere), for
+/// the manifest its icons.
 fn references(path: &str, text: &str) -> Vec<String> {
-    if path.ends_with(".js") {
+    if path.ends_with(".webmanifest") {
+        let manifest: serde_json::Value = serde_json::from_str(text).expect("the manifest is JSON");
+        let icons = manifest["icons"].as_array().expect("the manifest lists icons");
+        icons.iter().map(|i| i["src"].as_str().expect("an icon's src").to_string()).collect()
+    } else if path.ends_with(".js") {
         let specs = [quoted_after(text, "from '", '\''), quoted_after(text, "import '", '\'')].concat();
         specs
             .into_iter()
@@ -59,7 +65,7 @@ fn references(path: &str, text: &str) -> Vec<String> {
                 resolve(path, spec)
             })
             .collect()
-    } else if path.ends_with(".css") {
+    } else if [".css", ".png", ".svg", ".ico"].iter().any(|ext| path.ends_with(ext)) {
         Vec::new()
     } else {
         [quoted_after(text, "src=\"", '"'), quoted_after(text, "href=\"", '"')]
@@ -84,6 +90,10 @@ async fn reachable(api: &Api) -> BTreeSet<String> {
         let ty = match path.rsplit_once('.').map(|(_, ext)| ext) {
             Some("js") => "text/javascript",
             Some("css") => "text/css",
+            Some("webmanifest") => "application/manifest+json",
+            Some("png") => "image/png",
+            Some("svg") => "image/svg+xml",
+            Some("ico") => "image/x-icon",
             _ => "text/html",
         };
         assert!(resp.content_type().starts_with(ty), "{path}: {} is not {ty}", resp.content_type());
@@ -112,6 +122,51 @@ async fn the_service_worker_keeps_exactly_the_files_the_page_loads() {
         "the page loads files the service worker does not keep (offline it breaks): {missing:?}"
     );
     assert!(extra.is_empty(), "the service worker keeps files the page does not load: {extra:?}");
+}
+
+/// `/favicon.ico` was a 404, and without a manifest a phone could not add the page to its home
+/// screen as an app: the icon, the manifest's fields a browser needs for that, and its icons
+/// (PNG of the sizes it says, one maskable) are served.
+#[tokio::test]
+async fn the_page_can_be_added_to_a_home_screen() {
+    let api = setup_with(Log::Small, Limits::default());
+    let icon = api.send(Req::get("/favicon.ico")).await;
+    icon.expect(200);
+    assert_eq!(icon.content_type(), "image/x-icon");
+    assert_eq!(&icon.body[..4], &[0, 0, 1, 0], "an ICO file's header");
+
+    let page = api.send(Req::get("/")).await.text();
+    for link in [
+        r#"<link rel="manifest" href="/manifest.webmanifest">"#,
+        r#"<link rel="icon" href="/favicon.ico""#,
+        r#"<link rel="apple-touch-icon" href="/icons/apple-touch-icon.png">"#,
+    ] {
+        assert!(page.contains(link), "the page links {link}");
+    }
+    let resp = api.send(Req::get("/manifest.webmanifest")).await;
+    resp.expect(200);
+    let m = resp.json();
+    for (field, want) in [("start_url", "/"), ("display", "standalone"), ("lang", "nl"), ("short_name", "parlog")] {
+        assert_eq!(m[field], want, "manifest {field}: {m}");
+    }
+    assert!(m["name"].as_str().is_some_and(|n| n.starts_with("parlog")), "manifest name: {m}");
+    assert!(page.contains(&format!(r#"<meta name="theme-color" content="{}">"#, m["theme_color"].as_str().unwrap())));
+    let icons = m["icons"].as_array().expect("icons");
+    assert!(icons.iter().any(|i| i["purpose"] == "maskable"), "a maskable icon: {icons:?}");
+    for i in icons.iter().filter(|i| i["type"] == "image/png") {
+        let src = i["src"].as_str().unwrap();
+        let png = api.send(Req::get(src)).await;
+        png.expect(200);
+        assert_eq!(&png.body[..8], b"\x89PNG\r\n\x1a\n", "{src} is a PNG");
+        let (w, h) = (
+            u32::from_be_bytes(png.body[16..20].try_into().unwrap()),
+            u32::from_be_bytes(png.body[20..24].try_into().unwrap()),
+        );
+        assert_eq!(i["sizes"].as_str().unwrap(), format!("{w}x{h}"), "{src}: the size the manifest says");
+    }
+    for size in [192, 512] {
+        assert!(icons.iter().any(|i| i["sizes"] == format!("{size}x{size}")), "a {size} px icon: {icons:?}");
+    }
 }
 
 #[tokio::test]

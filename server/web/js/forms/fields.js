@@ -5,6 +5,7 @@ import { t } from '../texts.js';
 import { errorText } from '../http.js';
 import { submit } from '../outbox.js';
 import { limit } from '../catalog.js';
+import { fmtTime } from '../format.js';
 
 export function formError(form, msg, field) {
   const el = $('.error[role=alert]', form);
@@ -68,18 +69,39 @@ export function requireFields(f, ids) {
   return true;
 }
 
+// Sends a form's events. While it waits, the button says so (aria-disabled rather than disabled:
+// a disabled button would drop the focus to <body>) and a second press is ignored. After it, the
+// result is said in the form's status line (a live region) and the focus goes to the form's
+// first field, ready for the next one, with the status line in view above it.
 export async function submitForm(f, events, savedMsg, reset) {
   const button = $('button[type=submit]', f);
-  button.disabled = true;
+  if (button.getAttribute('aria-disabled') === 'true') return null;
+  button.setAttribute('aria-disabled', 'true');
+  formStatus(f, '');
   try {
     const result = await submit(events);
     reset();
-    toast(result === 'stored' ? savedMsg : t('note.queued'), result === 'stored' ? 'ok' : 'warn');
+    const msg = result === 'stored' ? savedMsg : t('note.queued');
+    formStatus(f, `${msg} (${fmtTime(new Date())})`, result === 'stored' ? 'ok' : 'warn');
+    toast(msg, result === 'stored' ? 'ok' : 'warn', { live: false });
+    const first = $('input:not([type=hidden]), select, textarea', f);
+    if (first) first.focus({ preventScroll: true });
+    $('.form-status', f).scrollIntoView({ block: 'start' });
+    return result;
   } catch (e) {
     formError(f, errorText(e));
+    return null;
   } finally {
-    button.disabled = false;
+    button.removeAttribute('aria-disabled');
   }
+}
+
+// The form's status line: what became of the last save (empty hides it).
+export function formStatus(f, msg, kind = 'ok') {
+  const el = $('.form-status', f);
+  if (!el) return;
+  el.textContent = msg;
+  el.classList.toggle('warn', kind === 'warn');
 }
 
 // Sets the length limits the server gave on the fields that name one (data-limit="...").

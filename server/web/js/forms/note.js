@@ -1,14 +1,15 @@
 // The field-note form, and the latest field notes under it.
 import { S } from '../state.js';
-import { $, $$, h, toast } from '../dom.js';
+import { $, $$, h } from '../dom.js';
 import { t } from '../texts.js';
 import { fmtDateTime, localInputValue, rfc3339 } from '../format.js';
-import { errorText } from '../http.js';
-import { newId, renderOutbox, submit } from '../outbox.js';
-import { vocabulary, label, limit, areaItems, cycleGroups, invalidateAll } from '../catalog.js';
-import { formError, options, checkList, checked, countChecked } from './fields.js';
+import { newId, renderOutbox } from '../outbox.js';
+import { vocabulary, label, limit, areaItems, cycleGroups, inArea, invalidateAll } from '../catalog.js';
+import { formError, options, checkList, checked, countChecked, submitForm } from './fields.js';
 
 let noteWhenTouched = false;
+// The study in which the area was chosen by hand; until then it follows the participant's own.
+let noteAreaTouchedIn = null;
 
 export function openNoteForm() {
   const when = $('#note-when');
@@ -67,20 +68,8 @@ async function onNoteSubmit(ev) {
   const sealed = { text };
   if (people.subjects.length) sealed.subjects = people.subjects;
   const event = { id: newId(), stream: `notes:${S.me.participant}`, kind: 'ObservationRecorded', occurred_at: rfc3339(when), payload, sealed };
-  const button = $('button[type=submit]', f);
-  button.disabled = true;
-  try {
-    const result = await submit([event]);
-    resetNoteForm();
-    toast(result === 'stored' ? t('note.saved') : t('note.queued'), result === 'stored' ? 'ok' : 'warn');
-    if (result === 'stored') {
-      invalidateAll();
-    }
-  } catch (e) {
-    formError(f, errorText(e));
-  } finally {
-    button.disabled = false;
-  }
+  const result = await submitForm(f, [event], t('note.saved'), resetNoteForm);
+  if (result === 'stored') invalidateAll();
 }
 
 function resetNoteForm() {
@@ -91,6 +80,7 @@ function resetNoteForm() {
   noteWhenTouched = false;
   $('#note-when').value = localInputValue(new Date());
   countChecked($('#note-codes-list'), $('#note-codes-count'));
+  fillInitiatives();
 }
 
 export function noteLine(e) {
@@ -128,10 +118,16 @@ export function renderRecent(fresh) {
   }));
 }
 
-// The note form's lists, from the catalog.
-export function fillNoteLists() {
-  options($('#note-area'), [{ items: areaItems() }], { placeholder: t('none') });
-  const ini = (S.cache.initiatives && S.cache.initiatives.data.initiatives) || [];
+function allInitiatives() {
+  return (S.cache.initiatives && S.cache.initiatives.data.initiatives) || [];
+}
+
+// The initiatives to choose from: those in the note's area and the areas inside it, or all of
+// them when the area is open or "every area" is ticked. The help line says which.
+function fillInitiatives() {
+  const area = $('#note-area').value;
+  const all = !area || $('#note-initiative-all').checked;
+  const ini = allInitiatives().filter((i) => all || inArea(i.area, area));
   const ended = (i) => i.status === 'stopped' || i.status === 'handed_over';
   const byName = (a, b) => a.name.localeCompare(b.name, 'nl');
   const iniItem = (i) => ({ value: i.id, text: i.area_name ? `${i.name} (${i.area_name})` : i.name });
@@ -139,6 +135,17 @@ export function fillNoteLists() {
     { label: t('group.active'), items: ini.filter((i) => !ended(i)).sort(byName).map(iniItem) },
     { label: t('group.ended'), items: ini.filter(ended).sort(byName).map(iniItem) },
   ], { placeholder: t('none') });
+  const a = area && S.areas.get(area);
+  $('#note-initiative-help').textContent = all ? t('note.initiative.every') : t('note.initiative.in', { v: a ? a.name : area });
+}
+
+// The note form's lists, from the catalog. The area starts as the participant's own (from the
+// directory: the area the participant was registered for), until another is chosen.
+export function fillNoteLists() {
+  const areaSel = $('#note-area');
+  options(areaSel, [{ items: areaItems() }], { placeholder: t('none') });
+  if (noteAreaTouchedIn !== (S.study && S.study.slug) && !areaSel.value && S.myArea && $$('option', areaSel).some((o) => o.value === S.myArea)) areaSel.value = S.myArea;
+  fillInitiatives();
   checkList($('#note-health-list'), vocabulary('health_dimension').map(({ id }) => ({ value: id, text: label('health_dimension', id) })), 'health');
   const codes = ((S.cache.codebook && S.cache.codebook.data.codes) || []).filter((c) => !c.merged_into);
   checkList($('#note-codes-list'), codes.map((c) => ({ value: c.id, text: c.name })), 'code');
@@ -152,9 +159,19 @@ export function wireNoteForm() {
   $('#note-when').addEventListener('input', () => { noteWhenTouched = true; });
   $('#note-when').addEventListener('focus', () => { $('#note-when').max = localInputValue(new Date(Date.now() + 60000)); });
   $('#note-codes-list').addEventListener('change', () => countChecked($('#note-codes-list'), $('#note-codes-count')));
+  $('#note-area').addEventListener('change', () => {
+    noteAreaTouchedIn = S.study && S.study.slug;
+    fillInitiatives();
+  });
+  $('#note-initiative-all').addEventListener('change', fillInitiatives);
   $('#note-initiative').addEventListener('change', () => {
-    // An initiative belongs to an area: fill it in when none was chosen.
-    const ini = S.cache.initiatives && S.cache.initiatives.data.initiatives.find((i) => i.id === $('#note-initiative').value);
-    if (ini && ini.area && !$('#note-area').value && $$('#note-area option').some((o) => o.value === ini.area)) $('#note-area').value = ini.area;
+    // An initiative belongs to an area: the note's area follows when none was chosen, or when
+    // the initiative (from "every area") lies outside the one chosen.
+    const ini = allInitiatives().find((i) => i.id === $('#note-initiative').value);
+    const area = $('#note-area').value;
+    if (ini && ini.area && (!area || !inArea(ini.area, area)) && $$('#note-area option').some((o) => o.value === ini.area)) {
+      $('#note-area').value = ini.area;
+      fillInitiatives();
+    }
   });
 }

@@ -56,7 +56,7 @@ function renderObservationChoices() {
     const div = h('div', { class: 'check-grid' });
     checkList(div, g.items, 'observation', { keep: false });
     for (const i of $$('input', div)) i.checked = before.has(i.value);
-    kids.push(h('h3', { class: 'small', text: g.title }), div);
+    kids.push(h('h2', { class: 'small', text: g.title }), div);
   }
   if (!kids.length) kids.push(h('p', { class: 'help', text: t('refl.obs.none') }));
   box.replaceChildren(...kids);

@@ -14,9 +14,14 @@ import * as lessons from './lessons.js';
 import * as network from './network.js';
 import * as activity from './activity.js';
 import * as warnings from './warnings.js';
+import * as charts from './charts.js';
 
 // View id -> its drawing of the projection's answer.
 const RENDER = { cycles, role, initiatives, signals, lessons, network, activity, warnings };
+// View id -> its chart, drawn here from the same answer (charts.js: it fits a phone and spans
+// the study's period). The cycles' spiral is the server's figure (GET /charts/cycles); it is
+// narrow enough as it is.
+const CHART = { role: charts.role, initiatives: charts.initiatives, signals: charts.signals };
 
 function buildViewFrame(sec, id) {
   if (sec.dataset.built === S.lang) return;
@@ -35,8 +40,7 @@ function buildViewFrame(sec, id) {
       input,
       h('button', { type: 'button', class: 'small', text: t('asof.now'), onclick: () => { input.value = ''; st.asOf = ''; loadView(id); } })),
     h('p', { class: 'status-line', role: 'status', id: `${inputId}-help`, 'data-status': '' }));
-  // Focusable, so that a keyboard can scroll a picture wider than a phone.
-  const chart = sec.dataset.chart ? h('div', { class: 'chart card', 'data-chart-slot': '', tabindex: '0', role: 'region', 'aria-label': t('chart.region') }) : null;
+  const chart = sec.dataset.chart ? h('div', { class: 'chart card', 'data-chart-slot': '' }) : null;
   const body = h('div', { class: 'view-body', 'data-body': '' });
   sec.append(toolbar);
   if (chart) sec.append(chart);
@@ -63,32 +67,27 @@ export async function loadView(id, { quiet = false } = {}) {
   sec.setAttribute('aria-busy', 'true');
   const asOf = st.asOf || undefined;
   const name = sec.dataset.projection;
-  const chartName = sec.dataset.chart;
+  const chartName = CHART[id] ? null : sec.dataset.chart;
   try {
-    const [data, chart] = await Promise.all([
+    const [data, chart, day] = await Promise.all([
       projection(name, { asOf, force: !asOf }),
       chartName ? fetchChart(chartName, asOf) : Promise.resolve(null),
+      CHART[id] ? lastDay(name, asOf) : Promise.resolve(null),
       // The views name vocabulary values (the stages of an initiative) with the server's labels.
       loadReference().catch(() => {}),
     ]);
     // Signed out or another study chosen meanwhile: this answer is not the one to show.
     if (seq !== st.seq || epoch !== S.epoch || !S.me) return;
-    if (chartName) {
-      const slot = $('[data-chart-slot]', sec);
-      if (chart) {
-        slot.innerHTML = chart; // the server's own figure; every text in it is escaped there
-        for (const svg of $$('svg', slot)) {
-          const vb = (svg.getAttribute('viewBox') || '').split(/\s+/).map(Number);
-          if (vb[2] > 400) svg.classList.add('wide');
-        }
-        if (slot.scrollWidth > slot.clientWidth + 4) slot.append(h('p', { class: 'help scroll-hint', text: t('chart.scroll') }));
-      } else {
-        slot.replaceChildren(h('p', { class: 'muted', text: t('chart.none') }));
-      }
-    }
+    const slot = $('[data-chart-slot]', sec);
+    const drawn = CHART[id] ? CHART[id](data, day) : null;
+    if (drawn) slot.replaceChildren(drawn);
+    else if (chartName && chart) slot.innerHTML = chart; // the server's own figure; every text in it is escaped there
+    else if (slot) slot.replaceChildren(h('p', { class: 'muted', text: t('chart.none') }));
     const body = $('[data-body]', sec);
+    const kept = keepPlace(body);
     body.replaceChildren();
     append(body, [RENDER[id].render(data)]);
+    restorePlace(body, kept, sec);
     status.textContent = asOf ? t('updated.asof', { d: fmtDay(asOf) }) : t('updated', { t: fmtTime(new Date()) });
     status.classList.remove('error');
     if (id === 'activity' || id === 'initiatives') saveCatalog();
@@ -98,6 +97,45 @@ export async function loadView(id, { quiet = false } = {}) {
     status.classList.add('error');
   } finally {
     if (seq === st.seq) sec.removeAttribute('aria-busy');
+  }
+}
+
+// A view is drawn again when the log grows. What the reader had open (a card's history) stays
+// open, and the focus stays where it was (the same control of the same card) instead of
+// dropping to <body> with the old elements; the heading takes it if that control is gone.
+const FOCUSABLE = 'a[href], button, summary, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+function keepPlace(body) {
+  const itemOf = (el) => el.closest('[data-id]');
+  const open = $$('details[open]', body).map((d) => itemOf(d)).filter(Boolean).map((i) => i.dataset.id);
+  const active = document.activeElement;
+  if (!active || !body.contains(active)) return { open };
+  const item = itemOf(active);
+  const scope = item || body;
+  return { open, item: item ? item.dataset.id : null, index: $$(FOCUSABLE, scope).indexOf(active) };
+}
+function restorePlace(body, kept, sec) {
+  const byId = (id) => $$('[data-id]', body).find((el) => el.dataset.id === id);
+  for (const id of kept.open) {
+    const item = byId(id);
+    const d = item && $('details', item);
+    if (d) d.open = true;
+  }
+  if (kept.index === undefined) return;
+  const scope = kept.item ? byId(kept.item) : body;
+  const target = scope && $$(FOCUSABLE, scope)[kept.index];
+  if (target) target.focus({ preventScroll: true });
+  else $('h1', sec).focus({ preventScroll: true });
+}
+
+// The study's last day (or the day asked for): where a time chart ends. The role view says it
+// (`day`); the other views borrow it from there.
+async function lastDay(name, asOf) {
+  if (asOf) return asOf;
+  try {
+    const d = name === 'role' ? S.cache.role && S.cache.role.data : await projection('role');
+    return (d && d.day) || null;
+  } catch (_) {
+    return null;
   }
 }
 

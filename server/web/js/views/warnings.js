@@ -10,7 +10,7 @@ export function render(d) {
     h('p', { class: 'help', text: t('warn.thresholds', { a: th.lead_months_max, b: th.active_initiatives_max, c: th.reflection_gap_days_max }) }),
     d.warnings.length ? h('ul', { class: 'cards warnings' }, d.warnings.map((w) => h('li', { class: `card warning ${w.kind}` },
       h('div', { class: 'card-head' }, h('span', { class: 'badge warn', text: w.kind_label }), w.since ? h('span', { class: 'muted', text: t('warn.since', { d: fmtDay(w.since) }) }) : null),
-      h('h3', { class: 'title', text: w.subject_label }),
+      h('h2', { class: 'title', text: w.subject_label }),
       h('p', { text: w.reason }),
       h('p', { class: 'meta' }, srcRefs(w.sources))))) : empty('warn.none'),
   ];
