@@ -5,7 +5,7 @@
 //! `PARLOG_TEST_PG_REQUIRED=1` (the test command sets it once it has made sure a server runs),
 //! in which case they fail: a suite that silently skipped the second backend would prove nothing.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The administrative address tests create their databases through.
 pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -16,6 +16,8 @@ pub struct TestDb {
     pub url: String,
     name: String,
     admin: String,
+    /// Drop the database even when the test fails (see [`TestDb::discard`]).
+    discard: AtomicBool,
 }
 
 fn admin_url() -> String {
@@ -61,7 +63,7 @@ pub fn test_db() -> Option<TestDb> {
     let admin = admin_url();
     let name = format!("parlog_t_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), fastrand::u32(..));
     match admin_execute(&admin, &format!("CREATE DATABASE {name}")) {
-        Ok(()) => Some(TestDb { url: with_database(&admin, &name), name, admin }),
+        Ok(()) => Some(TestDb { url: with_database(&admin, &name), name, admin, discard: AtomicBool::new(false) }),
         Err(e) if !required() => {
             eprintln!(
                 "skipped: no PostgreSQL server at {} ({e}); the test command starts one, or set PARLOG_TEST_PG",
@@ -73,12 +75,91 @@ pub fn test_db() -> Option<TestDb> {
     }
 }
 
+impl TestDb {
+    /// Drop the database also when the test fails: for property tests, which fail many times
+    /// while shrinking.
+    pub fn discard(&self) {
+        self.discard.store(true, Ordering::Relaxed);
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() && !self.discard.load(Ordering::Relaxed) {
             eprintln!("the failing test's database is kept for inspection: {}", self.url);
             return;
         }
         let _ = admin_execute(&self.admin, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+/// A connection of a test's own, for SQL behind the store's back (tampering, looking at rows).
+/// Every call runs in this one session, so a `SET` holds for the statements after it.
+pub struct Sql {
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl Sql {
+    pub fn connect(url: &str) -> Result<Sql, String> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let client = rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
+            tokio::spawn(conn);
+            Ok::<_, String>(client)
+        })?;
+        Ok(Sql { rt, client })
+    }
+
+    /// Runs statements (`;`-separated, no results); the error is PostgreSQL's message.
+    pub fn execute(&self, sql: &str) -> Result<(), String> {
+        self.rt.block_on(self.client.batch_execute(sql)).map_err(|e| match e.as_db_error() {
+            Some(db) => db.message().to_string(),
+            None => e.to_string(),
+        })
+    }
+
+    /// Runs statements and returns the rows of their results, every value in PostgreSQL's text
+    /// form (`bytea` as `\x…` hex), NULL as `None`.
+    pub fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
+        let messages = self.rt.block_on(self.client.simple_query(sql)).map_err(|e| match e.as_db_error() {
+            Some(db) => db.message().to_string(),
+            None => e.to_string(),
+        })?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => {
+                    Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The value of a one-row, one-column query.
+    pub fn value(&self, sql: &str) -> Result<Option<String>, String> {
+        let rows = self.rows(sql)?;
+        match rows.as_slice() {
+            [row] if row.len() == 1 => Ok(row[0].clone()),
+            _ => Err(format!("expected one value from {sql:?}, got {rows:?}")),
+        }
+    }
+
+    /// Every column of `parlog.events` (of every study) whose bytes hold `needle`, as
+    /// `study/position/column`.
+    pub fn rows_containing(&self, needle: &[u8]) -> Vec<String> {
+        let hex: String = needle.iter().map(|b| format!("{b:02x}")).collect();
+        let sql = format!(
+            "SELECT study, position, c FROM parlog.events e, LATERAL (VALUES
+               ('record', e.record), ('ciphertext', e.ciphertext), ('hash', e.hash), ('retry', e.retry),
+               ('id', uuid_send(e.id)), ('stream', convert_to(e.stream, 'UTF8')),
+               ('forgets', convert_to(e.forgets, 'UTF8'))) AS v(c, b)
+             WHERE position('\\x{hex}'::bytea IN b) > 0 ORDER BY study, position, c"
+        );
+        let rows = self.rows(&sql).unwrap_or_else(|e| panic!("searching the event rows: {e}"));
+        rows.into_iter()
+            .map(|r| r.into_iter().map(Option::unwrap_or_default).collect::<Vec<_>>().join("/"))
+            .collect()
     }
 }
