@@ -8,21 +8,34 @@
 //! cover: power loss. The kernel keeps the dead process's writes, so the fdatasync half of the
 //! durability contract is not tested here.
 //!
-//! `PARLOG_CRASH_ROUNDS` sets the number of rounds (25 by default), `PARLOG_CRASH_SEED` the seed
-//! of the random choices (printed, to replay a failure as far as timing allows).
+//! After each round the events the child sent but never heard acknowledged are sent again, by id
+//! and with the same content: each that the crash let through is answered as a duplicate at its
+//! place, each that it did not is stored once; no id is in the log twice.
+//!
+//! The same test runs on a study in PostgreSQL (`..._postgres`): the child appends there (its
+//! key folder on disk), PostgreSQL itself keeps running. A crash of PostgreSQL is
+//! `acknowledged_appends_survive_a_postgresql_crash`: a private server (initdb in a temporary
+//! folder, its own port) stopped with `pg_ctl -m immediate` while threads append and retry.
+//!
+//! `PARLOG_CRASH_ROUNDS` sets the number of rounds (25 by default, 12 on PostgreSQL),
+//! `PARLOG_CRASH_SEED` the seed of the random choices (printed, to replay a failure as far as
+//! timing allows).
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use parlog_core::{EventId, EventStore, Hash, Position, SledStore};
+use parlog_core::{AnyStore, EventId, EventStore, Hash, NewEvent, PgDatabase, PgStore, Position, SledStore, StudySlug};
 use parlog_tests::{check_sealed_open, read_all};
 
 const ROUNDS_DEFAULT: u32 = 25;
+const ROUNDS_DEFAULT_PG: u32 = 12;
+/// The study the child appends to in PostgreSQL (as `crash_appender` names it).
+const PG_STUDY: &str = "proef";
 const APPENDER_THREADS: u32 = 4;
 /// The child is killed this long after it said it is ready (or after it was started, in the rounds
 /// that aim at start-up).
@@ -37,6 +50,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 struct ChildRun {
     /// The head the child saw when it opened the store, if it got that far.
     ready_head: Option<u64>,
+    /// Every event it was about to append, to send again what was not acknowledged.
+    sent: Vec<(EventId, NewEvent)>,
     acks: Vec<(u64, EventId)>,
     /// Forgets it was told were done: position, id, subject.
     forgets: Vec<(u64, EventId, String)>,
@@ -50,33 +65,131 @@ struct Checked {
     hash: Hash,
 }
 
+/// Where the child appends: an embedded store's data folder, or a study in PostgreSQL with its
+/// key folder.
+enum Target {
+    Sled { dir: PathBuf },
+    Postgres { keys: PathBuf, url: String },
+}
+
+impl Target {
+    fn dir(&self) -> &Path {
+        match self {
+            Target::Sled { dir } => dir,
+            Target::Postgres { keys, .. } => keys,
+        }
+    }
+
+    fn child_args(&self) -> Vec<String> {
+        match self {
+            Target::Sled { .. } => Vec::new(),
+            Target::Postgres { url, .. } => vec!["--pg".into(), url.clone()],
+        }
+    }
+
+    fn options(&self) -> parlog_core::StoreOptions {
+        parlog_core::StoreOptions::from_env(self.dir())
+    }
+
+    /// Checks the store as the crash left it, reading only: the findings (sled: of the folder;
+    /// PostgreSQL: of the chain in the database and the key folder), and that checking changed
+    /// nothing. `None` when the child got nowhere: no store to check yet.
+    fn check(&self, when: &str) -> Result<Option<String>, String> {
+        if !self.dir().join("PARLOG").exists() {
+            return Ok(None);
+        }
+        match self {
+            Target::Sled { dir } => {
+                let before = digests(dir);
+                let report = parlog_core::check_folder(dir, &self.options()).map_err(|e| format!("checking {when}: {e}"))?;
+                if digests(dir) != before {
+                    return Err(format!("checking the folder {when} changed it"));
+                }
+                Ok(Some(report.findings.first().map(|f| f.to_string()).unwrap_or_default()))
+            }
+            Target::Postgres { keys, url } => {
+                let sql = parlog_tests::pg::Sql::connect(url)?;
+                let before = study_digest(&sql)?;
+                let db = PgDatabase::connect_read_only(url).map_err(|e| format!("connecting {when}: {e}"))?;
+                let slug = StudySlug::parse(PG_STUDY).expect("a slug");
+                if db.study_events(&slug).map_err(|e| e.to_string())?.is_none() {
+                    return Ok(None);
+                }
+                let before_keys = digests(keys);
+                let (report, _keys) = parlog_core::pg::check_study(&db, &slug, keys, &self.options())
+                    .map_err(|e| format!("checking {when}: {e}"))?;
+                if study_digest(&sql)? != before || digests(keys) != before_keys {
+                    return Err(format!("checking the study {when} changed it"));
+                }
+                Ok(Some(report.first_bad.map(|(p, why)| format!("position {p}: {why}")).unwrap_or_default()))
+            }
+        }
+    }
+
+    fn open(&self) -> Result<AnyStore, String> {
+        match self {
+            Target::Sled { dir } => SledStore::open(dir).map(AnyStore::from),
+            Target::Postgres { keys, url } => PgDatabase::connect(url).and_then(|db| {
+                PgStore::open(&db, &StudySlug::parse(PG_STUDY).expect("a slug"), keys, &self.options())
+                    .map(AnyStore::from)
+            }),
+        }
+        .map_err(|e| format!("reopening after the crash: {e}"))
+    }
+}
+
+/// A digest of a study's rows, with where and by which transaction each was written.
+fn study_digest(sql: &parlog_tests::pg::Sql) -> Result<Option<String>, String> {
+    sql.value(&format!(
+        "SELECT md5(string_agg(concat_ws(' ', position, ctid, xmin, md5(e::text)), ',' ORDER BY position))
+         FROM parlog.events e WHERE study = '{PG_STUDY}'"
+    ))
+}
+
 #[test]
 fn acknowledged_appends_survive_sigkill() {
-    let rounds = env_number("PARLOG_CRASH_ROUNDS").unwrap_or(u64::from(ROUNDS_DEFAULT));
-    let seed = env_number("PARLOG_CRASH_SEED").unwrap_or_else(|| fastrand::u64(..));
     let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary folder");
-    let dir = tmp.path().join("data");
-    eprintln!("crash test: {rounds} rounds, seed {seed}, data folder {}", dir.display());
+    let target = Target::Sled { dir: tmp.path().join("data") };
+    crash_rounds(&target, tmp, ROUNDS_DEFAULT);
+}
+
+#[test]
+fn acknowledged_appends_survive_sigkill_postgres() {
+    let Some(db) = parlog_tests::pg::test_db() else { return };
+    let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary folder");
+    let target = Target::Postgres { keys: tmp.path().join("keys"), url: db.url.clone() };
+    crash_rounds(&target, tmp, ROUNDS_DEFAULT_PG);
+}
+
+fn crash_rounds(target: &Target, tmp: tempfile::TempDir, rounds_default: u32) {
+    let rounds = env_number("PARLOG_CRASH_ROUNDS").unwrap_or(u64::from(rounds_default));
+    let seed = env_number("PARLOG_CRASH_SEED").unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("crash test: {rounds} rounds, seed {seed}, folder {}", target.dir().display());
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut checked = Checked { head: 0, hash: Hash::ZERO };
     let mut acked_total = 0;
     let mut forgets_total = 0;
+    let mut resent_total = (0, 0);
     for round in 0..rounds {
-        let result = run_child(&dir, &mut rng, round, seed.wrapping_add(round))
-            .and_then(|run| check_store(&dir, &run, checked).map(|c| (run, c)));
+        let result = run_child(target, &mut rng, round, seed.wrapping_add(round))
+            .and_then(|run| check_store(target, &run, checked).map(|c| (run, c)));
         match result {
-            Ok((run, now)) => {
+            Ok((run, (now, resent))) => {
                 eprintln!(
-                    "round {round}: killed {:?} after the start ({}), {} acks, head {} -> {} ({} durable but unacknowledged)",
+                    "round {round}: killed {:?} after the start ({}), {} acks, head {} -> {} ({} durable but unacknowledged); \
+                     sent again: {} found as duplicates, {} stored now",
                     run.killed_after,
                     if run.ready_head.is_some() { "after opening" } else { "while starting" },
                     run.acks.len(),
                     checked.head,
-                    now.head,
-                    now.head - checked.head - run.acks.len() as u64,
+                    now.head - resent.1,
+                    now.head - resent.1 - checked.head - run.acks.len() as u64,
+                    resent.0,
+                    resent.1,
                 );
                 acked_total += run.acks.len();
                 forgets_total += run.forgets.len();
+                resent_total = (resent_total.0 + resent.0, resent_total.1 + resent.1);
                 checked = now;
             }
             Err(msg) => {
@@ -86,8 +199,9 @@ fn acknowledged_appends_survive_sigkill() {
         }
     }
     eprintln!(
-        "crash test: {rounds} rounds, {acked_total} acknowledged events and {forgets_total} acknowledged forgets, final head {}",
-        checked.head
+        "crash test: {rounds} rounds, {acked_total} acknowledged events and {forgets_total} acknowledged forgets, \
+         {} unacknowledged sent again and found, {} stored on the second try, final head {}",
+        resent_total.0, resent_total.1, checked.head
     );
     assert!(acked_total > 0, "no round acknowledged anything; the test tested nothing");
 }
@@ -109,11 +223,12 @@ fn env_number(name: &str) -> Option<u64> {
 }
 
 /// Starts the child, kills it after a random delay and collects what it acknowledged.
-fn run_child(dir: &Path, rng: &mut fastrand::Rng, round: u64, child_seed: u64) -> Result<ChildRun, String> {
+fn run_child(target: &Target, rng: &mut fastrand::Rng, round: u64, child_seed: u64) -> Result<ChildRun, String> {
     let exe = env!("CARGO_BIN_EXE_crash_appender");
+    let dir = target.dir();
     let mut cmd = Command::new(exe);
-    cmd.arg(dir).arg(APPENDER_THREADS.to_string()).arg(child_seed.to_string());
-    let command = format!("{exe} {} {APPENDER_THREADS} {child_seed}", dir.display());
+    cmd.arg(dir).arg(APPENDER_THREADS.to_string()).arg(child_seed.to_string()).args(target.child_args());
+    let command = format!("{exe} {} {APPENDER_THREADS} {child_seed} {}", dir.display(), target.child_args().join(" "));
     let started = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -181,12 +296,22 @@ fn read_lines(stdout: impl Read, tx: mpsc::Sender<String>) {
 }
 
 fn parse_output(lines: &[String], killed_after: Duration) -> Result<ChildRun, String> {
-    let mut run = ChildRun { ready_head: None, acks: Vec::new(), forgets: Vec::new(), killed_after };
+    let mut run = ChildRun { ready_head: None, sent: Vec::new(), acks: Vec::new(), forgets: Vec::new(), killed_after };
     for line in lines {
         let parts: Vec<&str> = line.split(' ').collect();
         match parts.as_slice() {
             ["ready", head] if run.ready_head.is_none() => {
                 run.ready_head = Some(head.parse().map_err(|_| format!("bad line {line:?}"))?);
+            }
+            ["send", id, "memo", name, seed] if run.ready_head.is_some() => {
+                let id = EventId::parse(id)?;
+                let seed = seed.parse().map_err(|_| format!("bad seed in {line:?}"))?;
+                run.sent.push((id, parlog_tests::memo(id, name, seed)));
+            }
+            ["send", id, "obs", name, subject, seed] if run.ready_head.is_some() => {
+                let id = EventId::parse(id)?;
+                let seed = seed.parse().map_err(|_| format!("bad seed in {line:?}"))?;
+                run.sent.push((id, parlog_tests::observation(id, name, subject, seed)));
             }
             ["ack", pos, id] if run.ready_head.is_some() => {
                 let pos = pos.parse().map_err(|_| format!("bad position in {line:?}"))?;
@@ -203,29 +328,25 @@ fn parse_output(lines: &[String], killed_after: Duration) -> Result<ChildRun, St
 }
 
 /// Reopens the store after a crash and checks it against what the child acknowledged and what
-/// the previous round found.
-fn check_store(dir: &Path, run: &ChildRun, before: Checked) -> Result<Checked, String> {
+/// the previous round found; then sends again what the child sent but never heard acknowledged.
+/// Returns what it checked (after those), and how many of those were found as duplicates and
+/// how many were stored now.
+fn check_store(target: &Target, run: &ChildRun, before: Checked) -> Result<(Checked, (u64, u64)), String> {
     if let Some(ready) = run.ready_head {
         if ready != before.head {
             return Err(format!("the child opened the store at head {ready}, the test had left it at {}", before.head));
         }
     }
-    if !dir.join("PARLOG").exists() {
-        // Killed before `init` wrote the marker: there is nothing to open yet.
+    // Checking the store as the crash left it changes nothing (it may find an interrupted
+    // forget, which opening finishes).
+    if target.check("after the crash")?.is_none() {
+        // Killed before `init` made the store: there is nothing to open yet.
         return match (before.head, run.acks.is_empty()) {
-            (0, true) => Ok(before),
-            _ => Err("the data folder lost its marker file".into()),
+            (0, true) => Ok((before, (0, 0))),
+            _ => Err("the store lost its marker file or its study".into()),
         };
     }
-    // Checking the folder as the crash left it changes nothing (it may find an interrupted
-    // forget, which opening finishes).
-    let options = parlog_core::StoreOptions::from_env(dir);
-    let before_check = digests(dir);
-    parlog_core::check_folder(dir, &options).map_err(|e| format!("checking after the crash: {e}"))?;
-    if digests(dir) != before_check {
-        return Err("checking the folder after the crash changed it".into());
-    }
-    let store = SledStore::open(dir).map_err(|e| format!("reopening after the crash: {e}"))?;
+    let store = target.open()?;
     let head = store.head();
     let report = store.verify().map_err(|e| format!("verify: {e}"))?;
     if let Some((pos, why)) = report.first_bad {
@@ -281,11 +402,42 @@ fn check_store(dir: &Path, run: &ChildRun, before: Checked) -> Result<Checked, S
             }
         }
     }
-    store.close();
-    // Once opened (which finishes interrupted forgets), the folder is sound.
-    let report = parlog_core::check_folder(dir, &options).map_err(|e| format!("checking after reopening: {e}"))?;
-    if let Some(f) = report.findings.first() {
-        return Err(format!("after reopening, verify finds: {f}"));
+    let resent = resend_unacknowledged(&store, run, &seen)?;
+    let head = store.head();
+    let events = read_all(&store)?;
+    let mut ids = HashSet::new();
+    if let Some(e) = events.iter().find(|e| !ids.insert(e.id)) {
+        return Err(format!("id {} is in the log twice (again at {})", e.id, e.position));
     }
-    Ok(Checked { head: head.position.0, hash: head.hash })
+    let report = store.verify().map_err(|e| format!("verify: {e}"))?;
+    if report.first_bad.is_some() || report.events != head.position.0 {
+        return Err(format!("verify after sending again: {report:?}"));
+    }
+    store.close();
+    // Once opened (which finishes interrupted forgets), the store is sound.
+    match target.check("after reopening")? {
+        Some(finding) if finding.is_empty() => {}
+        Some(finding) => return Err(format!("after reopening, verify finds: {finding}")),
+        None => return Err("after reopening, the store is gone".into()),
+    }
+    Ok((Checked { head: head.position.0, hash: head.hash }, resent))
+}
+
+/// Sends again, one by one, every event the child sent and was not heard acknowledging: one
+/// the crash let through must be answered as a duplicate at its place, one it did not must be
+/// stored now. Returns how many of each.
+fn resend_unacknowledged(store: &AnyStore, run: &ChildRun, acked: &HashSet<EventId>) -> Result<(u64, u64), String> {
+    let (mut found, mut stored) = (0, 0);
+    let head = store.head().position;
+    for (id, event) in run.sent.iter().filter(|(id, _)| !acked.contains(id)) {
+        let was = store.get(*id).map_err(|e| e.to_string())?.map(|e| e.position);
+        let answer = store.append(vec![event.clone()]).map_err(|e| format!("sending {id} again: {e}"))?;
+        let a = answer.first().ok_or("an empty answer")?;
+        match was {
+            Some(p) if a.duplicate && a.position == p && p <= head => found += 1,
+            None if !a.duplicate && a.position > head => stored += 1,
+            _ => return Err(format!("{id}, stored at {was:?} before, was answered {a:?} when sent again")),
+        }
+    }
+    Ok((found, stored))
 }
