@@ -163,3 +163,126 @@ impl Sql {
             .collect()
     }
 }
+
+/// Where Debian puts PostgreSQL 15's programs.
+pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A PostgreSQL server of a test's own: a cluster made with `initdb` in a temporary folder,
+/// listening on 127.0.0.1 at a free port (and a socket in that folder), for tests that stop
+/// or crash the server. Never the machine's own server. Stopped (immediately) when dropped.
+///
+/// As root, the programs run as the `postgres` user (`runuser`), which owns the folder; as
+/// another user, they run as that user.
+pub struct PrivateServer {
+    dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl PrivateServer {
+    /// Makes and starts the cluster; `None` (after saying why) when the programs are missing
+    /// and the PostgreSQL tests are not required.
+    pub fn start() -> Option<PrivateServer> {
+        match PrivateServer::try_start() {
+            Ok(s) => Some(s),
+            Err(e) if !required() => {
+                eprintln!("skipped: cannot start a private PostgreSQL server ({e}); install postgresql-15");
+                None
+            }
+            Err(e) => panic!("PostgreSQL is required (PARLOG_TEST_PG_REQUIRED=1) but a private server would not start: {e}"),
+        }
+    }
+
+    fn try_start() -> Result<PrivateServer, String> {
+        for p in ["initdb", "pg_ctl"] {
+            if !std::path::Path::new(PG_BIN).join(p).exists() {
+                return Err(format!("{PG_BIN}/{p} is missing"));
+            }
+        }
+        // Under /tmp: the socket's path must stay short.
+        let dir = tempfile::Builder::new().prefix("parlog-pg-").tempdir_in("/tmp").map_err(|e| e.to_string())?;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            let status = std::process::Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(dir.path())
+                .status()
+                .map_err(|e| format!("chown: {e}"))?;
+            if !status.success() {
+                return Err("chown postgres of the cluster's folder failed (is there a postgres user?)".into());
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("finding a free port: {e}"))?
+            .port();
+        let server = PrivateServer { dir, port };
+        let data = server.data();
+        server.run("initdb", &["-D", &data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])?;
+        server.start_again()?;
+        Ok(server)
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    /// Runs one of PostgreSQL's programs as the cluster's owner; its output goes to the log.
+    fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {
+        let exe = format!("{PG_BIN}/{program}");
+        // SAFETY: geteuid has no preconditions.
+        let mut cmd = if unsafe { libc::geteuid() } == 0 {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--", &exe]);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let out = cmd.args(args).output().map_err(|e| format!("{program}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{program} {}: {}\n{}{}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The administrative address (database `postgres`).
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the (stopped) server and waits until it takes connections.
+    pub fn start_again(&self) -> Result<(), String> {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.run("pg_ctl", &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "-t", "60", "start"])
+    }
+
+    /// Stops the server as a crash would: `pg_ctl -m immediate stop` ends every server process
+    /// at once, without a checkpoint; the next start recovers from the WAL.
+    pub fn crash(&self) -> Result<(), String> {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Restarts the server cleanly: `pg_ctl -m fast restart` (open connections are ended).
+    pub fn restart(&self) -> Result<(), String> {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.run("pg_ctl", &["-D", &self.data(), "-o", &options, "-l", &log, "-m", "fast", "-w", "-t", "60", "restart"])
+    }
+
+    /// The server's log so far, for a failing test's message.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+    }
+}
