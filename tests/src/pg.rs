@@ -104,7 +104,8 @@ impl Sql {
     pub fn connect(url: &str) -> Result<Sql, String> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
         let client = rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
+            let (client, conn) =
+                tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
             tokio::spawn(conn);
             Ok::<_, String>(client)
         })?;
@@ -158,9 +159,7 @@ impl Sql {
              WHERE position('\\x{hex}'::bytea IN b) > 0 ORDER BY study, position, c"
         );
         let rows = self.rows(&sql).unwrap_or_else(|e| panic!("searching the event rows: {e}"));
-        rows.into_iter()
-            .map(|r| r.into_iter().map(Option::unwrap_or_default).collect::<Vec<_>>().join("/"))
-            .collect()
+        rows.into_iter().map(|r| r.into_iter().map(Option::unwrap_or_default).collect::<Vec<_>>().join("/")).collect()
     }
 }
 
@@ -188,7 +187,9 @@ impl PrivateServer {
                 eprintln!("skipped: cannot start a private PostgreSQL server ({e}); install postgresql-15");
                 None
             }
-            Err(e) => panic!("PostgreSQL is required (PARLOG_TEST_PG_REQUIRED=1) but a private server would not start: {e}"),
+            Err(e) => {
+                panic!("PostgreSQL is required (PARLOG_TEST_PG_REQUIRED=1) but a private server would not start: {e}")
+            }
         }
     }
 

@@ -431,7 +431,6 @@ both_backends!(
     a_batch_with_one_bad_event_stores_none_of_its_events,
 );
 
-
 fn reference_to_a_stream_that_does_not_exist(b: Backend) {
     let Some(g) = given_on(b, &[]) else { return };
     g.when(&[note("notes:m1", json!({ "area": "area:nergens" }))]).is_field_error(

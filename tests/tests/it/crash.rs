@@ -101,7 +101,8 @@ impl Target {
         match self {
             Target::Sled { dir } => {
                 let before = digests(dir);
-                let report = parlog_core::check_folder(dir, &self.options()).map_err(|e| format!("checking {when}: {e}"))?;
+                let report =
+                    parlog_core::check_folder(dir, &self.options()).map_err(|e| format!("checking {when}: {e}"))?;
                 if digests(dir) != before {
                     return Err(format!("checking the folder {when} changed it"));
                 }
@@ -459,7 +460,11 @@ struct Acked {
 
 /// Appends events with fresh ids one by one; an append that fails is sent again, same id and
 /// content, until it is acknowledged (as a client that keeps its ids does). Stops when told.
-fn append_with_retries(store: &AnyStore, thread: u64, stop: &std::sync::atomic::AtomicBool) -> Result<Vec<Acked>, String> {
+fn append_with_retries(
+    store: &AnyStore,
+    thread: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Vec<Acked>, String> {
     let mut rng = fastrand::Rng::with_seed(thread);
     let mut acked = Vec::new();
     let mut n = 0u64;
@@ -468,7 +473,12 @@ fn append_with_retries(store: &AnyStore, thread: u64, stop: &std::sync::atomic::
         let id = EventId::new_random();
         let event = match n % 3 {
             0 => parlog_tests::memo(id, &format!("t{thread}"), rng.u64(..)),
-            _ => parlog_tests::observation(id, &format!("t{thread}"), &format!("resident:r-t{thread}-{}", n % 5), rng.u64(..)),
+            _ => parlog_tests::observation(
+                id,
+                &format!("t{thread}"),
+                &format!("resident:r-t{thread}-{}", n % 5),
+                rng.u64(..),
+            ),
         };
         let started = Instant::now();
         let mut tries = 0;
@@ -551,7 +561,9 @@ fn acknowledged_appends_survive_a_postgresql_crash() {
     }
     let end = head_at("at the end");
     if after_crash <= before_crash || after_restart <= after_crash || end <= after_restart {
-        fail(format!("appends did not go on after each stop: heads {before_crash}, {after_crash}, {after_restart}, {end}"));
+        fail(format!(
+            "appends did not go on after each stop: heads {before_crash}, {after_crash}, {after_restart}, {end}"
+        ));
     }
     let retried = acked.iter().filter(|a| a.tries > 1).count();
     let duplicates = acked.iter().filter(|a| a.duplicate).count();
@@ -580,7 +592,9 @@ fn acknowledged_appends_survive_a_postgresql_crash() {
         for a in &acked {
             match events.get(a.position as usize - 1) {
                 Some(e) if e.id == a.id => {}
-                other => fail(format!("{when}: {} acknowledged at {}, found {:?}", a.id, a.position, other.map(|e| e.id))),
+                other => {
+                    fail(format!("{when}: {} acknowledged at {}, found {:?}", a.id, a.position, other.map(|e| e.id)))
+                }
             }
         }
         let report = store.verify().unwrap_or_else(|e| fail(format!("{when}: verify: {e}")));

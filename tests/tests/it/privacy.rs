@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::support::{
     all_events, append, area_defined, both_backends, ev, event, observation, participant_registered, setup_on,
-    study_started, subject_keys, Backend, TestStore,
+    study_started, subject_keys, Backend, TestStore, PG_STUDY,
 };
 
 both_backends!(
@@ -122,12 +122,19 @@ fn sealed_data_opens_and_is_never_stored_in_the_clear(b: Backend) {
     assert!(unsealed_text(&t, 6).contains(&m.both));
     assert!(unsealed_text(&t, 7).contains(&m.r2));
     assert_eq!(t.store().unseal(&at(&t, 1)).expect("unseal"), SealedView::None, "a study has no sealed part");
+    let sealed = t.store().ciphertext(Position(7)).expect("read").expect("sealed bytes");
 
     t.close();
     for text in m.of_r1().into_iter().chain([m.r2.as_str()]) {
         assert_nowhere(&t, text, text.as_bytes());
     }
-    // The search does find what is there: each key is in the key file, and only there.
+    // The search does find what is there: the sealed bytes where the backend keeps them, and
+    // each key in the key file, and only there.
+    let found = t.places_containing(&sealed);
+    match t.backend() {
+        Backend::Sled => assert_eq!(found, vec![t.data().join("log").display().to_string()], "the sealed bytes"),
+        Backend::Postgres => assert_eq!(found, vec![format!("{PG_STUDY}/7/ciphertext")], "the sealed bytes"),
+    }
     for s in ["resident:r-1", "resident:r-2"] {
         let key = key_of(&t, s).unwrap_or_else(|| panic!("{s} has a key"));
         assert_eq!(

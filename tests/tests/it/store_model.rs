@@ -548,7 +548,8 @@ fn concurrent_retries_of_one_event_store_it_once(b: Backend) {
             "author": AUTHOR,
             "payload": { "topic": "dezelfde" },
         });
-        let results = all_at_once(t.shared(), move |store, _| store.append(vec![event(&e)]).expect("a retry").remove(0));
+        let results =
+            all_at_once(t.shared(), move |store, _| store.append(vec![event(&e)]).expect("a retry").remove(0));
         let stored: Vec<&Appended> = results.iter().filter(|a| !a.duplicate).collect();
         assert_eq!(stored.len(), if round == 0 { 1 } else { 0 }, "round {round}: the event is stored once");
         assert!(results.iter().all(|a| a.position == Position(1) && a.stream_version == 1), "{results:?}");

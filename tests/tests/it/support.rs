@@ -272,7 +272,7 @@ impl Drop for TestStore {
         }
         if let Some(tmp) = self.tmp.take() {
             let kept = tmp.keep();
-            eprintln!("the failing test's folder is kept for inspection: {}", kept.display());
+            eprintln!("the failing test's {:?} store folder is kept for inspection: {}", self.backend, kept.display());
         }
     }
 }

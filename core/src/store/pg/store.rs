@@ -246,11 +246,15 @@ impl PgShared {
     }
 }
 
+/// Forgotten subjects with the position of their first forget, and the rows (position, column)
+/// whose forgets column their record does not bear out.
+type ForgetRows = (HashMap<String, i64>, Vec<(i64, String)>);
+
 /// The rows of a study that say they forget a subject (the `forgets` column), each checked
 /// against its record: the subjects their records forget, with the first position of each, and
 /// apart the rows (position, column) whose record does not forget what the column says (damaged,
 /// or changed behind parlog's back), which must not count as forgets.
-fn forget_rows(db: &PgDatabase, study: &str) -> Result<(HashMap<String, i64>, Vec<(i64, String)>), StoreError> {
+fn forget_rows(db: &PgDatabase, study: &str) -> Result<ForgetRows, StoreError> {
     let study = study.to_string();
     let rows = db.run(|pool| async move {
         let c = pool.get().await.map_err(pool_error)?;
@@ -265,9 +269,10 @@ fn forget_rows(db: &PgDatabase, study: &str) -> Result<(HashMap<String, i64>, Ve
     let mut unfounded = Vec::new();
     for r in &rows {
         let (p, column): (i64, String) = (r.get(0), r.get(1));
-        let founded = decode(p, r.get(2)).ok().filter(|e| e.compute_hash() == e.hash).and_then(|e| {
-            crate::store::decide::forgotten_by(&e).filter(|(s, _)| s.as_str() == column)
-        });
+        let founded = decode(p, r.get(2))
+            .ok()
+            .filter(|e| e.compute_hash() == e.hash)
+            .and_then(|e| crate::store::decide::forgotten_by(&e).filter(|(s, _)| s.as_str() == column));
         match founded {
             Some(_) => {
                 forgotten.entry(column).or_insert(p);
