@@ -9,6 +9,17 @@
 //!
 //! A test that fails keeps its data folder (and its database) and prints where it is, so the
 //! store can be inspected (with `parlog --data DIR verify`, sled directly, or psql).
+//!
+//! On both backends (issue 13's conformance suite): store_model.rs (the model, the property
+//! test, many writers, retries after a reopen), subscription.rs, the store errors of
+//! bad_input.rs (references, stream rules, expected versions, id conflicts, retries, atomic
+//! batches), privacy.rs (sealing, forgetting, two studies, export and import), and
+//! `trust::an_import_is_held_to_the_limits_of_an_append`. PostgreSQL's own tamper and crash
+//! tests are in tamper.rs (`tamper::pg`) and crash.rs. On sled only, because they are about its
+//! files: tamper.rs's log and index edits, trust.rs (the data folder through the CLI: torn
+//! writes and quarantine, the key file's copies, permissions), disk_full.rs (a tmpfs that
+//! fills), crash.rs's folder check, and the parse errors of bad_input.rs, which never reach a
+//! store.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

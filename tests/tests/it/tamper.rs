@@ -8,6 +8,11 @@
 //! key `c` and a first position, each entry naming a frame offset, an event id and a stream), then opens
 //! the store and runs `verify`. The last event is checked when the store opens, so damage there
 //! may instead make `open` fail with `StoreError::Corrupt`.
+//!
+//! Those tests are about the embedded store's own files (log frames, commit frames, sled's
+//! index chunks, the quarantine of a torn log tail, the store format's marker) and run on sled
+//! only. The PostgreSQL store is tampered with at the end of this file (`tamper::pg`): rows
+//! changed with SQL, with the append-only trigger switched off.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
