@@ -45,6 +45,8 @@ const KILL_AT_START_ONE_IN: u32 = 5;
 const KILL_AT_START_MS: std::ops::Range<u64> = 0..60;
 /// How long the child may take to open the store before the test gives up on it.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the PostgreSQL server may take to end the killed child's connections.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a round's child said before it was killed.
 struct ChildRun {
@@ -124,6 +126,28 @@ impl Target {
                 }
                 Ok(Some(report.first_bad.map(|(p, why)| format!("position {p}: {why}")).unwrap_or_default()))
             }
+        }
+    }
+
+    /// Waits until the killed child is gone from the store as well as from the machine. For
+    /// PostgreSQL that is when the server has ended the child's connections: a statement it had
+    /// sent before the kill may still be running, and commit, until then (its group was never
+    /// acknowledged, so either outcome is allowed; checking while it lands is not meaningful).
+    fn settle(&self) -> Result<(), String> {
+        let Target::Postgres { url, .. } = self else { return Ok(()) };
+        let sql = parlog_tests::pg::Sql::connect(url)?;
+        let deadline = Instant::now() + SETTLE_TIMEOUT;
+        loop {
+            let others = sql.value(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )?;
+            if others.as_deref() == Some("0") {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{others:?} connections of the killed child still open after {SETTLE_TIMEOUT:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -262,6 +286,7 @@ fn run_child(target: &Target, rng: &mut fastrand::Rng, round: u64, child_seed: u
     let _ = child.kill(); // SIGKILL on unix; fails only if the child is already gone
     let killed_after = started.elapsed();
     let status = child.wait().map_err(|e| format!("waiting for `{command}`: {e}"))?;
+    target.settle()?;
     out_reader.join().expect("stdout reader");
     let stderr = err_reader.join().expect("stderr reader");
     let lines: Vec<String> = early_lines.into_iter().chain(rx.try_iter()).collect();
