@@ -1,10 +1,15 @@
 //! The child process of the crash test (`tests/tests/it/crash.rs`): it opens the store in a data
-//! folder and appends from several threads until it is killed.
+//! folder, or the study `proef` in a PostgreSQL database with its key folder, and appends from
+//! several threads until it is killed.
 //!
-//! Usage: `crash_appender DATA_DIR THREADS SEED`
+//! Usage: `crash_appender DIR THREADS SEED [--pg URL]`: without `--pg`, DIR is the data folder
+//! of an embedded store; with it, DIR is the study's key folder and URL the database.
 //!
 //! Output on stdout, one line each, flushed at once:
 //! - `ready <head>` when the store is open, with the position of its head;
+//! - `send <id> memo <memo> <seed>` or `send <id> obs <notes> <subject> <seed>` for every event
+//!   of a batch before it is appended: what `parlog_tests::memo` and `parlog_tests::observation`
+//!   need to build the same event again, so that the test can retry what was never acknowledged;
 //! - `ack <position> <id>` for every event of a batch once `append` has returned it, i.e. once
 //!   the store says it is durable;
 //! - `forgot <position> <id> <subject>` once a forget returned (thread 0 forgets now and then a
@@ -23,7 +28,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use parlog_core::{EventId, EventStore, NewEvent, ParticipantId, SledStore, SubjectId};
+use parlog_core::{
+    AnyStore, EventId, EventStore, NewEvent, ParticipantId, PgDatabase, PgStore, SledStore, StoreOptions, StudySlug,
+    SubjectId,
+};
 use parlog_tests::{memo, observation};
 
 /// Events in one batch, at most.
@@ -37,14 +45,18 @@ const FORGET_ONE_IN: u32 = 6;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (dir, threads, seed) = match parse_args(&args) {
+    let (dir, threads, seed, pg) = match parse_args(&args) {
         Ok(a) => a,
         Err(msg) => {
-            eprintln!("crash_appender: {msg}\nusage: crash_appender DATA_DIR THREADS SEED");
+            eprintln!("crash_appender: {msg}\nusage: crash_appender DIR THREADS SEED [--pg URL]");
             return ExitCode::from(2);
         }
     };
-    let store = match SledStore::init(&dir) {
+    let opened: Result<AnyStore, String> = match &pg {
+        None => SledStore::init(&dir).map(AnyStore::from).map_err(|e| e.to_string()),
+        Some(url) => open_pg(url, &dir),
+    };
+    let store = match opened {
         Ok(s) => s,
         Err(e) => {
             eprintln!("crash_appender: cannot open {}: {e}", dir.display());
@@ -68,13 +80,27 @@ fn main() -> ExitCode {
     ExitCode::from(1)
 }
 
-fn parse_args(args: &[String]) -> Result<(PathBuf, u32, u64), String> {
+/// The study the crash test appends to in PostgreSQL.
+pub const PG_STUDY: &str = "proef";
+
+/// Creates the study (and its key folder) if need be and opens it, as `parlog` would.
+fn open_pg(url: &str, keys: &std::path::Path) -> Result<AnyStore, String> {
+    let db = PgDatabase::connect(url).map_err(|e| e.to_string())?;
+    let slug = StudySlug::parse(PG_STUDY).map_err(|e| e.to_string())?;
+    PgStore::init(&db, &slug, keys, &StoreOptions::from_env(keys)).map(AnyStore::from).map_err(|e| e.to_string())
+}
+
+fn parse_args(args: &[String]) -> Result<(PathBuf, u32, u64, Option<String>), String> {
+    let (pg, args) = match args {
+        [rest @ .., flag, url] if flag == "--pg" => (Some(url.clone()), rest),
+        _ => (None, args),
+    };
     let [dir, threads, seed] = args else {
-        return Err(format!("expected 3 arguments, got {}", args.len()));
+        return Err(format!("expected 3 arguments and perhaps --pg URL, got {}", args.len()));
     };
     let threads = threads.parse().map_err(|_| format!("THREADS: expected a number such as 4, got {threads:?}"))?;
     let seed = seed.parse().map_err(|_| format!("SEED: expected a number such as 42, got {seed:?}"))?;
-    Ok((PathBuf::from(dir), threads, seed))
+    Ok((PathBuf::from(dir), threads, seed, pg))
 }
 
 /// Writes one or more whole lines to stdout in one write and flushes them, so that the test
@@ -86,27 +112,34 @@ fn emit(lines: &str) {
 }
 
 /// Appends batches until the process is killed; returns only when the store answers wrongly.
-fn append_until_killed(store: &SledStore, thread: u32, seed: u64) -> Result<(), String> {
+fn append_until_killed(store: &AnyStore, thread: u32, seed: u64) -> Result<(), String> {
     let mut rng = fastrand::Rng::with_seed(seed ^ (u64::from(thread) << 32));
     let mut new_subjects = 0u64;
     let mut forgotten = 0u64;
     loop {
         let events = rng.u64(1..=BATCH_EVENTS_MAX);
+        let mut sent = String::new();
         let batch: Vec<NewEvent> = (0..events)
             .map(|_| {
                 let id = EventId(uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes()).into_uuid());
                 let text_seed = rng.u64(..);
-                match rng.u32(0..4) {
-                    0 => memo(id, &format!("t{thread}"), text_seed),
+                let name = format!("t{thread}");
+                let subject = match rng.u32(0..4) {
+                    0 => {
+                        sent.push_str(&format!("send {id} memo {name} {text_seed}\n"));
+                        return memo(id, &name, text_seed);
+                    }
                     _ if rng.u32(0..NEW_SUBJECT_ONE_IN) == 0 => {
                         new_subjects += 1;
-                        let subject = format!("resident:r-{seed}-{thread}-{new_subjects}");
-                        observation(id, &format!("t{thread}"), &subject, text_seed)
+                        format!("resident:r-{seed}-{thread}-{new_subjects}")
                     }
-                    _ => observation(id, &format!("t{thread}"), &format!("resident:r-t{thread}"), text_seed),
-                }
+                    _ => format!("resident:r-t{thread}"),
+                };
+                sent.push_str(&format!("send {id} obs {name} {subject} {text_seed}\n"));
+                observation(id, &name, &subject, text_seed)
             })
             .collect();
+        emit(&sent);
         let ids: Vec<EventId> = batch.iter().map(|e| e.id).collect();
         let retry = (rng.u32(0..RETRY_ONE_IN) == 0).then(|| batch.clone());
         let appended = store.append(batch).map_err(|e| format!("thread {thread}: append failed: {e}"))?;

@@ -4,7 +4,8 @@
 //!
 //! Parse errors (shape, types, dates, enum values, text and list limits) come from
 //! `NewEvent::from_json`, before the store sees anything; errors that need the log (references,
-//! stream rules, versions, ids, batch limits) come from `append`.
+//! stream rules, versions, ids, batch limits) come from `append`. Those run on both backends
+//! (the embedded store and PostgreSQL) from the same code; the parse errors never reach a store.
 
 use parlog_core::limits::{BATCH_EVENTS_MAX, LIST_ITEMS_MAX, LONG_TEXT_CHARS_MAX, RECORD_BYTES_MAX, SEALED_BYTES_MAX};
 use parlog_core::{
@@ -13,8 +14,8 @@ use parlog_core::{
 use serde_json::{json, Value};
 
 use crate::support::{
-    append, area_defined, base_chain, cycle_opened, ev, event, observation, reflection, setup, snapshot, study_started,
-    subject_keys, try_event, Snapshot, TestStore,
+    append, area_defined, base_chain, both_backends, cycle_opened, ev, event, observation, reflection, setup_on,
+    snapshot, study_started, subject_keys, try_event, Backend, Snapshot, TestStore,
 };
 
 // ---- given / when / then ---------------------------------------------------------------------
@@ -27,13 +28,18 @@ struct Given {
 }
 
 fn given(more: &[Value]) -> Given {
-    let t = setup();
+    given_on(Backend::Sled, more).expect("sled is always there")
+}
+
+/// [`given`] on `backend`; `None` when PostgreSQL is not there (and not required).
+fn given_on(backend: Backend, more: &[Value]) -> Option<Given> {
+    let t = setup_on(backend)?;
     append(t.store(), &base_chain());
     if !more.is_empty() {
         append(t.store(), more);
     }
     let before = snapshot(t.store());
-    Given { t, before }
+    Some(Given { t, before })
 }
 
 /// Why a submitted batch was refused: one of its events did not parse, or the store said no.
@@ -404,9 +410,29 @@ fn input_that_is_not_an_event_object_gets_a_message_that_says_so() {
 
 // ---- store errors: the event against the log -------------------------------------------------
 
-#[test]
-fn reference_to_a_stream_that_does_not_exist() {
-    let g = given(&[]);
+// Every test of this part runs on both backends (`name::sled`, `name::postgres`).
+both_backends!(
+    reference_to_a_stream_that_does_not_exist,
+    reference_to_a_stream_of_another_category,
+    causation_naming_an_event_that_does_not_exist,
+    reflection_on_an_observation_that_does_not_exist,
+    reference_to_an_event_earlier_in_the_same_batch_is_accepted,
+    stream_of_the_wrong_category,
+    event_on_a_stream_that_was_never_started,
+    creating_a_stream_twice,
+    events_only_parlog_writes_are_refused,
+    event_record_over_its_byte_limit,
+    batch_over_its_limit,
+    batch_at_its_limit_is_accepted,
+    empty_batch,
+    wrong_expected_version_says_the_current_version,
+    id_conflict_names_where_the_id_is_stored,
+    a_retried_event_is_not_stored_twice,
+    a_batch_with_one_bad_event_stores_none_of_its_events,
+);
+
+fn reference_to_a_stream_that_does_not_exist(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     g.when(&[note("notes:m1", json!({ "area": "area:nergens" }))]).is_field_error(
         1,
         "payload.area",
@@ -415,9 +441,8 @@ fn reference_to_a_stream_that_does_not_exist() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn reference_to_a_stream_of_another_category() {
-    let g = given(&[]);
+fn reference_to_a_stream_of_another_category(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     g.when(&[note("notes:m1", json!({ "area": "study:x" }))]).is_field_error(
         1,
         "payload.area",
@@ -426,9 +451,8 @@ fn reference_to_a_stream_of_another_category() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn causation_naming_an_event_that_does_not_exist() {
-    let g = given(&[]);
+fn causation_naming_an_event_that_does_not_exist(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let ghost = EventId::new_random();
     let e = with(note("notes:m1", json!({})), "causation", json!([g.id_at(1), ghost]));
     g.when(&[e]).is_field_error(
@@ -439,9 +463,8 @@ fn causation_naming_an_event_that_does_not_exist() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn reflection_on_an_observation_that_does_not_exist() {
-    let g = given(&[cycle_opened("cycle:c1")]);
+fn reflection_on_an_observation_that_does_not_exist(b: Backend) {
+    let Some(g) = given_on(b, &[cycle_opened("cycle:c1")]) else { return };
     let ghost = EventId::new_random();
     g.when(&[reflection("cycle:c1", &[g.id_at(4), ghost])]).is_field_error(
         1,
@@ -458,18 +481,16 @@ fn reflection_on_an_observation_that_does_not_exist() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn reference_to_an_event_earlier_in_the_same_batch_is_accepted() {
-    let g = given(&[cycle_opened("cycle:c1")]);
+fn reference_to_an_event_earlier_in_the_same_batch_is_accepted(b: Backend) {
+    let Some(g) = given_on(b, &[cycle_opened("cycle:c1")]) else { return };
     let id = EventId::new_random();
     let obs = with(note("notes:m1", json!({})), "id", json!(id));
     let done = append(g.t.store(), &[obs, reflection("cycle:c1", &[id])]);
     assert_eq!(done.len(), 2);
 }
 
-#[test]
-fn stream_of_the_wrong_category() {
-    let g = given(&[]);
+fn stream_of_the_wrong_category(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     g.when(&[note("signals:noord", json!({}))]).is_field_error(
         1,
         "stream",
@@ -478,9 +499,8 @@ fn stream_of_the_wrong_category() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn event_on_a_stream_that_was_never_started() {
-    let g = given(&[]);
+fn event_on_a_stream_that_was_never_started(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     g.when(&[ev("cycle:nergens", "CycleClosed", json!({ "outcome": "Klaar." }))]).is_field_error(
         1,
         "stream",
@@ -489,9 +509,8 @@ fn event_on_a_stream_that_was_never_started() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn creating_a_stream_twice() {
-    let g = given(&[]);
+fn creating_a_stream_twice(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     g.when(&[area_defined("area:noord")]).is_field_error(
         1,
         "stream",
@@ -500,9 +519,8 @@ fn creating_a_stream_twice() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn events_only_parlog_writes_are_refused() {
-    let g = given(&[]);
+fn events_only_parlog_writes_are_refused(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let forget = ev(
         "privacy:subjects",
         "SubjectForgotten",
@@ -512,11 +530,10 @@ fn events_only_parlog_writes_are_refused() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn event_record_over_its_byte_limit() {
+fn event_record_over_its_byte_limit(b: Backend) {
     // Two long texts of two-byte characters: each within its character limit, together over the
     // record's byte limit.
-    let g = given(&[]);
+    let Some(g) = given_on(b, &[]) else { return };
     let mut study = study_started("study:y");
     study["payload"]["question"] = json!("é".repeat(LONG_TEXT_CHARS_MAX));
     study["payload"]["method"] = json!("é".repeat(LONG_TEXT_CHARS_MAX));
@@ -525,9 +542,8 @@ fn event_record_over_its_byte_limit() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn batch_over_its_limit() {
-    let g = given(&[]);
+fn batch_over_its_limit(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let batch: Vec<Value> =
         (0..=BATCH_EVENTS_MAX).map(|i| note("notes:m1", json!({ "topic": format!("{i}") }))).collect();
     let e = g.when(&batch).append_error();
@@ -542,9 +558,8 @@ fn batch_over_its_limit() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn batch_at_its_limit_is_accepted() {
-    let g = given(&[]);
+fn batch_at_its_limit_is_accepted(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let batch: Vec<Value> =
         (0..BATCH_EVENTS_MAX).map(|i| note("notes:m1", json!({ "topic": format!("{i}") }))).collect();
     let done = append(g.t.store(), &batch);
@@ -552,18 +567,16 @@ fn batch_at_its_limit_is_accepted() {
     assert_eq!(g.t.store().head().position, Position(4 + BATCH_EVENTS_MAX as u64));
 }
 
-#[test]
-fn empty_batch() {
-    let g = given(&[]);
+fn empty_batch(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let e = g.when(&[]).append_error();
     assert!(matches!(e, AppendError::EmptyBatch), "{e:?}");
     assert!(e.to_string().contains("the batch is empty; give at least one event"), "{e}");
     g.then_nothing_changed();
 }
 
-#[test]
-fn wrong_expected_version_says_the_current_version() {
-    let g = given(&[]);
+fn wrong_expected_version_says_the_current_version(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let notes = StreamId::parse("notes:m1").expect("a stream id");
     for (index, expected) in [(1, 5u64), (1, 0)] {
         let e = g.when(&[with(note("notes:m1", json!({})), "expected_version", json!(expected))]).append_error();
@@ -589,9 +602,8 @@ fn wrong_expected_version_says_the_current_version() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn id_conflict_names_where_the_id_is_stored() {
-    let g = given(&[]);
+fn id_conflict_names_where_the_id_is_stored(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let id = g.id_at(4);
     let other = with(note("notes:m1", json!({ "topic": "iets anders" })), "id", json!(id));
     let e = g.when(&[other]).append_error();
@@ -603,9 +615,8 @@ fn id_conflict_names_where_the_id_is_stored() {
     g.then_nothing_changed();
 }
 
-#[test]
-fn a_retried_event_is_not_stored_twice() {
-    let g = given(&[]);
+fn a_retried_event_is_not_stored_twice(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let id = EventId::new_random();
     let e = with(observation("notes:m1", "area:noord", &["resident:r-1"], "Zelfde tekst."), "id", json!(id));
     let first = append(g.t.store(), std::slice::from_ref(&e));
@@ -626,9 +637,8 @@ fn a_retried_event_is_not_stored_twice() {
     );
 }
 
-#[test]
-fn a_batch_with_one_bad_event_stores_none_of_its_events() {
-    let g = given(&[]);
+fn a_batch_with_one_bad_event_stores_none_of_its_events(b: Backend) {
+    let Some(g) = given_on(b, &[]) else { return };
     let good_ids = [EventId::new_random(), EventId::new_random(), EventId::new_random()];
     let batch = vec![
         with(area_defined("area:zuid"), "id", json!(good_ids[0])),

@@ -5,6 +5,10 @@
 //! Mounting needs root (CI and the test command run as root). Where mounting is not possible
 //! the test says so and passes without checking: set PARLOG_REQUIRE_DISK_FULL_TEST=1 to make
 //! that a failure instead.
+//!
+//! The embedded store only: a PostgreSQL study's events go to the server's disk, which a test
+//! cannot fill without filling the machine's server; what such a server's refusal does to
+//! appends (an error, answered and retried by id) is what the PostgreSQL crash test exercises.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,20 +2,25 @@
 //! as redb fuzzes against a `BTreeMap`: random appends with right, wrong and absent expected
 //! versions, retried and conflicting ids, and reopening; after every step the store must answer
 //! what the model says. Plus many writers at once on one store.
+//!
+//! Every test here runs on both backends (the embedded store and PostgreSQL) from the same code,
+//! the property test with fewer cases on PostgreSQL (each case is a database of its own). Only
+//! `reopen_right_after_close_is_not_locked` is about sled alone (sled's I/O threads hold its file
+//! lock a moment after closing); its PostgreSQL twin checks the key folder's lock the same way.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use parlog_core::limits::PAGE_EVENTS_MAX;
 use parlog_core::{
-    AppendError, Appended, EventId, EventStore, Hash, Position, RecordedEvent, SealedView, SledStore, StreamId,
+    AnyStore, AppendError, Appended, EventId, EventStore, Hash, Position, RecordedEvent, SealedView, StreamId,
     Timestamp,
 };
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use serde_json::{json, Value};
 
-use crate::support::{all_events, event, setup, AUTHOR, OCCURRED_AT};
+use crate::support::{all_events, both_backends, event, setup_on, Backend, AUTHOR, OCCURRED_AT};
 
 // ---- the operations -------------------------------------------------------------------------
 
@@ -290,7 +295,7 @@ fn expected_version(spec: &Spec, current: u64) -> Option<u64> {
 // ---- running and comparing ------------------------------------------------------------------
 
 /// Appends one batch to the store and the model and checks that they answer alike.
-fn run_append(store: &SledStore, model: &mut Model, made: &mut Made, specs: &[Spec]) -> Result<(), TestCaseError> {
+fn run_append(store: &AnyStore, model: &mut Model, made: &mut Made, specs: &[Spec]) -> Result<(), TestCaseError> {
     let mut tx = Tx::new(model);
     let mut batch = Vec::new();
     for spec in specs {
@@ -315,7 +320,7 @@ fn run_append(store: &SledStore, model: &mut Model, made: &mut Made, specs: &[Sp
 }
 
 /// Everything a reader can ask the store must match the model.
-fn compare(store: &SledStore, model: &Model) -> Result<(), TestCaseError> {
+fn compare(store: &AnyStore, model: &Model) -> Result<(), TestCaseError> {
     let log = store.read_from(Position(1), PAGE_EVENTS_MAX).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(log.len(), model.events.len(), "events in the log");
     let mut prev = Hash::ZERO;
@@ -376,7 +381,7 @@ fn same_event(got: &RecordedEvent, want: &ModelEvent) -> Result<(), TestCaseErro
 }
 
 /// The sealed texts must open to what was submitted, before and after reopening.
-fn compare_sealed(store: &SledStore, model: &Model) -> Result<(), TestCaseError> {
+fn compare_sealed(store: &AnyStore, model: &Model) -> Result<(), TestCaseError> {
     let log = all_events(store);
     for (got, want) in log.iter().zip(&model.events) {
         let view = store.unseal(got).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -393,8 +398,9 @@ fn compare_sealed(store: &SledStore, model: &Model) -> Result<(), TestCaseError>
     Ok(())
 }
 
-fn run(ops: &[Op]) -> Result<(), TestCaseError> {
-    let mut t = setup().discard_on_failure();
+fn run(backend: Backend, ops: &[Op]) -> Result<(), TestCaseError> {
+    let Some(t) = setup_on(backend) else { return Ok(()) };
+    let mut t = t.discard_on_failure();
     let mut model = Model::default();
     let mut made = Made::default();
     for op in ops {
@@ -415,20 +421,26 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-proptest! {
-    // Each case opens a store and makes every append durable, so a few dozen cases are what the
-    // suite can afford; failures are not persisted to a file (the seed and the smallest case are
-    // printed instead).
-    #![proptest_config(ProptestConfig {
-        cases: 32,
-        max_shrink_iters: 200,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+/// Each case opens a store and makes every append durable, so a few dozen cases are what the
+/// suite can afford (fewer on PostgreSQL, where each case is a new database); failures are not
+/// persisted to a file (the seed and the smallest case are printed instead).
+fn model_config(cases: u32) -> ProptestConfig {
+    ProptestConfig { cases, max_shrink_iters: 200, failure_persistence: None, ..ProptestConfig::default() }
+}
 
+proptest! {
+    #![proptest_config(model_config(32))]
     #[test]
-    fn store_answers_like_the_model(ops in ops()) {
-        run(&ops)?;
+    fn store_answers_like_the_model_sled(ops in ops()) {
+        run(Backend::Sled, &ops)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(model_config(16))]
+    #[test]
+    fn store_answers_like_the_model_postgres(ops in ops()) {
+        run(Backend::Postgres, &ops)?;
     }
 }
 
@@ -438,10 +450,18 @@ const WRITERS: u64 = 8;
 const APPENDS_PER_WRITER: u64 = 200;
 const SHARED_STREAMS: u64 = 3;
 
-#[test]
-fn concurrent_writers_get_gapless_positions_that_match_the_log() {
-    let mut t = setup();
-    let store: Arc<SledStore> = t.store().clone();
+both_backends!(
+    concurrent_writers_get_gapless_positions_that_match_the_log,
+    concurrent_retries_of_one_event_store_it_once,
+    concurrent_events_with_one_id_and_different_content_store_one,
+    of_writers_expecting_the_same_version_exactly_one_wins,
+    reopen_right_after_close_is_not_locked,
+    retries_of_events_from_before_a_reopen_stay_duplicates,
+);
+
+fn concurrent_writers_get_gapless_positions_that_match_the_log(b: Backend) {
+    let Some(mut t) = setup_on(b) else { return };
+    let store: Arc<AnyStore> = t.shared().clone();
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let store = store.clone();
@@ -499,8 +519,8 @@ fn concurrent_writers_get_gapless_positions_that_match_the_log() {
 /// Runs `f(thread)` on [`WRITERS`] threads that start together, so their appends tend to land in
 /// one group commit, and returns what each got.
 fn all_at_once<T: Send + 'static>(
-    store: &Arc<SledStore>,
-    f: impl Fn(&SledStore, u64) -> T + Send + Sync + 'static,
+    store: &Arc<AnyStore>,
+    f: impl Fn(&AnyStore, u64) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
     let start = Arc::new(std::sync::Barrier::new(WRITERS as usize));
     let f = Arc::new(f);
@@ -516,9 +536,8 @@ fn all_at_once<T: Send + 'static>(
     threads.into_iter().map(|t| t.join().expect("writer thread")).collect()
 }
 
-#[test]
-fn concurrent_retries_of_one_event_store_it_once() {
-    let t = setup();
+fn concurrent_retries_of_one_event_store_it_once(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
     let id = EventId::new_random();
     for round in 0..10 {
         let e = json!({
@@ -529,7 +548,8 @@ fn concurrent_retries_of_one_event_store_it_once() {
             "author": AUTHOR,
             "payload": { "topic": "dezelfde" },
         });
-        let results = all_at_once(t.store(), move |store, _| store.append(vec![event(&e)]).expect("a retry").remove(0));
+        let results =
+            all_at_once(t.shared(), move |store, _| store.append(vec![event(&e)]).expect("a retry").remove(0));
         let stored: Vec<&Appended> = results.iter().filter(|a| !a.duplicate).collect();
         assert_eq!(stored.len(), if round == 0 { 1 } else { 0 }, "round {round}: the event is stored once");
         assert!(results.iter().all(|a| a.position == Position(1) && a.stream_version == 1), "{results:?}");
@@ -537,11 +557,10 @@ fn concurrent_retries_of_one_event_store_it_once() {
     assert_eq!(t.store().head().position, Position(1));
 }
 
-#[test]
-fn concurrent_events_with_one_id_and_different_content_store_one() {
-    let t = setup();
+fn concurrent_events_with_one_id_and_different_content_store_one(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
     let id = EventId::new_random();
-    let results = all_at_once(t.store(), move |store, w| {
+    let results = all_at_once(t.shared(), move |store, w| {
         let e = json!({
             "id": id.to_string(),
             "stream": "notes:botsing",
@@ -564,11 +583,10 @@ fn concurrent_events_with_one_id_and_different_content_store_one() {
     assert_eq!(t.store().head().position, Position(1));
 }
 
-#[test]
-fn of_writers_expecting_the_same_version_exactly_one_wins() {
-    let t = setup();
+fn of_writers_expecting_the_same_version_exactly_one_wins(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
     for version in 0..10u64 {
-        let results = all_at_once(t.store(), move |store, w| {
+        let results = all_at_once(t.shared(), move |store, w| {
             let e = json!({
                 "stream": "notes:wedloop",
                 "kind": "ObservationRecorded",
@@ -599,12 +617,13 @@ fn of_writers_expecting_the_same_version_exactly_one_wins() {
 /// (sled's I/O threads hold the database file a moment longer than the last `Db` handle), so
 /// opening the folder right after closing it sometimes fails with "in use by another parlog
 /// process" although nothing has it open. `support::TestStore::try_open` waits this out.
-#[test]
-fn reopen_right_after_close_is_not_locked() {
-    let mut t = setup().discard_on_failure();
+/// On PostgreSQL the lock is the key folder's flock, which closing must let go of at once.
+fn reopen_right_after_close_is_not_locked(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
+    let mut t = t.discard_on_failure();
     t.close();
     for round in 0..REOPEN_ROUNDS {
-        let store = SledStore::open(t.data()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let store = t.open_once().unwrap_or_else(|e| panic!("round {round}: {e}"));
         let e = json!({
             "stream": "notes:heropenen",
             "kind": "ObservationRecorded",
@@ -622,9 +641,8 @@ const REOPEN_ROUNDS: u32 = 300;
 /// The writer knows which ids are in the log from a scan of the id index that starts with the
 /// first append after opening and runs beside it; retries of events from before the reopen must
 /// be recognised while the scan runs and after it is done, and new events must still be new.
-#[test]
-fn retries_of_events_from_before_a_reopen_stay_duplicates() {
-    let mut t = setup();
+fn retries_of_events_from_before_a_reopen_stay_duplicates(b: Backend) {
+    let Some(mut t) = setup_on(b) else { return };
     let note = |i: usize| {
         event(&json!({
             "id": uuid::Uuid::from_u128(0x5ca1ab1e_0000_4000_8000_000000000000 + i as u128).to_string(),

@@ -1,13 +1,15 @@
 //! Subscriptions: catch up from a position, then follow new events as they become durable,
 //! never skipping or repeating one, while writers append at the same time.
+//!
+//! Every test here runs on both backends from the same code (`name::sled`, `name::postgres`).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use parlog_core::{EventId, EventStore, Position, RecordedEvent, SledStore, StoreError, Subscription};
+use parlog_core::{AnyStore, EventId, EventStore, Position, RecordedEvent, StoreError, Subscription};
 use serde_json::json;
 
-use crate::support::{append, ev, event, setup};
+use crate::support::{append, both_backends, ev, event, setup_on, Backend};
 
 const WRITERS: u64 = 4;
 const EVENTS_TOTAL: u64 = 2000;
@@ -29,7 +31,7 @@ fn positions(events: &[RecordedEvent]) -> Vec<u64> {
 
 /// The next events of `sub`, at most `limit`, waiting for at least one: the subscription says
 /// which positions are durable and the store reads them, as the HTTP feed does.
-async fn next_batch(store: &SledStore, sub: &mut Subscription, limit: usize) -> Vec<RecordedEvent> {
+async fn next_batch(store: &AnyStore, sub: &mut Subscription, limit: usize) -> Vec<RecordedEvent> {
     let at = sub.next_position();
     let range = match tokio::time::timeout(NEXT_BATCH_TIMEOUT, sub.next_positions(limit)).await {
         Ok(Ok(range)) => range,
@@ -44,7 +46,7 @@ async fn next_batch(store: &SledStore, sub: &mut Subscription, limit: usize) -> 
 
 /// Appends `count` events from one thread in batches of 1 to 4 events, returning what the
 /// store acknowledged: (position, id).
-fn write(store: &SledStore, writer: u64, count: u64) -> Vec<(u64, EventId)> {
+fn write(store: &AnyStore, writer: u64, count: u64) -> Vec<(u64, EventId)> {
     let mut acks = Vec::new();
     let mut i = 0;
     while i < count {
@@ -57,13 +59,21 @@ fn write(store: &SledStore, writer: u64, count: u64) -> Vec<(u64, EventId)> {
     acks
 }
 
-#[test]
-fn subscriber_sees_every_event_once_and_in_order_while_writers_append() {
-    let t = setup();
+both_backends!(
+    subscriber_sees_every_event_once_and_in_order_while_writers_append,
+    catch_up_from_a_middle_position_then_follow,
+    a_subscription_from_zero_starts_at_the_first_event,
+    a_subscription_beyond_the_head_waits_for_its_position,
+    a_subscription_reports_a_closed_store,
+    a_live_subscription_does_not_keep_a_closed_store_locked,
+);
+
+fn subscriber_sees_every_event_once_and_in_order_while_writers_append(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
     let mut sub = t.store().subscribe(Position(1));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
-            let store = t.store().clone();
+            let store = t.shared().clone();
             std::thread::spawn(move || write(&store, w, EVENTS_TOTAL / WRITERS))
         })
         .collect();
@@ -91,9 +101,8 @@ fn subscriber_sees_every_event_once_and_in_order_while_writers_append() {
     assert_eq!(sub.next_position(), Position(EVENTS_TOTAL + 1));
 }
 
-#[test]
-fn catch_up_from_a_middle_position_then_follow() {
-    let t = setup();
+fn catch_up_from_a_middle_position_then_follow(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
     for b in 0..5 {
         append(t.store(), &(0..10).map(|i| note(0, b * 10 + i)).collect::<Vec<_>>());
     }
@@ -109,10 +118,10 @@ fn catch_up_from_a_middle_position_then_follow() {
     assert_eq!(sub.next_position(), Position(51));
 
     // Following: next_positions waits for what is appended later.
-    let store = t.store().clone();
+    let store = t.shared().clone();
     let writer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(50));
-        append(&store, &(0..5).map(|i| note(1, i)).collect::<Vec<_>>())
+        append(&*store, &(0..5).map(|i| note(1, i)).collect::<Vec<_>>())
     });
     let followed = runtime().block_on(async {
         let mut followed = Vec::new();
@@ -128,18 +137,16 @@ fn catch_up_from_a_middle_position_then_follow() {
     assert_eq!(sub.try_next_batch(1000).expect("try_next_batch"), Vec::new());
 }
 
-#[test]
-fn a_subscription_from_zero_starts_at_the_first_event() {
-    let t = setup();
+fn a_subscription_from_zero_starts_at_the_first_event(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
     append(t.store(), &[note(0, 0), note(0, 1)]);
     let mut sub = t.store().subscribe(Position(0));
     assert_eq!(sub.next_position(), Position(1));
     assert_eq!(positions(&sub.try_next_batch(10).expect("try_next_batch")), vec![1, 2]);
 }
 
-#[test]
-fn a_subscription_beyond_the_head_waits_for_its_position() {
-    let t = setup();
+fn a_subscription_beyond_the_head_waits_for_its_position(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
     append(t.store(), &(0..10).map(|i| note(0, i)).collect::<Vec<_>>());
     let mut sub = t.store().subscribe(Position(13));
     assert_eq!(sub.try_next_batch(10).expect("try_next_batch"), Vec::new(), "position 13 does not exist yet");
@@ -152,9 +159,9 @@ fn a_subscription_beyond_the_head_waits_for_its_position() {
 /// Regression: a subscription kept the store's shared state alive, so waiting for the next
 /// events went on forever after the store was closed. Now it answers `Closed` once the store is
 /// gone.
-#[test]
-fn a_subscription_reports_a_closed_store() {
-    let mut t = setup().discard_on_failure();
+fn a_subscription_reports_a_closed_store(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
+    let mut t = t.discard_on_failure();
     append(t.store(), &[note(0, 0), note(0, 1)]);
     let mut sub = t.store().subscribe(Position(1));
     let rt = runtime();
@@ -170,10 +177,11 @@ fn a_subscription_reports_a_closed_store() {
 }
 
 /// Regression: a live subscription kept sled open, so the folder could not be opened again (say
-/// by a restarted server in the same process) until every subscriber had dropped it.
-#[test]
-fn a_live_subscription_does_not_keep_a_closed_store_locked() {
-    let mut t = setup().discard_on_failure();
+/// by a restarted server in the same process) until every subscriber had dropped it. On
+/// PostgreSQL the lock is the key folder's, held by the store.
+fn a_live_subscription_does_not_keep_a_closed_store_locked(b: Backend) {
+    let Some(t) = setup_on(b) else { return };
+    let mut t = t.discard_on_failure();
     append(t.store(), &[note(0, 0)]);
     let sub = t.store().subscribe(Position(1));
     t.close();

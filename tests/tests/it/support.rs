@@ -1,8 +1,25 @@
-//! What every test needs: its own data folder with a store in it, events built from JSON, and a
-//! few ways to look at what the store left on disk.
+//! What every test needs: its own store (in a temporary data folder, or a study in a fresh
+//! PostgreSQL database with its key folder in a temporary folder), events built from JSON, and a
+//! few ways to look at what the store left behind.
 //!
-//! A test that fails keeps its data folder and prints where it is, so the store can be inspected
-//! (with `parlog --data DIR verify`, or sled directly).
+//! The store behaviour tests run on both backends from the same code: a test written as
+//! `fn name(b: Backend)` and listed in [`both_backends!`] becomes `name::sled` and
+//! `name::postgres`. Without a PostgreSQL server the second is skipped with a message (see
+//! `parlog_tests::pg::test_db`), unless `PARLOG_TEST_PG_REQUIRED=1`.
+//!
+//! A test that fails keeps its data folder (and its database) and prints where it is, so the
+//! store can be inspected (with `parlog --data DIR verify`, sled directly, or psql).
+//!
+//! On both backends (issue 13's conformance suite): store_model.rs (the model, the property
+//! test, many writers, retries after a reopen), subscription.rs, the store errors of
+//! bad_input.rs (references, stream rules, expected versions, id conflicts, retries, atomic
+//! batches), privacy.rs (sealing, forgetting, two studies, export and import), and
+//! `trust::an_import_is_held_to_the_limits_of_an_append`. PostgreSQL's own tamper and crash
+//! tests are in tamper.rs (`tamper::pg`) and crash.rs. On sled only, because they are about its
+//! files: tamper.rs's log and index edits, trust.rs (the data folder through the CLI: torn
+//! writes and quarantine, the key file's copies, permissions), disk_full.rs (a tmpfs that
+//! fills), crash.rs's folder check, and the parse errors of bad_input.rs, which never reach a
+//! store.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,9 +27,10 @@ use std::time::{Duration, Instant};
 
 use parlog_core::limits::PAGE_EVENTS_MAX;
 use parlog_core::{
-    Appended, AuthorSource, EventId, EventStore, FieldError, Head, NewEvent, Position, RecordedEvent, SledStore,
-    StoreError,
+    AnyStore, Appended, AuthorSource, EventId, EventStore, FieldError, Head, NewEvent, PgDatabase, PgStore, Position,
+    RecordedEvent, SledStore, StoreError, StoreOptions, StudySlug,
 };
+use parlog_tests::pg::TestDb;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -20,35 +38,151 @@ use tempfile::TempDir;
 pub const AUTHOR: &str = "onderzoeker-1";
 /// When every test event happened unless a test says otherwise.
 pub const OCCURRED_AT: &str = "2024-03-01T09:00:00+01:00";
+/// The study every PostgreSQL test store is.
+pub const PG_STUDY: &str = "proef";
 
 /// How long opening waits for a lock left behind by a store that was just closed.
 const OPEN_LOCKED_WAIT: Duration = Duration::from_secs(10);
 
-/// A temporary data folder and the store opened in it.
+/// Where a test's events are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded store: a data folder with a log file and sled indexes.
+    Sled,
+    /// A study in a PostgreSQL database, its subject keys in a key folder.
+    Postgres,
+}
+
+/// Turns tests written once as `fn name(b: Backend)` into a `#[test]` for each backend:
+/// `name::sled` and `name::postgres` (so `cargo test postgres` runs the second half).
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sled() {
+                    super::$name($crate::support::Backend::Sled)
+                }
+                #[test]
+                fn postgres() {
+                    super::$name($crate::support::Backend::Postgres)
+                }
+            }
+        )+
+    };
+}
+pub(crate) use both_backends;
+
+/// What a PostgreSQL test store needs beside its key folder: the test's own database (dropped
+/// when the last store of the test is), and what opening the study again takes.
+#[derive(Clone)]
+pub struct PgParts {
+    pub db: Arc<TestDb>,
+    pub slug: StudySlug,
+    pub options: StoreOptions,
+}
+
+impl PgParts {
+    /// A connection of the test's own, for SQL behind the store's back.
+    pub fn sql(&self) -> parlog_tests::pg::Sql {
+        parlog_tests::pg::Sql::connect(&self.db.url).unwrap_or_else(|e| panic!("connecting to {}: {e}", self.db.url))
+    }
+}
+
+/// A store of either backend, with what it takes to close and open it again.
 pub struct TestStore {
-    tmp: Option<TempDir>,
+    backend: Backend,
+    // Declared before `pg`, so the store is closed before its database is dropped.
+    store: Option<Arc<AnyStore>>,
+    pg: Option<PgParts>,
     data: PathBuf,
-    store: Option<Arc<SledStore>>,
+    tmp: Option<TempDir>,
     /// Whether a failing test keeps the folder (see [`TestStore::discard_on_failure`]).
     keep_on_failure: bool,
 }
 
-/// A fresh, empty store in its own temporary folder.
+fn temp_folder() -> TempDir {
+    tempfile::Builder::new().prefix("parlog-test-").tempdir().expect("a temporary folder can be made")
+}
+
+/// A fresh, empty embedded store in its own temporary folder.
 pub fn setup() -> TestStore {
-    let tmp = tempfile::Builder::new().prefix("parlog-test-").tempdir().expect("a temporary folder can be made");
+    let tmp = temp_folder();
     let data = tmp.path().join("data");
     let store = SledStore::init(&data).unwrap_or_else(|e| panic!("init of {} failed: {e}", data.display()));
-    TestStore { tmp: Some(tmp), data, store: Some(Arc::new(store)), keep_on_failure: true }
+    TestStore {
+        backend: Backend::Sled,
+        store: Some(Arc::new(store.into())),
+        pg: None,
+        data,
+        tmp: Some(tmp),
+        keep_on_failure: true,
+    }
+}
+
+/// A fresh, empty store of `backend`; `None` when PostgreSQL is not there and not required (the
+/// reason was printed; the test returns).
+pub fn setup_on(backend: Backend) -> Option<TestStore> {
+    match backend {
+        Backend::Sled => Some(setup()),
+        Backend::Postgres => {
+            let db = Arc::new(parlog_tests::pg::test_db()?);
+            Some(setup_study(db, PG_STUDY))
+        }
+    }
+}
+
+/// A new study `slug` in the test database `db`, its key folder in a temporary folder.
+fn setup_study(db: Arc<TestDb>, slug: &str) -> TestStore {
+    let tmp = temp_folder();
+    let keys = tmp.path().join("keys");
+    let slug = StudySlug::parse(slug).expect("a study slug");
+    let options = StoreOptions::from_env(&keys);
+    let database = PgDatabase::connect(&db.url).unwrap_or_else(|e| panic!("connecting to {}: {e}", db.url));
+    let store = PgStore::init(&database, &slug, &keys, &options)
+        .unwrap_or_else(|e| panic!("init of study {slug} in {} failed: {e}", db.url));
+    TestStore {
+        backend: Backend::Postgres,
+        store: Some(Arc::new(store.into())),
+        pg: Some(PgParts { db, slug, options }),
+        data: keys,
+        tmp: Some(tmp),
+        keep_on_failure: true,
+    }
 }
 
 impl TestStore {
-    /// The data folder (what `parlog --data` would be given).
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Another empty study beside this one: in the same PostgreSQL database, or in a data folder
+    /// of its own (as the studies of a sled data folder are).
+    pub fn another_study(&self, slug: &str) -> TestStore {
+        match &self.pg {
+            None => setup(),
+            Some(pg) => setup_study(pg.db.clone(), slug),
+        }
+    }
+
+    /// The folder of the store's files: the data folder (sled) or the study's key folder
+    /// (PostgreSQL); what `AnyStore::dir` names.
     pub fn data(&self) -> &Path {
         &self.data
     }
 
+    /// The PostgreSQL side of a PostgreSQL test store; panics for sled.
+    pub fn pg(&self) -> &PgParts {
+        self.pg.as_ref().expect("a PostgreSQL test store")
+    }
+
     /// The open store; panics if the test closed it.
-    pub fn store(&self) -> &Arc<SledStore> {
+    pub fn store(&self) -> &AnyStore {
+        self.shared()
+    }
+
+    /// The open store, to hand to other threads.
+    pub fn shared(&self) -> &Arc<AnyStore> {
         self.store.as_ref().expect("the store is open")
     }
 
@@ -70,7 +204,8 @@ impl TestStore {
         }
     }
 
-    /// Opens the store, waiting out a lock that the closed store's sled still holds.
+    /// Opens the store, as a new process would: sled from its folder, waiting out a lock that
+    /// the closed store's sled still holds; PostgreSQL with a new connection to the database.
     ///
     /// Why the wait: sled's I/O threads can keep the database file (and its lock) open for a
     /// moment after the last `Db` handle is dropped, so opening right after `close` now and then
@@ -80,7 +215,7 @@ impl TestStore {
         assert!(self.store.is_none(), "close the store before opening it again");
         let deadline = Instant::now() + OPEN_LOCKED_WAIT;
         loop {
-            match SledStore::open(&self.data) {
+            match self.open_once() {
                 Ok(store) => {
                     self.store = Some(Arc::new(store));
                     return Ok(());
@@ -90,6 +225,17 @@ impl TestStore {
                 }
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Opens the store once more beside this test store's own handle (which the test closed),
+    /// without waiting for a lock: what a new process would get.
+    pub fn open_once(&self) -> Result<AnyStore, StoreError> {
+        match &self.pg {
+            None => SledStore::open(&self.data).map(AnyStore::from),
+            Some(pg) => PgDatabase::connect(&pg.db.url)
+                .and_then(|db| PgStore::open(&db, &pg.slug, &self.data, &pg.options))
+                .map(AnyStore::from),
         }
     }
 
@@ -105,11 +251,30 @@ impl TestStore {
         self.keep_on_failure = false;
         self
     }
+
+    /// Where the store keeps bytes that contain `needle`: files of its folder (sled: the data
+    /// folder; PostgreSQL: the key folder) and, for PostgreSQL, the columns of the database's
+    /// event rows (of every study) that hold it. For tests that personal data is nowhere in the
+    /// clear and that a forgotten key is gone.
+    pub fn places_containing(&self, needle: &[u8]) -> Vec<String> {
+        let mut out: Vec<String> =
+            files_containing(&self.data, needle).into_iter().map(|f| f.display().to_string()).collect();
+        if let Some(pg) = &self.pg {
+            out.extend(pg.sql().rows_containing(needle));
+        }
+        out
+    }
 }
 
 impl Drop for TestStore {
     fn drop(&mut self) {
         if !std::thread::panicking() || !self.keep_on_failure {
+            if std::thread::panicking() {
+                if let Some(pg) = &self.pg {
+                    // A property test's shrinking: its databases are not worth keeping either.
+                    pg.db.discard();
+                }
+            }
             return;
         }
         // Close first so that the kept folder is what a restart would see.
@@ -118,7 +283,7 @@ impl Drop for TestStore {
         }
         if let Some(tmp) = self.tmp.take() {
             let kept = tmp.keep();
-            eprintln!("the failing test's data folder is kept for inspection: {}", kept.join("data").display());
+            eprintln!("the failing test's {:?} store folder is kept for inspection: {}", self.backend, kept.display());
         }
     }
 }
@@ -197,13 +362,13 @@ pub fn base_chain() -> Vec<Value> {
 }
 
 /// Appends events that the test expects to be accepted.
-pub fn append(store: &SledStore, events: &[Value]) -> Vec<Appended> {
+pub fn append(store: &impl EventStore, events: &[Value]) -> Vec<Appended> {
     let batch = events.iter().map(event).collect();
     store.append(batch).unwrap_or_else(|e| panic!("append failed: {e}\n{events:#?}"))
 }
 
 /// Every event in the log, in order.
-pub fn all_events(store: &SledStore) -> Vec<RecordedEvent> {
+pub fn all_events(store: &impl EventStore) -> Vec<RecordedEvent> {
     let mut out: Vec<RecordedEvent> = Vec::new();
     loop {
         let from = Position(out.len() as u64 + 1);
@@ -222,11 +387,11 @@ pub struct Snapshot {
     pub events: Vec<RecordedEvent>,
 }
 
-pub fn snapshot(store: &SledStore) -> Snapshot {
+pub fn snapshot(store: &impl EventStore) -> Snapshot {
     Snapshot { head: store.head(), events: all_events(store) }
 }
 
-// ---- the data folder on disk ----------------------------------------------------------------
+// ---- the data folder on disk (sled), the key folder (both) ----------------------------------------------------------------
 
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {

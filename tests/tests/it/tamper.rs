@@ -8,6 +8,11 @@
 //! key `c` and a first position, each entry naming a frame offset, an event id and a stream), then opens
 //! the store and runs `verify`. The last event is checked when the store opens, so damage there
 //! may instead make `open` fail with `StoreError::Corrupt`.
+//!
+//! Those tests are about the embedded store's own files (log frames, commit frames, sled's
+//! index chunks, the quarantine of a torn log tail, the store format's marker) and run on sled
+//! only. The PostgreSQL store is tampered with at the end of this file (`tamper::pg`): rows
+//! changed with SQL, with the append-only trigger switched off.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,7 +20,7 @@ use std::time::{Duration, Instant};
 use parlog_core::{EventStore, Position, SealedView, StoreError, VerifyReport};
 use serde_json::{json, Value};
 
-use crate::support::{all_events, append, ev, observation, setup, TestStore};
+use crate::support::{all_events, append, ev, observation, setup, setup_on, Backend, TestStore};
 
 /// Events in the store that gets tampered with.
 /// More than one index chunk (32 events), so that both a full one and a last one that is not
@@ -28,6 +33,13 @@ const SLED_LOCKED_WAIT: Duration = Duration::from_secs(10);
 /// A store of [`EVENTS`] events, every other one from position 4 on with a sealed part; closed.
 fn tampered_store() -> TestStore {
     let mut t = setup();
+    fill(&t);
+    t.close();
+    t
+}
+
+/// Appends the [`EVENTS`] events of [`tampered_store`] and checks that they verify.
+fn fill(t: &TestStore) {
     let mut events: Vec<Value> = crate::support::base_chain();
     for i in events.len() as u64 + 1..=EVENTS {
         events.push(if i % 2 == 0 {
@@ -43,8 +55,6 @@ fn tampered_store() -> TestStore {
     append(t.store(), &events);
     assert_eq!(t.store().head().position, Position(EVENTS));
     assert_eq!(t.store().verify().expect("verify").first_bad, None, "the untouched store verifies");
-    t.close();
-    t
 }
 
 /// Opens the store's sled database directly.
@@ -508,4 +518,417 @@ fn indexes_of_another_layout_are_rebuilt_from_the_log() {
         assert_eq!(get(db, b"mformat"), b"parlog index 4".to_vec(), "marked again");
         assert!(db.get(b"o\0\0\0\0\0\0\0\x02").expect("sled get").is_none(), "the old layout's entries are gone");
     });
+}
+
+// ---- PostgreSQL: rows changed behind parlog's back --------------------------------------------
+//
+// The same store of [`EVENTS`] events, as a study in a PostgreSQL database. Someone with the
+// database's superuser can switch the append-only trigger off for a session
+// (`SET session_replication_role = replica`) and change rows; `verify` (the open store's and
+// `parlog_core::pg::check_study`, which `parlog verify` runs) must name the first bad position,
+// and checking must change nothing: not a byte of a row, not even a row's version (`xmin`).
+//
+// What cannot be found: rows deleted from the end (or a whole study), since nothing outside the
+// rows says where the log ended. The open store notices (its head is ahead of the database), a
+// store opened afterwards cannot; `the_last_rows_deleted_are_noticed_only_by_the_open_store`
+// pins that down.
+
+mod pg {
+    use parlog_core::pg::check_study;
+    use parlog_core::{EventStore, PgDatabase, Position, SealedView, VerifyReport};
+    use parlog_tests::pg::Sql;
+
+    use super::{pg_store, EVENTS};
+    use crate::support::{TestStore, PG_STUDY};
+
+    /// Every row of the study as PostgreSQL holds it, with where and by which transaction it was
+    /// written: a check that changed anything, or rewrote a row as it was, shows here.
+    fn dump(sql: &Sql) -> Vec<String> {
+        sql.rows(&format!(
+            "SELECT concat_ws(' ', position, ctid, xmin, md5(e::text)) FROM parlog.events e
+             WHERE study = '{PG_STUDY}' ORDER BY position, ctid"
+        ))
+        .expect("the study's rows")
+        .into_iter()
+        .map(|r| r.into_iter().flatten().collect())
+        .collect()
+    }
+
+    fn assert_unchanged(before: &[String], after: &[String], what: &str) {
+        if before != after {
+            let first = before.iter().zip(after).find(|(a, b)| a != b);
+            panic!(
+                "{what}: the study's rows changed ({} rows before, {} after; first difference: {first:?})",
+                before.len(),
+                after.len()
+            );
+        }
+    }
+
+    /// A session with the append-only trigger switched off, and the study's rows saved, so that
+    /// [`Tamper::restore`] can put them back.
+    pub(super) struct Tamper {
+        pub sql: Sql,
+    }
+
+    impl Tamper {
+        pub fn new(t: &TestStore) -> Tamper {
+            let sql = t.pg().sql();
+            sql.execute(&format!(
+                "SET session_replication_role = replica;
+                 CREATE TEMP TABLE saved AS SELECT * FROM parlog.events WHERE study = '{PG_STUDY}'"
+            ))
+            .expect("a superuser may switch the trigger off");
+            Tamper { sql }
+        }
+
+        /// Runs `change` (SQL; `{s}` is the study's slug, quoted).
+        pub fn change(&self, change: &str) {
+            let change = change.replace("{s}", &format!("'{PG_STUDY}'"));
+            self.sql.execute(&change).unwrap_or_else(|e| panic!("tampering with {change:?}: {e}"));
+        }
+
+        /// Puts the study's rows back as they were saved.
+        pub fn restore(&self) {
+            self.change("DELETE FROM parlog.events WHERE study = {s}; INSERT INTO parlog.events SELECT * FROM saved");
+        }
+    }
+
+    /// What both checks say, each run with the rows dumped before and after: `check_study` on
+    /// a read-only connection, and `verify` of a store opened now (or why it would not open).
+    fn outcome(t: &mut TestStore, what: &str) -> (VerifyReport, Result<VerifyReport, String>) {
+        let watch = t.pg().sql();
+        let before = dump(&watch);
+        let pg = t.pg().clone();
+        let db = PgDatabase::connect_read_only(&pg.db.url).expect("a read-only connection");
+        let (report, _keys) = check_study(&db, &pg.slug, t.data(), &pg.options).expect("check_study runs");
+        drop(db);
+        assert_unchanged(&before, &dump(&watch), &format!("{what}: check_study"));
+        let opened = match t.try_open() {
+            Ok(()) => {
+                let r = t.store().verify().map_err(|e| format!("verify failed: {e}"));
+                t.close();
+                r
+            }
+            Err(e) => Err(format!("open refused: {e}")),
+        };
+        assert_unchanged(&before, &dump(&watch), &format!("{what}: opening and verifying"));
+        (report, opened)
+    }
+
+    /// Both checks name `bad` first (a store refuses to open only when the damage is in the last
+    /// row, which opening checks); returns check_study's reason.
+    pub(super) fn assert_found_at(t: &mut TestStore, bad: u64, what: &str) -> String {
+        let (report, opened) = outcome(t, what);
+        let why = match &report.first_bad {
+            Some((p, why)) if *p == Position(bad) => why.clone(),
+            other => panic!("{what}: check_study should name position {bad}, said {other:?} ({report:?})"),
+        };
+        assert_eq!(report.events, bad - 1, "{what}: check_study counts the sound events before it");
+        match opened {
+            Ok(VerifyReport { first_bad: Some((p, _)), .. }) if p == Position(bad) => {}
+            // Opening checks the last row, and the rows that say they forget a subject (a forget
+            // the record does not bear out would otherwise destroy a subject's data).
+            Err(e) if (bad == EVENTS || e.contains("forgets column")) && e.contains(&format!("position {bad}")) => {}
+            other => panic!("{what}: verify of the reopened store should name position {bad}, got {other:?}"),
+        }
+        why
+    }
+
+    pub(super) fn assert_verifies(t: &mut TestStore, what: &str) {
+        let (report, opened) = outcome(t, what);
+        assert_eq!((report.first_bad.clone(), report.events), (None, EVENTS), "{what}: check_study: {report:?}");
+        match opened {
+            Ok(r) if r.first_bad.is_none() && r.events == EVENTS => {}
+            other => panic!("{what}: expected the store to verify, got {other:?}"),
+        }
+    }
+
+    /// Flips each byte of the record at `p` in turn (every byte checked by `check_study` and by
+    /// the open store's `verify`, every 16th also by a store opened anew).
+    fn flip_each_byte(p: u64) {
+        let Some(mut t) = pg_store() else { return };
+        let tamper = Tamper::new(&t);
+        let len: usize = tamper
+            .sql
+            .value(&format!("SELECT length(record) FROM parlog.events WHERE study = '{PG_STUDY}' AND position = {p}"))
+            .expect("the record's length")
+            .expect("a record")
+            .parse()
+            .expect("a number");
+        let pg = t.pg().clone();
+        let db = PgDatabase::connect_read_only(&pg.db.url).expect("a read-only connection");
+        t.open();
+        for i in 0..len {
+            tamper.change(&format!(
+                "UPDATE parlog.events SET record = set_byte(record, {i}, get_byte(record, {i}) # 1)
+                 WHERE study = {{s}} AND position = {p}"
+            ));
+            let what = format!("byte {i} of {len} of the record at {p} flipped");
+            let (report, _) = check_study(&db, &pg.slug, t.data(), &pg.options).expect("check_study runs");
+            assert_eq!(report.first_bad.as_ref().map(|b| b.0), Some(Position(p)), "{what}: check_study: {report:?}");
+            let open = t.store().verify().expect("verify runs");
+            assert_eq!(open.first_bad.as_ref().map(|b| b.0), Some(Position(p)), "{what}: the open store: {open:?}");
+            if i % 16 == 0 || i + 1 == len {
+                t.close();
+                assert_found_at(&mut t, p, &what);
+                tamper.restore();
+                t.open();
+            } else {
+                tamper.restore();
+            }
+        }
+        t.close();
+        assert_verifies(&mut t, &format!("the record at {p} restored"));
+    }
+
+    #[test]
+    fn every_flipped_byte_of_a_sealed_record_is_found_at_its_position() {
+        flip_each_byte(10);
+    }
+
+    #[test]
+    fn every_flipped_byte_of_an_open_record_is_found_at_its_position() {
+        flip_each_byte(11);
+    }
+
+    #[test]
+    fn every_flipped_byte_of_the_first_record_is_found() {
+        flip_each_byte(1);
+    }
+
+    #[test]
+    fn every_flipped_byte_of_the_last_record_is_found() {
+        flip_each_byte(EVENTS);
+    }
+
+    #[test]
+    fn a_changed_column_is_found_at_its_position() {
+        let Some(mut t) = pg_store() else { return };
+        let tamper = Tamper::new(&t);
+        for (what, change, expect) in [
+            (
+                "hash column",
+                "UPDATE parlog.events SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) WHERE study = {s} AND position = 10",
+                "hash column does not match",
+            ),
+            (
+                "stream_version column",
+                "UPDATE parlog.events SET stream_version = stream_version + 1000 WHERE study = {s} AND position = 10",
+                "columns (id, stream, version)",
+            ),
+            (
+                "stream column",
+                "UPDATE parlog.events SET stream = 'notes:ander' WHERE study = {s} AND position = 10",
+                "columns (id, stream, version)",
+            ),
+            (
+                "id column",
+                "UPDATE parlog.events SET id = gen_random_uuid() WHERE study = {s} AND position = 10",
+                "columns (id, stream, version)",
+            ),
+            (
+                "forgets column",
+                "UPDATE parlog.events SET forgets = 'resident:r-1' WHERE study = {s} AND position = 10",
+                "forgets column",
+            ),
+        ] {
+            tamper.change(change);
+            let why = assert_found_at(&mut t, 10, what);
+            assert!(why.contains(expect), "{what}: {why}");
+            tamper.restore();
+        }
+        assert_verifies(&mut t, "columns restored");
+    }
+
+    #[test]
+    fn altered_or_removed_ciphertext_is_found_at_its_position() {
+        let Some(mut t) = pg_store() else { return };
+        let tamper = Tamper::new(&t);
+        let p = 8;
+        for (what, change, expect) in [
+            (
+                "a ciphertext byte flipped",
+                "UPDATE parlog.events SET ciphertext = set_byte(ciphertext, 5, get_byte(ciphertext, 5) # 128) WHERE study = {s} AND position = 8",
+                "sealed bytes do not match their digest",
+            ),
+            (
+                "the ciphertext cut short",
+                "UPDATE parlog.events SET ciphertext = substr(ciphertext, 1, length(ciphertext) - 1) WHERE study = {s} AND position = 8",
+                "sealed bytes do not match their digest",
+            ),
+            (
+                "the ciphertext of another event",
+                "UPDATE parlog.events e SET ciphertext = o.ciphertext FROM saved o WHERE e.study = {s} AND e.position = 8 AND o.position = 10",
+                "sealed bytes do not match their digest",
+            ),
+            (
+                "the ciphertext removed without a forget",
+                "UPDATE parlog.events SET ciphertext = NULL WHERE study = {s} AND position = 8",
+                "sealed bytes are missing but no subject was forgotten",
+            ),
+            (
+                "sealed bytes added to an open event",
+                "UPDATE parlog.events e SET ciphertext = o.ciphertext FROM saved o WHERE e.study = {s} AND e.position = 9 AND o.position = 8",
+                "sealed bytes its record does not announce",
+            ),
+        ] {
+            tamper.change(change);
+            let bad = if what.contains("open event") { 9 } else { p };
+            let why = assert_found_at(&mut t, bad, what);
+            assert!(why.contains(expect), "{what}: {why}");
+            if bad == p {
+                // Reading it does not hand out tampered or missing text as anything but damage.
+                t.open();
+                let event = t.store().read_from(Position(p), 1).expect("read").remove(0);
+                match t.store().unseal(&event) {
+                    Ok(SealedView::Damaged { reason }) => assert!(reason.contains(&format!("position {p}")), "{reason}"),
+                    other => panic!("{what}: unseal should say Damaged, got {other:?}"),
+                }
+                t.close();
+            }
+            tamper.restore();
+        }
+        assert_verifies(&mut t, "ciphertext restored");
+        t.open();
+        let event = t.store().read_from(Position(p), 1).expect("read").remove(0);
+        assert!(matches!(t.store().unseal(&event), Ok(SealedView::Open(_))), "restored sealed bytes open again");
+    }
+
+    /// Regression: a forgets column set on a row that forgets nothing (one UPDATE by a
+    /// superuser) made the next open "finish" that forget: it removed the sealed bytes of every
+    /// event naming the subject and destroyed the subject's key. Now opening refuses such a
+    /// row and changes nothing; and verify does not take it as a forget, so an earlier row whose
+    /// sealed bytes were removed is the first bad position.
+    #[test]
+    fn a_fake_forget_destroys_nothing_and_hides_no_removed_sealed_bytes() {
+        let Some(mut t) = pg_store() else { return };
+        let keys_before = crate::support::subject_keys(t.data());
+        let tamper = Tamper::new(&t);
+        tamper.change("UPDATE parlog.events SET forgets = 'resident:r-1' WHERE study = {s} AND position = 9");
+        let (report, opened) = outcome(&mut t, "a forget faked at 9");
+        assert_eq!(report.first_bad.as_ref().map(|b| b.0), Some(Position(9)), "{report:?}");
+        match opened {
+            Err(e) => assert!(e.contains("position 9") && e.contains("forgets column"), "{e}"),
+            Ok(r) => panic!("opening should refuse a forget its record does not bear out, verified {r:?}"),
+        }
+        assert_eq!(crate::support::subject_keys(t.data()), keys_before, "no subject key was destroyed");
+
+        tamper.change("UPDATE parlog.events SET ciphertext = NULL WHERE study = {s} AND position = 8");
+        let (report, _) = outcome(&mut t, "sealed bytes removed, a forget faked after them");
+        match &report.first_bad {
+            Some((p, why)) => {
+                assert_eq!(*p, Position(8), "{why}");
+                assert!(why.contains("sealed bytes are missing but no subject was forgotten"), "{why}");
+            }
+            None => panic!("the removed sealed bytes went unnoticed: {report:?}"),
+        }
+        tamper.restore();
+        assert_verifies(&mut t, "restored");
+        t.open();
+        let event = t.store().read_from(Position(10), 1).expect("read").remove(0);
+        assert!(matches!(t.store().unseal(&event), Ok(SealedView::Open(_))), "resident:r-1's data still opens");
+    }
+
+    #[test]
+    fn a_deleted_row_is_found_at_its_position() {
+        let Some(mut t) = pg_store() else { return };
+        let tamper = Tamper::new(&t);
+        for p in [1, 7, 10, EVENTS - 1] {
+            tamper.change(&format!("DELETE FROM parlog.events WHERE study = {{s}} AND position = {p}"));
+            let why = assert_found_at(&mut t, p, &format!("row {p} deleted"));
+            assert!(why.contains("missing"), "row {p} deleted: {why}");
+            tamper.restore();
+        }
+        assert_verifies(&mut t, "rows restored");
+    }
+
+    #[test]
+    fn rows_swapped_are_found() {
+        let Some(mut t) = pg_store() else { return };
+        let tamper = Tamper::new(&t);
+        // The records only, and then every column but the position: each row is whole, but
+        // not where its chain says.
+        tamper.change(
+            "UPDATE parlog.events e SET record = o.record FROM saved o
+             WHERE e.study = {s} AND ((e.position = 5 AND o.position = 6) OR (e.position = 6 AND o.position = 5))",
+        );
+        let why = assert_found_at(&mut t, 5, "records 5 and 6 swapped");
+        assert!(why.contains("says it is at 6"), "{why}");
+        tamper.restore();
+        tamper.change(
+            "DELETE FROM parlog.events WHERE study = {s} AND position IN (5, 6);
+             INSERT INTO parlog.events
+             SELECT study, 11 - position, id, stream, stream_version, hash, record, retry, ciphertext, forgets
+             FROM saved WHERE position IN (5, 6)",
+        );
+        let why = assert_found_at(&mut t, 5, "rows 5 and 6 swapped whole");
+        assert!(why.contains("says it is at 6"), "{why}");
+        tamper.restore();
+        assert_verifies(&mut t, "rows restored");
+    }
+
+    /// Nothing outside the rows records where the log ended: the open store notices that the
+    /// database is behind its head; a store opened afterwards, and check_study, see a shorter
+    /// sound log. (The embedded store's commit frames and indexes catch this; see
+    /// `a_deleted_record_is_found_at_its_position`.)
+    #[test]
+    fn the_last_rows_deleted_are_noticed_only_by_the_open_store() {
+        let Some(mut t) = pg_store() else { return };
+        let tamper = Tamper::new(&t);
+        t.open();
+        tamper.change(&format!("DELETE FROM parlog.events WHERE study = {{s}} AND position = {EVENTS}"));
+        let open = t.store().verify().expect("verify runs");
+        match &open.first_bad {
+            Some((p, why)) => {
+                assert_eq!(*p, Position(EVENTS - 1), "{why}");
+                assert!(why.contains(&format!("ends at position {}", EVENTS - 1)), "{why}");
+            }
+            None => panic!("the open store should notice that the database lost its last event: {open:?}"),
+        }
+        t.close();
+        let (report, opened) = outcome(&mut t, "the last row deleted");
+        assert_eq!((report.first_bad, report.events), (None, EVENTS - 1), "what check_study cannot know");
+        assert!(matches!(opened, Ok(VerifyReport { first_bad: None, events, .. }) if events == EVENTS - 1));
+        tamper.restore();
+        assert_verifies(&mut t, "the last row restored");
+    }
+
+    /// The append-only trigger: without the superuser's switch a row can be neither changed nor
+    /// deleted. The one change it allows (removing a ciphertext, which is what a forget does) is
+    /// found by verify when no forget asked for it.
+    #[test]
+    fn the_trigger_refuses_changes_and_deletes() {
+        let Some(mut t) = pg_store() else { return };
+        let sql = t.pg().sql();
+        let q = |s: &str| s.replace("{s}", &format!("'{PG_STUDY}'"));
+        for change in [
+            "UPDATE parlog.events SET record = set_byte(record, 3, 0) WHERE study = {s} AND position = 10",
+            "UPDATE parlog.events SET hash = hash WHERE study = {s} AND position = 10",
+            "UPDATE parlog.events SET stream_version = stream_version + 1000 WHERE study = {s} AND position = 10",
+            "UPDATE parlog.events SET ciphertext = '\\x00'::bytea WHERE study = {s} AND position = 8",
+            "UPDATE parlog.events SET forgets = 'resident:r-1' WHERE study = {s} AND position = 10",
+        ] {
+            let change = q(change);
+            let err = sql.execute(&change).expect_err("the trigger refuses the change");
+            assert!(err.contains("parlog events are never changed"), "{change}: {err}");
+        }
+        let err = sql
+            .execute(&q("DELETE FROM parlog.events WHERE study = {s} AND position = 10"))
+            .expect_err("the trigger refuses a delete");
+        assert!(err.contains("parlog events are never deleted"), "{err}");
+        assert_verifies(&mut t, "nothing was changed");
+        sql.execute(&q("UPDATE parlog.events SET ciphertext = NULL WHERE study = {s} AND position = 8"))
+            .expect("removing a ciphertext is what a forget does, and the trigger allows it");
+        let why = assert_found_at(&mut t, 8, "a ciphertext removed without a forget");
+        assert!(why.contains("no subject was forgotten"), "{why}");
+    }
+}
+
+/// The store of [`tampered_store`] as a study in PostgreSQL; closed. `None` without a server.
+fn pg_store() -> Option<TestStore> {
+    let mut t = setup_on(Backend::Postgres)?;
+    fill(&t);
+    t.close();
+    Some(t)
 }

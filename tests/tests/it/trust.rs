@@ -2,6 +2,11 @@
 //! names every finding; opening never destroys evidence (what it or `repair` takes out is kept in
 //! quarantine); the key file is checked, kept twice and wrapped by a master key outside the data
 //! folder; forgetting is final; the data folder is the owner's alone.
+//!
+//! These are about the embedded store's data folder and its files, through the CLI, so they run
+//! on sled only; their PostgreSQL counterparts go through the store: forgetting is final in
+//! privacy.rs (`an_old_export_brings_no_forgotten_key_or_data_back`), tampering with the rows in
+//! tamper.rs. `an_import_is_held_to_the_limits_of_an_append` runs on both backends.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -450,15 +455,15 @@ fn a_damaged_checkpoint_is_named_kept_and_rebuilt() {
     verify_unchanged(&t, t.data()).success();
 }
 
+crate::support::both_backends!(an_import_is_held_to_the_limits_of_an_append);
+
 /// Regression (found by reading what the fuzzer's import target mirrors): an import stored what
 /// an append could not. A 300 KiB ciphertext panicked the writer; 201 causation references or
-/// 256 subjects made a record that does not decode again.
-#[test]
-fn an_import_is_held_to_the_limits_of_an_append() {
-    use parlog_core::{Hash, ImportedEvent, RecordedEvent, SledStore, StoreOptions};
-    let tmp = tempfile::tempdir().expect("temporary folder");
-    let data = tmp.path().join("data");
-    let store = SledStore::init_with(&data, &StoreOptions::from_env(&data)).expect("store");
+/// 256 subjects made a record that does not decode again. On both backends.
+fn an_import_is_held_to_the_limits_of_an_append(b: crate::support::Backend) {
+    use parlog_core::{EventStore, Hash, ImportedEvent, RecordedEvent};
+    let Some(mut t) = crate::support::setup_on(b) else { return };
+    let store = t.store();
     let first = RecordedEvent::from_wire(&serde_json::json!({
         "position": 1, "id": "6f9619ff-8b86-4011-b42d-00c04fc964ff", "stream": "study:s", "stream_version": 1,
         "kind": "StudyStarted", "schema_version": 1, "recorded_at": "2024-01-01T00:00:00Z",
@@ -488,7 +493,8 @@ fn an_import_is_held_to_the_limits_of_an_append() {
     // And a whole event of the right size still imports.
     let added = store.import(vec![ImportedEvent { event: first, ciphertext: None }], Vec::new()).expect("import");
     assert_eq!(added.added, 1);
-    store.close();
+    t.reopen();
+    assert_eq!(t.store().verify().expect("verify").events, 1);
 }
 
 /// One copy of the key file missing (what a crash between writing the two leaves, or a person

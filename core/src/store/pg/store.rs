@@ -183,20 +183,20 @@ impl PgShared {
         })
     }
 
+    /// Every forgotten subject and the position of its forget. A row whose forgets column its
+    /// record does not bear out makes this fail: opening would otherwise destroy the data and
+    /// key of a subject nobody asked to forget.
     pub(crate) fn db_forgotten(&self) -> Result<HashMap<SubjectId, Position>, StoreError> {
-        let study = self.study.clone();
-        let rows = self.db.run(|pool| async move {
-            let c = pool.get().await.map_err(pool_error)?;
-            c.query(
-                "SELECT forgets, min(position) FROM parlog.events WHERE study = $1 AND forgets IS NOT NULL GROUP BY forgets",
-                &[&study],
-            )
-            .await
-            .map_err(pg_error)
-        })?;
-        rows.iter()
-            .map(|r| {
-                let (s, p): (String, i64) = (r.get(0), r.get(1));
+        let (forgotten, unfounded) = forget_rows(&self.db, &self.study)?;
+        if let Some((p, s)) = unfounded.first() {
+            return Err(StoreError::Corrupt(format!(
+                "position {p}: its forgets column names {s:?}, which its record does not forget; \
+                 the subject's data is kept until this is put right"
+            )));
+        }
+        forgotten
+            .into_iter()
+            .map(|(s, p)| {
                 let s = SubjectId::parse(&s)
                     .map_err(|e| StoreError::Corrupt(format!("position {p} forgets {s:?}, not a subject: {e}")))?;
                 Ok((s, Position(p as u64)))
@@ -246,6 +246,43 @@ impl PgShared {
     }
 }
 
+/// Forgotten subjects with the position of their first forget, and the rows (position, column)
+/// whose forgets column their record does not bear out.
+type ForgetRows = (HashMap<String, i64>, Vec<(i64, String)>);
+
+/// The rows of a study that say they forget a subject (the `forgets` column), each checked
+/// against its record: the subjects their records forget, with the first position of each, and
+/// apart the rows (position, column) whose record does not forget what the column says (damaged,
+/// or changed behind parlog's back), which must not count as forgets.
+fn forget_rows(db: &PgDatabase, study: &str) -> Result<ForgetRows, StoreError> {
+    let study = study.to_string();
+    let rows = db.run(|pool| async move {
+        let c = pool.get().await.map_err(pool_error)?;
+        c.query(
+            "SELECT position, forgets, record FROM parlog.events WHERE study = $1 AND forgets IS NOT NULL ORDER BY position",
+            &[&study],
+        )
+        .await
+        .map_err(pg_error)
+    })?;
+    let mut forgotten: HashMap<String, i64> = HashMap::new();
+    let mut unfounded = Vec::new();
+    for r in &rows {
+        let (p, column): (i64, String) = (r.get(0), r.get(1));
+        let founded = decode(p, r.get(2))
+            .ok()
+            .filter(|e| e.compute_hash() == e.hash)
+            .and_then(|e| crate::store::decide::forgotten_by(&e).filter(|(s, _)| s.as_str() == column));
+        match founded {
+            Some(_) => {
+                forgotten.entry(column).or_insert(p);
+            }
+            None => unfounded.push((p, column)),
+        }
+    }
+    Ok((forgotten, unfounded))
+}
+
 /// The last event the database holds for a study, checked against its hash.
 fn db_head(db: &PgDatabase, study: &str) -> Result<Head, StoreError> {
     let study = study.to_string();
@@ -278,19 +315,9 @@ impl LogReader for PgShared {
 /// and holds the ciphertext its record announces unless a subject of it was forgotten.
 /// Reads only.
 fn verify_walk(db: &PgDatabase, study: &str) -> Result<VerifyReport, StoreError> {
-    let forgotten: HashMap<String, i64> = {
-        let study = study.to_string();
-        let rows = db.run(|pool| async move {
-            let c = pool.get().await.map_err(pool_error)?;
-            c.query(
-                "SELECT forgets, min(position) FROM parlog.events WHERE study = $1 AND forgets IS NOT NULL GROUP BY forgets",
-                &[&study],
-            )
-            .await
-            .map_err(pg_error)
-        })?;
-        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
-    };
+    // Only forgets that their records bear out excuse missing sealed bytes; a forgets column
+    // changed on another row is found at that row, after the rows whose bytes it would excuse.
+    let (forgotten, _) = forget_rows(db, study)?;
     let mut prev = Hash::ZERO;
     let mut expected = 1u64;
     let mut versions: HashMap<StreamId, u64> = HashMap::new();
