@@ -13,7 +13,7 @@ mod decide;
 mod disk_full;
 mod hardening;
 mod openapi;
-mod pg_smoke;
+mod pg_schema;
 mod privacy;
 mod proj_activity;
 mod proj_codebook;

@@ -528,10 +528,10 @@ fn indexes_of_another_layout_are_rebuilt_from_the_log() {
 // `parlog_core::pg::check_study`, which `parlog verify` runs) must name the first bad position,
 // and checking must change nothing: not a byte of a row, not even a row's version (`xmin`).
 //
-// What cannot be found: rows deleted from the end (or a whole study), since nothing outside the
-// rows says where the log ended. The open store notices (its head is ahead of the database), a
-// store opened afterwards cannot; `the_last_rows_deleted_are_noticed_only_by_the_open_store`
-// pins that down.
+// Rows deleted from the end are found too: each group's statement also records the head it
+// ended with in `parlog.studies` (schema migration 2), and opening and verify hold the rows to
+// it (`the_last_rows_deleted_are_found_against_the_recorded_head`). What still cannot be found:
+// someone who deletes the last rows and also rewrites that recorded head, or drops a whole study.
 
 mod pg {
     use parlog_core::pg::check_study;
@@ -873,7 +873,7 @@ mod pg {
     /// sound log. (The embedded store's commit frames and indexes catch this; see
     /// `a_deleted_record_is_found_at_its_position`.)
     #[test]
-    fn the_last_rows_deleted_are_noticed_only_by_the_open_store() {
+    fn the_last_rows_deleted_are_found_against_the_recorded_head() {
         let Some(mut t) = pg_store() else { return };
         let tamper = Tamper::new(&t);
         t.open();
@@ -881,15 +881,24 @@ mod pg {
         let open = t.store().verify().expect("verify runs");
         match &open.first_bad {
             Some((p, why)) => {
-                assert_eq!(*p, Position(EVENTS - 1), "{why}");
-                assert!(why.contains(&format!("ends at position {}", EVENTS - 1)), "{why}");
+                assert_eq!(*p, Position(EVENTS), "{why}");
+                assert!(why.contains(&format!("rows end at {}", EVENTS - 1)), "{why}");
             }
             None => panic!("the open store should notice that the database lost its last event: {open:?}"),
         }
         t.close();
         let (report, opened) = outcome(&mut t, "the last row deleted");
-        assert_eq!((report.first_bad, report.events), (None, EVENTS - 1), "what check_study cannot know");
-        assert!(matches!(opened, Ok(VerifyReport { first_bad: None, events, .. }) if events == EVENTS - 1));
+        match &report.first_bad {
+            Some((p, why)) => {
+                assert_eq!(*p, Position(EVENTS), "{why}");
+                assert!(why.contains(&format!("ended at position {EVENTS}")), "{why}");
+            }
+            None => panic!("check_study should find the missing last row: {report:?}"),
+        }
+        match opened {
+            Err(why) => assert!(why.contains(&format!("rows {EVENTS}–{EVENTS} are missing")), "{why}"),
+            Ok(r) => panic!("opening should refuse a study that lost its last rows: {r:?}"),
+        }
         tamper.restore();
         assert_verifies(&mut t, "the last row restored");
     }

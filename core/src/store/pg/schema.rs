@@ -12,10 +12,11 @@
 pub(crate) const MIGRATION_LOCK: i64 = 0x7061_726c_6f67;
 
 /// `(version, name, SQL)`, in order. Never edit a published migration: add one.
-pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "studies and their events",
-    r#"
+pub(crate) const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "studies and their events",
+        r#"
 CREATE TABLE parlog.studies (
     study text PRIMARY KEY CHECK (study ~ '^[a-z0-9]+(-[a-z0-9]+)*$' AND length(study) <= 40),
     created_at timestamptz NOT NULL DEFAULT now()
@@ -59,7 +60,23 @@ END $$;
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON parlog.events
     FOR EACH ROW EXECUTE FUNCTION parlog.events_append_only();
 "#,
-)];
+    ),
+    (
+        2,
+        "the head each study's writer committed last",
+        r#"
+-- Written in the same statement as each group's rows, so that rows lost from the end of a study
+-- (a partial restore, a DELETE with the trigger switched off) are noticed when it is opened and by
+-- verify, not taken for a shorter log.
+ALTER TABLE parlog.studies
+    ADD COLUMN head_position bigint NOT NULL DEFAULT 0 CHECK (head_position >= 0),
+    ADD COLUMN head_hash bytea CHECK (head_hash IS NULL OR length(head_hash) = 32);
+UPDATE parlog.studies s SET head_position = e.position, head_hash = e.hash
+FROM (SELECT DISTINCT ON (study) study, position, hash FROM parlog.events ORDER BY study, position DESC) e
+WHERE e.study = s.study;
+"#,
+    ),
+];
 
 /// The newest schema this build knows.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

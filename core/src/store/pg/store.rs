@@ -283,8 +283,46 @@ fn forget_rows(db: &PgDatabase, study: &str) -> Result<ForgetRows, StoreError> {
     Ok((forgotten, unfounded))
 }
 
-/// The last event the database holds for a study, checked against its hash.
+/// The head the study's writer recorded with its last group (`parlog.studies`).
+fn recorded_head(db: &PgDatabase, study: &str) -> Result<Option<(i64, Option<Vec<u8>>)>, StoreError> {
+    let study = study.to_string();
+    let row = db.run(|pool| async move {
+        let c = pool.get().await.map_err(pool_error)?;
+        c.query_opt("SELECT head_position, head_hash FROM parlog.studies WHERE study = $1", &[&study])
+            .await
+            .map_err(pg_error)
+    })?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+/// Whether the last row is the head the writer recorded; what is wrong if not.
+fn head_mismatch(recorded: Option<(i64, Option<Vec<u8>>)>, last: &Head) -> Option<String> {
+    let (p, hash) = recorded?;
+    let last_p = last.position.0 as i64;
+    if p > last_p {
+        return Some(format!(
+            "the study's last group ended at position {p}, but its rows end at {last_p}: rows {}–{p} are missing",
+            last_p + 1
+        ));
+    }
+    if p < last_p {
+        return Some(format!(
+            "the study's last group ended at position {p}, but rows go on to {last_p}: rows {}–{last_p} were not written by its writer",
+            p + 1
+        ));
+    }
+    match hash {
+        Some(h) if p > 0 && h.as_slice() != last.hash.0.as_slice() => {
+            Some(format!("position {p} is not the event the study's last group ended with (another hash)"))
+        }
+        _ => None,
+    }
+}
+
+/// The last event the database holds for a study, checked against its hash and against the head
+/// its writer recorded.
 fn db_head(db: &PgDatabase, study: &str) -> Result<Head, StoreError> {
+    let recorded = recorded_head(db, study)?;
     let study = study.to_string();
     let row = db.run(|pool| async move {
         let c = pool.get().await.map_err(pool_error)?;
@@ -295,13 +333,21 @@ fn db_head(db: &PgDatabase, study: &str) -> Result<Head, StoreError> {
         .await
         .map_err(pg_error)
     })?;
-    let Some(row) = row else { return Ok(Head { position: Position(0), hash: Hash::ZERO }) };
-    let (p, hash, record): (i64, Vec<u8>, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
-    let e = decode(p, &record)?;
-    if e.hash.0.as_slice() != hash.as_slice() || e.compute_hash() != e.hash {
-        return Err(StoreError::Corrupt(format!("position {p}, the last event, does not match its hash")));
+    let head = match row {
+        None => Head { position: Position(0), hash: Hash::ZERO },
+        Some(row) => {
+            let (p, hash, record): (i64, Vec<u8>, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
+            let e = decode(p, &record)?;
+            if e.hash.0.as_slice() != hash.as_slice() || e.compute_hash() != e.hash {
+                return Err(StoreError::Corrupt(format!("position {p}, the last event, does not match its hash")));
+            }
+            Head { position: e.position, hash: e.hash }
+        }
+    };
+    if let Some(m) = head_mismatch(recorded, &head) {
+        return Err(StoreError::Corrupt(m));
     }
-    Ok(Head { position: e.position, hash: e.hash })
+    Ok(head)
 }
 
 impl LogReader for PgShared {
@@ -408,6 +454,9 @@ fn verify_walk(db: &PgDatabase, study: &str) -> Result<VerifyReport, StoreError>
         }
     }
     let head = Head { position: Position(expected - 1), hash: prev };
+    if let Some(m) = head_mismatch(recorded_head(db, study)?, &head) {
+        return Ok(VerifyReport { events: expected - 1, head, first_bad: Some((Position(expected), m)) });
+    }
     Ok(VerifyReport { events: expected - 1, head, first_bad: None })
 }
 

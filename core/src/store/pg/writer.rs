@@ -375,17 +375,24 @@ impl PgWriter {
             forgets.push(s.forgets.as_ref().map(|f| f.to_string()));
         }
         let study = self.shared.study.clone();
+        let (last, last_hash) = ((next - 1) as i64, prev.0.to_vec());
         let result = self.shared.db.run(|pool| async move {
             let c = pool.get().await.map_err(pool_error)?;
             let st = c
                 .prepare_cached(
-                    "INSERT INTO parlog.events (study, position, id, stream, stream_version, hash, record, retry, ciphertext, forgets)
-                     SELECT $1, * FROM unnest($2::int8[], $3::uuid[], $4::text[], $5::int8[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::text[])",
+                    "WITH written AS (
+                         INSERT INTO parlog.events (study, position, id, stream, stream_version, hash, record, retry, ciphertext, forgets)
+                         SELECT $1, * FROM unnest($2::int8[], $3::uuid[], $4::text[], $5::int8[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::text[])
+                     )
+                     UPDATE parlog.studies SET head_position = $11, head_hash = $12 WHERE study = $1",
                 )
                 .await
                 .map_err(pg_error)?;
             match c
-                .execute(&st, &[&study, &positions, &ids, &streams, &versions, &hashes, &records, &retries, &cts, &forgets])
+                .execute(
+                    &st,
+                    &[&study, &positions, &ids, &streams, &versions, &hashes, &records, &retries, &cts, &forgets, &last, &last_hash],
+                )
                 .await
             {
                 Ok(_) => Ok(Ok(())),

@@ -1,0 +1,82 @@
+//! The PostgreSQL store end to end in one study, and its schema: created, migrated by version, a newer one refused. (The conformance suite runs the store's behaviour on both backends.)
+
+use parlog_core::{EventStore, ParticipantId, PgDatabase, PgStore, SealedView, StoreOptions, StudySlug, SubjectId};
+
+use crate::support::{base_chain, event};
+
+#[test]
+fn a_study_in_postgres_appends_reads_verifies_and_forgets() {
+    let Some(db) = parlog_tests::pg::test_db() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = tmp.path().join("keys");
+    let database = PgDatabase::connect(&db.url).unwrap();
+    let slug = StudySlug::parse("proef").unwrap();
+    let options = StoreOptions::from_env(tmp.path());
+    let store = PgStore::init(&database, &slug, &keys, &options).unwrap();
+    let batch = base_chain().iter().map(event).collect();
+    let a = store.append(batch).unwrap();
+    assert_eq!(a.last().unwrap().position.0, 4);
+    let again = store.append(base_chain().iter().map(event).collect());
+    assert!(again.is_err() || again.unwrap().iter().all(|x| x.duplicate));
+    let events = store.read_from(parlog_core::Position(1), 100).unwrap();
+    assert_eq!(events.len(), 4);
+    assert!(matches!(store.unseal(&events[3]).unwrap(), SealedView::Open(_)));
+    let r = store.verify().unwrap();
+    assert_eq!(r.first_bad, None, "{r:?}");
+    let subject = SubjectId::parse("resident:r-1").unwrap();
+    let f = store.forget(&subject, &ParticipantId::parse("onderzoeker-1").unwrap(), None).unwrap();
+    assert_eq!(f.position.0, 5);
+    assert!(matches!(store.unseal(&events[3]).unwrap(), SealedView::Forgotten { .. }));
+    assert_eq!(store.verify().unwrap().first_bad, None);
+    store.close();
+    let store = PgStore::open(&database, &slug, &keys, &options).unwrap();
+    assert_eq!(store.head().position.0, 5);
+    assert!(matches!(store.unseal(&events[3]).unwrap(), SealedView::Forgotten { .. }));
+}
+
+/// The schema is parlog's to create and migrate: a database left at version 1 (before the
+/// recorded head) is readable by nothing until a writing command migrates it, which fills in
+/// every study's head from its rows; a database migrated by a newer parlog is refused, unchanged.
+#[test]
+fn the_schema_is_migrated_by_version_and_a_newer_one_is_refused() {
+    let Some(db) = parlog_tests::pg::test_db() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = tmp.path().join("keys");
+    let options = StoreOptions::from_env(&keys);
+    let slug = StudySlug::parse("zwolle").unwrap();
+    let head = {
+        let database = PgDatabase::connect(&db.url).unwrap();
+        assert_eq!(database.schema_version().unwrap(), Some(parlog_core::pg::SCHEMA_VERSION));
+        let store = PgStore::init(&database, &slug, &keys, &options).unwrap();
+        store.append(base_chain().iter().map(event).collect()).unwrap();
+        let head = store.head();
+        store.close();
+        head
+    };
+    // Back to version 1, as a database made by the release before the recorded head.
+    let sql = parlog_tests::pg::Sql::connect(&db.url).unwrap();
+    sql.execute(
+        "ALTER TABLE parlog.studies DROP COLUMN head_position, DROP COLUMN head_hash;
+         DELETE FROM parlog.migrations WHERE version = 2;",
+    )
+    .unwrap();
+    let refused = PgDatabase::connect_read_only(&db.url).err().expect("an old schema is not read");
+    assert!(refused.to_string().contains("at version 1"), "{refused}");
+    let database = PgDatabase::connect(&db.url).unwrap();
+    assert_eq!(database.schema_version().unwrap(), Some(2));
+    let recorded = sql.rows("SELECT head_position FROM parlog.studies WHERE study = 'zwolle'").unwrap();
+    assert_eq!(recorded, vec![vec![Some(head.position.0.to_string())]], "the head is filled in from the rows");
+    let store = PgStore::open(&database, &slug, &keys, &options).unwrap();
+    assert_eq!(store.head(), head);
+    assert_eq!(store.verify().unwrap().first_bad, None);
+    store.close();
+    drop(database);
+    // A newer parlog's schema: refused by both kinds of connection, and left as it is.
+    sql.execute("INSERT INTO parlog.migrations (version, name) VALUES (99, 'from the future')").unwrap();
+    for e in [PgDatabase::connect(&db.url).err(), PgDatabase::connect_read_only(&db.url).err()] {
+        let e = e.expect("a newer schema is refused").to_string();
+        assert!(e.contains("version 99") && e.contains("newer"), "{e}");
+    }
+    let versions = sql.rows("SELECT version FROM parlog.migrations ORDER BY version").unwrap();
+    assert_eq!(versions.len(), 3, "nothing was applied or removed: {versions:?}");
+}
