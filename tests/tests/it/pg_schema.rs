@@ -1,4 +1,5 @@
-//! The PostgreSQL store end to end in one study, and its schema: created, migrated by version, a newer one refused. (The conformance suite runs the store's behaviour on both backends.)
+//! The PostgreSQL store end to end in one study, and its schema: created, migrated by version,
+//! a newer one refused. (The conformance suite runs the store's behaviour on both backends.)
 
 use parlog_core::{EventStore, ParticipantId, PgDatabase, PgStore, SealedView, StoreOptions, StudySlug, SubjectId};
 

@@ -283,8 +283,12 @@ fn forget_rows(db: &PgDatabase, study: &str) -> Result<ForgetRows, StoreError> {
     Ok((forgotten, unfounded))
 }
 
+/// The position and hash a study's writer recorded with its last group; `None` for a study the
+/// database does not hold.
+type Recorded = Option<(i64, Option<Vec<u8>>)>;
+
 /// The head the study's writer recorded with its last group (`parlog.studies`).
-fn recorded_head(db: &PgDatabase, study: &str) -> Result<Option<(i64, Option<Vec<u8>>)>, StoreError> {
+fn recorded_head(db: &PgDatabase, study: &str) -> Result<Recorded, StoreError> {
     let study = study.to_string();
     let row = db.run(|pool| async move {
         let c = pool.get().await.map_err(pool_error)?;
@@ -296,7 +300,7 @@ fn recorded_head(db: &PgDatabase, study: &str) -> Result<Option<(i64, Option<Vec
 }
 
 /// Whether the last row is the head the writer recorded; what is wrong if not.
-fn head_mismatch(recorded: Option<(i64, Option<Vec<u8>>)>, last: &Head) -> Option<String> {
+fn head_mismatch(recorded: Recorded, last: &Head) -> Option<String> {
     let (p, hash) = recorded?;
     let last_p = last.position.0 as i64;
     if p > last_p {
