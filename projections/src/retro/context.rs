@@ -9,8 +9,9 @@ use super::doc::{Block, Stmt};
 use super::RetroOptions;
 use crate::fact::Src;
 use crate::initiatives::Initiative;
-use crate::text::tr;
-use crate::Projections;
+pub(crate) use crate::text::capitalise;
+use crate::text::{count, fmt_day, tr};
+use crate::{Projections, RoleWord};
 
 /// Parent areas followed to decide whether an area lies under the report's area; a deeper chain
 /// (or a cycle of parents) counts as outside it.
@@ -24,14 +25,24 @@ pub(crate) struct Ctx<'a> {
     pub day: Option<NaiveDate>,
     /// "Today" of the report: the as-of day or the last day in the log.
     pub today: Option<NaiveDate>,
+    /// The role's name in the study's own words, as the log held it on the report's day.
+    pub role: RoleWord,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(p: &'a Projections, o: &'a RetroOptions, day: Option<NaiveDate>) -> Ctx<'a> {
-        Ctx { p, o, lang: o.lang, day, today: day.or(p.last_day()) }
+        Ctx { p, o, lang: o.lang, day, today: day.or(p.last_day()), role: RoleWord::of(p, day) }
     }
     pub fn t(&self, nl: &'static str, en: &'static str) -> &'static str {
         tr(self.lang, nl, en)
+    }
+    /// A day as the report writes it (see [`crate::text`]).
+    pub fn day(&self, d: NaiveDate) -> String {
+        fmt_day(d, self.lang)
+    }
+    /// A count with its noun in the right number.
+    pub fn count(&self, n: impl Into<u64>, nl: (&str, &str), en: (&str, &str)) -> String {
+        count(self.lang, n, nl, en)
     }
     /// Whether an area (stream id) is the report's area or lies under it.
     pub fn in_area(&self, area: Option<&str>) -> bool {
@@ -92,14 +103,6 @@ pub(crate) fn fmt_fte(f: f64) -> String {
         format!("{f:.0}")
     } else {
         format!("{f:.1}")
-    }
-}
-
-pub(crate) fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }
 

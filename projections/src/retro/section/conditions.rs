@@ -28,16 +28,27 @@ pub(crate) fn section(c: &Ctx, lessons: &[Lesson]) -> Section {
     s
 }
 
-/// The practice warnings on the report's day (default thresholds) that rest on sources.
+/// The practice warnings that held at any time in the report's period (default thresholds), each
+/// with when it held and how it ended, or that it still held at the end: a retrospective looks
+/// back over the whole period, so a pitfall that ended belongs in it as much as one that lasts.
 fn attention(c: &Ctx) -> Section {
     let mut s =
         Section::new("aandachtspunten", c.t("Aandachtspunten uit de praktijk", "Points of attention from practice"));
     let o = ViewOptions { lang: c.lang, day: c.today, since: None, thresholds: Thresholds::default() };
-    let items: Vec<Stmt> = Warning::list(c.p, &o)
+    let items: Vec<Stmt> = Warning::history(c.p, &o)
         .into_iter()
-        .filter(|w| !w.sources.is_empty())
-        .map(|w| Stmt::new(format!("{}:", w.subject_label), w.reason, w.sources))
+        .filter(|h| !h.sources.is_empty())
+        .map(|h| Stmt::new(format!("{}:", h.subject_label), h.text, h.sources))
         .collect();
+    if !items.is_empty() {
+        s.blocks.push(Block::Note(
+            c.t(
+                "Valkuilen uit de handreiking die zich tijdens het onderzoek voordeden, ook als ze inmiddels voorbij zijn: per punt wanneer het gold en hoe het eindigde.",
+                "Pitfalls of the practice guide that occurred during the study, also those that have passed: for each, when it held and how it ended.",
+            )
+            .to_string(),
+        ));
+    }
     c.capped(items, &mut s.blocks);
     s
 }
