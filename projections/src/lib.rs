@@ -48,5 +48,5 @@ pub use role::{FieldDiff, MethodChange, ReflectionRef, Role, RoleField, RoleHist
 pub use signals::Signals;
 pub use source::{MemorySource, NotALog, Source};
 pub use state::Projections;
-pub use warnings::{Ending, Held, Thresholds, Warning, WarningKind};
+pub use warnings::{EndKind, Ending, Held, Thresholds, Warning, WarningKind};
 pub use words::RoleWord;
