@@ -22,7 +22,7 @@ use chrono::{Days, Months, NaiveDate};
 use parlog_core::{BrokerRole, Lang, Level, ParticipantRole, Recruitment, Vocabulary};
 use serde::{Deserialize, Serialize};
 
-use crate::activity::{Activity, CycleDates};
+use crate::activity::Activity;
 use crate::fact::Src;
 use crate::initiatives::{Broker, Initiative, Status};
 use crate::network::Connection;
@@ -182,8 +182,8 @@ impl Warning {
                 out.push(w);
             }
         }
-        for (team, cycles) in c.teams() {
-            out.extend(c.gap_on(team, &cycles, today));
+        for (team, days) in c.teams() {
+            out.extend(c.gap_on(team, &days, today));
         }
         for (who, _) in c.volunteers() {
             out.extend(c.volunteer_on(who, today));
@@ -207,8 +207,8 @@ impl Warning {
         for (who, mine) in c.brokers() {
             out.extend(c.too_many_history(who, &mine));
         }
-        for (team, cycles) in c.teams() {
-            out.extend(c.gap_history(team, &cycles));
+        for (team, days) in c.teams() {
+            out.extend(c.gap_history(team, &days));
         }
         for (who, part) in c.volunteers() {
             out.extend(c.volunteer_history(who, part));
@@ -230,6 +230,21 @@ struct Ctx<'a> {
     t: &'a Thresholds,
     today: NaiveDate,
     role: RoleWord,
+    /// The connections made for each initiative up to today, oldest first: found once, as rules
+    /// look them up per initiative and day.
+    connections: BTreeMap<&'a str, Vec<&'a Connection>>,
+}
+
+/// A team's cycles as the reflection rule reads them, each list sorted once.
+struct TeamDays<'a> {
+    /// Its cycles by stream: when each opened, and the first day it was closed.
+    cycles: Vec<(&'a String, Src, Option<NaiveDate>)>,
+    /// Its cycles' openings, by day (then position).
+    opened: Vec<Src>,
+    /// Its reflections, by day (then position).
+    reflections: Vec<Src>,
+    /// Its cycles' closings.
+    closed: Vec<Src>,
 }
 
 /// The runs of days on which `holds` is true, from the days on which it may change (ascending);
@@ -274,7 +289,22 @@ fn on_day<T>(items: &BTreeMap<u64, T>, day: NaiveDate, src: impl Fn(&T) -> Src) 
 
 impl<'a> Ctx<'a> {
     fn new(p: &'a Projections, o: &'a ViewOptions, today: NaiveDate) -> Ctx<'a> {
-        Ctx { p, lang: o.lang, t: &o.thresholds, today, role: RoleWord::of(p, o.day) }
+        let mut connections: BTreeMap<&str, Vec<&Connection>> = BTreeMap::new();
+        for c in p.network.connections.values().filter(|c| c.src.date <= today) {
+            if let Some(i) = &c.initiative {
+                connections.entry(i.as_str()).or_default().push(c);
+            }
+        }
+        for v in connections.values_mut() {
+            v.sort_by_key(|c| c.src);
+        }
+        Ctx { p, lang: o.lang, t: &o.thresholds, today, role: RoleWord::of(p, o.day), connections }
+    }
+
+    /// Whether a participant is registered on a day.
+    fn known(&self, who: &str, day: NaiveDate) -> bool {
+        let part = self.p.directory.participants.get(who);
+        part.and_then(|p| p.base.as_ref()).is_some_and(|b| b.src.date <= day)
     }
 
     fn who(&self, stream: &str) -> String {
@@ -330,11 +360,24 @@ impl<'a> Ctx<'a> {
     }
 
     /// Per team (level, area): its cycles that opened by today.
-    fn teams(&self) -> BTreeMap<Team<'a>, Vec<(&'a String, &'a CycleDates)>> {
-        let mut teams: BTreeMap<Team, Vec<(&String, &CycleDates)>> = BTreeMap::new();
+    fn teams(&self) -> BTreeMap<Team<'a>, TeamDays<'a>> {
+        let mut teams: BTreeMap<Team, TeamDays> = BTreeMap::new();
         for (stream, c) in &self.p.activity.cycles {
             let Some(open) = c.opened.as_ref().filter(|o| o.src.date <= self.today) else { continue };
-            teams.entry((open.level, open.area.as_deref())).or_default().push((stream, c));
+            let t = teams.entry((open.level, open.area.as_deref())).or_insert_with(|| TeamDays {
+                cycles: Vec::new(),
+                opened: Vec::new(),
+                reflections: Vec::new(),
+                closed: Vec::new(),
+            });
+            t.cycles.push((stream, open.src, c.closed.values().map(|s| s.date).min()));
+            t.opened.push(open.src);
+            t.reflections.extend(c.reflections.values().filter(|s| s.date <= self.today));
+            t.closed.extend(c.closed.values().filter(|s| s.date <= self.today));
+        }
+        for t in teams.values_mut() {
+            t.opened.sort_by_key(|s| (s.date, s.position));
+            t.reflections.sort_by_key(|s| (s.date, s.position));
         }
         teams
     }
@@ -662,32 +705,22 @@ impl<'a> Ctx<'a> {
 
     /// The day a team's reflection gap is counted from on a day: its last reflection, else the
     /// opening of its first cycle; and whether it is a reflection.
-    fn gap_from(cycles: &[(&String, &CycleDates)], day: NaiveDate) -> Option<(Src, bool)> {
-        let last_reflection = cycles
-            .iter()
-            .flat_map(|(_, c)| c.reflections.values())
-            .filter(|s| s.date <= day)
-            .max_by_key(|s| (s.date, s.position));
-        if let Some(r) = last_reflection {
-            return Some((*r, true));
+    fn gap_from(t: &TeamDays, day: NaiveDate) -> Option<(Src, bool)> {
+        let n = t.reflections.partition_point(|s| s.date <= day);
+        if n > 0 {
+            return Some((t.reflections[n - 1], true));
         }
-        let first_open = cycles
-            .iter()
-            .filter_map(|(_, c)| c.opened.as_ref().map(|o| o.src))
-            .filter(|s| s.date <= day)
-            .min_by_key(|s| (s.date, s.position))?;
-        Some((first_open, false))
+        t.opened.first().filter(|s| s.date <= day).map(|s| (*s, false))
     }
 
-    fn gap_on(&self, team: Team, cycles: &[(&String, &CycleDates)], day: NaiveDate) -> Option<Warning> {
-        let open: Vec<_> = cycles
-            .iter()
-            .filter(|(_, c)| c.opened.as_ref().is_some_and(|o| o.src.date <= day))
-            .filter(|(_, c)| c.closed.values().all(|s| s.date > day))
-            .collect();
+    fn gap_on(&self, team: Team, t: &TeamDays, day: NaiveDate) -> Option<Warning> {
         // The team's most recent open cycle stands for the team.
-        let (subject, latest) = open.iter().max_by_key(|(_, c)| c.opened.as_ref().map(|o| o.src))?;
-        let (from, reflected) = Self::gap_from(cycles, day)?;
+        let (subject, latest, _) = t
+            .cycles
+            .iter()
+            .filter(|(_, opened, closed)| opened.date <= day && closed.is_none_or(|c| c > day))
+            .max_by_key(|(_, opened, _)| *opened)?;
+        let (from, reflected) = Self::gap_from(t, day)?;
         let gap = (day - from.date).num_days();
         if gap <= i64::from(self.t.reflection_gap_days_max) {
             return None;
@@ -710,8 +743,7 @@ impl<'a> Ctx<'a> {
                 "Team {team_name} has not reflected yet, {days} after its first cycle opened on {on}; the threshold is {max}."
             ),
         };
-        let mut sources = vec![from];
-        sources.extend(latest.opened.as_ref().map(|o| o.src));
+        let mut sources = vec![from, *latest];
         sources.sort();
         sources.dedup();
         Some(Warning {
@@ -724,25 +756,21 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn gap_history(&self, team: Team, cycles: &[(&String, &CycleDates)]) -> Vec<Held> {
+    fn gap_history(&self, team: Team, t: &TeamDays) -> Vec<Held> {
         let max = u64::from(self.t.reflection_gap_days_max);
         let mut days = Vec::new();
-        for (_, c) in cycles {
-            let opened = c.opened.as_ref().map(|o| o.src.date);
-            let reflections = c.reflections.values().map(|s| s.date);
-            for d in opened.into_iter().chain(reflections) {
-                days.push(d);
-                days.extend(d.checked_add_days(Days::new(max + 1)));
-            }
-            days.extend(c.closed.values().map(|s| s.date));
+        for d in t.opened.iter().chain(&t.reflections).map(|s| s.date) {
+            days.push(d);
+            days.extend(d.checked_add_days(Days::new(max + 1)));
         }
+        days.extend(t.closed.iter().map(|s| s.date));
         let days = self.check_days(days);
-        let holds = |d: NaiveDate| self.gap_on(team, cycles, d).is_some();
+        let holds = |d: NaiveDate| self.gap_on(team, t, d).is_some();
         let mut out = Vec::new();
         for (from, until) in runs(&days, holds) {
             let last = until.and_then(|u| u.pred_opt()).unwrap_or(self.today);
-            let Some(w) = self.gap_on(team, cycles, last) else { continue };
-            let Some((since, reflected)) = Self::gap_from(cycles, last) else { continue };
+            let Some(w) = self.gap_on(team, t, last) else { continue };
+            let Some((since, reflected)) = Self::gap_from(t, last) else { continue };
             let team_name = self.team_label(team);
             let what = match until {
                 None => w.reason.clone(),
@@ -767,8 +795,7 @@ impl<'a> Ctx<'a> {
                 }
             };
             let ended = until.map(|on| {
-                let reflection =
-                    cycles.iter().flat_map(|(_, c)| c.reflections.values()).filter(|s| s.date == on).min().copied();
+                let reflection = t.reflections.iter().filter(|s| s.date == on).min().copied();
                 if let Some(src) = reflection {
                     let clause = match self.lang {
                         Lang::Nl => format!("het team op {} reflecteerde", self.day(on)),
@@ -776,7 +803,7 @@ impl<'a> Ctx<'a> {
                     };
                     return (EndKind::Reflected, Some(src), clause);
                 }
-                let closed = cycles.iter().flat_map(|(_, c)| c.closed.values()).filter(|s| s.date == on).min().copied();
+                let closed = t.closed.iter().filter(|s| s.date == on).min().copied();
                 match closed {
                     Some(src) => {
                         let clause = match self.lang {
@@ -797,8 +824,11 @@ impl<'a> Ctx<'a> {
 
     /// The connections that name an initiative, known (both ends registered) on a day.
     fn connections_of(&self, stream: &str, day: NaiveDate) -> Vec<&'a Connection> {
-        let dir = &self.p.directory;
-        self.p.network.on(dir, Some(day)).filter(|c| c.initiative.as_deref() == Some(stream)).collect()
+        let all = self.connections.get(stream).map(Vec::as_slice).unwrap_or_default();
+        all.iter()
+            .copied()
+            .filter(|c| c.src.date <= day && self.known(&c.from, day) && self.known(&c.to, day))
+            .collect()
     }
 
     /// The organisation linked to an initiative on a day, as [`crate::Network::linked`] links
@@ -806,9 +836,8 @@ impl<'a> Ctx<'a> {
     fn organisation_of(&self, stream: &str, i: &Initiative, day: NaiveDate) -> Option<(String, Src)> {
         let dir = &self.p.directory;
         let is_org = |who: &str| {
-            let part = dir.participants.get(who);
-            let known = part.and_then(|p| p.base.as_ref()).is_some_and(|b| b.src.date <= day);
-            known && part.and_then(|p| p.role_on(Some(day))) == Some(ParticipantRole::Organisation)
+            let role = dir.participants.get(who).and_then(|p| p.role_on(Some(day)));
+            self.known(who, day) && role == Some(ParticipantRole::Organisation)
         };
         let base = i.base.as_ref()?;
         if let Some(who) = base.initiators.iter().find(|w| is_org(w)) {
@@ -956,16 +985,31 @@ impl<'a> Ctx<'a> {
     /// The latest "let go" on or before `left` on an initiative the volunteer is linked to on
     /// `day`, and the days between them.
     fn let_go_before(&self, who: &str, left: NaiveDate, day: NaiveDate) -> Option<(String, &'a Broker, u64)> {
-        let linked = self.p.network.linked(self.p, Some(day));
-        let items = &self.p.initiatives.items;
-        let (ini, b) = linked
+        let (ini, b) = self
+            .linked_to(who, day)
             .into_iter()
-            .filter(|(_, v)| v.iter().any(|l| l.participant == who))
-            .filter_map(|(ini, _)| items.get(&ini).map(|i| (ini, i)))
-            .flat_map(|(ini, i)| i.broker.values().map(move |b| (ini.clone(), b)))
+            .flat_map(|(ini, i)| i.broker.values().map(move |b| (ini, b)))
             .filter(|(_, b)| b.role == BrokerRole::LetGo && b.src.date <= left)
             .max_by_key(|(_, b)| b.src)?;
-        Some((ini, b, (left - b.src.date).num_days().max(0) as u64))
+        Some((ini.to_string(), b, (left - b.src.date).num_days().max(0) as u64))
+    }
+
+    /// The initiatives (existing on a day) a participant is linked to on that day, as
+    /// [`crate::Network::linked`] links them: as an initiator, or at an end of a connection made
+    /// for the initiative.
+    fn linked_to(&self, who: &str, day: NaiveDate) -> Vec<(&'a str, &'a Initiative)> {
+        if !self.known(who, day) {
+            return Vec::new();
+        }
+        let mut out: Vec<(&str, &Initiative)> = Vec::new();
+        for (stream, i) in self.p.initiatives.items.iter().filter(|(_, i)| i.exists_on(Some(day))) {
+            let initiator = i.base.as_ref().is_some_and(|b| b.initiators.iter().any(|x| x == who));
+            let connected = || self.connections_of(stream, day).iter().any(|c| c.from == who || c.to == who);
+            if initiator || connected() {
+                out.push((stream.as_str(), i));
+            }
+        }
+        out
     }
 
     fn volunteer_history(&self, who: &str, part: &crate::directory::Participant) -> Vec<Held> {
