@@ -225,11 +225,16 @@ const PALETTE: [&str; 12] = [
 const SPIRAL_RADIUS_MIN: f64 = 12.0;
 const SPIRAL_STEP: f64 = 10.0;
 const SPIRAL_RADIUS_MAX: f64 = 100.0;
+/// Straight pieces an arc of the spiral between two cycles is drawn with.
+const SPIRAL_ARC_STEPS: usize = 12;
 
 /// Where the plot area of a time or bar chart starts and how wide it is, in percent of the
 /// chart's width: a small margin on both sides for the first and last tick label.
 const PLOT_LEFT_PCT: f64 = 3.0;
 const PLOT_WIDTH_PCT: f64 = 94.0;
+/// Marks of a time chart closer than this (percent of the width) go on rows under each other:
+/// about 30 px on a phone, room for a dot and a number of two digits.
+const MARK_GAP_PCT: f64 = 8.0;
 /// Year labels on a time axis at most; more years are labelled every other (third, …) year.
 const YEAR_LABELS_MAX: i32 = 6;
 /// Characters of a name drawn in a row of a chart: about the width of a phone at 13 px; the
@@ -342,7 +347,7 @@ fn role_timeline(
     let mut marks = Vec::new();
     for (d, _, _) in methods {
         let x = x_of(from, span, *d);
-        let row = rows_end.iter().position(|end| *end + 4.0 < x).unwrap_or(rows_end.len());
+        let row = rows_end.iter().position(|end| *end + MARK_GAP_PCT < x).unwrap_or(rows_end.len());
         if row == rows_end.len() {
             rows_end.push(x);
         }
@@ -432,14 +437,19 @@ fn spiral(out: &mut String, s: &super::doc::SpiralChart, colour: &str, lang: Lan
         let r = SPIRAL_RADIUS_MIN + step * t;
         (half + r * angle.cos(), half + r * angle.sin())
     };
+    // Each cycle joined to the one it follows: along the spiral when that is the cycle just
+    // before it, straight across when the spiral branches.
     for (i, (_, _, _, prev)) in s.cycles.iter().enumerate() {
-        if let Some(p) = prev {
-            let (x1, y1) = point(*p as f64);
-            let (x2, y2) = point(i as f64);
-            *out += &format!(
-                "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{colour}\" stroke-opacity=\".55\" stroke-width=\"2\"/>"
-            );
+        let Some(p) = prev else { continue };
+        let mut d = String::new();
+        let steps = if p + 1 == i { SPIRAL_ARC_STEPS } else { 1 };
+        for k in 0..=steps {
+            let t = *p as f64 + (i - p) as f64 * k as f64 / steps as f64;
+            let (x, y) = if steps == 1 { point(if k == 0 { *p as f64 } else { i as f64 }) } else { point(t) };
+            d += &format!("{}{x:.1},{y:.1}", if k == 0 { "M" } else { " L" });
         }
+        *out +=
+            &format!("<path d=\"{d}\" fill=\"none\" stroke=\"{colour}\" stroke-opacity=\".55\" stroke-width=\"2\"/>");
     }
     for (i, (name, date, src, _)) in s.cycles.iter().enumerate() {
         let (x, y) = point(i as f64);

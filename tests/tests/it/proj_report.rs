@@ -504,7 +504,7 @@ fn spirals_follow_previous_and_independent_spirals_stand_side_by_side() {
     assert_eq!(pictures.len(), 3, "one picture per spiral");
     for pic in pictures {
         let cycles = pic.split("</ol>").next().unwrap_or("").matches("<li>").count();
-        let links = pic.split("</svg>").next().unwrap_or("").matches("<line ").count();
+        let links = pic.split("</svg>").next().unwrap_or("").matches("<path ").count();
         assert_eq!(links, cycles - 1, "each cycle but the first is joined to the one it follows: {pic}");
     }
 }
