@@ -195,7 +195,7 @@ impl Activity {
             if !i.exists_on(Some(day)) || i.status_on(Some(day)) != Status::Active {
                 continue;
             }
-            if let Some(b) = i.brokers_on(Some(day)).get(broker).filter(|b| b.role != BrokerRole::LetGo) {
+            if let Some(b) = i.broker_on(broker, Some(day)).filter(|b| b.role != BrokerRole::LetGo) {
                 out.push(Involvement { initiative: stream.clone(), role: b.role, leads: b.leads, src: b.src });
             }
         }

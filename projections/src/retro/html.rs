@@ -14,8 +14,8 @@
 //! says what each is; names in a row start at the left edge and are cut to fit a phone, whole in
 //! their tooltip. The small spirals keep a `viewBox` of their own size, so they are never drawn
 //! larger than they are and their text never smaller than 13 px unless the screen is narrower
-//! than the spiral. An SVG's height is also set in its `style`, so that a page that shows the
-//! figure with `height: auto` (as the web interface's styles do) keeps it.
+//! than the spiral. An SVG's height (a spiral's width) is also set in its `style`, so that a page
+//! that shows the figure with its own sizes for SVGs (as the web interface's styles do) keeps it.
 
 use chrono::{Datelike, NaiveDate};
 use parlog_core::Lang;
@@ -49,7 +49,7 @@ ul { padding-left: 1.2rem; } li { margin: .25rem 0; }
 .note { color: var(--muted); font-style: italic; }
 figure { margin: 1rem 0; } figcaption { font-weight: 600; margin-bottom: .3rem; }
 svg { font-family: inherit; }
-svg.chart { display: block; width: 100%; overflow: visible; }
+svg.plot { display: block; width: 100%; overflow: visible; }
 svg text { fill: var(--ink); font-size: 13px; }
 svg text.mark { font-size: 12px; font-weight: 600; }
 .legend { font-size: .9em; margin: .4rem 0 0; padding-left: 1.3rem; }
@@ -264,7 +264,7 @@ fn anchor(x: f64) -> &'static str {
 /// Opens a chart: its figure, caption and an SVG `height` pixels high that is as wide as the page.
 fn open_chart(out: &mut String, title: &str, height: f64) {
     *out += &format!(
-        "<figure><figcaption>{0}</figcaption><svg class=\"chart\" width=\"100%\" height=\"{height:.0}\" style=\"height:{height:.0}px\" role=\"img\" aria-label=\"{0}\">",
+        "<figure><figcaption>{0}</figcaption><svg class=\"plot\" width=\"100%\" height=\"{height:.0}\" style=\"height:{height:.0}px\" role=\"img\" aria-label=\"{0}\">",
         esc(title)
     );
 }
@@ -312,7 +312,7 @@ fn stroke(colour: &str) -> String {
 pub(super) fn chart(out: &mut String, c: &Chart, lang: Lang) {
     match c {
         Chart::RoleTimeline { title, from, to, capacity, methods, fte_label } => {
-            role_timeline(out, title, *from, *to, capacity, methods, fte_label, lang)
+            role_timeline(out, title, (*from, *to), capacity, methods, fte_label, lang)
         }
         Chart::Spiral { title, spirals } => {
             *out += &format!("<figure><figcaption>{}</figcaption><div class=\"spirals\">", esc(title));
@@ -328,12 +328,10 @@ pub(super) fn chart(out: &mut String, c: &Chart, lang: Lang) {
 
 /// Capacity as steps over time, and changes of method as numbered marks under it; the list under
 /// the picture names each, by date.
-#[allow(clippy::too_many_arguments)]
 fn role_timeline(
     out: &mut String,
     title: &str,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     capacity: &[(NaiveDate, f64, Src)],
     methods: &[(NaiveDate, String, Src)],
     fte_label: &str,
@@ -429,7 +427,7 @@ fn spiral(out: &mut String, s: &super::doc::SpiralChart, colour: &str, lang: Lan
     let half = SPIRAL_RADIUS_MIN + step * (n - 1) as f64 + 22.0;
     let size = 2.0 * half;
     *out += &format!(
-        "<div class=\"spiral\"><p>{0}</p><svg viewBox=\"0 0 {size:.0} {size:.0}\" width=\"{size:.0}\" role=\"img\" aria-label=\"{0}\">",
+        "<div class=\"spiral\"><p>{0}</p><svg viewBox=\"0 0 {size:.0} {size:.0}\" width=\"{size:.0}\" style=\"width:{size:.0}px\" role=\"img\" aria-label=\"{0}\">",
         esc(&s.title)
     );
     let point = |t: f64| {

@@ -233,6 +233,9 @@ struct Ctx<'a> {
     /// The connections made for each initiative up to today, oldest first: found once, as rules
     /// look them up per initiative and day.
     connections: BTreeMap<&'a str, Vec<&'a Connection>>,
+    /// Per participant, the initiatives they started or are at an end of a connection for, with
+    /// that connection (`None` for an initiator): the candidates of [`Ctx::linked_to`].
+    links: BTreeMap<&'a str, Vec<(&'a str, Option<&'a Connection>)>>,
 }
 
 /// A team's cycles as the reflection rule reads them, each list sorted once.
@@ -298,7 +301,19 @@ impl<'a> Ctx<'a> {
         for v in connections.values_mut() {
             v.sort_by_key(|c| c.src);
         }
-        Ctx { p, lang: o.lang, t: &o.thresholds, today, role: RoleWord::of(p, o.day), connections }
+        let mut links: BTreeMap<&str, Vec<(&str, Option<&Connection>)>> = BTreeMap::new();
+        for (stream, i) in &p.initiatives.items {
+            for who in i.base.iter().flat_map(|b| &b.initiators) {
+                links.entry(who.as_str()).or_default().push((stream.as_str(), None));
+            }
+        }
+        for (ini, cs) in &connections {
+            for c in cs {
+                links.entry(c.from.as_str()).or_default().push((ini, Some(c)));
+                links.entry(c.to.as_str()).or_default().push((ini, Some(c)));
+            }
+        }
+        Ctx { p, lang: o.lang, t: &o.thresholds, today, role: RoleWord::of(p, o.day), connections, links }
     }
 
     /// Whether a participant is registered on a day.
@@ -477,8 +492,7 @@ impl<'a> Ctx<'a> {
         if months <= i64::from(self.t.lead_months_max) {
             return None;
         }
-        let brokers = i.brokers_on(Some(day));
-        let b = brokers.get(broker).filter(|b| b.leads)?;
+        let b = i.broker_on(broker, Some(day)).filter(|b| b.leads)?;
         // The run of role settings that kept this broker leading, up to the day.
         let mut run: Vec<Src> = Vec::new();
         let mut sets: Vec<_> = i.broker.values().filter(|x| x.broker == broker && x.src.date <= day).collect();
@@ -593,19 +607,11 @@ impl<'a> Ctx<'a> {
             return None;
         }
         let names: Vec<String> = involved.iter().map(|i| self.p.initiatives.name(&i.initiative)).collect();
+        let (label, max) = (self.who(who), self.t.active_initiatives_max);
+        let active = self.active_initiatives(n as u64);
         let reason = match self.lang {
-            Lang::Nl => format!(
-                "{} is betrokken bij {n} actieve initiatieven ({}); de drempel is {}.",
-                self.who(who),
-                names.join(", "),
-                self.t.active_initiatives_max
-            ),
-            Lang::En => format!(
-                "{} is involved in {n} active initiatives ({}); the threshold is {}.",
-                self.who(who),
-                names.join(", "),
-                self.t.active_initiatives_max
-            ),
+            Lang::Nl => format!("{label} is betrokken bij {active} ({}); de drempel is {max}.", names.join(", ")),
+            Lang::En => format!("{label} is involved in {active} ({}); the threshold is {max}.", names.join(", ")),
         };
         let mut sources: Vec<Src> = involved.iter().map(|i| i.src).collect();
         sources.sort();
@@ -617,6 +623,11 @@ impl<'a> Ctx<'a> {
             since: None,
             sources,
         })
+    }
+
+    /// "5 actieve initiatieven", "1 actief initiatief".
+    fn active_initiatives(&self, n: u64) -> String {
+        count(self.lang, n, ("actief initiatief", "actieve initiatieven"), ("active initiative", "active initiatives"))
     }
 
     /// The days on which a broker's count of active initiatives may change, up to today.
@@ -651,14 +662,15 @@ impl<'a> Ctx<'a> {
             let label = self.who(who);
             let n = self.involved(who, mine, last).len();
             let max = self.t.active_initiatives_max;
+            let more = self.active_initiatives(u64::from(max));
             let what = match (self.lang, until) {
                 (_, None) => w.reason.clone(),
-                (Lang::Nl, Some(_)) => format!(
-                    "{label} was betrokken bij meer dan {max} actieve initiatieven, op het laatst bij {n}; de drempel is {max}."
-                ),
-                (Lang::En, Some(_)) => format!(
-                    "{label} was involved in more than {max} active initiatives, {n} at the end; the threshold is {max}."
-                ),
+                (Lang::Nl, Some(_)) => {
+                    format!("{label} was betrokken bij meer dan {more}, op het laatst bij {n}; de drempel is {max}.")
+                }
+                (Lang::En, Some(_)) => {
+                    format!("{label} was involved in more than {more}, {n} at the end; the threshold is {max}.")
+                }
             };
             let ended = until.map(|on| self.too_many_end(who, mine, on));
             out.push(self.held(w, from, until, &what, ended));
@@ -996,20 +1008,20 @@ impl<'a> Ctx<'a> {
 
     /// The initiatives (existing on a day) a participant is linked to on that day, as
     /// [`crate::Network::linked`] links them: as an initiator, or at an end of a connection made
-    /// for the initiative.
+    /// for the initiative (both ends registered by then).
     fn linked_to(&self, who: &str, day: NaiveDate) -> Vec<(&'a str, &'a Initiative)> {
         if !self.known(who, day) {
             return Vec::new();
         }
-        let mut out: Vec<(&str, &Initiative)> = Vec::new();
-        for (stream, i) in self.p.initiatives.items.iter().filter(|(_, i)| i.exists_on(Some(day))) {
-            let initiator = i.base.as_ref().is_some_and(|b| b.initiators.iter().any(|x| x == who));
-            let connected = || self.connections_of(stream, day).iter().any(|c| c.from == who || c.to == who);
-            if initiator || connected() {
-                out.push((stream.as_str(), i));
-            }
+        let mut out: BTreeMap<&str, &Initiative> = BTreeMap::new();
+        for (ini, c) in self.links.get(who).map(Vec::as_slice).unwrap_or_default() {
+            let linked = c.is_none_or(|c| c.src.date <= day && self.known(&c.from, day) && self.known(&c.to, day));
+            let Some(i) = self.p.initiatives.items.get(ini).filter(|i| linked && i.exists_on(Some(day))) else {
+                continue;
+            };
+            out.insert(ini, i);
         }
-        out
+        out.into_iter().collect()
     }
 
     fn volunteer_history(&self, who: &str, part: &crate::directory::Participant) -> Vec<Held> {

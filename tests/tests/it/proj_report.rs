@@ -660,10 +660,10 @@ fn the_html_has_a_table_of_contents_folding_sections_and_chart_text_that_does_no
     }
     // Charts: time and bar charts as wide as the page, without a viewBox that would scale their
     // 13 px text down on a phone (to about 5 px at 390 px before); spirals at their own size.
-    let charts = attrs(&html, "<svg class=\"chart\"", "viewBox");
+    let charts = attrs(&html, "<svg class=\"plot\"", "viewBox");
     assert_eq!(charts.len(), 2, "the role and stages charts (Lingedal records no signals)");
     assert!(charts.iter().all(Option::is_none), "a wide chart with a viewBox scales its text: {charts:?}");
-    assert!(attrs(&html, "<svg class=\"chart\"", "width").iter().all(|w| *w == Some("100%")));
+    assert!(attrs(&html, "<svg class=\"plot\"", "width").iter().all(|w| *w == Some("100%")));
     assert!(html.contains("svg text { fill: var(--ink); font-size: 13px; }"));
     for spiral in html.split("<div class=\"spiral\">").skip(1) {
         let svg = &spiral[spiral.find("<svg").expect("a picture")..];
