@@ -462,7 +462,7 @@ fn the_retrospective_shows_pitfalls_that_ended_with_when_they_held_and_how_they_
     // As of a day, the history ends there: the initiative still ran, the warning still held.
     let then = Warning::history(&p, &opts(Lang::Nl, Some("2021-12-31")));
     let lead = then.iter().find(|h| h.kind == WarningKind::BrokerStillLeads).expect("it held then");
-    assert_eq!((lead.until.clone(), lead.ended.clone()), (None, None));
+    assert_eq!((lead.until, lead.ended.clone()), (None, None));
 }
 
 // ---- 4. spirals follow `previous` -------------------------------------------------------------
