@@ -70,7 +70,20 @@ impl<'a> Ctx<'a> {
         self.p.initiatives.on(self.day).into_iter().filter(|(_, i)| in_area(i)).collect()
     }
     /// Cuts a list to the maximum length, with a note counting the rest.
-    pub fn capped(&self, mut items: Vec<Stmt>, blocks: &mut Vec<Block>) {
+    pub fn capped(&self, items: Vec<Stmt>, blocks: &mut Vec<Block>) {
+        self.capped_saying(items, blocks, |lang, rest| match lang {
+            Lang::Nl => format!("En nog {rest} andere; zie de projectie voor de volledige lijst."),
+            Lang::En => format!("And {rest} more; see the projection for the full list."),
+        })
+    }
+
+    /// The same, with the note `rest_note` writes for the number left out.
+    pub fn capped_saying(
+        &self,
+        mut items: Vec<Stmt>,
+        blocks: &mut Vec<Block>,
+        rest_note: impl Fn(Lang, usize) -> String,
+    ) {
         let max = self.o.list_items_max.max(1);
         if items.is_empty() {
             return;
@@ -79,11 +92,7 @@ impl<'a> Ctx<'a> {
         items.truncate(max);
         blocks.push(Block::List(items));
         if rest > 0 {
-            let note = match self.lang {
-                Lang::Nl => format!("En nog {rest} andere; zie de projectie voor de volledige lijst."),
-                Lang::En => format!("And {rest} more; see the projection for the full list."),
-            };
-            blocks.push(Block::Note(note));
+            blocks.push(Block::Note(rest_note(self.lang, rest)));
         }
     }
 }

@@ -284,6 +284,8 @@ fn the_report_and_views_name_the_role_in_the_studys_own_words() {
     let en = report(&log, AsOf::Head, Lang::En, Format::Markdown);
     for want in [
         "## De wijkschakel aan het werk",
+        "#### De wijkschakel trekt zelf een initiatief",
+        "#### Vrijwilligers op verzoek van de wijkschakel",
         "- **Rol van de wijkschakel:** schakel Dorpskern aanjagen (1 feb 2021), trekt zelf het initiatief",
         "- **Wijkschakel:** schakel Dorpskern, schakel Havenkwartier (2)",
         "Vrijwilliger 1 doet sinds 4 jan 2021 mee op verzoek van de wijkschakel; zulke vrijwilligers haken vaak af als de wijkschakel loslaat",
@@ -293,6 +295,7 @@ fn the_report_and_views_name_the_role_in_the_studys_own_words() {
     }
     for want in [
         "## The wijkschakel at work",
+        "#### The wijkschakel leads an initiative",
         "- **The wijkschakel's role:** schakel Dorpskern kick-start (1 Feb 2021), leads the initiative",
         "at the wijkschakel's request",
         "wijkschakel's role set · initiative:eettafel",
