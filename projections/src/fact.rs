@@ -1,7 +1,7 @@
 //! What a projection sees of an event: the envelope and its current payload (after amendments).
 
 use chrono::NaiveDate;
-use parlog_core::{DomainEvent, EventId, ParticipantId, RecordedEvent, StreamId, Timestamp};
+use parlog_core::{DomainEvent, EventId, ParticipantId, RecordedEvent, StreamId, StreamRule, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// An event as projections see it. For an amended event, `data` is the latest amendment's
@@ -64,6 +64,16 @@ impl Fact {
 
     pub fn date(&self) -> NaiveDate {
         self.occurred.date()
+    }
+
+    /// Whether the event is administrative: written by the store itself (its kind's stream rule
+    /// is `System`, such as `SubjectForgotten`), not by the research. Its time is the server's
+    /// clock when someone managed the data, not a day of the study, so it moves no study's
+    /// period or "today". (Tokens and imports write no event of their own; corrections are the
+    /// researchers' statements and count on the day of the event they correct, through the
+    /// engine.)
+    pub fn is_administrative(&self) -> bool {
+        matches!(self.data.kind().stream_rule(), StreamRule::System(_))
     }
 }
 

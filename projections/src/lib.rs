@@ -30,11 +30,12 @@ mod state;
 mod tally;
 pub mod text;
 mod warnings;
+mod words;
 
 pub use activity::Activity;
 pub use codebook::Codebook;
 pub use corrections::Corrections;
-pub use cycles::{Cycle, CycleBase, Cycles, InsightRecord, Note, Reflection, Spiral, Step};
+pub use cycles::{Chain, Cycle, CycleBase, Cycles, InsightRecord, Link, Note, Reflection, Spiral, Step};
 pub use directory::Directory;
 pub use engine::{check_checkpoint, AsOf, Engine, EngineError};
 pub use fact::{Fact, Src};
@@ -47,4 +48,5 @@ pub use role::{FieldDiff, MethodChange, ReflectionRef, Role, RoleField, RoleHist
 pub use signals::Signals;
 pub use source::{MemorySource, NotALog, Source};
 pub use state::Projections;
-pub use warnings::{Thresholds, Warning, WarningKind};
+pub use warnings::{EndKind, Ending, Held, Thresholds, Warning, WarningKind};
+pub use words::RoleWord;

@@ -63,15 +63,16 @@ impl ViewDef {
 pub const VIEWS: &[ViewDef] = &[
     ViewDef {
         name: "cycles",
-        about: "Research cycles per level and area: plan, actions, field notes, reflections and outcome.",
+        about: "Research cycles per level and area: plan, actions, field notes, reflections and outcome; and the \
+                spirals they form, each cycle following the one its previous names.",
         json: |p, o| p.cycles.view(p, o),
         text: |p, o| p.cycles.text(p, o),
         chart: Some(section::cycles::chart),
     },
     ViewDef {
         name: "role",
-        about: "The community broker's role: its description, changes of capacity, mandate, tasks and \
-                position, and changes of method.",
+        about: "The role the study is about (the community broker, under the study's own title): its \
+                description, changes of capacity, mandate, tasks and position, and changes of method.",
         json: |p, o| p.role.view(p, o),
         text: |p, o| p.role.text(p, o),
         chart: Some(section::role::chart),
@@ -115,8 +116,8 @@ pub const VIEWS: &[ViewDef] = &[
     },
     ViewDef {
         name: "warnings",
-        about: "Practice warnings: the pitfalls of the practice guide recognised in the log, with their \
-                thresholds.",
+        about: "Practice warnings: the pitfalls of the practice guide that hold on the view's day, with their \
+                thresholds (the retrospective lists those that held at any time).",
         json: warnings::view::json,
         text: warnings::view::text,
         chart: None,

@@ -33,7 +33,7 @@ pub struct Projections {
 impl Projections {
     /// Changes whenever a projection's state or meaning changes: a checkpoint written by another
     /// version is not used, so the projections rebuild by themselves.
-    pub const VERSION: &'static str = "projections-v5";
+    pub const VERSION: &'static str = "projections-v6";
 
     pub fn add(&mut self, f: &Fact) {
         self.directory.add(f);
@@ -57,8 +57,9 @@ impl Projections {
         self.codebook.remove(f);
     }
 
-    /// The last day anything happened in the log: "today" for views without an as-of day, so
-    /// that views never depend on the wall clock.
+    /// The last day anything happened in the study (administrative events such as a forget do
+    /// not count): "today" for views without an as-of day, so that views never depend on the
+    /// wall clock.
     pub fn last_day(&self) -> Option<NaiveDate> {
         self.activity.last_day
     }

@@ -17,7 +17,7 @@ use parlog_core::{BrokerRole, DomainEvent, Level};
 use serde::{Deserialize, Serialize};
 
 use crate::fact::{Fact, Src};
-use crate::initiatives::Status;
+use crate::initiatives::{Initiative, Status};
 use crate::keyed::Keyed;
 use crate::names::{Names, Sym};
 use crate::tally::Tally;
@@ -28,9 +28,12 @@ mod view;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
-    /// The latest day an event happened (occurred_at); kept equal to the last key of `days`.
+    /// The latest day an event of the study happened (occurred_at); kept equal to the last key
+    /// of `days`. Administrative events ([`Fact::is_administrative`]) do not count: a forget
+    /// years later does not make the study run to that day.
     pub last_day: Option<NaiveDate>,
-    /// Events per day they happened, so that `last_day` stays exact when events are removed.
+    /// Events of the study per day they happened, so that `last_day` stays exact when events
+    /// are removed.
     pub days: BTreeMap<NaiveDate, DayCount>,
     /// Field notes per author (participant stream), place (`area:…` or `initiative:…` as the note
     /// gives it, or "" when it gives neither) and month (first day); authors and places as
@@ -94,6 +97,9 @@ const PARTICIPANT_KEY_BYTES_MAX: usize = 12 + parlog_core::limits::ID_CHARS_MAX;
 
 impl Activity {
     pub fn add(&mut self, f: &Fact) {
+        if f.is_administrative() {
+            return;
+        }
         let date = f.date();
         let day = self.days.entry(date).or_default();
         day.events += 1;
@@ -124,6 +130,9 @@ impl Activity {
     }
 
     pub fn remove(&mut self, f: &Fact) {
+        if f.is_administrative() {
+            return;
+        }
         let d = f.date();
         if let Some(n) = self.days.get_mut(&d) {
             n.events = n.events.saturating_sub(1);
@@ -172,12 +181,21 @@ impl Activity {
     /// The active initiatives a makelaar (participant stream) is involved in on a day: those that
     /// exist and are active, where the makelaar's latest role is not "let go". By initiative.
     pub fn involved(p: &Projections, broker: &str, day: NaiveDate) -> Vec<Involvement> {
+        Self::involved_among(p.initiatives.items.iter(), broker, day)
+    }
+
+    /// The same among some initiatives (those a makelaar has a role in, say), in their order.
+    pub fn involved_among<'a>(
+        items: impl Iterator<Item = (&'a String, &'a Initiative)>,
+        broker: &str,
+        day: NaiveDate,
+    ) -> Vec<Involvement> {
         let mut out = Vec::new();
-        for (stream, i) in &p.initiatives.items {
+        for (stream, i) in items {
             if !i.exists_on(Some(day)) || i.status_on(Some(day)) != Status::Active {
                 continue;
             }
-            if let Some(b) = i.brokers_on(Some(day)).get(broker).filter(|b| b.role != BrokerRole::LetGo) {
+            if let Some(b) = i.broker_on(broker, Some(day)).filter(|b| b.role != BrokerRole::LetGo) {
                 out.push(Involvement { initiative: stream.clone(), role: b.role, leads: b.leads, src: b.src });
             }
         }

@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use parlog_core::{ParticipantRole, Vocabulary};
+
+use crate::words::RoleWord;
 use serde_json::{json, Value};
 
 use super::Activity;
 use crate::directory::{Directory, Participant};
-use crate::text::{month_label, month_of, next_month, tr};
+use crate::text::{count, fmt_month, month_label, month_of, next_month, tr};
 use crate::{Projections, ViewOptions};
 
 impl Activity {
@@ -103,9 +105,10 @@ impl Activity {
             })
             .collect();
         let role = part.role_on(Some(today));
+        let word = RoleWord::of(p, o.day);
         json!({
             "participant": who, "label": dir.who(who),
-            "role": role, "role_label": role.map(|r| r.label(lang)),
+            "role": role, "role_label": role.map(|r| word.participant_role(r, lang)),
             "area": part.area_on(Some(today)), "area_name": part.area_on(Some(today)).map(|a| dir.area_name(a)),
             "notes": notes.values().flat_map(|a| a.values()).sum::<u64>(),
             "months": months,
@@ -116,9 +119,10 @@ impl Activity {
         let dir = &p.directory;
         let notes = Self::notes_of(counts, p, who, today);
         let role = dir.participants.get(who).and_then(|x| x.role_on(Some(today)));
+        let word = RoleWord::of(p, o.day);
         json!({
             "participant": who, "label": dir.who(who),
-            "role": role, "role_label": role.map(|r| r.label(o.lang)),
+            "role": role, "role_label": role.map(|r| word.participant_role(r, o.lang)),
             "notes": notes.values().flat_map(|a| a.values()).sum::<u64>(),
             "months": notes.iter().map(|(m, areas)| json!({
                 "month": month_label(*m), "notes": areas.values().sum::<u64>(), "areas": Self::areas_json(dir, areas),
@@ -188,28 +192,34 @@ impl Activity {
             return tr(lang, "Geen activiteit.\n", "No activity.\n").to_string();
         };
         let (dir, ini) = (&p.directory, &p.initiatives);
+        let word = RoleWord::of(p, o.day);
         let counts = self.counts();
         let (brokers, others) = Self::people(&counts, dir, today);
+        let notes = |n: u64| count(lang, n, ("veldnotitie", "veldnotities"), ("field note", "field notes"));
         let mut out = String::new();
         for who in &brokers {
             let part = &dir.participants[who];
-            let role = part.role_on(Some(today)).map(|r| r.label(lang)).unwrap_or_default();
+            let role = part.role_on(Some(today)).map(|r| word.participant_role(r, lang)).unwrap_or_default();
             out += &format!("{} ({role})\n", dir.who(who));
-            let notes = Self::notes_of(&counts, p, who, today);
-            for m in self.broker_months(part, &notes, today) {
-                let n: u64 = notes.get(&m).map(|a| a.values().sum()).unwrap_or(0);
+            let per_month = Self::notes_of(&counts, p, who, today);
+            for m in self.broker_months(part, &per_month, today) {
+                let n: u64 = per_month.get(&m).map(|a| a.values().sum()).unwrap_or(0);
                 let involved = Self::involved(p, who, month_end(m, today));
                 if n == 0 && involved.is_empty() {
                     continue;
                 }
                 let leading = involved.iter().filter(|i| i.leads).count();
                 let names: Vec<String> = involved.iter().map(|i| ini.name(&i.initiative)).collect();
+                let active = count(
+                    lang,
+                    involved.len() as u64,
+                    ("actief initiatief", "actieve initiatieven"),
+                    ("active initiative", "active initiatives"),
+                );
                 out += &format!(
-                    "  {}: {n} {}, {} {}{}, {} {leading}\n",
-                    month_label(m),
-                    tr(lang, "veldnotities", "field notes"),
-                    involved.len(),
-                    tr(lang, "actieve initiatieven", "active initiatives"),
+                    "  {}: {}, {active}{}, {} {leading}\n",
+                    fmt_month(m, lang),
+                    notes(n),
                     if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) },
                     tr(lang, "zelf trekker bij", "still leading"),
                 );
@@ -220,7 +230,7 @@ impl Activity {
         }
         for who in &others {
             let n: u64 = Self::notes_of(&counts, p, who, today).values().flat_map(|a| a.values()).sum();
-            out += &format!("  {}: {n} {}\n", dir.who(who), tr(lang, "veldnotities", "field notes"));
+            out += &format!("  {}: {}\n", dir.who(who), notes(n));
         }
         if out.is_empty() {
             out = tr(lang, "Geen activiteit.\n", "No activity.\n").to_string();

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::{Code, Codebook, Excerpt};
 use crate::fact::Src;
-use crate::text::{src_ref, tr};
+use crate::text::{count, fmt_day, src_ref, tr};
 use crate::{Projections, ViewOptions};
 
 impl Codebook {
@@ -132,13 +132,13 @@ impl Codebook {
             let n = excerpts.iter().filter(|e| book.resolve(&e.codes).contains(&k.as_str())).count();
             let whole = notes.get(k.as_str()).copied().unwrap_or(0);
             out += &format!(
-                "{} ({n} {}, {whole} {})\n",
+                "{} ({}, {})\n",
                 book.name(k),
-                tr(lang, "fragmenten", "excerpts"),
-                tr(lang, "hele notities", "whole notes")
+                count(lang, n as u64, ("fragment", "fragmenten"), ("excerpt", "excerpts")),
+                count(lang, whole, ("hele notitie", "hele notities"), ("whole note", "whole notes"))
             );
             for (step, name, _, src) in self.history(&book, k) {
-                out += &format!("  {} {}: {name} {}\n", src.date, step.label(lang), src_ref(&src));
+                out += &format!("  {} {}: {name} {}\n", fmt_day(src.date, lang), step.label(lang), src_ref(&src, lang));
             }
         }
         if out.is_empty() {
@@ -149,7 +149,7 @@ impl Codebook {
             out += tr(lang, "Memo's:\n", "Memos:\n");
         }
         for m in memos {
-            out += &format!("  {} {} {}\n", m.src.date, m.title, src_ref(&m.src));
+            out += &format!("  {} {} {}\n", fmt_day(m.src.date, lang), m.title, src_ref(&m.src, lang));
         }
         let co = book.co_occurrence();
         let mut pairs: Vec<(&(&str, &str), &u64)> = co.iter().filter(|((a, b), _)| a != b).collect();

@@ -144,6 +144,31 @@ impl Step<'_> {
 /// Cycles grouped per level and area (`None`: no area), each group in spiral order.
 pub type Spiral<'a> = BTreeMap<Level, BTreeMap<Option<String>, Vec<(&'a String, &'a Cycle)>>>;
 
+/// One spiral: a cycle that follows no other (its `previous` is absent, or names no cycle the
+/// log holds on the day) and every cycle that follows it through `previous`, whatever their level
+/// or area. See [`Cycles::spirals`].
+#[derive(Debug, Clone)]
+pub struct Chain<'a> {
+    /// Depth first from the first cycle, the cycles that follow one cycle oldest first.
+    pub cycles: Vec<Link<'a>>,
+}
+
+/// A cycle in a [`Chain`].
+#[derive(Debug, Clone)]
+pub struct Link<'a> {
+    pub id: &'a String,
+    pub cycle: &'a Cycle,
+    /// The index in the chain of the cycle it follows; `None` for the first.
+    pub previous: Option<usize>,
+}
+
+impl<'a> Chain<'a> {
+    /// The cycle the spiral starts from.
+    pub fn first(&self) -> &Link<'a> {
+        &self.cycles[0]
+    }
+}
+
 fn upto<T>(m: &BTreeMap<u64, T>, day: Option<NaiveDate>, src: impl Fn(&T) -> Src) -> Vec<&T> {
     let mut v: Vec<&T> = m.values().filter(|x| day.is_none_or(|d| src(x).date <= d)).collect();
     v.sort_by_key(|x| src(x));
@@ -363,6 +388,55 @@ impl Cycles {
             }
         }
         groups
+    }
+}
+
+impl Cycles {
+    /// The independent spirals on a day: each starts at a cycle that follows no cycle the log
+    /// holds, and goes on along `previous` (a cycle follows the cycle it names, never simply the
+    /// cycle opened before it); the spirals in the order their first cycles opened. Cycles caught
+    /// in a loop of `previous` links (possible only through amendments) start a spiral at the
+    /// one opened first.
+    pub fn spirals(&self, day: Option<NaiveDate>) -> Vec<Chain<'_>> {
+        let on = self.on(day);
+        let index: BTreeMap<&str, usize> = on.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
+        let previous = |c: &Cycle| c.base.as_ref().and_then(|b| b.previous.as_deref()).and_then(|p| index.get(p));
+        // `on` is sorted by opening; the cycles that follow one keep that order.
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); on.len()];
+        let mut roots = Vec::new();
+        for (i, (_, c)) in on.iter().enumerate() {
+            match previous(c) {
+                Some(p) if *p != i => children[*p].push(i),
+                _ => roots.push(i),
+            }
+        }
+        let mut seen = vec![false; on.len()];
+        let mut out = Vec::new();
+        let mut chain_from = |start: usize, seen: &mut Vec<bool>| {
+            // Depth first without recursion: a long spiral must not exhaust the stack.
+            let mut links: Vec<Link<'_>> = Vec::new();
+            let mut stack = vec![(start, None)];
+            while let Some((i, prev)) = stack.pop() {
+                if seen[i] {
+                    continue;
+                }
+                seen[i] = true;
+                links.push(Link { id: on[i].0, cycle: on[i].1, previous: prev });
+                let here = Some(links.len() - 1);
+                stack.extend(children[i].iter().rev().filter(|j| !seen[**j]).map(|j| (*j, here)));
+            }
+            out.push(Chain { cycles: links });
+        };
+        for r in roots {
+            chain_from(r, &mut seen);
+        }
+        for i in 0..on.len() {
+            if !seen[i] {
+                chain_from(i, &mut seen);
+            }
+        }
+        out.sort_by_key(|c| c.cycles[0].cycle.opened());
+        out
     }
 }
 

@@ -4,14 +4,19 @@ use chrono::NaiveDate;
 use parlog_core::{EventKind, Lang, Vocabulary};
 use serde_json::{json, Value};
 
-use super::{cited, visible, Cycle, Cycles, Reflection, Step};
+use std::collections::BTreeMap;
+
+use super::{cited, visible, Chain, Cycle, Cycles, Reflection, Step};
 use crate::names::Sym;
-use crate::text::{src_ref, tr};
+use crate::text::{count, fmt_day, src_ref, tr};
 use crate::{Projections, ViewOptions};
 
 impl Cycles {
     pub fn view(&self, p: &Projections, o: &ViewOptions) -> Value {
         let (day, lang, dir) = (o.day, o.lang, &p.directory);
+        let spirals = self.spirals(day);
+        let spiral_of: BTreeMap<&str, &str> =
+            spirals.iter().flat_map(|s| s.cycles.iter().map(|l| (l.id.as_str(), s.first().id.as_str()))).collect();
         let levels: Vec<Value> = self
             .spiral(day)
             .into_iter()
@@ -22,7 +27,11 @@ impl Cycles {
                         json!({
                             "area": area,
                             "area_name": area_name(p, area.as_deref(), lang),
-                            "cycles": cycles.into_iter().map(|(k, c)| self.cycle_json(p, k, c, o)).collect::<Vec<_>>(),
+                            "cycles": cycles.into_iter().map(|(k, c)| {
+                                let mut v = self.cycle_json(p, k, c, o);
+                                v["spiral"] = json!(spiral_of.get(k.as_str()));
+                                v
+                            }).collect::<Vec<_>>(),
                         })
                     })
                     .collect();
@@ -30,7 +39,8 @@ impl Cycles {
             })
             .collect();
         let study = dir.study().map(|(k, s)| json!({"id": k, "title": s.title}));
-        json!({ "study": study, "day": day, "levels": levels })
+        let spirals: Vec<Value> = spirals.iter().map(|s| spiral_json(p, s, lang)).collect();
+        json!({ "study": study, "day": day, "levels": levels, "spirals": spirals })
     }
 
     pub fn text(&self, p: &Projections, o: &ViewOptions) -> String {
@@ -46,8 +56,9 @@ impl Cycles {
             }
         }
         if out.is_empty() {
-            out = tr(lang, "Geen cycli.\n", "No cycles.\n").to_string();
+            return tr(lang, "Geen cycli.\n", "No cycles.\n").to_string();
         }
+        spirals_text(p, &self.spirals(day), lang, &mut out);
         out
     }
 
@@ -94,7 +105,7 @@ impl Cycles {
             Some(_) => tr(lang, "afgesloten", "closed"),
             None => tr(lang, "open", "open"),
         };
-        *out += &format!("    {n}. {} ({status}) {}\n", b.question, src_ref(&b.src));
+        *out += &format!("    {n}. {} ({status}) {}\n", b.question, src_ref(&b.src, lang));
         if let Some(prev) = &b.previous {
             *out += &format!("       {} {}\n", tr(lang, "volgt op:", "follows:"), self.question(prev));
         }
@@ -108,16 +119,64 @@ impl Cycles {
                 tr(lang, "werkwijze gewijzigd:", "method changed:"),
                 m.aspect,
                 tr(lang, "vanaf", "from"),
-                m.effective,
-                src_ref(&m.src)
+                fmt_day(m.effective, lang),
+                src_ref(&m.src, lang)
             );
         }
         if let Some(x) = c.outcome_on(day) {
-            *out += &format!("       {} {} {}\n", tr(lang, "uitkomst:", "outcome:"), x.outcome, src_ref(&x.src));
+            *out += &format!("       {} {} {}\n", tr(lang, "uitkomst:", "outcome:"), x.outcome, src_ref(&x.src, lang));
         }
         for (_, next) in self.next_of(key, day) {
             let q = next.base.as_ref().map(|b| b.question.as_str()).unwrap_or_default();
             *out += &format!("       → {} {}\n", tr(lang, "volgende cyclus:", "next cycle:"), q);
+        }
+    }
+}
+
+/// A spiral as JSON: where it starts, and its cycles with the one each follows.
+fn spiral_json(p: &Projections, s: &Chain<'_>, lang: Lang) -> Value {
+    let first = s.first().cycle.base.as_ref().expect("spirals keep cycles with a base");
+    json!({
+        "id": s.first().id,
+        "level": first.level, "level_label": first.level.label(lang),
+        "area": first.area, "area_name": area_name(p, first.area.as_deref(), lang),
+        "question": first.question,
+        "cycles": s.cycles.iter().map(|l| {
+            let b = l.cycle.base.as_ref().expect("spirals keep cycles with a base");
+            json!({
+                "id": l.id, "question": b.question, "opened": b.src,
+                "level": b.level, "area": b.area,
+                "previous": l.previous.map(|i| s.cycles[i].id),
+            })
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// The spirals as text: each with its cycles in order, and the cycle each follows where that is
+/// not the one listed before it.
+fn spirals_text(p: &Projections, spirals: &[Chain<'_>], lang: Lang, out: &mut String) {
+    *out += tr(
+        lang,
+        "Spiralen (elke cyclus volgt op de cyclus die hij als vorige noemt):\n",
+        "Spirals (each cycle follows the cycle it names as its previous one):\n",
+    );
+    for (n, s) in spirals.iter().enumerate() {
+        let first = s.first().cycle.base.as_ref().expect("spirals keep cycles with a base");
+        *out += &format!(
+            "  {} {}: {}, {} ({})\n",
+            tr(lang, "Spiraal", "Spiral"),
+            n + 1,
+            first.level.label(lang),
+            area_name(p, first.area.as_deref(), lang),
+            count(lang, s.cycles.len() as u64, ("cyclus", "cycli"), ("cycle", "cycles")),
+        );
+        for (i, l) in s.cycles.iter().enumerate() {
+            let b = l.cycle.base.as_ref().expect("spirals keep cycles with a base");
+            let follows = match l.previous {
+                Some(prev) if prev + 1 != i => format!(" ({} {})", tr(lang, "volgt op", "follows"), prev + 1),
+                _ => String::new(),
+            };
+            *out += &format!("    {}. {} ({}){follows}\n", i + 1, b.question, fmt_day(b.src.date, lang));
         }
     }
 }
@@ -197,38 +256,39 @@ fn step_text(p: &Projections, s: Step<'_>, o: &ViewOptions) -> String {
             };
             format!(
                 "{} {}: {}{} — {} {}",
-                a.src.date,
+                fmt_day(a.src.date, lang),
                 tr(lang, "actie", "action"),
                 a.description,
                 initiative,
                 dir.author(&a.author),
-                src_ref(&a.src)
+                src_ref(&a.src, lang)
             )
         }
         Step::Note(n) => format!(
             "{} {}: {} — {} {}",
-            n.src.date,
+            fmt_day(n.src.date, lang),
             tr(lang, "veldnotitie", "field note"),
             n.topic.map(|t| p.cycles.names.get(t)).unwrap_or(tr(lang, "(zonder onderwerp)", "(no topic)")),
             dir.author(p.cycles.names.get(n.author)),
-            src_ref(&n.src)
+            src_ref(&n.src, lang)
         ),
         Step::Reflection(r) => {
             let counts: Vec<String> =
-                r.insight_counts().into_iter().map(|(k, n)| format!("{n} {}", k.label(lang))).collect();
+                r.insight_counts().into_iter().map(|(k, n)| format!("{}: {n}", k.label(lang))).collect();
             let counts = if counts.is_empty() {
                 tr(lang, "geen inzichten", "no insights").to_string()
             } else {
                 counts.join(", ")
             };
             let notes = cited(p, r, day).len();
+            let summary = r.summary.as_ref().map(|s| format!(" — {}", s.trim())).unwrap_or_default();
             format!(
-                "{} {}: {counts}; {}: {notes} — {} {}",
-                r.src.date,
+                "{} {}: {counts}; {}: {notes}{summary} — {} {}",
+                fmt_day(r.src.date, lang),
                 tr(lang, "reflectie", "reflection"),
                 tr(lang, "aangehaalde veldnotities", "field notes cited"),
                 dir.author(&r.author),
-                src_ref(&r.src)
+                src_ref(&r.src, lang)
             )
         }
     }

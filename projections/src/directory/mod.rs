@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use parlog_core::{AreaKind, DomainEvent, Lang, Level, ParticipantRole, Recruitment, Vocabulary};
+use parlog_core::{AreaKind, DomainEvent, Level, ParticipantRole, Recruitment};
 use serde::{Deserialize, Serialize};
 
 use crate::fact::{Fact, Src};
@@ -209,13 +209,5 @@ impl Directory {
             Some(a) => a.name.clone(),
             None => stream.split_once(':').map(|(_, n)| n).unwrap_or(stream).to_string(),
         }
-    }
-
-    pub fn role_label(&self, stream: &str, lang: Lang) -> String {
-        self.participants
-            .get(stream)
-            .and_then(|p| p.role_on(None))
-            .map(|r| r.label(lang).to_string())
-            .unwrap_or_default()
     }
 }

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::{Area, Directory, Participant, ParticipantBase, Study};
 use crate::fact::Src;
-use crate::text::{src_ref, tr};
-use crate::{Projections, ViewOptions};
+use crate::text::{fmt_day, src_ref, tr};
+use crate::{Projections, RoleWord, ViewOptions};
 
 /// `{"id": …, "label": …}` for a vocabulary term, the form every view's JSON names terms in.
 fn term(v: impl Vocabulary, lang: Lang) -> Value {
@@ -45,8 +45,9 @@ impl Directory {
         self.areas.iter().filter(move |(_, a)| on_day(&a.src, day))
     }
 
-    pub fn view(&self, _p: &Projections, o: &ViewOptions) -> Value {
+    pub fn view(&self, p: &Projections, o: &ViewOptions) -> Value {
         let (lang, day) = (o.lang, o.day);
+        let role = RoleWord::of(p, day);
         let studies: Vec<Value> = self
             .studies_on(day)
             .map(|(id, s)| {
@@ -63,7 +64,7 @@ impl Directory {
             .map(|(id, p, base)| {
                 json!({
                     "id": id, "label": base.label,
-                    "role": p.role_on(day).map(|r| term(r, lang)),
+                    "role": p.role_on(day).map(|r| json!({"id": r.id(), "label": role.participant_role(r, lang)})),
                     "organisation": base.organisation,
                     "area": p.area_on(day),
                     "active": p.left_on(day).is_none(),
@@ -80,13 +81,14 @@ impl Directory {
         json!({"studies": studies, "participants": participants, "areas": areas})
     }
 
-    pub fn text(&self, _p: &Projections, o: &ViewOptions) -> String {
+    pub fn text(&self, p: &Projections, o: &ViewOptions) -> String {
         let (lang, day) = (o.lang, o.day);
+        let role_word = RoleWord::of(p, day);
         let mut out = String::new();
         out += tr(lang, "Onderzoeken:\n", "Studies:\n");
         for (id, s) in self.studies_on(day) {
             let levels: Vec<&str> = s.levels.iter().map(|l| l.label(lang)).collect();
-            out += &format!("  {} ({id}, {}) {}\n", s.title, s.municipality, src_ref(&s.src));
+            out += &format!("  {} ({id}, {}) {}\n", s.title, s.municipality, src_ref(&s.src, lang));
             out += &format!("    {}: {}\n", tr(lang, "vraag", "question"), s.question);
             if !s.partners.is_empty() {
                 out += &format!("    {}: {}\n", tr(lang, "partners", "partners"), s.partners.join(", "));
@@ -95,14 +97,14 @@ impl Directory {
         }
         out += tr(lang, "Deelnemers:\n", "Participants:\n");
         for (id, p, base) in self.participants_on(day) {
-            let role = p.role_on(day).map(|r| r.label(lang)).unwrap_or_default();
-            let mut about = vec![role.to_string()];
+            let role = p.role_on(day).map(|r| role_word.participant_role(r, lang)).unwrap_or_default();
+            let mut about = vec![role];
             about.extend(base.organisation.clone());
             about.extend(p.area_on(day).map(|a| self.area_name(a)));
             if let Some(l) = p.left_on(day) {
-                about.push(format!("{} {}", tr(lang, "vertrokken", "left"), l.src.date));
+                about.push(format!("{} {}", tr(lang, "vertrokken", "left"), fmt_day(l.src.date, lang)));
             }
-            out += &format!("  {} ({id}): {} {}\n", base.label, about.join(", "), src_ref(&base.src));
+            out += &format!("  {} ({id}): {} {}\n", base.label, about.join(", "), src_ref(&base.src, lang));
         }
         out += tr(lang, "Gebieden:\n", "Areas:\n");
         for (id, a) in self.areas_on(day) {
@@ -112,7 +114,7 @@ impl Directory {
                 a.name,
                 a.kind.label(lang),
                 parent.unwrap_or_default(),
-                src_ref(&a.src)
+                src_ref(&a.src, lang)
             );
         }
         out

@@ -104,9 +104,10 @@ fn upto<T>(m: &BTreeMap<u64, T>, day: Option<NaiveDate>, src: impl Fn(&T) -> Src
 
 impl Initiative {
     pub fn status_on(&self, day: Option<NaiveDate>) -> Status {
-        if upto(&self.stopped, day, |s| s.src).next().is_some() {
+        let by = |src: Src| day.is_none_or(|d| src.date <= d);
+        if self.stopped.values().any(|s| by(s.src)) {
             Status::Stopped
-        } else if upto(&self.handed_over, day, |h| h.src).next().is_some() {
+        } else if self.handed_over.values().any(|h| by(h.src)) {
             Status::HandedOver
         } else {
             Status::Active
@@ -114,6 +115,10 @@ impl Initiative {
     }
     pub fn stage_on(&self, day: Option<NaiveDate>) -> Option<&Stage> {
         upto(&self.stages, day, |s| s.src).last()
+    }
+    /// One broker's latest role on a day (what [`Initiative::brokers_on`] holds for them).
+    pub fn broker_on(&self, broker: &str, day: Option<NaiveDate>) -> Option<&Broker> {
+        self.broker.values().filter(|b| b.broker == broker && day.is_none_or(|d| b.src.date <= d)).max_by_key(|b| b.src)
     }
     /// The broker's latest role per broker on a day.
     pub fn brokers_on(&self, day: Option<NaiveDate>) -> BTreeMap<&str, &Broker> {

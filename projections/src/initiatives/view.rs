@@ -6,7 +6,7 @@ use parlog_core::{Lang, Vocabulary};
 
 use super::{upto, Initiatives};
 use crate::directory::Directory;
-use crate::text::{src_ref, tr};
+use crate::text::{fmt_day, src_ref, tr};
 
 impl Initiatives {
     pub fn view(&self, dir: &Directory, day: Option<NaiveDate>, lang: Lang) -> serde_json::Value {
@@ -60,25 +60,36 @@ impl Initiatives {
                 tr(lang, "route:", "route:"),
                 b.route.label(lang),
                 status.label(lang),
-                src_ref(&b.src)
+                src_ref(&b.src, lang)
             );
             for s in upto(&i.stages, day, |s| s.src) {
-                out += &format!("  {} {}: {}\n", s.src.date, tr(lang, "fase", "stage"), s.stage.label(lang));
+                out += &format!(
+                    "  {} {}: {}\n",
+                    fmt_day(s.src.date, lang),
+                    tr(lang, "fase", "stage"),
+                    s.stage.label(lang)
+                );
             }
             for r in upto(&i.broker, day, |b| b.src) {
                 let leads = if r.leads { tr(lang, " (trekt het initiatief)", " (leads the initiative)") } else { "" };
-                out += &format!("  {} {}: {}{}\n", r.src.date, dir.who(&r.broker), r.role.label(lang), leads);
+                out += &format!(
+                    "  {} {}: {}{}\n",
+                    fmt_day(r.src.date, lang),
+                    dir.who(&r.broker),
+                    r.role.label(lang),
+                    leads
+                );
             }
             if let Some(h) = upto(&i.handed_over, day, |h| h.src).next() {
                 out += &format!(
                     "  {} {} {}\n",
-                    h.src.date,
+                    fmt_day(h.src.date, lang),
                     tr(lang, "overgedragen aan", "handed over to"),
                     dir.who(&h.organisation)
                 );
             }
             if let Some(s) = upto(&i.stopped, day, |s| s.src).next() {
-                out += &format!("  {} {}: {}\n", s.src.date, tr(lang, "gestopt", "stopped"), s.reason);
+                out += &format!("  {} {}: {}\n", fmt_day(s.src.date, lang), tr(lang, "gestopt", "stopped"), s.reason);
             }
         }
         if out.is_empty() {

@@ -60,7 +60,7 @@ pub(crate) fn text(p: &Projections, o: &ViewOptions) -> String {
                 out += &format!("    {}:\n", k.label(lang));
                 for l in items {
                     let area = area_of(p, l).map(|a| format!(" ({a})")).unwrap_or_default();
-                    out += &format!("      - {}{area} {}\n", l.text, src_refs(&l.sources));
+                    out += &format!("      - {}{area} {}\n", l.text, src_refs(&l.sources, lang));
                 }
             }
         }
@@ -74,7 +74,7 @@ pub(crate) fn text(p: &Projections, o: &ViewOptions) -> String {
         out += &format!("  {}:\n", g.label(lang));
         for l in items {
             let area = area_of(p, l).map(|a| format!(", {a}")).unwrap_or_default();
-            out += &format!("    - {} ({}{area}) {}\n", l.text, l.level.label(lang), src_refs(&l.sources));
+            out += &format!("    - {} ({}{area}) {}\n", l.text, l.level.label(lang), src_refs(&l.sources, lang));
         }
     }
     out

@@ -4,13 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use parlog_core::Vocabulary;
 use serde_json::{json, Value};
 
 use super::{known, Connection, Network};
 use crate::directory::Directory;
 use crate::text::{src_refs, tr};
-use crate::{Projections, ViewOptions};
+use crate::{Projections, RoleWord, ViewOptions};
 
 impl Network {
     /// Edges: per unordered pair of participants (sorted), the connections between them.
@@ -30,6 +29,7 @@ impl Network {
 
     pub fn view(&self, p: &Projections, o: &ViewOptions) -> Value {
         let (dir, ini, lang, day) = (&p.directory, &p.initiatives, o.lang, o.day);
+        let role_word = RoleWord::of(p, day);
         let edges = self.edges(dir, day);
         let mut degree: BTreeMap<&str, u64> = BTreeMap::new();
         for (a, b) in edges.keys() {
@@ -44,7 +44,7 @@ impl Network {
                 let role = part.role_on(day);
                 json!({
                     "id": id, "label": dir.who(id),
-                    "role": role, "role_label": role.map(|r| r.label(lang)),
+                    "role": role, "role_label": role.map(|r| role_word.participant_role(r, lang)),
                     "area": part.area_on(day), "area_name": part.area_on(day).map(|a| dir.area_name(a)),
                     "left": part.left_on(day).map(|l| l.src.date),
                     "degree": degree.get(id.as_str()).copied().unwrap_or(0),
@@ -78,7 +78,7 @@ impl Network {
                         let role = dir.participants.get(&l.participant).and_then(|x| x.role_on(day));
                         json!({
                             "id": l.participant, "label": dir.who(&l.participant),
-                            "role": role, "role_label": role.map(|r| r.label(lang)),
+                            "role": role, "role_label": role.map(|r| role_word.participant_role(r, lang)),
                             "links": l.links, "links_label": l.links.iter().map(|k| k.label(lang)).collect::<Vec<_>>(),
                             "sources": l.sources,
                         })
@@ -91,6 +91,7 @@ impl Network {
 
     pub fn text(&self, p: &Projections, o: &ViewOptions) -> String {
         let (dir, ini, lang, day) = (&p.directory, &p.initiatives, o.lang, o.day);
+        let role_word = RoleWord::of(p, day);
         let edges = self.edges(dir, day);
         let mut out = String::new();
         if edges.is_empty() {
@@ -106,7 +107,7 @@ impl Network {
             } else {
                 format!(" ({} {})", tr(lang, "via", "through"), inis.into_iter().collect::<Vec<_>>().join(", "))
             };
-            let srcs = src_refs(cs.iter().map(|c| &c.src));
+            let srcs = src_refs(cs.iter().map(|c| &c.src), lang);
             out += &format!("  {} — {}{via} {srcs}\n", dir.who(a), dir.who(b));
         }
         let linked = self.linked(p, day);
@@ -119,7 +120,7 @@ impl Network {
                 .map(|l| {
                     let role = dir.participants.get(&l.participant).and_then(|x| x.role_on(day));
                     match role {
-                        Some(r) => format!("{} ({})", dir.who(&l.participant), r.label(lang)),
+                        Some(r) => format!("{} ({})", dir.who(&l.participant), role_word.participant_role(r, lang)),
                         None => dir.who(&l.participant),
                     }
                 })

@@ -9,8 +9,9 @@ use super::doc::{Block, Stmt};
 use super::RetroOptions;
 use crate::fact::Src;
 use crate::initiatives::Initiative;
-use crate::text::tr;
-use crate::Projections;
+pub(crate) use crate::text::capitalise;
+use crate::text::{count, fmt_day, tr};
+use crate::{Projections, RoleWord};
 
 /// Parent areas followed to decide whether an area lies under the report's area; a deeper chain
 /// (or a cycle of parents) counts as outside it.
@@ -24,14 +25,24 @@ pub(crate) struct Ctx<'a> {
     pub day: Option<NaiveDate>,
     /// "Today" of the report: the as-of day or the last day in the log.
     pub today: Option<NaiveDate>,
+    /// The role's name in the study's own words, as the log held it on the report's day.
+    pub role: RoleWord,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(p: &'a Projections, o: &'a RetroOptions, day: Option<NaiveDate>) -> Ctx<'a> {
-        Ctx { p, o, lang: o.lang, day, today: day.or(p.last_day()) }
+        Ctx { p, o, lang: o.lang, day, today: day.or(p.last_day()), role: RoleWord::of(p, day) }
     }
     pub fn t(&self, nl: &'static str, en: &'static str) -> &'static str {
         tr(self.lang, nl, en)
+    }
+    /// A day as the report writes it (see [`crate::text`]).
+    pub fn day(&self, d: NaiveDate) -> String {
+        fmt_day(d, self.lang)
+    }
+    /// A count with its noun in the right number.
+    pub fn count(&self, n: impl Into<u64>, nl: (&str, &str), en: (&str, &str)) -> String {
+        count(self.lang, n, nl, en)
     }
     /// Whether an area (stream id) is the report's area or lies under it.
     pub fn in_area(&self, area: Option<&str>) -> bool {
@@ -59,7 +70,20 @@ impl<'a> Ctx<'a> {
         self.p.initiatives.on(self.day).into_iter().filter(|(_, i)| in_area(i)).collect()
     }
     /// Cuts a list to the maximum length, with a note counting the rest.
-    pub fn capped(&self, mut items: Vec<Stmt>, blocks: &mut Vec<Block>) {
+    pub fn capped(&self, items: Vec<Stmt>, blocks: &mut Vec<Block>) {
+        self.capped_saying(items, blocks, |lang, rest| match lang {
+            Lang::Nl => format!("En nog {rest} andere; zie de projectie voor de volledige lijst."),
+            Lang::En => format!("And {rest} more; see the projection for the full list."),
+        })
+    }
+
+    /// The same, with the note `rest_note` writes for the number left out.
+    pub fn capped_saying(
+        &self,
+        mut items: Vec<Stmt>,
+        blocks: &mut Vec<Block>,
+        rest_note: impl Fn(Lang, usize) -> String,
+    ) {
         let max = self.o.list_items_max.max(1);
         if items.is_empty() {
             return;
@@ -68,11 +92,7 @@ impl<'a> Ctx<'a> {
         items.truncate(max);
         blocks.push(Block::List(items));
         if rest > 0 {
-            let note = match self.lang {
-                Lang::Nl => format!("En nog {rest} andere; zie de projectie voor de volledige lijst."),
-                Lang::En => format!("And {rest} more; see the projection for the full list."),
-            };
-            blocks.push(Block::Note(note));
+            blocks.push(Block::Note(rest_note(self.lang, rest)));
         }
     }
 }
@@ -92,14 +112,6 @@ pub(crate) fn fmt_fte(f: f64) -> String {
         format!("{f:.0}")
     } else {
         format!("{f:.1}")
-    }
-}
-
-pub(crate) fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }
 

@@ -33,8 +33,8 @@ pub(super) fn cover(c: &Ctx, log: &LogInfo) -> Cover {
         c.t("Periode", "Period").to_string(),
         format!(
             "{} – {}",
-            start.map(|d| d.to_string()).unwrap_or_else(|| "?".into()),
-            c.today.map(|d| d.to_string()).unwrap_or_else(|| "?".into())
+            start.map(|d| c.day(d)).unwrap_or_else(|| "?".into()),
+            c.today.map(|d| c.day(d)).unwrap_or_else(|| "?".into())
         ),
     ));
     if let Some(d) = log.as_of_day {
@@ -43,7 +43,7 @@ pub(super) fn cover(c: &Ctx, log: &LogInfo) -> Cover {
         } else {
             c.t("gebeurd tot en met", "happened up to and including")
         };
-        lines.push((c.t("Peildatum", "As of").to_string(), format!("{basis} {d}")));
+        lines.push((c.t("Peildatum", "As of").to_string(), format!("{basis} {}", c.day(d))));
     }
     if let Some(a) = &c.o.area {
         lines.push((c.t("Gebied", "Area").to_string(), p.directory.area_name(a)));

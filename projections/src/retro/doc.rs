@@ -91,16 +91,21 @@ pub enum Chart {
         methods: Vec<(NaiveDate, String, Src)>,
         fte_label: String,
     },
-    /// Cycles per level, in spiral order.
-    Spiral { title: String, levels: Vec<SpiralLevel> },
+    /// The independent spirals of cycles, each along its `previous` links.
+    Spiral { title: String, spirals: Vec<SpiralChart> },
     /// Stages of initiatives over time; `end` is a hand-over or stop.
     Stages { title: String, from: NaiveDate, to: NaiveDate, rows: Vec<StageRow>, legend: Vec<String> },
     /// Signals per theme per year.
     Signals { title: String, years: Vec<i32>, themes: Vec<(String, Vec<u64>)> },
 }
 
-/// A level's name and its cycles (question, opened, source) in spiral order.
-pub type SpiralLevel = (String, Vec<(String, NaiveDate, Src)>);
+/// One spiral: its title (the level and area it starts in) and its cycles in order: question,
+/// day opened, source, and the index of the cycle it follows (`None` for the first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpiralChart {
+    pub title: String,
+    pub cycles: Vec<(String, NaiveDate, Src, Option<usize>)>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageRow {

@@ -6,8 +6,12 @@
 //! (headings, list markers, bold leads, source references, fences) is Markdown. A note that
 //! says `<script>` or `[x](javascript:…)` then reads as those characters, in any renderer.
 
+use chrono::NaiveDate;
+use parlog_core::Lang;
+
 use super::doc::{Block, Chart, Doc, Section, Stmt};
-use crate::text::src_refs;
+use crate::fact::Src;
+use crate::text::{fmt_day, src_ref, src_refs, tr};
 
 /// Plain text as Markdown that renders as that text, within one line of a paragraph, list item
 /// or heading.
@@ -72,6 +76,7 @@ fn fenced(out: &mut String, body: &str) {
 }
 
 pub fn render(doc: &Doc) -> String {
+    let lang = doc.lang;
     let mut out = String::new();
     out += &format!("# {}\n\n{}\n\n", text(&doc.title), text(&doc.subtitle));
     for (k, v) in &doc.cover {
@@ -79,74 +84,93 @@ pub fn render(doc: &Doc) -> String {
     }
     out.push('\n');
     for s in &doc.sections {
-        section(&mut out, s, 2);
+        section(&mut out, s, 2, lang);
     }
     out += &format!("## {}\n\n", text(&doc.sources_title));
     for s in &doc.sources {
-        out +=
-            &format!("- [#{} {}] {} · {} · {}\n", s.position, s.date, text(&s.kind), text(&s.stream), text(&s.author));
+        let src = Src { position: s.position, date: s.date };
+        out += &format!("- {} {} · {} · {}\n", src_ref(&src, lang), text(&s.kind), text(&s.stream), text(&s.author));
     }
     out
 }
 
-fn section(out: &mut String, s: &Section, level: usize) {
+fn section(out: &mut String, s: &Section, level: usize, lang: Lang) {
     if s.is_empty() {
         return;
     }
     *out += &format!("{} {}\n\n", "#".repeat(level), text(&s.title));
     for b in &s.blocks {
         match b {
-            Block::Para(st) => *out += &format!("{}\n\n", stmt(st)),
+            Block::Para(st) => *out += &format!("{}\n\n", stmt(st, lang)),
             Block::List(items) => {
                 for st in items {
-                    *out += &format!("- {}\n", stmt(st));
+                    *out += &format!("- {}\n", stmt(st, lang));
                 }
                 out.push('\n');
             }
             Block::Note(n) => *out += &format!("_{}_\n\n", text(n)),
-            Block::Chart(c) => chart(out, c),
+            Block::Chart(c) => chart(out, c, lang),
         }
     }
     for sub in &s.subsections {
-        section(out, sub, (level + 1).min(6));
+        section(out, sub, (level + 1).min(6), lang);
     }
 }
 
-fn stmt(s: &Stmt) -> String {
+fn stmt(s: &Stmt, lang: Lang) -> String {
     let lead = if s.lead.is_empty() { String::new() } else { format!("**{}** ", text(&s.lead)) };
     let more = if s.more_srcs > 0 { format!(" [+{}]", s.more_srcs) } else { String::new() };
-    format!("{lead}{} {}{more}", text(&s.text), src_refs(&s.srcs))
+    format!("{lead}{} {}{more}", text(&s.text), src_refs(&s.srcs, lang))
 }
 
-fn chart(out: &mut String, c: &Chart) {
+/// A chart as text in a fenced block: the same things the picture shows, in order.
+fn chart(out: &mut String, c: &Chart, lang: Lang) {
+    let day = |d: &NaiveDate| fmt_day(*d, lang);
     let (title, body) = match c {
         Chart::RoleTimeline { title, capacity, methods, fte_label, .. } => {
-            let mut b = String::new();
-            for (d, fte, _) in capacity {
-                b += &format!(
-                    "{d}  {} {fte:>5.1}  {}\n",
-                    code(fte_label),
-                    "█".repeat((fte.max(0.0) * 2.0).round().min(60.0) as usize)
-                );
+            // One timeline, by date: capacity and method changes merged (capacity first on a day,
+            // as it is the state the change of method happened in).
+            let mut rows: Vec<(NaiveDate, u8, Src, String)> = Vec::new();
+            for (d, fte, src) in capacity {
+                let bar = "█".repeat((fte.max(0.0) * 2.0).round().min(60.0) as usize);
+                rows.push((*d, 0, *src, format!("{} {fte:>5.1}  {bar}", code(fte_label))));
             }
-            for (d, label, _) in methods {
-                b += &format!("{d}  ◆ {}\n", code(label));
+            for (d, label, src) in methods {
+                rows.push((*d, 1, *src, format!("◆ {}", code(label))));
+            }
+            rows.sort_by_key(|(d, k, src, _)| (*d, *k, *src));
+            let width = rows.iter().map(|(d, ..)| day(d).chars().count()).max().unwrap_or(0);
+            let mut b = String::new();
+            for (d, _, _, row) in rows {
+                b += &format!("{:<width$}  {row}\n", day(&d));
             }
             (title, b)
         }
-        Chart::Spiral { title, levels } => {
+        Chart::Spiral { title, spirals } => {
             let mut b = String::new();
-            for (level, cycles) in levels {
-                let names: Vec<String> = cycles.iter().map(|(n, d, _)| format!("{} ({d})", code(n))).collect();
-                b += &format!("{}: {}\n", code(level), names.join(" → "));
+            for s in spirals {
+                let steps: Vec<String> = s
+                    .cycles
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, d, _, prev))| {
+                        let follows = match prev {
+                            Some(p) if p + 1 != i => format!(" [{} {}]", follows_word(lang), p + 1),
+                            _ => String::new(),
+                        };
+                        format!("{}. {} ({}){follows}", i + 1, code(name), day(d))
+                    })
+                    .collect();
+                b += &format!("{}: {}\n", code(&s.title), steps.join(" → "));
             }
             (title, b)
         }
         Chart::Stages { title, rows, legend, .. } => {
             let mut b = String::new();
             for r in rows {
-                let spans: Vec<String> = r.spans.iter().map(|(f, _, i)| format!("{f} {}", code(&legend[*i]))).collect();
-                let end = r.end.as_ref().map(|(d, l)| format!(" | {d} {}", code(l))).unwrap_or_default();
+                let spans: Vec<String> =
+                    r.spans.iter().map(|(f, _, i)| format!("{} {}", day(f), code(&legend[*i]))).collect();
+                let end = r.end.as_ref().map(|(d, l)| format!(" | {} {}", day(d), code(l))).unwrap_or_default();
                 b += &format!("{}: {}{end}\n", code(&r.name), spans.join(" → "));
             }
             (title, b)
@@ -171,6 +195,10 @@ fn chart(out: &mut String, c: &Chart) {
     };
     *out += &format!("**{}**\n\n", text(title));
     fenced(out, &body);
+}
+
+fn follows_word(lang: Lang) -> &'static str {
+    tr(lang, "volgt op", "follows")
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub(crate) mod section;
 use chrono::NaiveDate;
 use parlog_core::{Hash, Lang};
 
-pub use doc::{Block, Chart, Doc, Section, SourceInfo, StageRow, Stmt};
+pub use doc::{Block, Chart, Doc, Section, SourceInfo, SpiralChart, StageRow, Stmt};
 pub use section::sources::source_info;
 
 use crate::engine::{AsOf, Engine};
@@ -84,7 +84,8 @@ pub fn from_engine<S: Source + ?Sized>(source: &S, engine: &Engine, as_of: AsOf,
     };
     let log = LogInfo { position: engine.included, head_hash: engine.included_hash, as_of_day, by_recorded };
     let dir = &engine.state.directory;
-    build(&engine.state, &log, o, &|p| source_info(source, dir, o.lang, p))
+    let role = crate::RoleWord::of(&engine.state, as_of_day);
+    build(&engine.state, &log, o, &|p| source_info(source, dir, &role, o.lang, p))
 }
 
 /// One of the report's charts (by the name of its view, see [`crate::CHART_NAMES`]) as an HTML
@@ -94,7 +95,7 @@ pub fn chart_svg(p: &Projections, name: &str, lang: Lang, day: Option<NaiveDate>
     let o = RetroOptions { lang, ..RetroOptions::default() };
     let chart = crate::registry::find(name).ok()?.chart(&Ctx::new(p, &o, day))?;
     let mut out = String::new();
-    html::chart(&mut out, &chart);
+    html::chart(&mut out, &chart, lang);
     Some(out)
 }
 

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::{in_effect, known, MethodChange, ReflectionRef, Role, RoleField, RoleHistory};
 use crate::fact::Src;
-use crate::text::{src_ref, src_refs, tr};
+use crate::text::{fmt_day, src_ref, src_refs, tr};
 use crate::{Projections, ViewOptions};
 
 impl RoleHistory {
@@ -129,10 +129,11 @@ impl RoleHistory {
         match &state {
             Some(s) => {
                 if let Some(d) = day {
-                    *out += &format!("  {} {d}:\n", tr(lang, "Stand op", "As it stood on"));
+                    *out += &format!("  {} {}:\n", tr(lang, "Stand op", "As it stood on"), fmt_day(d, lang));
                 }
                 for f in RoleField::ALL {
-                    *out += &format!("    {}: {} {}\n", f.label(lang), show(&s.value(f)), src_ref(&s.source(f).0));
+                    *out +=
+                        &format!("    {}: {} {}\n", f.label(lang), show(&s.value(f)), src_ref(&s.source(f).0, lang));
                 }
             }
             None => *out += &format!("  {}\n", tr(lang, "(nog niet van kracht)", "(not yet in effect)")),
@@ -149,17 +150,17 @@ impl RoleHistory {
         if let Some(d) = r.described.as_ref().filter(|d| known(d.src, known_day)) {
             let line = format!(
                 "    {} {}{} {}",
-                d.effective,
+                fmt_day(d.effective, lang),
                 EventKind::RoleDescribed.label(lang),
                 pending(d.effective),
-                src_ref(&d.src)
+                src_ref(&d.src, lang)
             );
             lines.push(((d.effective, d.src), line));
         }
         let reason = tr(lang, "reden:", "rationale:");
         for c in r.changes_known(known_day) {
             let (kind, when) = (EventKind::RoleChanged.label(lang), pending(c.effective));
-            let mut block = format!("    {} {kind}{when} {}\n", c.effective, src_ref(&c.src));
+            let mut block = format!("    {} {kind}{when} {}\n", fmt_day(c.effective, lang), src_ref(&c.src, lang));
             for f in c.fields() {
                 block += &format!("      {} → {}\n", f.label(lang), show(&c.value(f)));
             }
@@ -168,14 +169,15 @@ impl RoleHistory {
         }
         for m in r.method_changes_known(known_day) {
             let (kind, when) = (EventKind::MethodChanged.label(lang), pending(m.effective));
-            let mut block = format!("    {} {kind}{when}: {} {}\n", m.effective, m.aspect, src_ref(&m.src));
+            let mut block =
+                format!("    {} {kind}{when}: {} {}\n", fmt_day(m.effective, lang), m.aspect, src_ref(&m.src, lang));
             block += &format!("      {} {}\n", tr(lang, "voorheen:", "before:"), m.before);
             block += &format!("      {} {}\n", tr(lang, "voortaan:", "after:"), m.after);
             block += &format!("      {reason} {}", m.rationale);
             let cited: Vec<Src> = self.cited(m, known_day).into_iter().map(|(_, x)| x.src).collect();
             if !cited.is_empty() {
                 let label = tr(lang, "op grond van reflecties", "based on reflections");
-                block += &format!("\n      {label} {}", src_refs(&cited));
+                block += &format!("\n      {label} {}", src_refs(&cited, lang));
             }
             lines.push(((m.effective, m.src), block));
         }
@@ -185,7 +187,8 @@ impl RoleHistory {
             *out += "\n";
         }
         if let (Some(since), Some(to)) = (o.since, day.or(o.since)) {
-            *out += &format!("  {} {since} → {to}:\n", tr(lang, "Verschil", "Difference"));
+            let (from, until) = (fmt_day(since, lang), fmt_day(to, lang));
+            *out += &format!("  {} {from} → {until}:\n", tr(lang, "Verschil", "Difference"));
             let diff = r.diff_known(since, to, known_day);
             if diff.is_empty() {
                 *out += &format!("    {}\n", tr(lang, "geen wijzigingen", "no changes"));
@@ -196,7 +199,7 @@ impl RoleHistory {
                     d.field.label(lang),
                     show(&d.before),
                     show(&d.after),
-                    src_refs(&d.sources)
+                    src_refs(&d.sources, lang)
                 );
             }
         }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{Signal, Signals};
 use crate::fact::Src;
-use crate::text::{month_label, month_of, src_ref, tr};
+use crate::text::{count, fmt_day, fmt_month, month_label, month_of, src_ref, tr};
 use crate::{Projections, ViewOptions};
 
 impl Signals {
@@ -157,11 +157,15 @@ impl Signals {
         let mut out = String::new();
         for (area, themes) in &grouped {
             let n = total(themes_signals(themes));
-            out += &format!("{} ({} {})\n", dir.area_name(area), n, tr(lang, "vragen", "questions"));
+            out += &format!(
+                "{} ({})\n",
+                dir.area_name(area),
+                count(lang, n, ("vraag", "vragen"), ("question", "questions"))
+            );
             for (theme, shown) in themes {
                 let months: Vec<String> = months(shown.iter().map(|s| s.signal))
                     .iter()
-                    .map(|(m, n)| format!("{} {}", month_label(*m), n))
+                    .map(|(m, n)| format!("{} {}", fmt_month(*m, lang), n))
                     .collect();
                 let n = total(shown.iter().map(|s| s.signal));
                 out += &format!("  {theme}: {n} ({})\n", months.join(", "));
@@ -169,11 +173,11 @@ impl Signals {
                     let names: Vec<String> = s.into.iter().map(|(i, _)| ini.name(i)).collect();
                     out += &format!(
                         "    {} {} {}: {} {}\n",
-                        s.signal.src.date,
+                        fmt_day(s.signal.src.date, lang),
                         s.signal.count,
                         tr(lang, "gecollectiviseerd in", "collectivised into"),
                         names.join(", "),
-                        src_ref(&s.signal.src)
+                        src_ref(&s.signal.src, lang)
                     );
                 }
             }

@@ -5,15 +5,18 @@ use serde_json::{json, Value};
 
 use super::Warning;
 use crate::text::{src_refs, tr};
-use crate::{Projections, ViewOptions};
+use crate::{Projections, RoleWord, ViewOptions};
 
+/// The warnings that hold on the view's day ([`Warning::list`]); the retrospective shows those
+/// that held at any time ([`Warning::history`]).
 pub(crate) fn json(p: &Projections, o: &ViewOptions) -> Value {
     let list = Warning::list(p, o);
+    let role = RoleWord::of(p, o.day);
     json!({
         "today": p.activity.today(o.day),
         "thresholds": o.thresholds,
         "warnings": list.iter().map(|w| json!({
-            "kind": w.kind, "kind_label": w.kind.label(o.lang),
+            "kind": w.kind, "kind_label": w.kind.label(o.lang, &role),
             "subject": w.subject, "subject_label": w.subject_label,
             "reason": w.reason, "since": w.since, "sources": w.sources,
         })).collect::<Vec<_>>(),
@@ -25,9 +28,11 @@ pub(crate) fn text(p: &Projections, o: &ViewOptions) -> String {
     if list.is_empty() {
         return tr(o.lang, "Geen waarschuwingen.\n", "No warnings.\n").to_string();
     }
+    let role = RoleWord::of(p, o.day);
     let mut out = String::new();
     for w in &list {
-        out += &format!("{}: {}\n  {} {}\n", w.kind.label(o.lang), w.subject_label, w.reason, src_refs(&w.sources));
+        let kind = w.kind.label(o.lang, &role);
+        out += &format!("{kind}: {}\n  {} {}\n", w.subject_label, w.reason, src_refs(&w.sources, o.lang));
     }
     out
 }

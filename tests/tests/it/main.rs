@@ -23,6 +23,7 @@ mod proj_directory;
 mod proj_engine;
 mod proj_lessons;
 mod proj_network;
+mod proj_report;
 mod proj_role;
 mod proj_signals;
 mod proj_support;

@@ -168,11 +168,11 @@ fn codebook_text_speaks_one_language() {
     let p = given(&world_merged());
     let nl = p.text("codebook", &opts(None, Lang::Nl)).expect("text");
     assert!(nl.contains("eigenaarschap (2 fragmenten, 2 hele notities)"), "{nl}");
-    assert!(nl.contains("2020-03-02 nam code op: werkdruk"), "{nl}");
+    assert!(nl.contains("2 mrt 2020 nam code op: werkdruk"), "{nl}");
     assert!(nl.contains("Memo's:"), "{nl}");
     let en = p.text("codebook", &opts(None, Lang::En)).expect("text");
     assert!(en.contains("eigenaarschap (2 excerpts, 2 whole notes)"), "{en}");
-    assert!(en.contains("2020-03-02 absorbed code: werkdruk"), "{en}");
+    assert!(en.contains("2 Mar 2020 absorbed code: werkdruk"), "{en}");
     assert!(en.contains("Applied together (sources):\n  eigenaarschap + loslaten en overdragen: 1"), "{en}");
     assert!(!en.contains("fragmenten") && !nl.contains("excerpts"));
 }

@@ -172,12 +172,12 @@ fn the_text_view_names_every_entry_with_its_source() {
     let nl = text(&p, None, Lang::Nl);
     for want in [
         "Onderzoeken:",
-        "Buurtmakelaar Zwolle (study:zwolle, Zwolle) [#1 2020-01-06]",
+        "Buurtmakelaar Zwolle (study:zwolle, Zwolle) [#1 · 6 jan 2020]",
         "niveaus: gemeente, functie, wijk",
-        "makelaar Assendorp (participant:makelaar-a): stadsbrede makelaar / teamcoach, Zwolle [#6 2020-01-06]",
-        "vrijwilliger 1 (participant:vrijwilliger-1): vrijwilliger, vertrokken 2020-07-01",
-        "bewoner 1 (participant:bewoner-1): bewoner, Huurdersvereniging [#12 2020-08-01]",
-        "Holtenbroek-Noord (area:holtenbroek): gebied, in Zwolle [#4 2020-01-06]",
+        "makelaar Assendorp (participant:makelaar-a): stadsbrede makelaar / teamcoach, Zwolle [#6 · 6 jan 2020]",
+        "vrijwilliger 1 (participant:vrijwilliger-1): vrijwilliger, vertrokken 1 jul 2020",
+        "bewoner 1 (participant:bewoner-1): bewoner, Huurdersvereniging [#12 · 1 aug 2020]",
+        "Holtenbroek-Noord (area:holtenbroek): gebied, in Zwolle [#4 · 6 jan 2020]",
     ] {
         assert!(nl.contains(want), "missing {want:?} in:\n{nl}");
     }

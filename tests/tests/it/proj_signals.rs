@@ -142,7 +142,7 @@ fn signals_text_speaks_one_language() {
     let p = given(&world());
     let nl = p.text("signals", &opts(None, Lang::Nl)).expect("text");
     assert!(nl.contains("Assendorp (10 vragen)"), "{nl}");
-    assert!(nl.contains("schulden: 10 (2020-02 4, 2020-03 6)"), "{nl}");
+    assert!(nl.contains("schulden: 10 (feb 2020 4, mrt 2020 6)"), "{nl}");
     assert!(nl.contains("gecollectiviseerd in: Papierhulp Assendorp"), "{nl}");
     let en = p.text("signals", &opts(None, Lang::En)).expect("text");
     assert!(en.contains("Assendorp (10 questions)"), "{en}");

@@ -61,7 +61,7 @@ fn a_makelaar_still_leading_after_the_threshold_is_warned() {
     assert_eq!(w[0].subject_label, "Buurttuin");
     assert_eq!(
         w[0].reason,
-        "makelaar Assendorp trekt Buurttuin nog steeds, 7 maanden na de start op 2020-02-01; de drempel is 6 maanden."
+        "makelaar Assendorp trekt Buurttuin nog steeds, 7 maanden na de start op 1 feb 2020; de drempel is 6 maanden."
     );
     assert_eq!(w[0].since, Some("2020-02-01".parse().unwrap()));
     assert_eq!(w[0].sources.len(), 2);
@@ -86,7 +86,7 @@ fn a_custom_lead_threshold_moves_the_warning() {
     let w = of_with(&p, WarningKind::BrokerStillLeads, "2020-11-15", t, Lang::En);
     assert_eq!(
         w[0].reason,
-        "makelaar Assendorp still leads Buurttuin, 9 months after it started on 2020-02-01; the threshold is 8 months."
+        "makelaar Assendorp still leads Buurttuin, 9 months after it started on 1 Feb 2020; the threshold is 8 months."
     );
 }
 
@@ -163,13 +163,13 @@ fn a_team_without_reflection_beyond_the_threshold_is_warned() {
     assert_eq!(w[0].subject_label, "team wijk Assendorp");
     assert_eq!(
         w[0].reason,
-        "Het team wijk Assendorp heeft 151 dagen niet gereflecteerd (laatste reflectie op 2020-02-01); de drempel is 120 dagen."
+        "Het team wijk Assendorp heeft 151 dagen niet gereflecteerd (laatste reflectie op 1 feb 2020); de drempel is 120 dagen."
     );
     assert_eq!(w[0].since, Some("2020-02-01".parse().unwrap()));
     let en = of_with(&p, WarningKind::ReflectionGap, "2020-07-01", Thresholds::default(), Lang::En);
     assert_eq!(
         en[0].reason,
-        "Team neighbourhood Assendorp has not reflected for 151 days (last reflection on 2020-02-01); the threshold is 120 days."
+        "Team neighbourhood Assendorp has not reflected for 151 days (last reflection on 1 Feb 2020); the threshold is 120 days."
     );
 }
 
@@ -192,7 +192,7 @@ fn an_active_initiative_without_an_organisation_is_warned() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].subject_label, "Buurttuin");
     assert!(
-        found[0].reason.starts_with("Buurttuin loopt sinds 2020-02-01 (3 maanden) zonder overdracht"),
+        found[0].reason.starts_with("Buurttuin loopt sinds 1 feb 2020 (3 maanden) zonder overdracht"),
         "{}",
         found[0].reason
     );
@@ -237,7 +237,7 @@ fn volunteers_at_the_brokers_request_are_warned_and_those_who_left_after_a_let_g
     assert_eq!(w.len(), 1);
     assert_eq!(w[0].subject, "participant:vrijwilliger-1");
     assert!(
-        w[0].reason.starts_with("vrijwilliger 1 doet sinds 2020-01-06 mee op verzoek van de makelaar;"),
+        w[0].reason.starts_with("vrijwilliger 1 doet sinds 6 jan 2020 mee op verzoek van de makelaar;"),
         "{}",
         w[0].reason
     );
@@ -261,7 +261,7 @@ fn volunteers_at_the_brokers_request_are_warned_and_those_who_left_after_a_let_g
     let w = of_with(&p, WarningKind::VolunteerAtBrokerRequest, "2020-08-01", Thresholds::default(), Lang::En);
     assert_eq!(
         w[0].reason,
-        "vrijwilliger 1 took part at the broker's request and left on 2020-07-01, 30 days after makelaar Assendorp let go of Buurttuin on 2020-06-01 (no threshold)."
+        "vrijwilliger 1 took part at the broker's request and left on 1 Jul 2020, 30 days after makelaar Assendorp let go of Buurttuin on 1 Jun 2020 (no threshold)."
     );
     assert_eq!(w[0].since, Some("2020-07-01".parse().unwrap()));
     assert_eq!(w[0].sources.len(), 3);

@@ -242,7 +242,8 @@ fn the_report_as_of_a_day_equals_the_report_of_the_log_cut_at_that_day() {
 
 // ---- c. every statement cites its sources ---------------------------------------------------
 
-/// A reference `[#N YYYY-MM-DD]` in a text.
+/// The references `[#N · D mmm YYYY]` in a text (as the report writes a source: its position and,
+/// as every day meant for people, `18 mrt 2019` or `18 Mar 2019`), each with its day as ISO.
 fn refs(text: &str) -> Vec<(u64, String)> {
     let mut out = Vec::new();
     let mut rest = text;
@@ -250,14 +251,9 @@ fn refs(text: &str) -> Vec<(u64, String)> {
         rest = &rest[i + 2..];
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         let after = &rest[digits.len()..];
-        let day = after.strip_prefix(' ').and_then(|a| a.get(..10));
-        let closed = after.get(11..12) == Some("]");
-        if let (false, Some(day), true) = (digits.is_empty(), day, closed) {
-            let is_day = day.len() == 10
-                && day.bytes().enumerate().all(|(k, c)| if k == 4 || k == 7 { c == b'-' } else { c.is_ascii_digit() });
-            if is_day {
-                out.push((digits.parse().expect("digits"), day.to_string()));
-            }
+        let Some(day) = after.strip_prefix(" · ").and_then(|a| a.split_once(']')).map(|(d, _)| d) else { continue };
+        if let (false, Some(day)) = (digits.is_empty(), parlog_projections::text::parse_day(day)) {
+            out.push((digits.parse().expect("digits"), day.to_string()));
         }
     }
     out
@@ -370,8 +366,8 @@ fn check_citations(t: &CliTest, args: &[&str], as_of: Option<&str>) {
 fn the_citation_check_finds_what_it_should() {
     let days: BTreeMap<u64, String> = [(1, "2015-01-01".to_string()), (2, "2016-02-02".to_string())].into();
     let md = "# T\n\nsub\n\n- Periode: x\n\n## A\n\n**Chart**\n\n```\nno refs here\n```\n\n_a note_\n\n\
-              - **Lead:** fine [#1 2015-01-01]\n- none at all\n- wrong day [#2 2015-01-01]\n- missing [#3 2017-03-03]\n\n\
-              A paragraph [#2 2016-02-02]\n\n## Bronnen\n\n- [#1 2015-01-01] x\n- [#2 2016-02-02] y\n";
+              - **Lead:** fine [#1 · 1 jan 2015]\n- none at all\n- wrong day [#2 · 1 jan 2015]\n- missing [#3 · 3 mrt 2017]\n\n\
+              A paragraph [#2 · 2 feb 2016]\n\n## Bronnen\n\n- [#1 · 1 jan 2015] x\n- [#2 · 2 Feb 2016] y\n";
     let problems = citation_problems(md, &days, Some("2015-12-31"));
     let expect = ["no source: none at all", "event 2 happened on 2016-02-02", "names no event", "#3 is cited but not"];
     for e in expect {
@@ -379,7 +375,7 @@ fn the_citation_check_finds_what_it_should() {
     }
     assert!(problems.iter().any(|p| p.contains("after the as-of day")), "{problems:#?}");
     assert_eq!(
-        refs("x [#12 2018-01-02] [#3 2018-1-02] [#4 2018-01-03]"),
+        refs("x [#12 · 2 jan 2018] [#3 2018-01-02] [#5 · 2 Jaan 2018] [#4 · 3 Jan 2018]"),
         [(12, "2018-01-02".into()), (4, "2018-01-03".into())]
     );
 }

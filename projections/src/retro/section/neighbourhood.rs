@@ -6,7 +6,7 @@ use parlog_core::{Lang, Level, Route, Vocabulary};
 use super::{lessons, signals};
 use crate::initiatives::{Initiative, Status};
 use crate::lessons::Lesson;
-use crate::retro::context::Ctx;
+use crate::retro::context::{capitalise, Ctx};
 use crate::retro::doc::{Block, Chart, Section, StageRow, Stmt};
 
 pub(crate) fn section(c: &Ctx, lessons: &[Lesson]) -> Section {
@@ -66,7 +66,7 @@ fn portrait(c: &Ctx, id: &str, i: &Initiative) -> Section {
     };
     items.push(Stmt::new(
         format!("{}:", c.t("Ontstaan", "Origin")),
-        format!("{} ({}, {} {})", route_text, d.area_name(&b.area), c.t("gestart", "started"), b.src.date),
+        format!("{} ({}, {} {})", route_text, d.area_name(&b.area), c.t("gestart", "started"), c.day(b.src.date)),
         vec![b.src],
     ));
     items.push(Stmt::new(format!("{}:", c.t("Wat", "What")), b.description.clone(), vec![b.src]));
@@ -83,9 +83,10 @@ fn portrait(c: &Ctx, id: &str, i: &Initiative) -> Section {
         ));
     }
     for col in i.collectivised.values().filter(|x| c.visible(&x.src)) {
+        let n = c.count(col.signals.len() as u64, ("signaal", "signalen"), ("signal", "signals"));
         let text = match c.lang {
-            Lang::Nl => format!("{} signalen gebundeld: {}", col.signals.len(), col.rationale),
-            Lang::En => format!("{} signals bundled: {}", col.signals.len(), col.rationale),
+            Lang::Nl => format!("{n} gebundeld: {}", col.rationale),
+            Lang::En => format!("{n} bundled: {}", col.rationale),
         };
         let mut srcs = vec![col.src];
         srcs.extend(col.signals.iter().filter_map(|id| c.p.signals.src_of(*id)));
@@ -95,19 +96,24 @@ fn portrait(c: &Ctx, id: &str, i: &Initiative) -> Section {
     stages.sort_by_key(|x| x.src);
     for st in stages {
         let text = match &st.note {
-            Some(n) => format!("{} ({}): {n}", st.stage.label(c.lang), st.src.date),
-            None => format!("{} ({})", st.stage.label(c.lang), st.src.date),
+            Some(n) => format!("{} ({}): {n}", st.stage.label(c.lang), c.day(st.src.date)),
+            None => format!("{} ({})", st.stage.label(c.lang), c.day(st.src.date)),
         };
         items.push(Stmt::new(format!("{}:", c.t("Fase", "Stage")), text, vec![st.src]));
     }
     let mut roles: Vec<_> = i.broker.values().filter(|x| c.visible(&x.src)).collect();
     roles.sort_by_key(|x| x.src);
+    // "Rol van de buurtverbinder": the role in the study's own words.
+    let role_lead = match c.lang {
+        Lang::Nl => format!("Rol van {}:", c.role.the_short(c.lang)),
+        Lang::En => format!("{} role:", capitalise(&c.role.the_short_possessive_en())),
+    };
     for r in roles {
         let leads = if r.leads { c.t(", trekt zelf het initiatief", ", leads the initiative") } else { "" };
         let note = r.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default();
         items.push(Stmt::new(
-            format!("{}:", c.t("Rol van de makelaar", "The broker's role")),
-            format!("{} {} ({}){leads}{note}", d.who(&r.broker), r.role.label(c.lang), r.src.date),
+            role_lead.clone(),
+            format!("{} {} ({}){leads}{note}", d.who(&r.broker), r.role.label(c.lang), c.day(r.src.date)),
             vec![r.src],
         ));
     }
@@ -122,7 +128,7 @@ fn portrait(c: &Ctx, id: &str, i: &Initiative) -> Section {
                         "{} {} ({}){note}",
                         c.t("overgedragen aan", "handed over to"),
                         d.who(&h.organisation),
-                        h.src.date
+                        c.day(h.src.date)
                     ),
                     vec![h.src],
                 ));
@@ -132,7 +138,7 @@ fn portrait(c: &Ctx, id: &str, i: &Initiative) -> Section {
             if let Some(st) = i.stopped.values().filter(|x| c.visible(&x.src)).min_by_key(|x| x.src) {
                 items.push(Stmt::new(
                     format!("{}:", c.t("Gestopt", "Stopped")),
-                    format!("{} ({})", st.reason, st.src.date),
+                    format!("{} ({})", st.reason, c.day(st.src.date)),
                     vec![st.src],
                 ));
             }

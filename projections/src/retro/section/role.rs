@@ -8,7 +8,7 @@ use parlog_core::{Lang, Level};
 use super::lessons;
 use crate::fact::Src;
 use crate::lessons::Lesson;
-use crate::retro::context::{capitalise, fmt_fte, Ctx};
+use crate::retro::context::{capitalise, fmt_fte, sentence, Ctx};
 use crate::retro::doc::{Block, Chart, Section, Stmt};
 use crate::role::{Described, RoleField};
 
@@ -35,11 +35,16 @@ fn described<'a>(c: &Ctx<'a>) -> Option<&'a Described> {
 fn history(c: &Ctx, d: &Described) -> Section {
     let (_, role) = c.p.role.primary().expect("described() found the primary role");
     let mut history = Section::new("geschiedenis", c.t("Geschiedenis van de functie", "History of the role"));
+    // The mandate is the study's own text and may begin with a capital: it follows a full stop.
     let mut items = vec![Stmt::new(
-        format!("{} ({}):", d.title, d.effective),
+        format!("{} ({}):", d.title, c.day(d.effective)),
         match c.lang {
-            Lang::Nl => format!("beschreven met {} fte; {}", fmt_fte(d.capacity_fte), d.mandate),
-            Lang::En => format!("described with {} FTE; {}", fmt_fte(d.capacity_fte), d.mandate),
+            Lang::Nl => {
+                format!("beschreven met {} fte. {}", fmt_fte(d.capacity_fte), capitalise(&sentence(&d.mandate)))
+            }
+            Lang::En => {
+                format!("described with {} FTE. {}", fmt_fte(d.capacity_fte), capitalise(&sentence(&d.mandate)))
+            }
         },
         vec![d.src],
     )];
@@ -60,8 +65,8 @@ fn history(c: &Ctx, d: &Described) -> Section {
             what.push(RoleField::Position.label(c.lang).to_string());
         }
         items.push(Stmt::new(
-            format!("{} ({}):", c.t("Gewijzigd", "Changed"), ch.effective),
-            format!("{}. {}", what.join(", "), ch.rationale),
+            format!("{} ({}):", c.t("Gewijzigd", "Changed"), c.day(ch.effective)),
+            format!("{}. {}", what.join(", "), capitalise(&sentence(&ch.rationale))),
             vec![ch.src],
         ));
     }

@@ -84,8 +84,12 @@ fn statements(c: &Ctx) -> Vec<Stmt> {
             let last = per_year.keys().last().copied().unwrap_or_default();
             let years = if first == last { first.to_string() } else { format!("{first}–{last}") };
             let mut text = match c.lang {
-                Lang::Nl => format!("{total} vragen gemeld ({years})"),
-                Lang::En => format!("{total} questions reported ({years})"),
+                Lang::Nl => {
+                    format!("{} gemeld ({years})", c.count(total, ("vraag", "vragen"), ("question", "questions")))
+                }
+                Lang::En => {
+                    format!("{} reported ({years})", c.count(total, ("vraag", "vragen"), ("question", "questions")))
+                }
             };
             if let Some(names) = into.get(&key) {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();

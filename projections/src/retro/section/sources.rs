@@ -8,6 +8,7 @@ use parlog_core::{Lang, Position};
 use crate::directory::Directory;
 use crate::retro::doc::{Block, Section, SourceInfo};
 use crate::source::Source;
+use crate::RoleWord;
 
 /// The positions the statements of `sections` cite, in order.
 pub(crate) fn cited(sections: &[Section]) -> BTreeSet<u64> {
@@ -31,14 +32,21 @@ fn collect(s: &Section, out: &mut BTreeSet<u64>) {
     }
 }
 
-/// What the list of sources says about the event at `position`, read from `source`. `None` if it
-/// cannot be read: the list then leaves it out, as a report must render whatever the log holds.
-pub fn source_info<S: Source + ?Sized>(source: &S, dir: &Directory, lang: Lang, position: u64) -> Option<SourceInfo> {
+/// What the list of sources says about the event at `position`, read from `source`, naming the
+/// role in the study's words (`role`). `None` if it cannot be read: the list then leaves it out, as
+/// a report must render whatever the log holds.
+pub fn source_info<S: Source + ?Sized>(
+    source: &S,
+    dir: &Directory,
+    role: &RoleWord,
+    lang: Lang,
+    position: u64,
+) -> Option<SourceInfo> {
     let e = source.at(Position(position)).ok()??;
     Some(SourceInfo {
         position,
         date: e.occurred_at.date(),
-        kind: e.kind.label(lang).to_string(),
+        kind: role.event_kind(e.kind, lang),
         stream: e.stream.to_string(),
         author: dir.author(e.author.as_str()),
     })

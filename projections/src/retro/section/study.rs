@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use parlog_core::{Lang, ParticipantRole, Vocabulary};
 
+use crate::retro::context::capitalise;
+
 use crate::fact::Src;
 use crate::retro::context::Ctx;
 use crate::retro::doc::{Block, Section, Stmt};
@@ -26,8 +28,8 @@ pub(crate) fn section(c: &Ctx) -> Section {
     }
     if let (Some(today), Some(first)) = (c.today, c.p.activity.first_src()) {
         let text = match c.lang {
-            Lang::Nl => format!("van {} tot en met {today}", first.date),
-            Lang::En => format!("from {} up to and including {today}", first.date),
+            Lang::Nl => format!("van {} tot en met {}", c.day(first.date), c.day(today)),
+            Lang::En => format!("from {} up to and including {}", c.day(first.date), c.day(today)),
         };
         let mut srcs = vec![first];
         if let Some(last) = c.p.activity.last_src(c.day) {
@@ -62,7 +64,7 @@ fn participants(c: &Ctx) -> Section {
             let labels: Vec<&str> = people.iter().map(|(l, _)| l.as_str()).collect();
             let text = format!("{} ({})", labels.join(", "), people.len());
             Stmt::new(
-                format!("{}:", role.label(c.lang)),
+                format!("{}:", capitalise(&c.role.participant_role(role, c.lang))),
                 text,
                 people.iter().flat_map(|(_, s)| s.iter().copied()).collect(),
             )

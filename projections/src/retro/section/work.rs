@@ -10,7 +10,12 @@ use crate::retro::context::{capitalise, Ctx};
 use crate::retro::doc::{Section, Stmt};
 
 pub(crate) fn section(c: &Ctx, lessons: &[Lesson]) -> Section {
-    let mut s = Section::new("functie", c.t("De sociaal makelaar aan het werk", "The community broker at work"));
+    // The role in the study's own words: "De buurtverbinder aan het werk".
+    let title = match c.lang {
+        Lang::Nl => format!("{} aan het werk", capitalise(&c.role.the(c.lang))),
+        Lang::En => format!("{} at work", capitalise(&c.role.the(c.lang))),
+    };
+    let mut s = Section::new("functie", title);
     s.subsections.push(method(c));
     s.subsections.push(routes(c));
     s.subsections.push(roles(c));
@@ -35,11 +40,18 @@ fn method(c: &Ctx) -> Section {
             let text = match c.lang {
                 Lang::Nl => format!(
                     "van \"{}\" naar \"{}\" (vanaf {}). Waarom: {}",
-                    m.before, m.after, m.effective, m.rationale
+                    m.before,
+                    m.after,
+                    c.day(m.effective),
+                    m.rationale
                 ),
-                Lang::En => {
-                    format!("from \"{}\" to \"{}\" (from {}). Why: {}", m.before, m.after, m.effective, m.rationale)
-                }
+                Lang::En => format!(
+                    "from \"{}\" to \"{}\" (from {}). Why: {}",
+                    m.before,
+                    m.after,
+                    c.day(m.effective),
+                    m.rationale
+                ),
             };
             Stmt::new(format!("{}:", m.aspect), text, srcs)
         })
@@ -78,7 +90,8 @@ fn roles(c: &Ctx) -> Section {
                 return None;
             }
             r.sort_by_key(|b| b.src);
-            let steps: Vec<String> = r.iter().map(|b| format!("{} ({})", b.role.label(c.lang), b.src.date)).collect();
+            let steps: Vec<String> =
+                r.iter().map(|b| format!("{} ({})", b.role.label(c.lang), c.day(b.src.date))).collect();
             let name = i.base.as_ref().expect("has base").name.clone();
             Some(Stmt::new(format!("{name}:"), steps.join(" → "), r.iter().map(|b| b.src).collect()))
         })
