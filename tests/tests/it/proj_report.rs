@@ -381,7 +381,7 @@ fn differing_lines(a: &str, b: &str) -> Vec<(String, String)> {
 fn a_forget_years_later_changes_nothing_but_the_log_prefix_on_the_cover() {
     let t = crate::support::setup();
     crate::support::append(t.store(), &lingedal());
-    let store = t.store().as_ref();
+    let store = t.store();
     let views = |p: &Projections| -> Vec<Value> {
         ["activity", "warnings", "initiatives", "cycles", "role", "signals", "lessons", "network"]
             .iter()
