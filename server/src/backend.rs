@@ -212,7 +212,7 @@ fn shown_slug(slug: Option<&StudySlug>) -> String {
 pub fn failed(store: &AnyStore) -> bool {
     match store {
         AnyStore::Sled(s) => s.failed(),
-        AnyStore::Pg(_) => false,
+        AnyStore::Pg(_) | AnyStore::Snapshot(_) => false,
     }
 }
 

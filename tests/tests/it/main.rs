@@ -27,6 +27,7 @@ mod proj_role;
 mod proj_signals;
 mod proj_support;
 mod proj_warnings;
+mod read_only;
 mod retrospective;
 mod server_process;
 mod store_model;
