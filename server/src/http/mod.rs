@@ -137,7 +137,8 @@ async fn limit_time(State(state): State<AppState>, req: Request, next: Next) -> 
 }
 
 /// Runs the server over the data folder `data` until Ctrl-C or SIGTERM; each study is opened
-/// with `options` on its first request. Shutdown stops accepting, ends live feeds, lets
+/// with `options` on its first request. Once it listens it prints `banner` (the command line's,
+/// in its language), with `{addr}` the address it listens on. Shutdown stops accepting, ends live feeds, lets
 /// requests in flight finish (every acknowledged append is durable before it is acknowledged),
 /// then saves every open study's projections checkpoint and closes its store.
 pub async fn serve(
@@ -152,7 +153,6 @@ pub async fn serve(
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
-    println!("parlog serves on http://{local}/");
     print!("{}", banner.replace("{addr}", &local.to_string()));
     let studies = state.tokens.studies().map(|s| s.len()).unwrap_or(0);
     tracing::info!(%local, studies, "serving");

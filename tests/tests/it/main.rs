@@ -6,6 +6,7 @@ mod api_studies;
 mod api_support;
 mod bad_input;
 mod cli;
+mod cli_lang;
 mod cli_pg;
 mod cli_support;
 mod crash;
