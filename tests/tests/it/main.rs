@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod cli_lang;
 mod cli_pg;
+mod cli_server;
 mod cli_support;
 mod crash;
 mod decide;

@@ -80,7 +80,7 @@ pub(super) fn start(t: &CliTest, addr: &str, extra: &[&str]) -> Server {
 
 impl Server {
     /// The next line of standard output.
-    fn next_line(&mut self, timeout: Duration) -> String {
+    pub(super) fn next_line(&mut self, timeout: Duration) -> String {
         match self.stdout.recv_timeout(timeout) {
             Ok(line) => line,
             Err(RecvTimeoutError::Timeout) => self.fail(&format!("no line of output within {timeout:?}")),
