@@ -162,7 +162,7 @@ fn on_a_terminal(t: &CliTest, args: &[&str], answer: &str) -> Run {
         cmd.env_remove(v);
     }
     cmd.stdin(Stdio::from(slave)).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("parlog starts");
+    let child = cmd.spawn().expect("parlog starts");
     master.write_all(format!("{answer}\n").as_bytes()).expect("typing into the terminal");
     let out = child.wait_with_output().expect("parlog ends");
     drop(master);
