@@ -14,6 +14,7 @@ mod crash;
 mod decide;
 mod disk_full;
 mod hardening;
+mod msrv;
 mod openapi;
 mod pg_smoke;
 mod privacy;
