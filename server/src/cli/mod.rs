@@ -484,7 +484,10 @@ fn open_read_as(s: &Selected, tell: bool) -> Result<AnyStore> {
         }
     }
     let store = b.open_read_only(&s.folder, s.slug.as_ref(), options()).map_err(|e| match e {
-        StudiesError::Store(StoreError::ReadOnly(_)) => held(s.slug.as_ref()),
+        // PostgreSQL has no reading beside the study's writer yet.
+        StudiesError::Store(StoreError::ReadOnly(_)) => {
+            Failure::Input(t!("study-held-postgres", study = shown_slug(s.slug.as_ref())))
+        }
         e => e.into(),
     })?;
     if tell {

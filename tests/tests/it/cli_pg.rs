@@ -478,6 +478,12 @@ fn serve_on_postgres_appends_and_reads_and_answers_503_without_its_database() {
     let a = http(addr, "POST", "/api/v1/studies/proef/events", Some(&token), Some(body.as_bytes())).unwrap();
     assert_eq!(a.status, 201, "{}", a.text());
     assert_eq!(a.json()["appended"][0]["position"], 2, "after the participant's registration");
+    // The server holds the study: the command line says so, and what to do instead (reading
+    // beside it is the embedded store's only, for now).
+    p.run(&["--study", "proef", "log"]).code(2).stderr_has(&["cannot be read beside it from the command line yet", "web interface"]);
+    p.run_at(data, &["--study", "proef", "append"], Some(&registered.to_string()))
+        .code(2)
+        .stderr_has(&["open in another parlog process"]);
     let r = http(addr, "GET", "/api/v1/studies/proef/events", Some(&token), None).unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     let events = r.json()["events"].clone();

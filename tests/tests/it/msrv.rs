@@ -40,7 +40,11 @@ fn no_locked_dependency_declares_a_newer_rust_than_the_workspace() {
         panic!("the workspace declares no rust-version: {declared:?}")
     };
     for (name, v) in &declared {
-        assert_eq!(*v, Some(workspace_version), "{name} inherits the workspace's rust-version (rust-version.workspace = true)");
+        assert_eq!(
+            *v,
+            Some(workspace_version),
+            "{name} inherits the workspace's rust-version (rust-version.workspace = true)"
+        );
     }
     let newer: Vec<String> = locked
         .iter()
