@@ -480,7 +480,9 @@ fn serve_on_postgres_appends_and_reads_and_answers_503_without_its_database() {
     assert_eq!(a.json()["appended"][0]["position"], 2, "after the participant's registration");
     // The server holds the study: the command line says so, and what to do instead (reading
     // beside it is the embedded store's only, for now).
-    p.run(&["--study", "proef", "log"]).code(2).stderr_has(&["cannot be read beside it from the command line yet", "web interface"]);
+    p.run(&["--study", "proef", "log"])
+        .code(2)
+        .stderr_has(&["cannot be read beside it from the command line yet", "web interface"]);
     p.run_at(data, &["--study", "proef", "append"], Some(&registered.to_string()))
         .code(2)
         .stderr_has(&["open in another parlog process"]);
