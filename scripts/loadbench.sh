@@ -53,7 +53,8 @@ token="$("$parlog" --data "$data" token create --participant "$participant" --ro
 server_pid=$!
 addr=
 for _ in $(seq 1 100); do
-    addr="$(sed -n 's|^parlog serves on http://\(127\.0\.0\.1:[0-9]*\)/.*|\1|p' "$work/server.out" | head -n 1)"
+    # "parlog serves on http://ADDR/", in the command line's language ("parlog luistert op …").
+    addr="$(sed -n 's|^parlog .* http://\(127\.0\.0\.1:[0-9]*\)/$|\1|p' "$work/server.out" | head -n 1)"
     [ -n "$addr" ] && break
     if ! kill -0 "$server_pid" 2>/dev/null; then
         echo "the server did not start; its log:" >&2

@@ -61,7 +61,9 @@ for _ in $(seq 1 300); do
     kill -0 "$server" 2>/dev/null || { cat "$work/server.err" >&2; echo "the server did not start" >&2; exit 2; }
     sleep 0.1
 done
-base=$(sed -n 's|^parlog serves on \(http://[^/]*\)/$|\1|p' "$work/server.out")
+# The first line says where it listens, in the command line's language: "parlog serves on
+# http://ADDR/" ("parlog luistert op …" in Dutch).
+base=$(sed -n 's|^parlog .* \(http://[^/]*\)/$|\1|p' "$work/server.out" | head -n 1)
 token_of() { sed -n "s|^ *$1 *http://[^#]*#token=||p" "$work/server.out"; }
 admin=$(token_of admin)
 researcher=$(token_of researcher)

@@ -100,12 +100,18 @@ elif ! postgres_for_tests; then
 fi
 
 cargo fmt --all -- --check
+# clippy holds our code to the workspace's rust-version (its incompatible_msrv lint names any std
+# item stabilised later), and the test msrv.rs holds that rust-version to the highest one a locked
+# dependency declares: with one toolchain at hand, the declared versions are the honest check.
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test -p parlog-tests --test it --locked msrv::
 cargo test --workspace --locked
 
 # ---- browser tests of the web interface (tests/browser) -----------------------------------------
 # Headless Chromium from Debian's `chromium` package, driven by playwright-core from the npm
 # registry (no browser download). Installs what is missing and does nothing when it is there.
+# Debian 12's `nodejs` is Node 18: playwright-core is pinned to the last release that runs on it
+# (1.61.1: its `engines` says node >=18; from 1.62 on it says >=20), so no Node from elsewhere is needed.
 # PARLOG_SKIP_BROWSER=1 skips them, on a machine without Debian's packages.
 
 browser_tests() {
@@ -116,6 +122,10 @@ browser_tests() {
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         echo "installing Node.js and npm for the browser tests"
         apt_install nodejs npm
+    fi
+    if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
+        echo "the browser tests need Node.js 18 or newer (Debian 12's nodejs is 18); this one is $(node --version)" >&2
+        return 1
     fi
     # npm ci only when the lock file changed since the last install: it empties node_modules.
     local lock_sum stamp

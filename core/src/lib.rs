@@ -25,8 +25,8 @@ pub use store::pg;
 pub use store::quarantine;
 pub use store::{
     check_folder, journal_lines, AnyStore, AppendError, Appended, EventStore, Finding, FolderReport, ForgetError, Head,
-    ImportReport, ImportedEvent, PgDatabase, PgStore, Quarantined, SealedView, SledStore, StoreError, StoreOptions,
-    Subscription, VerifyReport, QUARANTINE_DIR,
+    ImportReport, ImportedEvent, LogSnapshot, PgDatabase, PgStore, Quarantined, SealedView, SledStore, StoreError,
+    StoreOptions, Subscription, VerifyReport, QUARANTINE_DIR,
 };
 /// The decide step every store backend applies (see `store/decide.rs`).
 pub use store::{

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use parlog_core::pg::{is_postgres_url, shown_url, PG_KEYS_MARKER_TEXT};
-use parlog_core::{AnyStore, PgDatabase, PgStore, SledStore, StoreError, StoreOptions, StudySlug};
+use parlog_core::{AnyStore, LogSnapshot, PgDatabase, PgStore, SledStore, StoreError, StoreOptions, StudySlug};
 
 use crate::studies::StudiesError;
 
@@ -183,6 +183,33 @@ impl Backend {
         }
     }
 
+    /// Whether another process holds the study in `folder` open (a running `parlog serve`): the
+    /// lock the embedded store's indexes take (sled's), or the lock of the key folder's marker
+    /// a PostgreSQL study's one writer takes. Taking a shared lock for a moment changes nothing.
+    pub fn held(&self, folder: &Path) -> bool {
+        let file = match self {
+            Backend::Embedded => folder.join("sled").join("db"),
+            Backend::Postgres(_) => folder.join(MARKER_FILE),
+        };
+        locked(&file)
+    }
+
+    /// Reads the study in `folder` without opening it for writing, while another process holds
+    /// it: the embedded store's log and key files read-only (`LogSnapshot`). A study in
+    /// PostgreSQL has no such reading yet: `StoreError::ReadOnly`.
+    pub fn open_read_only(
+        &self,
+        folder: &Path,
+        slug: Option<&StudySlug>,
+        options: &StoreOptions,
+    ) -> Result<AnyStore, StudiesError> {
+        self.check_kept(folder, slug)?;
+        match self {
+            Backend::Embedded => Ok(LogSnapshot::open(folder, options)?.into()),
+            Backend::Postgres(_) => Err(StoreError::ReadOnly("no read-only opening in PostgreSQL".into()).into()),
+        }
+    }
+
     /// Makes the store of a new study (its folder, and with PostgreSQL its row in the database)
     /// if it is not there, and opens it.
     pub fn init(&self, folder: &Path, slug: &StudySlug, options: &StoreOptions) -> Result<AnyStore, StudiesError> {
@@ -202,6 +229,19 @@ impl Backend {
     }
 }
 
+/// Whether a process holds an flock on `file` (none if it cannot be opened).
+fn locked(file: &Path) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let Ok(f) = std::fs::File::open(file) else { return false };
+    // SAFETY: flock on a descriptor owned here; no memory is involved. Released at once.
+    let got = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
+    if got {
+        // SAFETY: as above.
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+    }
+    !got
+}
+
 /// A study's slug for messages; the root study of a folder of the previous release has none yet.
 fn shown_slug(slug: Option<&StudySlug>) -> String {
     slug.map(|s| s.to_string()).unwrap_or_else(|| "(the data folder's own study)".into())
@@ -212,7 +252,7 @@ fn shown_slug(slug: Option<&StudySlug>) -> String {
 pub fn failed(store: &AnyStore) -> bool {
     match store {
         AnyStore::Sled(s) => s.failed(),
-        AnyStore::Pg(_) => false,
+        AnyStore::Pg(_) | AnyStore::Snapshot(_) => false,
     }
 }
 

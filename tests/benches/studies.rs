@@ -929,12 +929,15 @@ impl Server {
         let mut child = cmd.spawn().map_err(other)?;
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = std::sync::mpsc::channel();
-        // Reads the address from "parlog serves on http://ADDR/", then drains the rest.
+        // Reads the address from "parlog serves on http://ADDR/" (in the command line's language:
+        // "parlog luistert op …"), then drains the rest.
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-                let addr =
-                    line.strip_prefix("parlog serves on http://").and_then(|r| r.trim_end_matches('/').parse().ok());
+                let addr = line
+                    .strip_prefix("parlog ")
+                    .and_then(|r| r.rsplit_once(" http://"))
+                    .and_then(|(_, r)| r.trim_end_matches('/').parse().ok());
                 if let (Some(addr), Some(tx)) = (addr, tx.take()) {
                     let _ = tx.send((addr, spawned.elapsed()));
                 }

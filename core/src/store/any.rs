@@ -8,6 +8,7 @@ use super::import::{ImportReport, ImportedEvent};
 use super::pg::PgStore;
 use super::quarantine::Quarantined;
 use super::sled_store::SledStore;
+use super::snapshot::LogSnapshot;
 use super::subscription::Subscription;
 use super::{AppendError, Appended, EventStore, ForgetError, Head, SealedView, StoreError, VerifyReport};
 use crate::envelope::{NewEvent, RecordedEvent};
@@ -16,10 +17,12 @@ use crate::keyfile::MasterKeySource;
 use crate::seal::SubjectKey;
 use crate::values::LongText;
 
-/// The embedded store or the PostgreSQL store.
+/// The embedded store or the PostgreSQL store, or a study of the embedded store read while
+/// another process holds it (`LogSnapshot`: it reads, and refuses to write).
 pub enum AnyStore {
     Sled(SledStore),
     Pg(PgStore),
+    Snapshot(LogSnapshot),
 }
 
 macro_rules! each {
@@ -27,6 +30,7 @@ macro_rules! each {
         match $self {
             AnyStore::Sled($s) => $e,
             AnyStore::Pg($s) => $e,
+            AnyStore::Snapshot($s) => $e,
         }
     };
 }
@@ -34,6 +38,12 @@ macro_rules! each {
 impl From<SledStore> for AnyStore {
     fn from(s: SledStore) -> Self {
         AnyStore::Sled(s)
+    }
+}
+
+impl From<LogSnapshot> for AnyStore {
+    fn from(s: LogSnapshot) -> Self {
+        AnyStore::Snapshot(s)
     }
 }
 
@@ -47,7 +57,7 @@ impl AnyStore {
     /// `sled` or `postgres`, for messages and metrics.
     pub fn backend(&self) -> &'static str {
         match self {
-            AnyStore::Sled(_) => "sled",
+            AnyStore::Sled(_) | AnyStore::Snapshot(_) => "sled",
             AnyStore::Pg(_) => "postgres",
         }
     }
@@ -58,7 +68,16 @@ impl AnyStore {
     }
 
     pub async fn append_async(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, AppendError> {
-        each!(self, s => s.append_async(batch).await)
+        match self {
+            AnyStore::Sled(s) => s.append_async(batch).await,
+            AnyStore::Pg(s) => s.append_async(batch).await,
+            AnyStore::Snapshot(s) => s.append(batch),
+        }
+    }
+
+    /// Whether this is a study read while another process holds it: it refuses to write.
+    pub fn is_snapshot(&self) -> bool {
+        matches!(self, AnyStore::Snapshot(_))
     }
 
     pub fn import(
@@ -66,7 +85,11 @@ impl AnyStore {
         events: Vec<ImportedEvent>,
         keys: Vec<(SubjectId, SubjectKey)>,
     ) -> Result<ImportReport, AppendError> {
-        each!(self, s => s.import(events, keys))
+        match self {
+            AnyStore::Sled(s) => s.import(events, keys),
+            AnyStore::Pg(s) => s.import(events, keys),
+            AnyStore::Snapshot(_) => Err(LogSnapshot::read_only().into()),
+        }
     }
 
     pub fn ciphertext(&self, p: Position) -> Result<Option<Vec<u8>>, StoreError> {
@@ -86,15 +109,27 @@ impl AnyStore {
     }
 
     pub fn rotate_master_key(&self, new: &MasterKeySource) -> Result<(), StoreError> {
-        each!(self, s => s.rotate_master_key(new))
+        match self {
+            AnyStore::Sled(s) => s.rotate_master_key(new),
+            AnyStore::Pg(s) => s.rotate_master_key(new),
+            AnyStore::Snapshot(_) => Err(LogSnapshot::read_only()),
+        }
     }
 
     pub fn recovered(&self) -> &[Quarantined] {
-        each!(self, s => s.recovered())
+        match self {
+            AnyStore::Sled(s) => s.recovered(),
+            AnyStore::Pg(s) => s.recovered(),
+            AnyStore::Snapshot(_) => &[],
+        }
     }
 
     pub fn keys_restored(&self) -> Option<&'static str> {
-        each!(self, s => s.keys_restored())
+        match self {
+            AnyStore::Sled(s) => s.keys_restored(),
+            AnyStore::Pg(s) => s.keys_restored(),
+            AnyStore::Snapshot(_) => None,
+        }
     }
 
     /// Whether opening wrapped a key file of the first format (only the embedded store's old
@@ -102,7 +137,7 @@ impl AnyStore {
     pub fn keys_migrated(&self) -> bool {
         match self {
             AnyStore::Sled(s) => s.keys_migrated(),
-            AnyStore::Pg(_) => false,
+            AnyStore::Pg(_) | AnyStore::Snapshot(_) => false,
         }
     }
 

@@ -21,6 +21,7 @@ pub mod quarantine;
 mod recovery;
 mod shared;
 mod sled_store;
+mod snapshot;
 mod subscription;
 mod unseal;
 mod verify;
@@ -42,6 +43,7 @@ pub use import::{ImportReport, ImportedEvent};
 pub use pg::{PgDatabase, PgStore};
 pub use quarantine::{journal_lines, Quarantined, QUARANTINE_DIR};
 pub use sled_store::SledStore;
+pub use snapshot::LogSnapshot;
 pub use subscription::Subscription;
 
 /// The last event of the log; position 0 and the zero hash for an empty log.
@@ -126,6 +128,9 @@ pub enum StoreError {
     Failed,
     #[error("the store is closed")]
     Closed,
+    /// A store opened for reading only was asked to write (`LogSnapshot`).
+    #[error("{0}")]
+    ReadOnly(String),
     /// The PostgreSQL database refused or could not be reached; what it said. An append that got
     /// this may or may not be stored: retry it with the same id (a stored one answers as such).
     #[error("PostgreSQL: {0}")]

@@ -8,13 +8,10 @@ use crate::studies::Selected;
 
 #[derive(Args)]
 pub struct AppendArgs {
-    /// NDJSON or a JSON array of events; `-` for standard input.
     #[arg(default_value = "-")]
     file: String,
-    /// The author of events that do not name one.
     #[arg(long)]
     author: Option<String>,
-    /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -23,8 +20,8 @@ pub struct AppendArgs {
 fn split_events(text: &str) -> Result<Vec<String>> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
-        let items: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(trimmed)
-            .map_err(|e| Failure::Input(format!("the input starts with '[' but is not a JSON array: {e}")))?;
+        let items: Vec<Box<serde_json::value::RawValue>> =
+            serde_json::from_str(trimmed).map_err(|e| Failure::Input(t!("append-not-array", why = e.to_string())))?;
         return Ok(items.into_iter().map(|r| r.get().to_string()).collect());
     }
     Ok(text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect())
@@ -40,11 +37,12 @@ pub fn run(study: &Selected, a: AppendArgs) -> Result<i32> {
     };
     let mut batch = Vec::new();
     for (i, item) in split_events(&text)?.iter().enumerate() {
-        let ev = NewEvent::from_json(item, &source).map_err(|e| Failure::Input(format!("event {}: {e}", i + 1)))?;
+        let ev = NewEvent::from_json(item, &source)
+            .map_err(|e| Failure::Input(t!("event-refused", index = i + 1, why = e.to_string())))?;
         batch.push(ev);
     }
     if batch.is_empty() {
-        return Err(Failure::Input("no events in the input; give NDJSON (one event a line) or a JSON array".into()));
+        return Err(Failure::Input(t!("append-empty")));
     }
     let store = open(study)?;
     let appended = store.append(batch)?;
@@ -56,7 +54,7 @@ pub fn run(study: &Selected, a: AppendArgs) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
     } else {
         for a in &appended {
-            let note = if a.duplicate { "  (already stored)" } else { "" };
+            let note = if a.duplicate { format!("  ({})", t!("append-duplicate")) } else { String::new() };
             println!("{}\t{}{note}", a.position, a.id);
         }
     }

@@ -1,6 +1,5 @@
 //! `verify`, `repair` and `keys`: checking a data folder, mending it, and its master key.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
@@ -16,15 +15,9 @@ use crate::studies::{self, Selected, StudiesError};
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
-    /// Wrap every subject key under a new master key (both copies of the key file are
-    /// rewritten). Give the new key as a file that does not exist yet (a fresh random key is
-    /// written to it) or a passphrase in an environment variable. Keep the new key where the
-    /// old one was looked for, or name it from now on.
     RotateMaster {
-        /// A new master key file to create.
         #[arg(long, conflicts_with = "new_passphrase_env")]
         new_key_file: Option<PathBuf>,
-        /// The name of an environment variable that holds the new passphrase.
         #[arg(long)]
         new_passphrase_env: Option<String>,
     },
@@ -56,10 +49,7 @@ fn study_folders(data: &Path) -> Result<Vec<StudyAt>> {
         })
         .collect();
     if layout == studies::Layout::Root && !registry.iter().any(|s| s.location == StudyLocation::Root) {
-        out.insert(
-            0,
-            StudyAt { label: "(the data folder's own study)".into(), slug: None, folder: data.to_path_buf() },
-        );
+        out.insert(0, StudyAt { label: super::shown_slug(None), slug: None, folder: data.to_path_buf() });
     }
     Ok(out)
 }
@@ -79,24 +69,22 @@ pub fn verify_all(data: &Path, wanted: Option<&StudySlug>, options: &StoreOption
     let backend = super::backend()?;
     // The journal is the server's; it is held to the log's standard all the same.
     let (findings, notes) = Tokens::findings(data);
-    notes.iter().for_each(|n| println!("note: {n}"));
-    findings.iter().for_each(|f| eprintln!("damaged: {f}"));
+    notes.iter().for_each(|n| note(n));
+    findings.iter().for_each(|f| damaged(&finding(f)));
     let mut failed = !findings.is_empty();
-    for note in orphans(data, &folders) {
-        println!("note: {note}");
+    for n in orphans(data, &folders) {
+        note(&n);
     }
     if wanted.is_none() {
         for slug in backend.database_studies()?.iter().filter(|d| !folders.iter().any(|s| s.slug.as_ref() == Some(*d)))
         {
-            println!(
-                "note: the database also holds study {slug}, which this data folder's registry does not list; it was not checked"
-            );
+            note(&t!("verify-only-in-database", slug = slug.to_string()));
         }
     }
     let many = folders.len() > 1;
     for study in &folders {
         if many {
-            println!("study {}:", study.label);
+            println!("{}", t!("verify-study", study = study.label.clone()));
         }
         failed |= match backend {
             Backend::Embedded => verify_folder(study, options)?,
@@ -104,7 +92,7 @@ pub fn verify_all(data: &Path, wanted: Option<&StudySlug>, options: &StoreOption
         };
     }
     if folders.is_empty() {
-        println!("ok: no studies yet");
+        println!("{}", t!("verify-no-studies"));
     }
     Ok(if failed { 1 } else { 0 })
 }
@@ -116,7 +104,7 @@ fn same_store(study: &StudyAt, kept: Kept, expected: Kept) -> Result<()> {
             study: study.label.clone(),
             folder: study.folder.display().to_string(),
             kept,
-            runs: super::backend()?.describe(),
+            runs: String::new(),
         }
         .into());
     }
@@ -134,7 +122,7 @@ fn verify_folder(study: &StudyAt, options: &StoreOptions) -> Result<bool> {
         }
         Err(e @ (StoreError::NotInitialised(_) | StoreError::Locked(_))) => Err(e.into()),
         Err(e) => {
-            eprintln!("verify failed: {e}");
+            eprintln!("{}", t!("verify-failed-because", why = e.to_string()));
             Ok(true)
         }
     }
@@ -150,21 +138,20 @@ fn verify_in_database(db: &PgDatabase, study: &StudyAt, options: &StoreOptions) 
             study: study.label.clone(),
             folder: study.folder.display().to_string(),
             kept: Kept::Embedded,
-            runs: super::backend()?.describe(),
+            runs: String::new(),
         }
         .into());
     };
     if db.study_events(slug)?.is_none() {
-        eprintln!(
-            "damaged: {}",
+        damaged(
             Failure::from(StudiesError::NotInDatabase { study: slug.to_string(), database: db.shown().to_string() })
-                .message()
+                .message(),
         );
         return Ok(true);
     }
     if kept == Kept::Nothing {
         let missing = StudiesError::NoKeyFolder { study: slug.to_string(), folder: study.folder.display().to_string() };
-        eprintln!("damaged: {}", Failure::from(missing).message());
+        damaged(Failure::from(missing).message());
         return Ok(true);
     }
     match parlog_core::pg::check_study(db, slug, &study.folder, options) {
@@ -175,7 +162,7 @@ fn verify_in_database(db: &PgDatabase, study: &StudyAt, options: &StoreOptions) 
         }
         Err(e @ StoreError::Postgres(_)) => Err(e.into()),
         Err(e) => {
-            eprintln!("verify failed: {e}");
+            eprintln!("{}", t!("verify-failed-because", why = e.to_string()));
             Ok(true)
         }
     }
@@ -183,29 +170,63 @@ fn verify_in_database(db: &PgDatabase, study: &StudyAt, options: &StoreOptions) 
 
 fn print_database_report(db: &PgDatabase, r: &VerifyReport, keys: &KeysReport, checkpoint: Option<&Finding>) {
     for n in &keys.notes {
-        println!("note: {n}");
+        note(n);
     }
     if let Some((position, why)) = &r.first_bad {
-        eprintln!("damaged: the chain in {}, position {position}: {why}", db.shown());
+        damaged(&t!(
+            "verify-chain-damaged",
+            database = db.shown().to_string(),
+            position = position.0,
+            why = why.clone()
+        ));
     }
     for f in &keys.findings {
-        eprintln!("damaged: {f}");
+        damaged(f);
     }
     if let Some(f) = checkpoint {
-        eprintln!("damaged: {f}");
+        damaged(&finding(f));
     }
     let findings = usize::from(r.first_bad.is_some()) + keys.findings.len() + usize::from(checkpoint.is_some());
     if findings == 0 {
         println!(
-            "ok: {} events, head {}; {} subject keys; events in PostgreSQL at {}",
-            r.events,
-            r.head.hash,
-            keys.keys,
-            db.shown()
+            "{}",
+            t!(
+                "verify-ok-postgres",
+                events = r.events,
+                head = r.head.hash.to_string(),
+                keys = keys.keys,
+                database = db.shown().to_string()
+            )
         );
     } else {
-        eprintln!("verify failed: {findings} finding(s); {} events up to the first damage", r.events);
+        eprintln!("{}", t!("verify-failed-postgres", findings = findings, events = r.events));
     }
+}
+
+/// A finding in a sentence: the file, where in it, what is wrong (parlog-core's words) and what
+/// to do.
+fn finding(f: &Finding) -> String {
+    let mut at = f.file.clone();
+    if let Some(p) = f.position {
+        at += &t!("finding-position", position = p.0);
+    }
+    if let Some(o) = f.offset {
+        at += &t!("finding-offset", offset = o);
+    }
+    match f.fix.is_empty() {
+        true => format!("{at}: {}", f.what),
+        false => format!("{at}: {}. {}", f.what, f.fix),
+    }
+}
+
+/// A note of a check: worth knowing, not damage.
+fn note(n: &str) {
+    println!("{} {n}", t!("verify-note"));
+}
+
+/// A finding of a check: damage.
+fn damaged(f: &str) {
+    eprintln!("{} {f}", t!("verify-damaged"));
 }
 
 /// Folders in `studies/` that the registry does not name: a create interrupted before its
@@ -214,118 +235,106 @@ fn orphans(data: &Path, known: &[StudyAt]) -> Vec<String> {
     let Ok(dir) = std::fs::read_dir(data.join(studies::STUDIES_DIR)) else { return Vec::new() };
     dir.filter_map(|e| e.ok())
         .filter(|e| !known.iter().any(|s| s.folder == e.path()))
-        .map(|e| format!("{}: not a study in the registry (an interrupted `parlog study create` leaves an empty one, which the next create of that slug takes over); it was not checked", e.path().display()))
+        .map(|e| t!("verify-orphan", folder = e.path().display().to_string()))
         .collect()
 }
 
 /// The projections' checkpoint is a cache, but a damaged one is named like any other damage.
 fn checkpoint_finding(folder: &Path) -> Option<Finding> {
-    let finding = |what: String| {
-        Finding {
+    let finding = |what: String| Finding {
         file: "projections/checkpoint.bin".into(),
         position: None,
         offset: None,
         what,
-        fix: "It is a cache: the next `parlog serve` or `parlog project` moves it to quarantine and rebuilds it from the log".into(),
-    }
+        fix: t!("checkpoint-fix"),
     };
     match parlog_projections::check_checkpoint(&folder.join("projections")) {
         Ok(None) => None,
-        Ok(Some(why)) => Some(finding(format!("the projections' checkpoint is damaged: {why}"))),
+        Ok(Some(why)) => Some(finding(t!("checkpoint-damaged", why = why))),
         Err(e) => Some(finding(e.to_string())),
     }
 }
 
 fn print_report(r: &FolderReport) {
     for n in &r.notes {
-        println!("note: {n}");
+        note(n);
     }
     for f in &r.findings {
-        eprintln!("damaged: {f}");
+        damaged(&finding(f));
     }
-    let sealed = format!(
-        "sealed parts: {} open, {} forgotten, {} without a key here",
-        r.sealed_open, r.sealed_forgotten, r.sealed_no_key
-    );
     if r.findings.is_empty() {
-        println!("ok: {} events, head {}; {} subject keys; {sealed}", r.events, r.head.hash, r.keys.keys);
+        println!(
+            "{}",
+            t!(
+                "verify-ok",
+                events = r.events,
+                head = r.head.hash.to_string(),
+                keys = r.keys.keys,
+                open = r.sealed_open,
+                forgotten = r.sealed_forgotten,
+                nokey = r.sealed_no_key
+            )
+        );
     } else {
-        eprintln!("verify failed: {} finding(s); {} events up to the last intact commit", r.findings.len(), r.events);
+        eprintln!("{}", t!("verify-failed", findings = r.findings.len(), events = r.events));
     }
 }
-
-/// What `repair` says on PostgreSQL, where it has nothing of its own to mend.
-const REPAIR_ON_POSTGRES: &str =
-    "repair mends the files of the embedded store (its log, indexes and the copies of the key file); \
-with --store postgres://… the events are in PostgreSQL, which keeps its own files and mends them itself: it recovers \
-from its write-ahead log when it restarts, and damage beyond that is mended with PostgreSQL's tools or a restore of \
-a backup. Run `parlog --store … verify` to check every study's chain in the database and its key files; restore a \
-damaged key file (studies/<slug>/keys or keys.copy) from a backup of the data folder";
 
 /// Says what repair will change, asks (or takes `--yes`), then mends and says what it did.
 pub fn repair(study: impl FnOnce() -> Result<Selected>, options: &StoreOptions, yes: bool) -> Result<i32> {
     if super::on_postgres() {
-        return Err(Failure::Input(REPAIR_ON_POSTGRES.into()));
+        return Err(Failure::Input(t!("repair-on-postgres")));
     }
     let study = &study()?;
     let at = StudyAt {
-        label: study.slug.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "(the data folder's own study)".into()),
+        label: super::shown_slug(study.slug.as_ref()),
         slug: study.slug.clone(),
         folder: study.folder.clone(),
     };
     same_store(&at, kept_in(&study.folder), Kept::Embedded)?;
+    if super::backend()?.held(&study.folder) {
+        return Err(super::held(study.slug.as_ref()));
+    }
     let data = study.folder.as_path();
     let report = match check_folder(data, options) {
         Ok(r) => Some(r),
         Err(e @ (StoreError::NotInitialised(_) | StoreError::Locked(_))) => return Err(e.into()),
         Err(e) => {
-            println!("the check before repair failed: {e}");
+            println!("{}", t!("repair-check-failed", why = e.to_string()));
             None
         }
     };
     if let Some(r) = &report {
         if r.findings.is_empty() && !r.notes.iter().any(|n| n.contains("unfinished write") || n.contains("cut short")) {
             print_report(r);
-            println!("nothing to repair");
+            println!("{}", t!("repair-nothing"));
             return Ok(0);
         }
         for f in &r.findings {
-            println!("found: {f}");
+            println!("{} {}", t!("repair-found"), finding(f));
         }
     }
-    println!(
-        "repair will: restore a damaged or missing copy of the key file from the other; move indexes that do not match the log to quarantine and rebuild them; move a damaged or unfinished last group of the log to quarantine. Every byte it takes out is kept in {}/quarantine/ and listed in its journal.txt. Damage that later events follow is not mended (restore a backup).",
-        data.display()
-    );
-    if !yes && !confirm()? {
-        println!("nothing changed");
-        return Ok(2);
+    println!("{}", t!("repair-plan", folder = data.display().to_string()));
+    if !yes {
+        if !super::on_terminal() {
+            return Err(Failure::Input(t!("repair-needs-yes")));
+        }
+        if !super::confirm(&t!("repair-ask"), &["y", "yes", "j", "ja"])? {
+            println!("{}", t!("nothing-changed"));
+            return Ok(2);
+        }
     }
     let (store, moved) = SledStore::repair(data, options)?;
     for q in &moved {
-        println!("moved: {q}");
+        println!("{} {q}", t!("repair-moved"));
         tracing::warn!(kept_in = %q.kept_in.display(), "repair: {}", q.what);
     }
     let head = parlog_core::EventStore::head(&store);
     store.close();
     let after = check_folder(data, options)?;
     print_report(&after);
-    println!("repair done: {} item(s) moved to quarantine; head at position {}", moved.len(), head.position);
+    println!("{}", t!("repair-done", moved = moved.len(), position = head.position.0));
     Ok(if after.findings.is_empty() { 0 } else { 1 })
-}
-
-/// Asks on a terminal; refuses without one (scripts say `--yes`).
-fn confirm() -> Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Failure::Input(
-            "repair changes the data folder: run it on a terminal to be asked, or add --yes".into(),
-        ));
-    }
-    print!("go ahead? [y/N] ");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::Input(e.to_string()))?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "j" | "ja"))
 }
 
 pub fn keys(data: &Path, options: &StoreOptions, cmd: KeysCommand) -> Result<i32> {
@@ -334,17 +343,14 @@ pub fn keys(data: &Path, options: &StoreOptions, cmd: KeysCommand) -> Result<i32
             let new = match (new_key_file, new_passphrase_env) {
                 (Some(f), None) => {
                     if f.exists() {
-                        return Err(Failure::Input(format!(
-                            "{} exists; name a new file, so that the old key is not overwritten before the key file is rewrapped",
-                            f.display()
-                        )));
+                        return Err(Failure::Input(t!("keys-file-exists", file = f.display().to_string())));
                     }
                     MasterKeySource::File(f)
                 }
-                (None, Some(var)) => MasterKeySource::Passphrase(std::env::var(&var).map_err(|_| {
-                    Failure::Input(format!("the environment variable {var} is not set; put the new passphrase in it"))
-                })?),
-                _ => return Err(Failure::Input("give --new-key-file FILE or --new-passphrase-env VAR".into())),
+                (None, Some(var)) => MasterKeySource::Passphrase(
+                    std::env::var(&var).map_err(|_| Failure::Input(t!("keys-env-missing", var = var.clone())))?,
+                ),
+                _ => return Err(Failure::Input(t!("keys-give-new"))),
             };
             // One master key wraps the keys of every study: each study's key file is rewrapped
             // in turn. A study found wrapped with the new key already (by a run that was
@@ -353,32 +359,45 @@ pub fn keys(data: &Path, options: &StoreOptions, cmd: KeysCommand) -> Result<i32
             // the command refuses an existing file rather than overwrite a key).
             let new_options = StoreOptions { master_key: new.clone() };
             let backend = super::backend()?;
+            let described = master_key(&new);
             for StudyAt { label, slug, folder } in study_folders(data)? {
+                if backend.held(&folder) {
+                    return Err(super::held(slug.as_ref()));
+                }
                 match backend.open(&folder, slug.as_ref(), options) {
                     Ok(store) => {
                         store.rotate_master_key(&new)?;
                         store.close();
-                        println!("study {label}: the subject keys are now wrapped with {}", new.describe());
+                        println!("{}", t!("keys-rewrapped", study = label, key = described.clone()));
                     }
                     Err(StudiesError::Store(StoreError::Keys(KeyFileError::WrongMasterKey { .. })))
                         if backend.open(&folder, slug.as_ref(), &new_options).map(|s| s.close()).is_ok() =>
                     {
-                        println!("study {label}: already wrapped with {}", new.describe());
+                        println!("{}", t!("keys-already", study = label, key = described.clone()));
                     }
                     Err(e) => return Err(e.into()),
                 }
             }
             match &new {
                 MasterKeySource::File(f) => println!(
-                    "from now on, give --master-key-file {} (or PARLOG_MASTER_KEY_FILE), or move it to {}; keep the old key until you have checked with `parlog verify`",
-                    f.display(),
-                    MasterKeySource::default_file(data).display()
+                    "{}",
+                    t!(
+                        "keys-from-now-file",
+                        file = f.display().to_string(),
+                        default = MasterKeySource::default_file(data).display().to_string()
+                    )
                 ),
-                MasterKeySource::Passphrase(_) => {
-                    println!("from now on, set PARLOG_MASTER_PASSPHRASE to the new passphrase")
-                }
+                MasterKeySource::Passphrase(_) => println!("{}", t!("keys-from-now-passphrase")),
             }
             Ok(0)
         }
+    }
+}
+
+/// A master key, for people.
+pub(super) fn master_key(source: &MasterKeySource) -> String {
+    match source {
+        MasterKeySource::File(p) => t!("master-key-file", file = p.display().to_string()),
+        MasterKeySource::Passphrase(_) => t!("master-key-passphrase", var = parlog_core::MASTER_PASSPHRASE_ENV),
     }
 }

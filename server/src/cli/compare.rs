@@ -13,24 +13,19 @@ use crate::studies;
 
 #[derive(Args)]
 pub struct CompareArgs {
-    /// The studies, by slug, separated by commas, in the order of the columns (at most 16).
     #[arg(long)]
     studies: String,
-    /// html (default), md or json.
     #[arg(long)]
     format: Option<String>,
-    /// nl (default) or en.
-    #[arg(long)]
-    lang: Option<String>,
-    /// Write to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
 /// Checks the request before it opens a store: bad input is refused without touching the data.
 pub fn run(data: &Path, options: &StoreOptions, a: CompareArgs) -> Result<i32> {
-    let raw = RawCompare { studies: Some(a.studies), format: a.format, lang: a.lang };
-    let r = CompareRequest::parse(&raw).map_err(request_failure)?;
+    let raw = RawCompare { studies: Some(a.studies), format: a.format, lang: None };
+    let mut r = CompareRequest::parse(&raw).map_err(request_failure)?;
+    r.lang = super::lang::of_output(matches!(r.format, parlog_projections::compare::Format::Json));
     let registry = studies::list_read_only(data, options)?;
     let mut opened = Vec::with_capacity(r.studies.len());
     for slug in &r.studies {

@@ -43,8 +43,8 @@ fn resolve(v: &mut Value) {
 
 /// Parses a demo file (a JSON array of events) into events with their labels resolved.
 pub fn parse(text: &str, name: &str) -> Result<Vec<NewEvent>> {
-    let items: Vec<Value> =
-        serde_json::from_str(text).map_err(|e| Failure::Input(format!("{name}: not a JSON array of events: {e}")))?;
+    let items: Vec<Value> = serde_json::from_str(text)
+        .map_err(|e| Failure::Input(t!("demo-not-array", name = name, why = e.to_string())))?;
     let mut out = Vec::with_capacity(items.len());
     for (i, mut item) in items.into_iter().enumerate() {
         for field in ["id", "causation", "payload"] {
@@ -52,8 +52,9 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<NewEvent>> {
                 resolve(v);
             }
         }
-        let ev = NewEvent::from_json(&item.to_string(), &AuthorSource::FromBody)
-            .map_err(|e| Failure::Input(format!("{name}: event {}: {e}", i + 1)))?;
+        let ev = NewEvent::from_json(&item.to_string(), &AuthorSource::FromBody).map_err(|e| {
+            Failure::Input(format!("{name}: {}", t!("event-refused", index = i + 1, why = e.to_string())))
+        })?;
         out.push(ev);
     }
     Ok(out)
@@ -73,7 +74,6 @@ pub fn load(store: &impl EventStore, events: Vec<NewEvent>) -> Result<Vec<Append
 /// `parlog demo`: where the demo comes from.
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// A demo-style JSON file instead of the built-in demo.
     #[arg(long)]
     file: Option<std::path::PathBuf>,
 }
@@ -84,7 +84,7 @@ pub struct DemoArgs {
 pub fn run(data: &Path, wanted: Option<&StudySlug>, a: DemoArgs) -> Result<i32> {
     let (text, name) = match a.file {
         Some(f) => (super::io::read_input(&f.display().to_string())?, f.display().to_string()),
-        None => (GOUDA.to_string(), "the built-in demo".to_string()),
+        None => (GOUDA.to_string(), t!("demo-built-in")),
     };
     let events = parse(&text, &name)?;
     let (folder, slug) = study_for(data, wanted, &events, &name)?;
@@ -92,9 +92,15 @@ pub fn run(data: &Path, wanted: Option<&StudySlug>, a: DemoArgs) -> Result<i32> 
     let appended = load(&store, events)?;
     let new = appended.iter().filter(|a| !a.duplicate).count();
     println!(
-        "{name}: {new} events added, {} already present; study {slug} has {} events",
-        appended.len() - new,
-        store.head().position
+        "{}",
+        t!(
+            "demo-loaded",
+            name = name,
+            added = new,
+            present = appended.len() - new,
+            study = slug.to_string(),
+            events = store.head().position.0
+        )
     );
     Ok(0)
 }
@@ -111,20 +117,25 @@ pub fn study_for(
     let tokens = Tokens::open(data).map_err(|e| Failure::Check(e.to_string()))?;
     let list = studies::ensure_registered(data, &tokens, super::options())?;
     let record = if list.is_empty() {
-        let (slug, title, municipality) = describe(events).ok_or_else(|| {
-            Failure::Input(format!(
-                "{name} has no StudyStarted event to name a study after; create the study first with `parlog study create SLUG --name \"…\"`"
-            ))
-        })?;
+        let (slug, title, municipality) =
+            describe(events).ok_or_else(|| Failure::Input(t!("demo-no-study-started", name = name)))?;
         let slug = wanted.cloned().unwrap_or(slug);
         let r = studies::create_in(data, &tokens, slug, &title, &municipality, super::options(), super::backend()?)?;
-        eprintln!("created study {} ({}, {})", r.slug, r.name, r.municipality);
+        eprintln!(
+            "{}",
+            t!(
+                "demo-study-created",
+                slug = r.slug.to_string(),
+                name = r.name.clone(),
+                municipality = r.municipality.clone()
+            )
+        );
         r
     } else {
         studies::select(&list, wanted, data)?.clone()
     };
     if record.archived_at.is_some() {
-        return Err(Failure::Input(format!("study {} is archived and takes no more events", record.slug)));
+        return Err(Failure::Input(t!("study-archived", slug = record.slug.to_string())));
     }
     Ok((studies::study_folder(data, &record), record.slug))
 }

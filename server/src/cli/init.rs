@@ -8,15 +8,13 @@ use crate::studies;
 pub fn run(data: &Path) -> Result<i32> {
     // With PostgreSQL, parlog's schema is made (or migrated) in the database as well.
     if super::on_postgres() {
-        println!("events are kept in {}; its parlog schema is ready", super::backend()?.describe());
+        println!("{}", t!("init-postgres", store = super::describe_backend(super::backend()?)));
     }
+    let folder = data.display().to_string();
     if studies::init(data)? {
-        println!(
-            "data folder made: {}; add a study with `parlog study create SLUG --name \"…\" --municipality \"…\"` (or load the demo with `parlog demo`)",
-            data.display()
-        );
+        println!("{}", t!("init-made", folder = folder));
     } else {
-        println!("{} is a data folder already; nothing changed", data.display());
+        println!("{}", t!("init-exists", folder = folder));
     }
     Ok(0)
 }

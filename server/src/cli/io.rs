@@ -21,9 +21,10 @@ pub(super) fn read_input(file: &str) -> Result<String> {
     if file == "-" {
         std::io::stdin()
             .read_to_string(&mut text)
-            .map_err(|e| Failure::Input(format!("cannot read standard input: {e}")))?;
+            .map_err(|e| Failure::Input(t!("cannot-read-stdin", why = e.to_string())))?;
     } else {
-        text = std::fs::read_to_string(file).map_err(|e| Failure::Input(format!("cannot read {file}: {e}")))?;
+        text = std::fs::read_to_string(file)
+            .map_err(|e| Failure::Input(t!("cannot-read", path = file, why = e.to_string())))?;
     }
     Ok(text)
 }
@@ -33,12 +34,13 @@ fn b64() -> base64::engine::GeneralPurpose {
 }
 
 pub(super) fn export(store: &AnyStore, out: Option<&Path>, with_keys: bool) -> Result<i32> {
-    let sink: Box<dyn Write> = match out {
-        Some(p) => Box::new(
-            std::fs::File::create(p).map_err(|e| Failure::Input(format!("cannot create {}: {e}", p.display())))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
+    let sink: Box<dyn Write> =
+        match out {
+            Some(p) => Box::new(std::fs::File::create(p).map_err(|e| {
+                Failure::Input(t!("cannot-create", path = p.display().to_string(), why = e.to_string()))
+            })?),
+            None => Box::new(std::io::stdout().lock()),
+        };
     let mut w = BufWriter::new(sink);
     let head = store.head();
     let mut header = serde_json::json!({
@@ -49,7 +51,7 @@ pub(super) fn export(store: &AnyStore, out: Option<&Path>, with_keys: bool) -> R
             store.subject_keys().into_iter().map(|(s, k)| (s.to_string(), b64().encode(k).into())).collect();
         header["keys"] = keys.into();
     }
-    let io_err = |e: std::io::Error| Failure::Check(format!("cannot write the export: {e}"));
+    let io_err = |e: std::io::Error| Failure::Check(t!("export-cannot-write", why = e.to_string()));
     writeln!(w, "{header}").map_err(io_err)?;
     let mut at = 1;
     while at <= head.position.0 {
@@ -68,21 +70,25 @@ pub(super) fn export(store: &AnyStore, out: Option<&Path>, with_keys: bool) -> R
     }
     w.flush().map_err(io_err)?;
     if let Some(p) = out {
-        eprintln!("exported {} events to {}", head.position, p.display());
+        eprintln!("{}", t!("export-done", events = head.position.0, path = p.display().to_string()));
     }
     Ok(0)
 }
 
 pub(super) fn import(store: &AnyStore, file: &Path) -> Result<i32> {
-    let f = std::fs::File::open(file).map_err(|e| Failure::Input(format!("cannot read {}: {e}", file.display())))?;
+    let f = std::fs::File::open(file)
+        .map_err(|e| Failure::Input(t!("cannot-read", path = file.display().to_string(), why = e.to_string())))?;
     let mut lines = BufReader::new(f).lines().enumerate();
-    let bad = |line: usize, m: String| Failure::Input(format!("{} line {}: {m}", file.display(), line + 1));
-    let (_, first) = lines.next().ok_or_else(|| bad(0, "the file is empty; expected a parlog export".into()))?;
+    let bad = |line: usize, m: String| {
+        Failure::Input(t!("import-bad-line", path = file.display().to_string(), line = line + 1, why = m))
+    };
+    let (_, first) = lines.next().ok_or_else(|| bad(0, t!("import-empty")))?;
     let header: serde_json::Value = first
         .map_err(|e| bad(0, e.to_string()))
-        .and_then(|l| serde_json::from_str(&l).map_err(|e| bad(0, format!("not JSON: {e}"))))?;
+        .and_then(|l| serde_json::from_str(&l).map_err(|e| bad(0, t!("not-json", why = e.to_string()))))?;
     if header["format"] != EXPORT_FORMAT || header["version"] != EXPORT_VERSION {
-        return Err(bad(0, format!("expected a header {{\"format\":\"{EXPORT_FORMAT}\",\"version\":{EXPORT_VERSION},…}} as written by `parlog export`")));
+        let expected = format!("{{\"format\":\"{EXPORT_FORMAT}\",\"version\":{EXPORT_VERSION},…}}");
+        return Err(bad(0, t!("import-no-header", header = expected)));
     }
     let total = header["events"].as_u64().unwrap_or(0);
     let mut keys = Vec::new();
@@ -93,16 +99,13 @@ pub(super) fn import(store: &AnyStore, file: &Path) -> Result<i32> {
                 .as_str()
                 .and_then(|k| b64().decode(k).ok())
                 .and_then(|k| <[u8; 32]>::try_from(k).ok())
-                .ok_or_else(|| bad(0, format!("the key of {s} is not 32 bytes of base64")))?;
+                .ok_or_else(|| bad(0, t!("import-bad-key", subject = s.clone())))?;
             keys.push((subject, key));
         }
     }
     let progress = (total >= PROGRESS_MIN_EVENTS).then(|| {
         let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} events ({per_sec}, {eta} left)")
-                .expect("template"),
-        );
+        bar.set_style(super::progress_style());
         bar
     });
     let mut added = 0;
@@ -139,30 +142,28 @@ pub(super) fn import(store: &AnyStore, file: &Path) -> Result<i32> {
         bar.finish_and_clear();
     }
     if seen != total {
-        return Err(Failure::Input(format!(
-            "the header announces {total} events but the file holds {seen}; the file is incomplete ({added} events imported)"
-        )));
+        return Err(Failure::Input(t!("import-incomplete", total = total, seen = seen, added = added)));
     }
     if !refused.is_empty() || dropped > 0 {
         let names: Vec<String> = refused.iter().map(|s| s.to_string()).collect();
-        eprintln!(
-            "not imported, because they were forgotten here: the keys of {} subject(s) ({}) and {dropped} sealed part(s); forgetting is final",
-            refused.len(),
-            names.join(", ")
-        );
+        eprintln!("{}", t!("import-forgotten", subjects = refused.len(), names = names.join(", "), sealed = dropped));
     }
     let head = store.head();
     println!(
-        "imported {added} new events ({} already present); head at position {} {}",
-        seen - added,
-        head.position,
-        head.hash
+        "{}",
+        t!(
+            "import-done",
+            added = added,
+            present = seen - added,
+            position = head.position.0,
+            hash = head.hash.to_string()
+        )
     );
     Ok(0)
 }
 
 fn parse_line(line: &str) -> std::result::Result<ImportedEvent, String> {
-    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| t!("not-json", why = e.to_string()))?;
     let ciphertext = match v["sealed"]["ciphertext"].as_str() {
         Some(c) => Some(b64().decode(c).map_err(|_| "field `sealed.ciphertext`: not base64".to_string())?),
         None => None,

@@ -4,7 +4,7 @@ use clap::Args;
 use parlog_core::limits::PAGE_EVENTS_MAX;
 use parlog_core::{AnyStore, EventKind, EventStore, Position, RecordedEvent, StreamId};
 
-use super::{open, Failure, Result};
+use super::{open_read, Failure, Result};
 use crate::studies::Selected;
 
 /// Events shown when --limit is not given.
@@ -12,25 +12,22 @@ const LOG_EVENTS_DEFAULT: usize = 100;
 
 #[derive(Args)]
 pub struct LogArgs {
-    /// First position to show.
     #[arg(long, default_value_t = 1)]
     from: u64,
-    /// Most events to show.
     #[arg(long, default_value_t = LOG_EVENTS_DEFAULT)]
     limit: usize,
-    /// Only this stream, such as initiative:papierwinkel.
     #[arg(long)]
     stream: Option<String>,
-    /// Only this kind, such as ObservationRecorded.
     #[arg(long)]
     kind: Option<String>,
-    /// One JSON object a line (the API's event form).
     #[arg(long)]
     json: bool,
 }
 
+/// Prints the events as a table (a heading, then position, id, when, stream, kind and author a
+/// line, tab-separated: `parlog show` takes the id or the position), or as JSON lines.
 pub fn run(study: &Selected, a: LogArgs) -> Result<i32> {
-    let store = open(study)?;
+    let store = open_read(study)?;
     let kind = a.kind.map(|k| EventKind::parse(&k).map_err(|m| Failure::Input(format!("--kind: {m}")))).transpose()?;
     let events = match a.stream {
         Some(s) => {
@@ -39,11 +36,16 @@ pub fn run(study: &Selected, a: LogArgs) -> Result<i32> {
         }
         None => of_log(&store, a.from, a.limit, kind)?,
     };
+    if !a.json {
+        let heading =
+            [t!("col-position"), t!("col-id"), t!("col-occurred"), t!("col-stream"), t!("col-kind"), t!("col-author")];
+        println!("{}", heading.join("\t"));
+    }
     for e in events.iter().filter(|e| kind.is_none_or(|k| e.kind == k)).take(a.limit) {
         if a.json {
             println!("{}", e.to_wire());
         } else {
-            println!("{}\t{}\t{}\t{}\t{}", e.position, e.occurred_at, e.stream, e.kind.name(), e.author);
+            println!("{}\t{}\t{}\t{}\t{}\t{}", e.position, e.id, e.occurred_at, e.stream, e.kind.name(), e.author);
         }
     }
     Ok(0)

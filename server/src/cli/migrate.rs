@@ -33,21 +33,12 @@ use crate::studies::{self, Layout, StudiesError};
 
 #[derive(Args)]
 pub struct MigrateArgs {
-    /// Where the studies are: a data folder (its embedded store), or a postgres:// address
-    /// (then --from-data names the data folder with its registry and keys).
     #[arg(long, value_parser = StoreAddress::parse)]
     from: StoreAddress,
-    /// Where they go: a data folder (made if there is none), or a postgres:// address (then
-    /// --to-data names the data folder that gets the registry and the keys).
     #[arg(long, value_parser = StoreAddress::parse)]
     to: StoreAddress,
-    /// With a postgres:// --from: the data folder of those studies (their registry and their
-    /// key folders studies/<slug>/) [default: --data].
     #[arg(long)]
     from_data: Option<PathBuf>,
-    /// With a postgres:// --to: the data folder that gets the studies' registry entries and key
-    /// folders studies/<slug>/ (made if there is none); another one than the source's
-    /// [default: --data].
     #[arg(long)]
     to_data: Option<PathBuf>,
 }
@@ -75,11 +66,7 @@ impl Side {
         master_key_file: Option<&Path>,
     ) -> Result<Side> {
         let data = match (&address, data_flag) {
-            (StoreAddress::Folder(_), Some(_)) => {
-                return Err(Failure::Input(format!(
-                "--{flag}-data is for a postgres:// --{flag} only: a folder given to --{flag} is its own data folder"
-            )))
-            }
+            (StoreAddress::Folder(_), Some(_)) => return Err(Failure::Input(t!("migrate-data-flag", flag = flag))),
             (StoreAddress::Folder(dir), None) => dir.clone(),
             (StoreAddress::Postgres(_), Some(d)) => d,
             (StoreAddress::Postgres(_), None) => global_data.to_path_buf(),
@@ -93,9 +80,9 @@ impl Side {
 
     fn describe(&self) -> String {
         match &self.address {
-            StoreAddress::Folder(d) => format!("the data folder {}", d.display()),
+            StoreAddress::Folder(d) => t!("migrate-side-folder", folder = d.display().to_string()),
             StoreAddress::Postgres(_) => {
-                format!("PostgreSQL at {} (data folder {})", self.address.shown(), self.data.display())
+                t!("migrate-side-postgres", address = self.address.shown(), folder = self.data.display().to_string())
             }
         }
     }
@@ -124,12 +111,7 @@ pub fn run(
     let from = Side::new(a.from, a.from_data, "from", global_data, master_key_file)?;
     let to = Side::new(a.to, a.to_data, "to", global_data, master_key_file)?;
     if same_folder(&from.data, &to.data) {
-        return Err(Failure::Input(format!(
-            "the source and the target would share the data folder {}: a study's folder studies/<slug>/ holds its log in \
-             the embedded store and its keys with PostgreSQL, so it cannot be both; give the target a data folder of its \
-             own: --to-data DIR with a postgres:// --to, or another folder as --to",
-            from.data.display()
-        )));
+        return Err(Failure::Input(t!("migrate-same-folder", folder = from.data.display().to_string())));
     }
     if studies::layout(&from.data) == Layout::None {
         return Err(StudiesError::NotInitialised(from.data.display().to_string()).into());
@@ -141,7 +123,7 @@ pub fn run(
         None => registry,
     };
     if chosen.is_empty() {
-        println!("{} holds no study; nothing to copy", from.describe());
+        println!("{}", t!("migrate-nothing", source = from.describe()));
         return Ok(0);
     }
     // The source only reads (its schema is not migrated); the target may get parlog's schema.
@@ -163,18 +145,15 @@ pub fn run(
         };
         match plan(&source, &from, record, &target, &to, &folder, registered.is_some())? {
             Ok(t) => plans.push((record, folder, registered.is_some(), t)),
-            Err(why) => refusals.push(format!("study {}: {why}", record.slug)),
+            Err(why) => refusals.push(t!("migrate-study", study = record.slug.to_string(), why = why)),
         }
     }
     if !refusals.is_empty() {
-        return Err(Failure::Input(format!(
-            "{}; migrate never overwrites a study, and nothing was changed",
-            refusals.join("; ")
-        )));
+        return Err(Failure::Input(t!("migrate-refused", refusals = refusals.join("; "))));
     }
 
     studies::init(&to.data)?;
-    let tokens = Tokens::open(&to.data).map_err(|e| Failure::Check(e.to_string()))?;
+    let tokens = Tokens::open(&to.data)?;
     studies::ensure_studies_dir(&to.data)?;
     for (record, folder, registered, t) in plans {
         copy_study(&source, &from, record, &target, &to, &folder, t)?;
@@ -183,16 +162,14 @@ pub fn run(
         }
     }
     println!(
-        "copied {} from {} to {}; the subject keys are wrapped with {}. The source is unchanged: check the target \
-         with `parlog verify` before you retire the source. Tokens stay in the source's data folder; give people access to \
-         the target with `parlog token create`",
-        match chosen.len() {
-            1 => "1 study".to_string(),
-            n => format!("{n} studies"),
-        },
-        from.describe(),
-        to.describe(),
-        to.options.master_key.describe()
+        "{}",
+        t!(
+            "migrate-done",
+            studies = chosen.len(),
+            source = from.describe(),
+            target = to.describe(),
+            key = super::check::master_key(&to.options.master_key)
+        )
     );
     Ok(0)
 }
@@ -220,11 +197,11 @@ fn plan(
     let head = match (target, kept) {
         (_, Kept::Nothing) => Head { position: Position(0), hash: parlog_core::Hash::ZERO },
         (Backend::Embedded, Kept::Postgres) | (Backend::Postgres(_), Kept::Embedded) => {
-            return Ok(Err(format!(
-                "its folder {} in the target's data folder holds {}, not a study of {}",
-                folder.display(),
-                kept.describe(),
-                target.describe()
+            return Ok(Err(t!(
+                "migrate-folder-other-store",
+                folder = folder.display().to_string(),
+                kept = super::describe_kept(kept),
+                target = super::describe_backend(target)
             )))
         }
         (Backend::Embedded, Kept::Embedded) => match check_folder(folder, &to.options) {
@@ -246,16 +223,13 @@ fn plan(
         if let Backend::Postgres(db) = target {
             // Rows without a key folder: another data folder's study of that name.
             if let Some(n @ 1..) = db.study_events(&record.slug)? {
-                return Ok(Err(format!(
-                    "{} already holds {n} events of a study of that name, whose keys are not in this data folder (another data folder's study); choose another database, or give the data folder it belongs to",
-                    db.shown()
-                )));
+                return Ok(Err(t!("migrate-orphan-rows", database = db.shown().to_string(), events = n)));
             }
         }
         return Ok(Ok(Target::Empty));
     }
     if registered {
-        return Ok(Err(format!("the target already holds it with {} events ({})", head.position, target.describe())));
+        return Ok(Err(t!("migrate-target-holds", events = head.position.0, target = super::describe_backend(target))));
     }
     // Not in the target's registry but with events: an interrupted copy if it is a beginning of
     // the source's chain.
@@ -264,11 +238,7 @@ fn plan(
         src.read_from(head.position, 1)?.first().is_some_and(|e| e.position == head.position && e.hash == head.hash);
     src.close();
     if !same {
-        return Ok(Err(format!(
-            "the target holds {} events of a study of that name that is not in its registry and not a copy of this one ({})",
-            head.position,
-            target.describe()
-        )));
+        return Ok(Err(t!("migrate-target-other", events = head.position.0, target = super::describe_backend(target))));
     }
     Ok(Ok(Target::Interrupted(head)))
 }
@@ -296,25 +266,34 @@ fn copy_study(
     let dst = target.init(folder, slug, &to.options)?;
     let head = src.head();
     if let Target::Interrupted(h) = t {
-        eprintln!("study {slug}: the target holds the first {} events from an interrupted copy; going on", h.position);
+        eprintln!("{}", t!("migrate-resume", study = slug.to_string(), events = h.position.0));
     }
     let copied = copy_events(&src, &dst, head).map_err(|f| match f {
-        Failure::Check(m) | Failure::Input(m) => Failure::Check(format!(
-            "study {slug}: the copy stopped: {m}; what was copied stays in the target, outside its registry, and running \
-             the same `parlog migrate` again goes on from there"
-        )),
+        Failure::Check(m) | Failure::Input(m) => {
+            Failure::Check(t!("migrate-stopped", study = slug.to_string(), why = m))
+        }
     })?;
     let (a, b) = (src.head(), dst.head());
     src.close();
     dst.close();
     if a != b {
-        return Err(Failure::Check(format!(
-            "study {slug}: after the copy the source's head is position {} {} and the target's position {} {}; the target \
-             is not in its registry; run `parlog verify` on both",
-            a.position, a.hash, b.position, b.hash
+        return Err(Failure::Check(t!(
+            "migrate-heads-differ",
+            study = slug.to_string(),
+            source = format!("{} {}", a.position, a.hash),
+            target = format!("{} {}", b.position, b.hash)
         )));
     }
-    println!("study {slug}: {copied} events copied; head at position {} {} on both sides", b.position, b.hash);
+    println!(
+        "{}",
+        t!(
+            "migrate-copied",
+            study = slug.to_string(),
+            events = copied,
+            position = b.position.0,
+            hash = b.hash.to_string()
+        )
+    );
     Ok(())
 }
 
@@ -322,10 +301,7 @@ fn copy_study(
 fn copy_events(src: &AnyStore, dst: &AnyStore, head: Head) -> Result<u64> {
     let progress = (head.position.0 >= PROGRESS_MIN_EVENTS).then(|| {
         let bar = indicatif::ProgressBar::new(head.position.0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} events ({per_sec}, {eta} left)")
-                .expect("template"),
-        );
+        bar.set_style(super::progress_style());
         bar
     });
     let mut keys = Some(src.subject_keys());
@@ -361,13 +337,12 @@ fn copy_events(src: &AnyStore, dst: &AnyStore, head: Head) -> Result<u64> {
 
 /// The study in the target's registry, as the source's registry has it (archived too).
 fn register(tokens: &Tokens, record: &StudyRecord) -> Result<()> {
-    let io = |e: TokenFileError| Failure::Check(e.to_string());
     match tokens.create_study(record.slug.clone(), &record.name, &record.municipality, StudyLocation::Folder) {
         Ok(_) | Err(TokenFileError::StudyExists { .. }) => {}
-        Err(e) => return Err(io(e)),
+        Err(e) => return Err(e.into()),
     }
     if record.archived_at.is_some() {
-        tokens.archive_study(&record.slug).map_err(io)?;
+        tokens.archive_study(&record.slug)?;
     }
     Ok(())
 }

@@ -1,6 +1,11 @@
 //! The `parlog` command line: the commands' definitions, dispatch to one module per command,
 //! opening the store, and the exit codes: 0 ok, 1 a check failed or storage failed, 2 bad usage
-//! or bad input.
+//! or bad input. Everything it says is in Dutch or English (`lang.rs`); the help texts of the
+//! commands and options are in the Fluent files (`server/locales/`), not in the attributes here.
+
+#[macro_use]
+pub mod lang;
+pub mod help;
 
 mod append;
 mod check;
@@ -49,62 +54,102 @@ impl Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        let hint = store_hint(&e).unwrap_or_default();
         match e {
-            StoreError::NotInitialised(_) | StoreError::Locked(_) => Failure::Input(format!("{e}{hint}")),
-            e => Failure::Check(format!("{e}{hint}")),
+            StoreError::Locked(what) => Failure::Input(t!("store-locked", what = what)),
+            StoreError::NotInitialised(folder) => Failure::Input(t!("store-not-initialised", folder = folder)),
+            StoreError::ReadOnly(_) => Failure::Input(t!("store-read-only")),
+            e => {
+                let hint = store_hint(&e).unwrap_or_default();
+                Failure::Check(format!("{e}{hint}"))
+            }
         }
+    }
+}
+
+/// A list of names for a message, or "none".
+fn names(list: &[String]) -> String {
+    if list.is_empty() {
+        t!("list-none")
+    } else {
+        list.join(", ")
     }
 }
 
 impl From<StudiesError> for Failure {
     fn from(e: StudiesError) -> Self {
-        let hint = match &e {
-            StudiesError::NotInitialised(_) => "; run `parlog init` (or `parlog --data DIR init`) first",
-            StudiesError::NoStudy { .. } => {
-                "; create one with `parlog study create SLUG --name \"…\" --municipality \"…\"`, or load the demo with `parlog demo`"
-            }
-            StudiesError::Ambiguous { .. } => "; give --study SLUG (or set PARLOG_STUDY); `parlog study list` shows them",
-            StudiesError::Unknown { .. } => "; `parlog study create` makes one",
-            StudiesError::WrongStore { kept: Kept::Postgres, .. } => {
-                "; give --store with the database's postgres:// address (or set PARLOG_STORE), or copy the study out of it with `parlog migrate`"
-            }
-            StudiesError::WrongStore { .. } => {
-                "; run the command without --store (and without PARLOG_STORE), or copy the study into the database with `parlog migrate`"
-            }
-            StudiesError::NotInDatabase { .. } => {
-                "; check that --store (PARLOG_STORE) names the database this data folder's studies are kept in, or bring the study back (`parlog migrate` from a copy, or a restore of a PostgreSQL backup)"
-            }
-            StudiesError::NoKeyFolder { .. } => "; restore it from a backup of the data folder",
-            _ => "",
-        };
         match e {
             StudiesError::Store(s) => s.into(),
-            StudiesError::NotInDatabase { .. } | StudiesError::NoKeyFolder { .. } => {
-                Failure::Check(format!("{e}{hint}"))
+            StudiesError::NotInitialised(folder) => Failure::Input(t!("studies-not-initialised", folder = folder)),
+            StudiesError::NotEmpty(folder) => Failure::Input(t!("studies-not-empty", folder = folder)),
+            StudiesError::NoStudy { data } => Failure::Input(t!("studies-none", folder = data)),
+            StudiesError::Ambiguous { slugs } => {
+                Failure::Input(t!("studies-ambiguous", count = slugs.len(), slugs = slugs.join(", ")))
             }
-            StudiesError::Registry(r @ (TokenFileError::StudyExists { .. } | TokenFileError::NoSuchStudy { .. })) => {
-                Failure::Input(r.to_string())
+            StudiesError::Unknown { slug, known } => {
+                Failure::Input(t!("studies-unknown", slug = slug, known = names(&known)))
             }
-            StudiesError::Registry(r) => Failure::Check(r.to_string()),
-            StudiesError::Io { .. } => Failure::Check(e.to_string()),
-            e => Failure::Input(format!("{e}{hint}")),
+            StudiesError::Orphan { slug, folder } => Failure::Input(t!("studies-orphan", slug = slug, folder = folder)),
+            StudiesError::OrphanInDatabase { slug, database, events } => {
+                Failure::Input(t!("studies-orphan-database", slug = slug, database = database, events = events))
+            }
+            StudiesError::WrongStore { study, folder, kept, runs: _ } => {
+                let id = match kept {
+                    Kept::Postgres => "studies-wrong-store-postgres",
+                    _ => "studies-wrong-store-embedded",
+                };
+                let runs = STORE
+                    .get()
+                    .map(|(a, _)| match a {
+                        StoreAddress::Folder(_) => t!("store-embedded"),
+                        StoreAddress::Postgres(_) => t!("store-postgres", address = a.shown()),
+                    })
+                    .unwrap_or_default();
+                let pairs = [("study", study), ("folder", folder), ("kept", describe_kept(kept)), ("runs", runs)];
+                Failure::Input(lang::text(id, Some(&args(&pairs))))
+            }
+            StudiesError::NotInDatabase { study, database } => {
+                Failure::Check(t!("studies-not-in-database", study = study, database = database))
+            }
+            StudiesError::NoKeyFolder { study, folder } => {
+                Failure::Check(t!("studies-no-key-folder", study = study, folder = folder))
+            }
+            StudiesError::Name { what } => {
+                Failure::Input(t!("studies-name", what = what, max = crate::http::auth::STUDY_NAME_CHARS_MAX))
+            }
+            StudiesError::Registry(r) => r.into(),
+            e @ StudiesError::Io { .. } => Failure::Check(e.to_string()),
         }
     }
 }
 
+impl From<TokenFileError> for Failure {
+    fn from(e: TokenFileError) -> Self {
+        match e {
+            TokenFileError::StudyExists { slug } => Failure::Input(t!("study-exists", slug = slug)),
+            TokenFileError::NoSuchStudy { slug } => Failure::Input(t!("study-no-such", slug = slug)),
+            // Damage and I/O of the journal: the file's own words, naming it.
+            e => Failure::Check(e.to_string()),
+        }
+    }
+}
+
+/// Fluent arguments from pairs of strings.
+fn args(pairs: &[(&'static str, String)]) -> fluent_bundle::FluentArgs<'static> {
+    let mut a = fluent_bundle::FluentArgs::new();
+    for (k, v) in pairs {
+        a.set(*k, v.clone());
+    }
+    a
+}
+
 /// What to do next, in terms of this command line. parlog-core states the fact only: it knows
 /// no terminal, and the same error reaches the HTTP API, where these commands mean nothing.
-fn store_hint(e: &StoreError) -> Option<&'static str> {
+fn store_hint(e: &StoreError) -> Option<String> {
     Some(match e {
-        StoreError::Locked(_) => "; stop it, or use another --data folder",
-        StoreError::NotInitialised(_) => "; run `parlog init` (or `parlog --data DIR init`) first",
-        StoreError::Corrupt(_) => "; run `parlog verify` to name every damaged place",
-        StoreError::DamagedLastGroup(_) => "; run `parlog repair` to move the damaged bytes to quarantine",
-        StoreError::Keys(KeyFileError::Damaged { .. }) => "; run `parlog repair` to restore it from the other copy",
-        StoreError::Postgres(_) => {
-            "; check that PostgreSQL runs and that --store (PARLOG_STORE) names the right database, then try again (an append sent again with the same event ids is stored once)"
-        }
+        StoreError::Corrupt(_) => t!("hint-corrupt"),
+        StoreError::DamagedLastGroup(_) => t!("hint-damaged-last-group"),
+        StoreError::Keys(KeyFileError::Damaged { .. }) => t!("hint-keys-damaged"),
+        StoreError::Postgres(_) => t!("hint-postgres"),
         _ => return None,
     })
 }
@@ -116,7 +161,7 @@ impl From<AppendError> for Failure {
             // Parsing checks the kind's name before the store sees it, so a refused `kind` from
             // the store is always a kind that only parlog writes: SubjectForgotten.
             AppendError::Invalid { ref error, .. } if error.field == "kind" => {
-                Failure::Input(format!("{e}; to forget a data subject, use `parlog forget`"))
+                Failure::Input(format!("{e}{}", t!("hint-use-forget")))
             }
             e => Failure::Input(e.to_string()),
         }
@@ -125,134 +170,96 @@ impl From<AppendError> for Failure {
 
 type Result<T> = std::result::Result<T, Failure>;
 
+// The help of every command and option is in the Fluent files (`help.rs` says where).
 #[derive(Parser)]
-#[command(name = "parlog", version, about = "An event-sourced, tamper-evident log for participatory action research")]
+#[command(name = "parlog", version)]
 struct Cli {
-    /// The data folder.
     #[arg(long, global = true, env = "PARLOG_DATA", default_value = "./parlog-data")]
     data: PathBuf,
-    /// Where the studies' events are kept: the embedded store in the data folder (the default; a
-    /// folder given here is the data folder), or a PostgreSQL database such as
-    /// postgres://parlog@db.example/parlog, which then holds every study's events while the data
-    /// folder keeps the tokens, the study registry and each study's subject keys.
     #[arg(long, global = true, env = "PARLOG_STORE")]
     store: Option<String>,
-    /// The master key file that wraps the subject keys [default: DATA.master-key beside the data
-    /// folder; or a passphrase in PARLOG_MASTER_PASSPHRASE].
     #[arg(long, global = true, env = "PARLOG_MASTER_KEY_FILE")]
     master_key_file: Option<PathBuf>,
-    /// The study a command acts on (`parlog study list` shows them); needed only when the data
-    /// folder holds more than one.
     #[arg(long, global = true, env = "PARLOG_STUDY", value_parser = parse_study)]
     study: Option<StudySlug>,
+    /// Read before clap parses (`lang::choose_from`); here so that clap knows it. Checked as the
+    /// API checks its `lang`, with the same words.
+    #[arg(long, global = true, env = "PARLOG_LANG")]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the data folder (does nothing if it exists); add studies with `parlog study create`.
     Init,
-    /// Create, list or archive the studies of the data folder.
     #[command(subcommand)]
     Study(study::StudyCommand),
-    /// Append events from FILE (or standard input with `-`): NDJSON or a JSON array, one atomic
-    /// batch. Prints each event's position and id.
     Append(append::AppendArgs),
-    /// List events of the log.
     Log(log::LogArgs),
-    /// Show one event by id, with its sealed part if it can be opened.
     Show(show::ShowArgs),
-    /// Check the whole data folder without changing it: the hash chain, commits, the indexes,
-    /// both copies of the key file and every sealed part. Exit 1 naming every finding.
     Verify,
-    /// Mend what can be mended without losing an acknowledged event: restore a damaged copy of
-    /// the key file from the other, rebuild damaged indexes, move a damaged last group out of
-    /// the log. Every byte taken out is kept in the quarantine folder. Says what it will change
-    /// first.
     Repair {
-        /// Do it without asking (for scripts).
         #[arg(long)]
         yes: bool,
     },
-    /// The master key that wraps the subject keys.
     #[command(subcommand)]
     Keys(check::KeysCommand),
-    /// Write the log as NDJSON with full envelopes, hashes and sealed bytes.
     Export {
-        /// Output file; standard output if absent.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Also write the subjects' keys, so that sealed data can be read after import. Treat
-        /// such an export as personal data.
         #[arg(long)]
         with_keys: bool,
     },
-    /// Import an export. Checks the chain; importing the same file again changes nothing.
-    Import { file: PathBuf },
-    /// Destroy a data subject's key and sealed data; the log records who asked and when.
+    Import {
+        file: PathBuf,
+    },
     Forget(forget::ForgetArgs),
-    /// Load the demo log (the Gouda story) into the data folder, or a demo-style file of your
-    /// own (a JSON array of events that may use `@label` ids).
     Demo(demo::DemoArgs),
-    // The names are not listed here: they come from the projections' registry, and a copy
-    // would drift from it. An unknown name is answered with the list.
-    /// Show a projection, by name, as text or JSON (an unknown name lists the projections).
+    // The projections' names are not listed in its help: they come from the projections'
+    // registry, and a copy would drift from it. An unknown name is answered with the list.
     Project(project::ProjectArgs),
-    /// Compare studies side by side: the role, initiatives, method changes and lessons by theme,
-    /// each statement citing its study and events (HTML, Markdown or JSON).
     Compare(compare::CompareArgs),
-    /// Write the handreiking-style retrospective (Markdown or one self-contained HTML file).
     Retrospective(retrospective::RetroArgs),
-    /// Run the HTTP server with the web interface.
     Serve(serve::ServeArgs),
-    /// Create, list or revoke API tokens, and give them roles in studies.
     #[command(subcommand)]
     Token(token::TokenCommand),
-    /// Counts of events, streams and kinds.
     Stats(stats::StatsArgs),
-    /// Copy studies with their chains from one store to another (a data folder's embedded store
-    /// or a PostgreSQL database, either way), checking the head on both sides; never overwrites.
-    ///
-    /// Every event keeps its id, times, position and hash; the subject keys go along into the
-    /// target's key files, wrapped with the target's master key. Afterwards each study's head
-    /// (position and hash) must be the same on both sides. The source is not changed.
-    ///
-    /// Where the keys go: a study's folder studies/<slug>/ holds its log in the embedded store
-    /// and its subject keys with PostgreSQL, so the source and the target each need a data
-    /// folder of their own. Into PostgreSQL: `parlog migrate --from ./parlog-data --to
-    /// postgres://… --to-data ./parlog-pg`, then work with `parlog --data ./parlog-pg --store
-    /// postgres://…`. Back: `parlog migrate --from postgres://… --from-data ./parlog-pg --to
-    /// ./parlog-back`.
-    ///
-    /// Every study (all of the source's, or the one --study names) is looked at first: a
-    /// target study that has events is refused (exit 2) and nothing is written. A study enters
-    /// the target's registry last, once its copy is checked; a copy that stopped half way is
-    /// taken up again by the same command. Tokens are not copied: give people access to the
-    /// target with `parlog token create`.
     Migrate(migrate::MigrateArgs),
 }
 
+/// The command line's definition, built, with its texts in the language chosen
+/// (`lang::choose`).
+pub fn command() -> clap::Command {
+    // Twice: before clap builds the tree, so that it sees which commands have a long help (it
+    // decides that when it builds), and after, for the options it adds (`--help`, `--version`)
+    // and those given to every command, which it copies to each.
+    let mut cmd = help::localise(Cli::command());
+    cmd.build();
+    help::localise(cmd)
+}
+
 pub fn main() -> i32 {
-    let parsed = Cli::command().try_get_matches().and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
-    let (cli, matches) = match parsed {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    lang::choose(lang::choose_from(&argv, |name| std::env::var_os(name)));
+    let matches = match command().try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return help::report(&e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return code;
-        }
+        Err(e) => return help::report(&e),
     };
     // Whether --data (or PARLOG_DATA) was given, rather than its default.
     let data_given = matches.value_source("data").is_some_and(|s| s != ValueSource::DefaultValue);
     match run(cli, data_given) {
         Ok(code) => code,
         Err(Failure::Check(m)) => {
-            eprintln!("error: {m}");
+            eprintln!("{} {m}", t!("error-prefix"));
             1
         }
         Err(Failure::Input(m)) => {
-            eprintln!("error: {m}");
+            eprintln!("{} {m}", t!("error-prefix"));
             2
         }
     }
@@ -268,10 +275,10 @@ fn data_and_store(cli: &Cli, data_given: bool) -> Result<(PathBuf, StoreAddress)
     };
     match &store {
         None => Ok((cli.data.clone(), StoreAddress::Folder(cli.data.clone()))),
-        Some(StoreAddress::Folder(dir)) if data_given && dir != &cli.data => Err(Failure::Input(format!(
-            "--store names the folder {} and --data (or PARLOG_DATA) the folder {}: a folder given to --store is the data folder; give one of them",
-            dir.display(),
-            cli.data.display()
+        Some(StoreAddress::Folder(dir)) if data_given && dir != &cli.data => Err(Failure::Input(t!(
+            "store-folder-conflict",
+            store = dir.display().to_string(),
+            data = cli.data.display().to_string()
         ))),
         Some(StoreAddress::Folder(dir)) => Ok((dir.clone(), StoreAddress::Folder(dir.clone()))),
         Some(pg) => Ok((cli.data.clone(), pg.clone())),
@@ -279,6 +286,10 @@ fn data_and_store(cli: &Cli, data_given: bool) -> Result<(PathBuf, StoreAddress)
 }
 
 fn run(cli: Cli, data_given: bool) -> Result<i32> {
+    if cli.lang.is_some() {
+        crate::request::LANG.word(cli.lang.as_deref()).map_err(project::request_failure)?;
+    }
+    lang::set_explicit(cli.lang.as_deref().and_then(lang::parse));
     let (data, address) = data_and_store(&cli, data_given)?;
     let data = data.as_path();
     // `verify` changes nothing, not even parlog's schema in the database; `study list` writes
@@ -304,9 +315,7 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
         let s = study()?;
         if s.archived() {
             let slug = s.record.as_ref().map(|r| r.slug.to_string()).unwrap_or_default();
-            return Err(Failure::Input(format!(
-                "study {slug} is archived: it can be read, verified and exported, and takes no more events"
-            )));
+            return Err(Failure::Input(t!("study-archived", slug = slug)));
         }
         Ok(s)
     };
@@ -319,7 +328,7 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
         Command::Verify => check::verify_all(data, wanted, options()),
         Command::Repair { yes } => check::repair(study, options(), yes),
         Command::Keys(cmd) => check::keys(data, options(), cmd),
-        Command::Export { out, with_keys } => io::export(&open(&study()?)?, out.as_deref(), with_keys),
+        Command::Export { out, with_keys } => io::export(&open_read(&study()?)?, out.as_deref(), with_keys),
         Command::Import { file } => io::import(&open(&writable()?)?, &file),
         // A study's archive does not hold back a data subject's right to be forgotten.
         Command::Forget(args) => forget::run(&study()?, args),
@@ -338,8 +347,10 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
 fn write_out(out: Option<&Path>, text: &str) -> Result<i32> {
     match out {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| Failure::Input(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("wrote {}", path.display());
+            std::fs::write(path, text).map_err(|e| {
+                Failure::Input(t!("cannot-write", path = path.display().to_string(), why = e.to_string()))
+            })?;
+            eprintln!("{}", t!("wrote", path = path.display().to_string()));
         }
         None => print!("{text}"),
     }
@@ -378,38 +389,133 @@ fn on_postgres() -> bool {
     matches!(STORE.get(), Some((StoreAddress::Postgres(_), _)))
 }
 
-/// Opens the store of the study a command acts on.
+/// The progress bar of a long copy or import: events done of all, their rate, the time left.
+fn progress_style() -> indicatif::ProgressStyle {
+    let words = t!("progress", speed = "{per_sec}", left = "{eta}");
+    indicatif::ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {words}")).expect("template")
+}
+
+/// Whether the command can ask its user: standard input is a terminal.
+fn on_terminal() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdin())
+}
+
+/// Asks `question` on the terminal (on standard error, so that it is seen when standard output
+/// goes elsewhere); true if the answer is one of `accept`.
+fn confirm(question: &str, accept: &[&str]) -> Result<bool> {
+    use std::io::{BufRead, Write};
+    eprint!("{question} ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::Input(e.to_string()))?;
+    let answer = line.trim();
+    Ok(accept.iter().any(|a| a.eq_ignore_ascii_case(answer)))
+}
+
+/// Where the studies' events are kept, for people.
+fn describe_backend(b: &Backend) -> String {
+    match b {
+        Backend::Embedded => t!("store-embedded"),
+        Backend::Postgres(db) => t!("store-postgres", address = db.shown().to_string()),
+    }
+}
+
+/// What a study's folder holds, for people.
+fn describe_kept(k: Kept) -> String {
+    match k {
+        Kept::Nothing => t!("kept-nothing"),
+        Kept::Embedded => t!("kept-embedded"),
+        Kept::Postgres => t!("kept-postgres"),
+    }
+}
+
+/// A study's slug for messages (a folder of the previous release names its own study so).
+fn shown_slug(slug: Option<&StudySlug>) -> String {
+    slug.map(|s| s.to_string()).unwrap_or_else(|| t!("study-root"))
+}
+
+/// What a command that writes is told when another process holds the study: a running
+/// `parlog serve` is its one writer, and takes the same writes through its API.
+fn held(slug: Option<&StudySlug>) -> Failure {
+    let study = shown_slug(slug);
+    let api = slug.map(|s| format!("/api/v1/studies/{s}/")).unwrap_or_else(|| "/api/v1/".into());
+    Failure::Input(t!("study-held", study = study, api = api))
+}
+
+/// Opens the store of the study a command writes to. A study that another process holds (a
+/// running `parlog serve`) is refused at once with what to do instead.
 fn open(s: &Selected) -> Result<AnyStore> {
-    let store = backend()?.open(&s.folder, s.slug.as_ref(), options())?;
+    let b = backend()?;
+    if b.held(&s.folder) {
+        return Err(held(s.slug.as_ref()));
+    }
+    let store = match b.open(&s.folder, s.slug.as_ref(), options()) {
+        Err(StudiesError::Store(StoreError::Locked(_))) => return Err(held(s.slug.as_ref())),
+        r => r?,
+    };
     tell_recovered(&store);
     Ok(store)
 }
 
-/// Opens the store of a study of the registry.
+/// Opens the store of a study a command only reads. While another process holds it (a running
+/// `parlog serve`), the embedded store's study is read without opening it (`LogSnapshot`: its
+/// log read-only up to the last commit, nothing written), and the command says so; otherwise it
+/// is opened as for writing, which recovers what a crash left and says so.
+fn open_read(s: &Selected) -> Result<AnyStore> {
+    open_read_as(s, true)
+}
+
+/// `open_read` without saying that the study was read beside a server (a command that only
+/// looks something up in it, such as `token create`).
+fn open_read_quietly(s: &Selected) -> Result<AnyStore> {
+    open_read_as(s, false)
+}
+
+fn open_read_as(s: &Selected, tell: bool) -> Result<AnyStore> {
+    let b = backend()?;
+    if !b.held(&s.folder) {
+        match b.open(&s.folder, s.slug.as_ref(), options()) {
+            Err(StudiesError::Store(StoreError::Locked(_))) => {}
+            r => {
+                let store = r?;
+                tell_recovered(&store);
+                return Ok(store);
+            }
+        }
+    }
+    let store = b.open_read_only(&s.folder, s.slug.as_ref(), options()).map_err(|e| match e {
+        // PostgreSQL has no reading beside the study's writer yet.
+        StudiesError::Store(StoreError::ReadOnly(_)) => {
+            Failure::Input(t!("study-held-postgres", study = shown_slug(s.slug.as_ref())))
+        }
+        e => e.into(),
+    })?;
+    if tell {
+        eprintln!("{}", t!("read-beside-server", study = shown_slug(s.slug.as_ref())));
+    }
+    Ok(store)
+}
+
+/// Opens the store of a study of the registry, to read it.
 fn open_record(data: &Path, record: &StudyRecord) -> Result<(AnyStore, PathBuf)> {
     let folder = studies::study_folder(data, record);
-    let store = backend()?.open(&folder, Some(&record.slug), options())?;
-    tell_recovered(&store);
-    Ok((store, folder))
+    let selected = Selected { folder: folder.clone(), slug: Some(record.slug.clone()), record: Some(record.clone()) };
+    Ok((open_read(&selected)?, folder))
 }
 
 /// Says on stderr (and in the server's log) what opening moved to quarantine: nothing leaves a
 /// data folder unannounced.
 fn tell_recovered(store: &AnyStore) {
     for q in store.recovered() {
-        eprintln!("parlog: recovery: {q}");
+        eprintln!("{}", t!("recovered", what = q.to_string()));
         tracing::warn!(kept_in = %q.kept_in.display(), source = %q.source, from = q.from, to = q.to, "recovery: {}", q.what);
     }
     if let Some(copy) = store.keys_restored() {
-        eprintln!(
-            "parlog: recovery: `{copy}` was missing or empty and was written again from the other copy of the key file"
-        );
+        eprintln!("{}", t!("recovered-key-copy", copy = copy));
         tracing::warn!(copy, "recovery: a copy of the key file was written again from the other");
     }
     if store.keys_migrated() {
-        eprintln!(
-            "parlog: the key file was in the first format (keys in the clear); it is now wrapped with the master key"
-        );
+        eprintln!("{}", t!("recovered-keys-migrated"));
         tracing::warn!("the key file was rewritten wrapped with the master key");
     }
 }

@@ -10,23 +10,16 @@ use super::{Failure, Result};
 use crate::request::{view_name, RawView, RequestError, ViewRequest};
 use crate::studies::Selected;
 
-/// Which part of the log and in which language; shared by `project` and `retrospective`. The
-/// values are checked by `request::ViewRequest`, as the API's are.
+/// Which part of the log; shared by `project` and `retrospective`. The values are checked by
+/// `request::ViewRequest`, as the API's are; the language is the command line's (`--lang`).
 #[derive(Args, Clone)]
 pub struct ViewArgs {
-    /// Only what happened on or before this day (by `occurred_at`, when it happened in the field),
-    /// such as 2017-12-31.
     #[arg(long)]
     pub as_of: Option<String>,
-    /// With --as-of: go by when events were recorded (`recorded_at`, the server clock) instead.
     #[arg(long, requires = "as_of")]
     pub recorded: bool,
-    /// Only the log up to and including this position.
     #[arg(long)]
     pub as_of_position: Option<String>,
-    /// nl or en [default: nl].
-    #[arg(long, env = "PARLOG_LANG")]
-    pub lang: Option<String>,
 }
 
 impl ViewArgs {
@@ -36,7 +29,6 @@ impl ViewArgs {
             as_of: self.as_of.clone(),
             basis: self.recorded.then(|| "recorded".to_string()),
             as_of_position: self.as_of_position.clone(),
-            lang: self.lang.clone(),
             ..RawView::default()
         }
     }
@@ -44,25 +36,19 @@ impl ViewArgs {
 
 #[derive(Args)]
 pub struct ProjectArgs {
-    /// cycles, role, initiatives, signals, lessons, network, activity, warnings or codebook.
     name: String,
     #[command(flatten)]
     view: ViewArgs,
-    /// For the role: show what changed since this day.
     #[arg(long)]
     since: Option<String>,
     #[arg(long)]
     json: bool,
-    /// Replay the whole log instead of starting from the checkpoint.
     #[arg(long)]
     rebuild: bool,
-    /// Warnings: a makelaar still leading an initiative this many months after its start.
     #[arg(long)]
     lead_months_max: Option<String>,
-    /// Warnings: more active initiatives per makelaar than this.
     #[arg(long)]
     active_initiatives_max: Option<String>,
-    /// Warnings: no reflection in a team for more days than this.
     #[arg(long)]
     reflection_gap_days_max: Option<String>,
 }
@@ -80,9 +66,11 @@ fn engine_err(e: EngineError) -> Failure {
 }
 
 /// The projections for a part of the log: the live ones (from the checkpoint in the data folder,
-/// caught up and saved again), or a fresh replay for an as-of view.
+/// caught up and saved again), or a fresh replay for an as-of view, and for a study read beside
+/// a running server (the checkpoint is the server's to write).
 pub fn projections(store: &AnyStore, data: &Path, as_of: AsOf, rebuild: bool) -> Result<Engine> {
     match as_of {
+        AsOf::Head if store.is_snapshot() => Engine::as_of(store, AsOf::Head).map_err(engine_err),
         AsOf::Head => {
             let mut engine = Engine::open(store, &data.join("projections")).map_err(engine_err)?;
             if rebuild {
@@ -104,10 +92,11 @@ pub fn run(study: impl FnOnce() -> Result<Selected>, a: ProjectArgs) -> Result<i
         reflection_gap_days_max: a.reflection_gap_days_max,
         ..a.view.raw()
     };
-    let request = ViewRequest::parse(&raw).map_err(request_failure)?;
+    let mut request = ViewRequest::parse(&raw).map_err(request_failure)?;
+    request.options.lang = super::lang::of_output(a.json);
     let name = view_name(&a.name).map_err(request_failure)?;
     let study = study()?;
-    let store = super::open(&study)?;
+    let store = super::open_read(&study)?;
     let engine = projections(&store, &study.folder, request.as_of, a.rebuild)?;
     let opts = request.options;
     if a.json {

@@ -14,15 +14,12 @@ use crate::studies::Selected;
 
 #[derive(Args)]
 pub struct RetroArgs {
-    /// md or html.
     #[arg(long, default_value = "md")]
     format: String,
     #[command(flatten)]
     view: ViewArgs,
-    /// Only this area (and the areas under it), such as area:noord.
     #[arg(long)]
     area: Option<String>,
-    /// Write to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -45,6 +42,7 @@ pub fn run(study: impl FnOnce() -> Result<Selected>, a: RetroArgs) -> Result<i32
     let raw = RawView { format: Some(a.format), area: a.area, ..a.view.raw() };
     let r = ViewRequest::parse(&raw).map_err(request_failure)?;
     let study = study()?;
-    let text = render(&super::open(&study)?, &study.folder, r.as_of, r.options.lang, r.area, r.format)?;
+    let lang = super::lang::of_output(false);
+    let text = render(&super::open_read(&study)?, &study.folder, r.as_of, lang, r.area, r.format)?;
     super::write_out(a.out.as_deref(), &text)
 }

@@ -5,7 +5,7 @@ use parlog_core::limits::PAGE_EVENTS_MAX;
 use parlog_core::{EventStore, Position};
 use std::collections::BTreeMap;
 
-use super::{open, Result};
+use super::{open_read, Result};
 use crate::studies::Selected;
 
 #[derive(Args)]
@@ -18,7 +18,7 @@ pub struct StatsArgs {
 const MIB_BYTES: f64 = 1024.0 * 1024.0;
 
 pub fn run(study: &Selected, a: StatsArgs) -> Result<i32> {
-    let store = open(study)?;
+    let store = open_read(study)?;
     let head = store.head();
     let mut kinds = BTreeMap::<&str, u64>::new();
     let mut at = 1;
@@ -40,13 +40,29 @@ pub fn run(study: &Selected, a: StatsArgs) -> Result<i32> {
         });
         println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
     } else {
-        println!("events:   {}", head.position);
-        println!("streams:  {}", streams.len());
-        println!("head:     {}", head.hash);
-        println!("on disk:  {:.1} MiB ({})", bytes as f64 / MIB_BYTES, super::backend()?.describe());
+        let mib = format!("{:.1}", bytes as f64 / MIB_BYTES);
+        let rows = [
+            (t!("stats-events"), head.position.to_string()),
+            (t!("stats-streams"), streams.len().to_string()),
+            (t!("stats-head"), head.hash.to_string()),
+            (t!("stats-on-disk"), t!("stats-on-disk-value", mib = mib, store = describe(&store)?)),
+        ];
+        let width = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0) + 3;
+        for (label, value) in rows {
+            println!("{:<width$}{value}", format!("{label}:"));
+        }
+        println!("{}", t!("stats-kinds"));
         for (k, n) in kinds {
             println!("  {n:>8}  {k}");
         }
     }
     Ok(0)
+}
+
+/// Where the study's events are, for people.
+fn describe(store: &parlog_core::AnyStore) -> Result<String> {
+    Ok(match super::backend()? {
+        crate::backend::Backend::Embedded if store.is_snapshot() => t!("store-embedded-read-only"),
+        b => super::describe_backend(b),
+    })
 }

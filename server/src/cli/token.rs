@@ -4,46 +4,42 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use clap::Subcommand;
-use parlog_core::{ParticipantId, StudySlug};
+use parlog_core::{Category, ParticipantId, StudySlug};
 
 use super::{Failure, Result};
-use crate::http::auth::{Role, StudyRecord, TokenFileError, Tokens};
-use crate::studies;
+use crate::http::auth::{Role, StudyRecord, Tokens};
+use crate::studies::{self, Selected};
 
 #[derive(Subcommand)]
 pub enum TokenCommand {
-    /// Create a token; it is shown once and stored hashed. With --role it has that role in the
-    /// study chosen with --study (or the only one); add roles in other studies with `grant`.
     Create {
-        /// The participant id the token acts as (the author of what it appends).
         #[arg(long)]
         participant: String,
-        /// makelaar, researcher, viewer or admin (the study's admin: verify, forget, its tokens).
         #[arg(long, required_unless_present = "institute_admin")]
         role: Option<String>,
-        /// The token manages studies across the data folder (creates, archives, grants); it
-        /// reads no study's data unless it has a role there too.
         #[arg(long)]
         institute_admin: bool,
     },
-    /// Give a token a role in the study chosen with --study (or the only one), replacing the
-    /// role it had there.
     Grant {
         id: String,
         #[arg(long)]
         role: String,
     },
-    /// Take a token's role in the study chosen with --study (or the only one) away.
-    Ungrant { id: String },
-    /// List tokens (without their secrets), with their roles per study.
+    Ungrant {
+        id: String,
+    },
     List,
-    /// Revoke a token by id: it reaches no study any more.
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
 }
+
+/// Participants named when a token's participant is not in the study; more are counted.
+const KNOWN_PARTICIPANTS_SHOWN_MAX: usize = 30;
 
 pub fn run(data: &Path, wanted: Option<&StudySlug>, cmd: TokenCommand) -> Result<i32> {
     if studies::layout(data) == studies::Layout::None {
-        return Err(Failure::Input(format!("no parlog data folder at {}; run `parlog init` first", data.display())));
+        return Err(Failure::Input(t!("studies-not-initialised", folder = data.display().to_string())));
     }
     // Warnings (a torn entry moved to quarantine, an old tokens.json imported) go to standard
     // error.
@@ -52,9 +48,7 @@ pub fn run(data: &Path, wanted: Option<&StudySlug>, cmd: TokenCommand) -> Result
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-    // The errors name the file.
-    let io = |e: TokenFileError| Failure::Check(e.to_string());
-    let tokens = Tokens::open(data).map_err(io)?;
+    let tokens = Tokens::open(data)?;
     let study = || -> Result<StudyRecord> {
         let list = studies::ensure_registered(data, &tokens, super::options())?;
         Ok(studies::select(&list, wanted, data)?.clone())
@@ -65,62 +59,102 @@ pub fn run(data: &Path, wanted: Option<&StudySlug>, cmd: TokenCommand) -> Result
             let p = ParticipantId::parse(&participant).map_err(|m| Failure::Input(format!("--participant: {m}")))?;
             let mut grants = BTreeMap::new();
             if let Some(r) = role {
-                grants.insert(study()?.slug, parse_role(&r)?);
+                let (s, r) = (study()?, parse_role(&r)?);
+                check_participant(data, &s, &p)?;
+                grants.insert(s.slug, r);
             }
-            let (rec, token) = tokens.create(p, grants, institute_admin).map_err(io)?;
+            let (rec, token) = tokens.create(p, grants, institute_admin)?;
             println!("{token}");
             eprintln!(
-                "token {} for {} ({}): shown once, keep it safe",
-                rec.id,
-                rec.participant,
-                describe(&rec.grants, rec.institute_admin)
+                "{}",
+                t!(
+                    "token-created",
+                    id = rec.id.clone(),
+                    participant = rec.participant.to_string(),
+                    roles = describe(&rec.grants, rec.institute_admin)
+                )
             );
         }
         TokenCommand::Grant { id, role } => {
             let (s, r) = (study()?, parse_role(&role)?);
-            if !tokens.grant(&id, &s.slug, r).map_err(io)? {
+            if !tokens.grant(&id, &s.slug, r)? {
                 return Err(no_token(&id));
             }
-            println!("token {id} is {} in study {}", r.as_str(), s.slug);
+            println!("{}", t!("token-granted", id = id, role = r.as_str(), study = s.slug.to_string()));
         }
         TokenCommand::Ungrant { id } => {
             let s = study()?;
-            if !tokens.ungrant(&id, &s.slug).map_err(io)? {
-                return Err(Failure::Input(format!(
-                    "token {id} has no role in study {}; `parlog token list` shows the roles",
-                    s.slug
-                )));
+            if !tokens.ungrant(&id, &s.slug)? {
+                return Err(Failure::Input(t!("token-no-role", id = id, study = s.slug.to_string())));
             }
-            println!("token {id} has no role in study {} any more", s.slug);
+            println!("{}", t!("token-ungranted", id = id, study = s.slug.to_string()));
         }
         TokenCommand::List => {
-            let list = tokens.list().map_err(io)?;
+            let list = tokens.list()?;
             if list.is_empty() {
-                eprintln!("no tokens yet; `parlog token create --participant ID --role ROLE` makes one");
+                println!("{}", t!("token-list-empty"));
+                return Ok(0);
             }
+            let heading = [t!("col-token"), t!("col-participant"), t!("col-roles"), t!("col-created"), t!("col-state")];
+            println!("{}", heading.join("\t"));
             for t in list {
-                let state = t.revoked_at.as_deref().map(|r| format!("revoked {r}")).unwrap_or_else(|| "active".into());
-                println!(
-                    "{}\t{}\t{}\t{}\t{state}",
-                    t.id,
-                    t.participant,
-                    describe(&t.grants, t.institute_admin),
-                    t.created_at
-                );
+                let state = match t.revoked_at.as_deref() {
+                    Some(at) => t!("token-state-revoked", at = at),
+                    None => t!("token-state-active"),
+                };
+                let roles = describe(&t.grants, t.institute_admin);
+                println!("{}\t{}\t{roles}\t{}\t{state}", t.id, t.participant, t.created_at);
             }
         }
         TokenCommand::Revoke { id } => {
-            if !tokens.revoke(&id).map_err(io)? {
+            if !tokens.revoke(&id)? {
                 return Err(no_token(&id));
             }
-            println!("revoked {id}");
+            println!("{}", t!("token-revoked", id = id));
         }
     }
     Ok(0)
 }
 
+/// A token acts as a participant of the study: one the study's log registers (a typo would make
+/// a token no one's notes are by). The study is read without changing it, also while a server
+/// holds it.
+fn check_participant(data: &Path, study: &StudyRecord, p: &ParticipantId) -> Result<()> {
+    let selected = Selected {
+        folder: studies::study_folder(data, study),
+        slug: Some(study.slug.clone()),
+        record: Some(study.clone()),
+    };
+    // A study in PostgreSQL has no read-only opening beside the server that holds it (yet).
+    if super::on_postgres() && super::backend()?.held(&selected.folder) {
+        eprintln!("{}", t!("token-participant-unchecked", study = study.slug.to_string()));
+        return Ok(());
+    }
+    let store = super::open_read_quietly(&selected)?;
+    let known: Vec<String> = store
+        .streams()?
+        .into_iter()
+        .filter(|(s, _)| s.category() == Category::Participant)
+        .map(|(s, _)| s.name().to_string())
+        .collect();
+    store.close();
+    if known.iter().any(|k| *k == p.to_string()) {
+        return Ok(());
+    }
+    let shown: Vec<String> = known.iter().take(KNOWN_PARTICIPANTS_SHOWN_MAX).cloned().collect();
+    let more = known.len() - shown.len();
+    Err(Failure::Input(t!(
+        "token-unknown-participant",
+        participant = p.to_string(),
+        study = study.slug.to_string(),
+        count = known.len(),
+        known = shown.join(", "),
+        more = more
+    )))
+}
+
 fn no_token(id: &str) -> Failure {
-    Failure::Input(format!("no active token with id {id}; `parlog token list` shows them"))
+    Failure::Input(t!("token-none", id = id))
 }
 
 /// `gouda:researcher,delft:viewer`, and `institute-admin` if it is one.
@@ -130,7 +164,7 @@ fn describe(grants: &BTreeMap<StudySlug, Role>, institute_admin: bool) -> String
         parts.push("institute-admin".into());
     }
     if parts.is_empty() {
-        "no role in any study".into()
+        t!("token-no-roles")
     } else {
         parts.join(",")
     }

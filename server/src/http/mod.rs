@@ -137,7 +137,8 @@ async fn limit_time(State(state): State<AppState>, req: Request, next: Next) -> 
 }
 
 /// Runs the server over the data folder `data` until Ctrl-C or SIGTERM; each study is opened
-/// with `options` on its first request. Shutdown stops accepting, ends live feeds, lets
+/// with `options` on its first request. Once it listens it prints `banner` (the command line's,
+/// in its language), with `{addr}` the address it listens on. Shutdown stops accepting, ends live feeds, lets
 /// requests in flight finish (every acknowledged append is durable before it is acknowledged),
 /// then saves every open study's projections checkpoint and closes its store.
 pub async fn serve(
@@ -152,7 +153,9 @@ pub async fn serve(
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
-    println!("parlog serves on http://{local}/");
+    // The handlers are in place before the banner says the server is there: a SIGTERM right
+    // after it stops the server gracefully rather than killing it.
+    let signals = Signals::new()?;
     print!("{}", banner.replace("{addr}", &local.to_string()));
     let studies = state.tokens.studies().map(|s| s.len()).unwrap_or(0);
     tracing::info!(%local, studies, "serving");
@@ -160,7 +163,7 @@ pub async fn serve(
     // after serving ends.
     let switch = state.shutdown.clone();
     let shutdown = async move {
-        wait_for_signal().await;
+        signals.wait().await;
         tracing::info!("shutting down");
         let _ = switch.send(true);
     };
@@ -177,17 +180,32 @@ pub async fn serve(
     Ok(())
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Ctrl-C and SIGTERM, listened for from when this is made.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
         }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

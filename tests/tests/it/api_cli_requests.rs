@@ -46,7 +46,8 @@ fn as_flags(detail: &str) -> String {
 #[tokio::test]
 async fn the_cli_and_the_api_refuse_the_same_view_requests_alike() {
     let api = setup();
-    let cli = setup_demo();
+    // The API speaks English; so does the command line in an English locale.
+    let cli = setup_demo().english();
     for (path, args, status) in CASES {
         let detail = api.get(path, Role::Viewer).await.problem(*status);
         let run = cli.run(args).code(2);

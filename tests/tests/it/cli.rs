@@ -55,7 +55,7 @@ fn positions(log: &[Value]) -> Vec<u64> {
 
 #[test]
 fn help_of_every_subcommand_exits_0() {
-    let t = setup();
+    let t = setup().english();
     let top = t.run(&["--help"]).success();
     for sub in SUBCOMMANDS {
         assert!(top.stdout.contains(sub), "`parlog --help` lists {sub}:\n{}", top.stdout);
@@ -67,7 +67,7 @@ fn help_of_every_subcommand_exits_0() {
 
 #[test]
 fn unknown_subcommand_or_flag_exits_2() {
-    let t = setup();
+    let t = setup().english();
     t.run(&["frobnicate"]).code(2).stderr_has(&["frobnicate", "Usage"]);
     t.run(&["log", "--frobnicate"]).code(2).stderr_has(&["--frobnicate"]);
     t.run(&["project"]).code(2).stderr_has(&["NAME"]);
@@ -103,7 +103,7 @@ fn commands_on_a_folder_never_initialised_exit_2_and_name_init() {
 
 #[test]
 fn init_creates_the_folder_and_is_idempotent() {
-    let t = setup();
+    let t = setup().english();
     t.run(&["init"]).success().stdout_has(&["data folder made", "parlog study create"]);
     assert!(t.data().is_dir());
     t.run(&["init"]).success().stdout_has(&["nothing changed"]);
@@ -140,7 +140,7 @@ fn append_of_ndjson_prints_each_position_and_id() {
 /// parlog-core states what is wrong; the command line adds which command does the job.
 #[test]
 fn appending_a_kind_only_parlog_writes_names_the_forget_command() {
-    let t = with_events(&base_chain());
+    let t = with_events(&base_chain()).english();
     let forget = crate::support::ev(
         "privacy:subjects",
         "SubjectForgotten",
@@ -186,7 +186,7 @@ fn append_with_author_flag_fills_in_the_author() {
 /// field; nothing of the batch is stored, so the good events before the bad one are not either.
 #[test]
 fn bad_input_names_the_event_and_field_and_stores_nothing() {
-    let t = with_events(&base_chain());
+    let t = with_events(&base_chain()).english();
     let before = t.log_json(t.data());
     let good = ev("signals:noord", "SignalRaised", json!({ "theme": "eenzaamheid", "area": "area:noord", "count": 3 }));
     let mut bad_time = good.clone();
@@ -226,7 +226,7 @@ fn bad_input_names_the_event_and_field_and_stores_nothing() {
 
 #[test]
 fn a_retry_with_the_same_ids_reports_duplicates_and_adds_nothing() {
-    let t = setup();
+    let t = setup().english();
     t.init();
     let mut events = base_chain();
     for (i, e) in events.iter_mut().enumerate() {
@@ -278,10 +278,16 @@ fn log_filters_by_position_limit_stream_and_kind() {
     let all = t.log_json(t.data());
     assert_eq!(positions(&all), (1..=9).collect::<Vec<_>>());
 
+    // A heading, then one event a line with its id (what `parlog show` takes, as the position).
     let text = t.ok(&["log"]);
-    assert_eq!(text.lines().count(), 9);
-    let first: Vec<&str> = text.lines().next().expect("a line").split('\t').collect();
-    assert_eq!(first, ["1", "2024-03-01T09:00:00+01:00", "study:x", "StudyStarted", "onderzoeker-1"]);
+    assert_eq!(text.lines().count(), 10);
+    let heading: Vec<&str> = text.lines().next().expect("a heading").split('\t').collect();
+    assert_eq!(heading, ["positie", "id", "gebeurd op", "stroom", "soort", "auteur"]);
+    let first: Vec<&str> = text.lines().nth(1).expect("a line").split('\t').collect();
+    let id = all[0]["id"].as_str().expect("an id");
+    assert_eq!(first, ["1", id, "2024-03-01T09:00:00+01:00", "study:x", "StudyStarted", "onderzoeker-1"]);
+    let english = t.run_env(t.data(), &["log", "--limit", "1"], &[("LANG", "en_US.UTF-8")]).success().stdout;
+    assert!(english.starts_with("position\tid\toccurred at\tstream\tkind\tauthor\n"), "{english}");
 
     let json_lines = |args: &[&str]| -> Vec<u64> {
         let mut a = vec!["log", "--json"];
@@ -327,7 +333,7 @@ fn with_a_sealed_note() -> CliTest {
 
 #[test]
 fn show_prints_an_event_with_its_sealed_part_in_text_and_json() {
-    let t = with_a_sealed_note();
+    let t = with_a_sealed_note().english();
     let text = t.run(&["show", NOTE_ID]).success().stdout_has(&[
         "position:     4",
         &format!("id:           {NOTE_ID}"),
@@ -355,15 +361,19 @@ fn show_prints_an_event_with_its_sealed_part_in_text_and_json() {
     assert!(!open.stdout.contains("sealed"), "{}", open.stdout);
     assert_eq!(t.run(&["show", study_id, "--json"]).success().json()["sealed"], Value::Null);
 
-    t.run(&["show", "123"]).code(2).stderr_has(&["UUID", "\"123\""]);
+    t.run(&["show", "abc"]).code(2).stderr_has(&["a position", "UUID", "\"abc\""]);
+    // A number is a position, as `parlog log` lists them.
+    t.run(&["show", "4"]).success().stdout_has(&["position:     4", NOTE_TEXT]);
+    t.run(&["show", "123"]).code(2).stderr_has(&["no event at position 123", "the log holds 4 events"]);
+    t.run(&["show", "0"]).code(2).stderr_has(&["positions start at 1"]);
     t.run(&["show", "67e55044-10b1-426f-9247-bb680e5fe0c8"]).code(2).stderr_has(&["no event with id", "parlog log"]);
 }
 
 #[test]
 fn after_forget_show_names_who_asked_and_when() {
-    let t = with_a_sealed_note();
+    let t = with_a_sealed_note().english();
     let out = t
-        .run(&["forget", "resident:r-1", "--by", "onderzoeker-2", "--reason", "verzoek van de bewoner"])
+        .run(&["forget", "resident:r-1", "--by", "onderzoeker-2", "--reason", "verzoek van de bewoner", "--yes"])
         .success()
         .stdout_has(&["forgot resident:r-1", "position 5"]);
     let log = t.log_json(t.data());
@@ -393,7 +403,7 @@ fn after_forget_show_names_who_asked_and_when() {
 
     t.run(&["verify"]).success().stdout_has(&["ok: 5 events"]);
     // Forgetting again changes nothing.
-    t.run(&["forget", "resident:r-1", "--by", "onderzoeker-2"]).success().stdout_has(&["already forgotten"]);
+    t.run(&["forget", "resident:r-1", "--by", "onderzoeker-2", "--yes"]).success().stdout_has(&["already forgotten"]);
     assert_eq!(t.log_json(t.data()).len(), 5);
 }
 
@@ -401,9 +411,11 @@ fn after_forget_show_names_who_asked_and_when() {
 fn forget_of_an_unknown_or_malformed_subject_exits_2() {
     let t = with_a_sealed_note();
     let before = t.log_json(t.data());
-    t.run(&["forget", "resident:r-999", "--by", "onderzoeker-1"]).code(2).stderr_has(&["resident:r-999"]);
-    t.run(&["forget", "buurman", "--by", "onderzoeker-1"]).code(2);
-    t.run(&["forget", "resident:r-1", "--by", "Niet Geldig!"]).code(2).stderr_has(&["--by"]);
+    t.run(&["forget", "resident:r-999", "--by", "onderzoeker-1", "--yes"])
+        .code(2)
+        .stderr_has(&["geen betrokkene resident:r-999", "controleer het id"]);
+    t.run(&["forget", "buurman", "--by", "onderzoeker-1", "--yes"]).code(2);
+    t.run(&["forget", "resident:r-1", "--by", "Niet Geldig!", "--yes"]).code(2).stderr_has(&["--by"]);
     t.run(&["forget", "resident:r-1"]).code(2).stderr_has(&["--by"]);
     assert_eq!(t.log_json(t.data()), before, "a refused forget changes nothing");
     t.run(&["show", NOTE_ID]).success().stdout_has(&[NOTE_TEXT]);
@@ -423,7 +435,7 @@ fn flip_record_byte(data: &Path, position: u64) {
 
 #[test]
 fn verify_passes_then_fails_with_exit_1_after_tampering() {
-    let t = mixed_log();
+    let t = mixed_log().english();
     t.run(&["verify"]).success().stdout_has(&["ok: 9 events, head "]);
     flip_record_byte(t.data(), 3);
     t.run(&["verify"]).code(1).stderr_has(&["position 3"]);
@@ -443,7 +455,7 @@ fn a_tampered_last_record_fails_verify_and_other_commands_with_exit_1() {
 
 #[test]
 fn export_then_import_into_a_fresh_folder_gives_the_same_log() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let export = t.path("gouda.ndjson");
     let out = t.run(&["export", "--out", export.to_str().expect("UTF-8 path")]).success();
     assert!(out.stdout.is_empty(), "the export goes to the file");
@@ -486,7 +498,7 @@ fn export_with_keys_lets_the_copy_open_sealed_parts() {
 /// can be shown; only its sealed part cannot be opened.
 #[test]
 fn show_after_an_import_without_keys_shows_the_event() {
-    let t = with_a_sealed_note();
+    let t = with_a_sealed_note().english();
     let export = t.path("no-keys.ndjson");
     t.ok(&["export", "--out", export.to_str().expect("UTF-8 path")]);
     let copy = t.path("copy");
@@ -499,7 +511,7 @@ fn show_after_an_import_without_keys_shows_the_event() {
 
 #[test]
 fn import_of_a_damaged_export_exits_2_naming_the_position_and_imports_no_more() {
-    let t = mixed_log();
+    let t = mixed_log().english();
     let export = t.ok(&["export"]);
     let damaged: Vec<String> = export
         .lines()
@@ -537,7 +549,7 @@ fn import_of_a_damaged_export_exits_2_naming_the_position_and_imports_no_more() 
 
 #[test]
 fn stats_json_counts_events_streams_and_kinds() {
-    let t = mixed_log();
+    let t = mixed_log().english();
     let v = t.run(&["stats", "--json"]).success().json();
     assert_eq!(v["events"], json!(9));
     assert_eq!(v["streams"], json!(5), "study:x, area:noord, participant:m1, notes:m1, signals:noord");
@@ -561,7 +573,7 @@ fn stats_json_counts_events_streams_and_kinds() {
 
 #[test]
 fn demo_twice_adds_nothing_the_second_time() {
-    let t = setup();
+    let t = setup().english();
     let n = demo_events();
     t.run(&["demo"]).success().stdout_has(&[&format!("{n} events added, 0 already present")]);
     let before = t.log_json(t.data());
@@ -573,7 +585,7 @@ fn demo_twice_adds_nothing_the_second_time() {
 
 #[test]
 fn demo_of_a_bad_file_exits_2_naming_the_event() {
-    let t = setup();
+    let t = setup().english();
     let mut events = vec![participant_registered("participant:m1"), study_started("study:x")];
     events[1]["payload"]["levels"] = json!([]);
     let file = t.write("bad-demo.json", &serde_json::to_string(&events).expect("JSON"));
@@ -711,7 +723,7 @@ fn output_into_a_closed_pipe_does_not_panic() {
 
 #[test]
 fn retrospective_refuses_a_bad_area_or_format() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     t.run(&["retrospective", "--area", "noord"]).code(2).stderr_has(&["--area"]);
     t.run(&["retrospective", "--area", "initiative:koffietijd"]).code(2).stderr_has(&["--area", "area:"]);
     t.run(&["retrospective", "--format", "pdf"]).code(2).stderr_has(&["pdf"]);

@@ -29,7 +29,8 @@ struct Pg {
 /// `None` (the test is skipped, with a message) without a PostgreSQL server.
 fn setup_pg() -> Option<Pg> {
     let db = test_db()?;
-    Some(Pg { t: setup(), db })
+    // The messages these tests look for are the English ones (Dutch, the default: cli_lang.rs).
+    Some(Pg { t: setup().english(), db })
 }
 
 impl Pg {
@@ -130,7 +131,7 @@ fn demo_events() -> u64 {
 
 #[test]
 fn migrate_help_says_where_the_keys_go() {
-    let t = setup();
+    let t = setup().english();
     t.run(&["--help"]).success().stdout_has(&["migrate", "--store"]);
     t.run(&["migrate", "--help"]).success().stdout_has(&[
         "studies/<slug>/",
@@ -249,7 +250,7 @@ fn verify_on_postgres_passes_and_changes_no_row_and_no_file() {
     let Some(p) = setup_pg() else { return };
     let data = p.t.data();
     p.ok(&["demo"]);
-    p.ok(&["forget", "resident:r-025", "--by", "onderzoeker-tno"]);
+    p.ok(&["forget", "resident:r-025", "--by", "onderzoeker-tno", "--yes"]);
     p.ok(&["project", "role"]);
     let (rows, files) = (rows_digest(p.url()), files_digest(data));
     let n = demo_events() + 1;
@@ -272,13 +273,13 @@ fn forget_on_postgres_asks_nothing_and_removes_the_ciphertext_and_the_key() {
     assert!(subject_keys(&keys).iter().any(|(s, _)| s == "resident:r-1"));
 
     // Standard input is not a terminal here: a command that asked would fail.
-    p.run(&["forget", "resident:r-1", "--by", "onderzoeker-1", "--reason", "verzoek"])
+    p.run(&["forget", "resident:r-1", "--by", "onderzoeker-1", "--reason", "verzoek", "--yes"])
         .success()
         .stdout_has(&["forgot resident:r-1", "position 5"]);
     p.run(&["show", id]).success().stdout_has(&["forgotten", "onderzoeker-1"]);
     assert_eq!(p.query("SELECT count(*)::text FROM parlog.events WHERE ciphertext IS NOT NULL"), "0");
     assert!(!subject_keys(&keys).iter().any(|(s, _)| s == "resident:r-1"), "the key left the key folder");
-    p.run(&["forget", "resident:r-1", "--by", "onderzoeker-1"]).success().stdout_has(&["already forgotten"]);
+    p.run(&["forget", "resident:r-1", "--by", "onderzoeker-1", "--yes"]).success().stdout_has(&["already forgotten"]);
     p.run(&["verify"]).success();
 }
 
@@ -287,7 +288,7 @@ fn migrate_copies_a_study_to_postgres_and_back_with_the_same_head_and_never_over
     let Some(p) = setup_pg() else { return };
     let sled = p.t.data().to_path_buf();
     p.t.ok(&["demo"]);
-    p.t.ok(&["forget", "resident:r-040", "--by", "onderzoeker-tno"]);
+    p.t.ok(&["forget", "resident:r-040", "--by", "onderzoeker-tno", "--yes"]);
     let head = stats(p.t.run(&["stats", "--json"]))["head_hash"].as_str().unwrap().to_string();
     let (url, pgdata, back) = (p.url().to_string(), p.t.path("pgdata"), p.t.path("back"));
     let (pgdata_s, back_s, sled_s) = (pgdata.to_str().unwrap(), back.to_str().unwrap(), sled.to_str().unwrap());
@@ -455,6 +456,11 @@ fn serve_on_postgres_appends_and_reads_and_answers_503_without_its_database() {
     let Some(p) = setup_pg() else { return };
     let data = p.t.data();
     p.init_study(data, "proef", "Proefonderzoek", "Proefstad");
+    // A token acts as a participant the study registers.
+    let registered = json!({"stream": "participant:makelaar-zuid-1", "kind": "ParticipantRegistered",
+        "occurred_at": "2024-03-01T09:00:00+01:00", "author": "onderzoeker-1",
+        "payload": {"label": "makelaar zuid 1", "role": "makelaar"}});
+    p.run_at(data, &["append"], Some(&registered.to_string())).success();
     let token = p.ok(&["token", "create", "--participant", "makelaar-zuid-1", "--role", "makelaar"]).trim().to_string();
     let admin = p.ok(&["token", "create", "--participant", "beheerder", "--institute-admin"]).trim().to_string();
     let server = start(&p.t, "127.0.0.1:0", &["--store", p.url()]);
@@ -471,13 +477,21 @@ fn serve_on_postgres_appends_and_reads_and_answers_503_without_its_database() {
     let body = batch.to_string();
     let a = http(addr, "POST", "/api/v1/studies/proef/events", Some(&token), Some(body.as_bytes())).unwrap();
     assert_eq!(a.status, 201, "{}", a.text());
-    assert_eq!(a.json()["appended"][0]["position"], 1);
+    assert_eq!(a.json()["appended"][0]["position"], 2, "after the participant's registration");
+    // The server holds the study: the command line says so, and what to do instead (reading
+    // beside it is the embedded store's only, for now).
+    p.run(&["--study", "proef", "log"])
+        .code(2)
+        .stderr_has(&["cannot be read beside it from the command line yet", "web interface"]);
+    p.run_at(data, &["--study", "proef", "append"], Some(&registered.to_string()))
+        .code(2)
+        .stderr_has(&["open in another parlog process"]);
     let r = http(addr, "GET", "/api/v1/studies/proef/events", Some(&token), None).unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     let events = r.json()["events"].clone();
-    assert_eq!(events[0]["id"], batch[0]["id"]);
-    assert_eq!(events[0]["sealed"]["data"]["text"], "De bibliotheek gaat dicht.", "{events}");
-    assert_eq!(p.query("SELECT count(*)::text FROM parlog.events WHERE study = 'proef'"), "1");
+    assert_eq!(events[1]["id"], batch[0]["id"]);
+    assert_eq!(events[1]["sealed"]["data"]["text"], "De bibliotheek gaat dicht.", "{events}");
+    assert_eq!(p.query("SELECT count(*)::text FROM parlog.events WHERE study = 'proef'"), "2");
 
     // The database goes away under the running server.
     let name = p.url().rsplit('/').next().unwrap().to_string();

@@ -136,6 +136,8 @@ pub struct CliTest {
     tmp: Option<TempDir>,
     root: PathBuf,
     data: PathBuf,
+    /// The locale of every command (`LANG`), when a test sets one; none gives the default, Dutch.
+    locale: Option<&'static str>,
 }
 
 /// A fresh temporary folder for one test; the binary is located (or built) on first use.
@@ -144,7 +146,7 @@ pub fn setup() -> CliTest {
     let root = tmp.path().to_path_buf();
     let data = root.join("data");
     parlog_bin();
-    CliTest { tmp: Some(tmp), root, data }
+    CliTest { tmp: Some(tmp), root, data, locale: None }
 }
 
 /// A test folder with the built-in demo (the Gouda story) loaded.
@@ -155,6 +157,29 @@ pub fn setup_demo() -> CliTest {
 }
 
 impl CliTest {
+    /// Runs every command in an English locale (`LANG=en_US.UTF-8`): for tests of what the
+    /// command line says in English; Dutch, the default, is tested in cli_lang.rs.
+    pub fn english(mut self) -> CliTest {
+        self.locale = Some("en_US.UTF-8");
+        self
+    }
+
+    /// Registers participants in the study (`ParticipantRegistered`), those not registered yet:
+    /// a token acts as one of them.
+    pub fn register(&self, participants: &[&str]) {
+        for p in participants {
+            let stream = format!("participant:{p}");
+            if !self.ok(&["log", "--json", "--stream", &stream, "--limit", "1"]).trim().is_empty() {
+                continue;
+            }
+            let event = serde_json::json!({
+                "stream": stream, "kind": "ParticipantRegistered", "occurred_at": "2024-03-01T09:00:00+01:00",
+                "author": "onderzoeker-1", "payload": { "label": p, "role": "researcher" }
+            });
+            self.run_stdin(&["append"], &event.to_string()).success();
+        }
+    }
+
     /// The data folder the commands use unless told otherwise.
     pub fn data(&self) -> &Path {
         &self.data
@@ -184,12 +209,18 @@ impl CliTest {
 
     /// Runs `parlog ARGS` on another data folder.
     pub fn run_at(&self, data: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-        run(&self.root, data, args, stdin, &[])
+        run(&self.root, data, args, stdin, &self.locale_env())
     }
 
     /// Runs `parlog ARGS` on `data` with these environment variables set.
     pub fn run_env(&self, data: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-        run(&self.root, data, args, None, env)
+        let mut all = self.locale_env();
+        all.extend_from_slice(env);
+        run(&self.root, data, args, None, &all)
+    }
+
+    fn locale_env(&self) -> Vec<(&'static str, &'static str)> {
+        self.locale.map(|l| ("LANG", l)).into_iter().collect()
     }
 
     /// Runs a command that must succeed and returns its standard output.
@@ -303,9 +334,15 @@ fn run(root: &Path, data: &Path, args: &[&str], stdin: Option<&str>, env: &[(&st
     let bin = parlog_bin();
     let mut cmd = Command::new(bin);
     cmd.arg("--data").arg(data).args(args);
-    // The master key is the one beside the test's data folder unless a test says otherwise.
+    // The master key is the one beside the test's data folder unless a test says otherwise. The
+    // language is the default (Dutch) unless a test sets one: not the locale of whoever runs the
+    // tests.
     cmd.env("PARLOG_DATA", data)
         .env_remove("PARLOG_LANG")
+        .env_remove("LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANGUAGE")
         .env_remove("PARLOG_MASTER_KEY_FILE")
         .env_remove("PARLOG_MASTER_PASSPHRASE")
         .current_dir(root);

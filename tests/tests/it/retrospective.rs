@@ -212,7 +212,7 @@ fn cut_at(t: &CliTest, export: &[String], day: &str) -> PathBuf {
     t.init_at(&data);
     t.run_at(&data, &["import", path.to_str().expect("UTF-8 path")], None)
         .success()
-        .stdout_has(&[&format!("imported {keep} new events")]);
+        .stdout_has(&[&format!("{keep} nieuwe gebeurtenissen geïmporteerd")]);
     data
 }
 
@@ -487,7 +487,9 @@ fn the_zwolle_log_is_valid_and_covers_every_kind_a_report_uses() {
     assert_eq!(insight_kinds, ["added_value", "pitfall", "question", "success", "tip"].into());
     // Loading it again adds nothing.
     let file = repo_file("tests/data/zwolle.json");
-    t.run(&["demo", "--file", file.to_str().expect("UTF-8 path")]).success().stdout_has(&["0 events added"]);
+    t.run(&["demo", "--file", file.to_str().expect("UTF-8 path")])
+        .success()
+        .stdout_has(&["0 gebeurtenissen toegevoegd"]);
 }
 
 // ---- e. the HTML is one self-contained file -------------------------------------------------

@@ -33,7 +33,7 @@ pub(super) struct Server {
     pub(super) child: Child,
     command: String,
     pub(super) addr: SocketAddr,
-    /// Lines of standard output after the "serves on" line.
+    /// Lines of standard output after the first ("parlog luistert op http://…/").
     stdout: Receiver<String>,
     stderr: std::thread::JoinHandle<String>,
 }
@@ -43,6 +43,10 @@ pub(super) fn start(t: &CliTest, addr: &str, extra: &[&str]) -> Server {
     let mut cmd = Command::new(parlog_bin());
     cmd.arg("--data").arg(t.data()).args(["serve", "--addr", addr]).args(extra);
     cmd.env("PARLOG_DATA", t.data()).env("PARLOG_LOG", "info").current_dir(t.path(""));
+    // The default language, whatever the locale of whoever runs the tests.
+    for v in ["LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE", "PARLOG_LANG"] {
+        cmd.env_remove(v);
+    }
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let command = format!("parlog --data {} serve --addr {addr} {}", t.data().display(), extra.join(" "));
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start `{command}`: {e}"));
@@ -64,17 +68,19 @@ pub(super) fn start(t: &CliTest, addr: &str, extra: &[&str]) -> Server {
     });
     let mut server = Server { child, command, addr: "127.0.0.1:1".parse().unwrap(), stdout, stderr };
     let line = server.next_line(START_TIMEOUT);
-    let bound =
-        line.strip_prefix("parlog serves on http://").and_then(|rest| rest.strip_suffix('/')).unwrap_or_else(|| {
-            server.fail(&format!("the first line of output is {line:?}, not \"parlog serves on http://…/\""))
-        });
+    // "parlog luistert op http://…/" (in English "parlog serves on …"): the address ends the line.
+    let bound = line
+        .strip_prefix("parlog ")
+        .and_then(|rest| rest.rsplit_once(" http://"))
+        .and_then(|(_, addr)| addr.strip_suffix('/'))
+        .unwrap_or_else(|| server.fail(&format!("the first line of output is {line:?}, not \"parlog … http://…/\"")));
     server.addr = bound.parse().unwrap_or_else(|_| server.fail(&format!("not an address: {bound:?}")));
     server
 }
 
 impl Server {
     /// The next line of standard output.
-    fn next_line(&mut self, timeout: Duration) -> String {
+    pub(super) fn next_line(&mut self, timeout: Duration) -> String {
         match self.stdout.recv_timeout(timeout) {
             Ok(line) => line,
             Err(RecvTimeoutError::Timeout) => self.fail(&format!("no line of output within {timeout:?}")),
@@ -179,6 +185,7 @@ fn client(
 fn sigterm_exits_cleanly_and_loses_no_acknowledged_append() {
     let t = setup();
     t.init();
+    t.register(&["makelaar-zuid-1"]);
     let token = t.ok(&["token", "create", "--participant", "makelaar-zuid-1", "--role", "makelaar"]).trim().to_string();
     assert!(token.starts_with("plg_"), "`token create` prints the token: {token:?}");
     let server = start(&t, "127.0.0.1:0", &[]);
@@ -261,7 +268,7 @@ fn serve_demo_prints_sign_in_links_and_the_page_loads() {
         }
     }
     assert!(
-        banner.iter().any(|l| l.contains("loaded the demo log into study gouda (642 events)")),
+        banner.iter().any(|l| l.contains("het demologboek is geladen in studie gouda (642 gebeurtenissen)")),
         "the banner: {banner:#?}"
     );
     let roles: Vec<&str> = links.keys().map(String::as_str).collect();

@@ -22,8 +22,10 @@ const RACE_CREATES: usize = 10;
 /// Parallel creates in the burst that answered 500 through the shared temp file.
 const BURST_CREATES: usize = 30;
 
-/// `parlog token create` on the test's data folder; returns the token.
+/// `parlog token create` on the test's data folder, for a participant it registers first if the
+/// study does not yet (`register` appends: before a server holds the study); returns the token.
 fn cli_create(t: &CliTest, participant: &str, role: &str) -> String {
+    t.register(&[participant]);
     let token = t.ok(&["token", "create", "--participant", participant, "--role", role]).trim().to_string();
     assert!(token.starts_with("plg_"), "`token create` prints the token: {token:?}");
     token
@@ -52,7 +54,7 @@ fn api_create(addr: SocketAddr, admin: &str, participant: &str, role: &str) -> (
 /// answered 500 (all writers renamed one shared temp file).
 #[test]
 fn parallel_creates_and_a_revoke_lose_no_update() {
-    let t = setup();
+    let t = setup().english();
     t.init();
     let admin = cli_create(&t, "beheer-1", "admin");
     let server = start(&t, "127.0.0.1:0", &[]);
@@ -114,9 +116,11 @@ fn parallel_creates_and_a_revoke_lose_no_update() {
 #[test]
 fn cli_create_and_revoke_take_effect_on_the_servers_next_request() {
     const ROUNDS: usize = 5;
-    let t = setup();
+    let t = setup().english();
     t.init();
     let admin = cli_create(&t, "beheer-1", "admin");
+    let viewers: Vec<String> = (0..ROUNDS).map(|round| format!("viewer-{round}")).collect();
+    t.register(&viewers.iter().map(String::as_str).collect::<Vec<_>>());
     let server = start(&t, "127.0.0.1:0", &[]);
     let addr = server.addr;
     assert_eq!(me(addr, &admin), 200);
@@ -184,7 +188,7 @@ fn quarantine_journal(t: &CliTest) -> Vec<String> {
 #[test]
 fn the_journal_is_private_and_records_who_was_given_access_when() {
     use std::os::unix::fs::PermissionsExt;
-    let t = setup();
+    let t = setup().english();
     t.init();
     let token = cli_create(&t, "makelaar-zuid-1", "makelaar");
     t.ok(&["token", "revoke", id_of(&token)]);
@@ -216,6 +220,8 @@ fn write_journal(t: &CliTest, bytes: &[u8]) {
 /// Three tokens made with the command line; returns them and the journal's entry ranges.
 fn three_tokens(t: &CliTest) -> (Vec<String>, Vec<std::ops::Range<usize>>) {
     t.init();
+    // Those of the tests' later creates too: a server may hold the study by then.
+    t.register(&["beheer-1", "makelaar-zuid-1", "beleid-1", "beheer-2", "beleid-2"]);
     let tokens: Vec<String> = ["beheer-1", "makelaar-zuid-1", "beleid-1"]
         .iter()
         .zip(["admin", "makelaar", "viewer"])
@@ -232,7 +238,7 @@ fn three_tokens(t: &CliTest) -> (Vec<String>, Vec<std::ops::Range<usize>>) {
 /// like one.
 #[test]
 fn damage_is_named_by_its_byte_offset() {
-    let t = setup();
+    let t = setup().english();
     let (_, e) = three_tokens(&t);
     let good = read(&journal_path(&t));
     // (what, byte to flip, the offset the error must name; None: read as a torn last entry)
@@ -278,7 +284,7 @@ fn damage_is_named_by_its_byte_offset() {
 /// it, each naming the offset and what to do; neither changes the file.
 #[test]
 fn a_damaged_middle_entry_stops_the_server_naming_its_offset() {
-    let t = setup();
+    let t = setup().english();
     let (_, e) = three_tokens(&t);
     let mut bad = read(&journal_path(&t));
     bad[e[1].start + 20] ^= 0x01;
@@ -295,7 +301,7 @@ fn a_damaged_middle_entry_stops_the_server_naming_its_offset() {
 /// next create moves exactly its bytes to quarantine/ and says so.
 #[test]
 fn a_torn_last_entry_is_ignored_then_moved_to_quarantine() {
-    let t = setup();
+    let t = setup().english();
     let (tokens, e) = three_tokens(&t);
     let whole = read(&journal_path(&t));
     let cut = e[2].end - 10;
@@ -337,7 +343,7 @@ fn a_torn_last_entry_is_ignored_then_moved_to_quarantine() {
 /// A first write torn inside the magic: no tokens, and the next create starts the file afresh.
 #[test]
 fn a_journal_torn_inside_its_magic_holds_no_tokens() {
-    let t = setup();
+    let t = setup().english();
     t.init();
     write_journal(&t, &MAGIC[..7]);
     let summary = parlog_server::http::auth::Tokens::verify(t.data()).expect("a torn magic is no damage");
@@ -373,7 +379,7 @@ fn old_token_file() -> (String, [String; 3]) {
 
 #[test]
 fn an_old_tokens_json_is_imported_once_with_its_ids_times_and_revocations() {
-    let t = setup();
+    let t = setup().english();
     // A data folder as the release before the journal made it: one store at the root.
     parlog_core::SledStore::init(t.data()).expect("a store at the root").close();
     let (old, tokens) = old_token_file();
@@ -423,7 +429,7 @@ fn an_old_tokens_json_is_imported_once_with_its_ids_times_and_revocations() {
     // writer moves it and imports nothing twice.
     std::fs::write(t.data().join("tokens.json"), &old).unwrap();
     let listed = t.ok(&["token", "list"]);
-    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert_eq!(listed.lines().count(), 4, "a heading and three tokens: {listed}");
     assert!(!t.data().join("tokens.json").exists());
     assert_eq!(read(&journal_path(&t)), journal, "nothing was written");
 
@@ -442,7 +448,7 @@ fn an_old_tokens_json_is_imported_once_with_its_ids_times_and_revocations() {
 fn every_answered_create_survives_kill_9() {
     const CLIENTS: usize = 4;
     const ANSWERED_BEFORE_KILL: usize = 60;
-    let t = setup();
+    let t = setup().english();
     t.init();
     let admin = cli_create(&t, "beheer-1", "admin");
     let mut server = start(&t, "127.0.0.1:0", &[]);
@@ -495,7 +501,7 @@ fn every_answered_create_survives_kill_9() {
 fn damage_appended_while_running_refuses_requests() {
     use parlog_server::http::auth::Tokens;
     use parlog_server::http::error::ApiError;
-    let t = setup();
+    let t = setup().english();
     let (tokens, e) = three_tokens(&t);
     let server_side = Tokens::open(t.data()).expect("the journal opens");
     assert!(server_side.check(&tokens[0]).is_ok());

@@ -90,7 +90,7 @@ fn quarantined_files(data: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn verify_of_a_sound_folder_says_ok_and_changes_nothing() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let run = verify_unchanged(&t, t.data()).success();
     assert!(run.stdout.contains(&format!("ok: {DEMO_EVENTS} events")), "{}", run.stdout);
     assert!(run.stdout.contains("140 open, 0 forgotten, 0 without a key here"), "{}", run.stdout);
@@ -100,7 +100,7 @@ fn verify_of_a_sound_folder_says_ok_and_changes_nothing() {
 /// sealed demo events, and `verify` said ok.
 #[test]
 fn a_flipped_byte_in_the_key_file_is_named_refused_and_repaired_from_the_copy() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let keys = study_dir(t.data()).join("keys");
     let original = std::fs::read(&keys).expect("keys");
     let at = original.len() / 3;
@@ -130,7 +130,7 @@ fn a_flipped_byte_in_the_key_file_is_named_refused_and_repaired_from_the_copy() 
 
 #[test]
 fn both_copies_of_the_key_file_damaged_is_refused_with_both_offsets() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     flip(&study_dir(t.data()).join("keys"), 200);
     flip(&study_dir(t.data()).join("keys.copy"), 300);
     let run = verify_unchanged(&t, t.data()).code(1);
@@ -149,7 +149,7 @@ fn both_copies_of_the_key_file_damaged_is_refused_with_both_offsets() {
 #[test]
 fn damage_to_the_last_group_is_refused_and_repair_keeps_the_bytes() {
     for (case, lose_indexes) in [("flip", false), ("flip", true), ("truncate", false), ("truncate", true)] {
-        let t = setup_demo();
+        let t = setup_demo().english();
         append_one(&t, t.data());
         let data = copy_folder(&t, &format!("{case}-{lose_indexes}"));
         if lose_indexes {
@@ -208,7 +208,7 @@ fn damage_to_the_last_group_is_refused_and_repair_keeps_the_bytes() {
 
 #[test]
 fn a_torn_write_of_an_unacknowledged_group_is_moved_to_quarantine_and_reported() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     append_one(&t, t.data());
     // What a power cut during that append leaves: the group's first sectors, then zeros (the
     // file was extended with zeros ahead), and indexes that never heard of it.
@@ -244,12 +244,12 @@ fn a_torn_write_of_an_unacknowledged_group_is_moved_to_quarantine_and_reported()
 /// put the forgotten subject's key back.
 #[test]
 fn forget_is_final_an_old_export_brings_no_key_back() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let export = t.path("export.ndjson");
     t.ok(&["export", "--with-keys", "--out", export.to_str().expect("UTF-8")]);
     let keys = subject_keys(&study_dir(t.data()));
     let subject = keys.iter().map(|(s, _)| s.as_str()).find(|s| s.starts_with("resident:")).expect("a resident");
-    t.ok(&["forget", subject, "--by", "beheerder", "--reason", "verzoek"]);
+    t.ok(&["forget", subject, "--by", "beheerder", "--reason", "verzoek", "--yes"]);
     let run = t.run(&["import", export.to_str().expect("UTF-8")]).success();
     assert!(run.stderr.contains("forgotten here") && run.stderr.contains(subject), "{}", run.stderr);
     assert!(!subject_keys(&study_dir(t.data())).iter().any(|(s, _)| s == subject), "the key stays destroyed");
@@ -265,7 +265,7 @@ fn forget_is_final_an_old_export_brings_no_key_back() {
 
 #[test]
 fn a_copied_data_folder_without_the_master_key_opens_no_personal_data() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     // The subject keys in the clear (from the export) are in no file of the data folder.
     let header = export_header(&t);
     let keys = header["keys"].as_object().expect("keys in the export");
@@ -301,7 +301,7 @@ fn sealed_event_id(t: &CliTest) -> String {
 
 #[test]
 fn rotating_the_master_key_rewraps_every_key() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let id = sealed_event_id(&t);
     let new = t.path("new.master-key");
     t.ok(&["keys", "rotate-master", "--new-key-file", new.to_str().expect("UTF-8")]);
@@ -323,7 +323,7 @@ fn rotating_the_master_key_rewraps_every_key() {
 
 #[test]
 fn a_passphrase_can_be_the_master_key() {
-    let t = crate::cli_support::setup();
+    let t = crate::cli_support::setup().english();
     let pass = [("PARLOG_MASTER_PASSPHRASE", "een lange wachtzin voor de test")];
     t.run_env(t.data(), &["demo"], &pass).success();
     assert!(!master_key(t.data()).exists(), "no key file is made when a passphrase is given");
@@ -348,7 +348,7 @@ fn a_passphrase_can_be_the_master_key() {
 
 #[test]
 fn the_data_folder_is_the_owners_alone() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
     assert_eq!(mode(t.data()), 0o700);
     for f in ["log", "keys", "keys.copy", "PARLOG"] {
@@ -370,7 +370,7 @@ fn the_data_folder_is_the_owners_alone() {
 /// read, and rewrapped when the folder is opened for writing.
 #[test]
 fn a_key_file_of_the_first_format_is_wrapped_on_open() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let header = export_header(&t);
     use base64::Engine;
     let mut v1 = b"PLKEYS01".to_vec();
@@ -439,7 +439,7 @@ fn random_damage_to_any_file_is_never_silent() {
 /// open moves it to quarantine and rebuilds the same views from the log.
 #[test]
 fn a_damaged_checkpoint_is_named_kept_and_rebuilt() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let before = t.ok(&["project", "initiatives", "--json"]);
     let checkpoint = study_dir(t.data()).join("projections/checkpoint.bin");
     assert!(checkpoint.exists(), "`project` leaves a checkpoint");
@@ -501,7 +501,7 @@ fn an_import_is_held_to_the_limits_of_an_append(b: crate::support::Backend) {
 /// deleting it): verify names it, and the next open writes it again from the other copy.
 #[test]
 fn a_missing_copy_of_the_key_file_is_named_and_written_again() {
-    let t = setup_demo();
+    let t = setup_demo().english();
     let copy = study_dir(t.data()).join("keys.copy");
     std::fs::remove_file(&copy).expect("keys.copy");
     let run = verify_unchanged(&t, t.data()).code(1);
