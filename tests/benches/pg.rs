@@ -7,6 +7,7 @@
 //!   quick run (well under a minute);
 //! - `PARLOG_BENCH_REPS=5` sets the repetitions (3 by default); every figure is their median;
 //! - `PARLOG_BENCH_PARTS=ab` runs only some parts (`abcd` by default; the references always run);
+//! - `PARLOG_BENCH_BACKENDS=pg` runs one backend (`sled,pg` by default), for profiling;
 //! - `PARLOG_BENCH_EVENT=memo` appends open `MemoWritten` events instead of `ObservationRecorded`
 //!   with a sealed text;
 //! - `PARLOG_TEST_PG` the administrative address of the PostgreSQL server (as the tests;
@@ -89,6 +90,7 @@ struct Options {
     reps: usize,
     kind: Kind,
     parts: String,
+    backends: Vec<Backend>,
     admin_url: String,
     pgbench: PathBuf,
 }
@@ -119,7 +121,6 @@ enum Backend {
     Pg,
 }
 
-const BACKENDS: [Backend; 2] = [Backend::Sled, Backend::Pg];
 
 fn main() -> ExitCode {
     parlog_server::alloc::init();
@@ -168,10 +169,16 @@ fn options() -> Result<Options, String> {
     if parts.is_empty() || !parts.chars().all(|c| "abcd".contains(c)) {
         return Err(format!("PARLOG_BENCH_PARTS: expected some of the letters abcd such as \"ab\", got {parts:?}"));
     }
+    let backends = match std::env::var("PARLOG_BENCH_BACKENDS").as_deref() {
+        Ok("sled,pg") | Err(_) => vec![Backend::Sled, Backend::Pg],
+        Ok("pg") => vec![Backend::Pg],
+        Ok("sled") => vec![Backend::Sled],
+        Ok(other) => return Err(format!("PARLOG_BENCH_BACKENDS: expected sled,pg or pg or sled, got {other:?}")),
+    };
     let admin_url = std::env::var("PARLOG_TEST_PG").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_string());
     let pgbench =
         std::env::var_os("PARLOG_BENCH_PGBENCH").map_or_else(|| PathBuf::from("/usr/bin/pgbench"), PathBuf::from);
-    Ok(Options { scale, reps, kind, parts, admin_url, pgbench })
+    Ok(Options { scale, reps, kind, parts, backends, admin_url, pgbench })
 }
 
 fn count(base: f64, scale: f64) -> usize {
@@ -267,7 +274,7 @@ fn run(o: &Options) -> BenchResult<bool> {
         repetition(&bench, &pgbench, &mut samples)?;
     }
     if o.parts.contains('c') {
-        for backend in BACKENDS {
+        for &backend in &o.backends {
             read_part(&bench, backend, &mut samples)?;
         }
     }
@@ -318,23 +325,23 @@ fn repetition(b: &Bench, pgbench: &Pgbench, s: &mut Samples) -> BenchResult<()> 
     s.raw.push(raw_fdatasync(&b.root, count(RAW_SYNCS, o.scale))?);
     s.pgbench_one.push(pgbench.run(1, 1)?);
     if o.parts.contains('a') {
-        for (i, backend) in BACKENDS.into_iter().enumerate() {
-            let f = b.fresh(backend)?;
+        for &backend in &o.backends {
+            let (f, i) = (b.fresh(backend)?, backend as usize);
             s.single[i].push(append_run(&f.store, o.kind, 1, count(SINGLE_APPENDS, o.scale))?);
             f.store.close();
         }
     }
     s.pgbench_many.push(pgbench.run(PGBENCH_CLIENTS_MANY, 2)?);
     if o.parts.contains('b') {
-        for (i, backend) in BACKENDS.into_iter().enumerate() {
-            let f = b.fresh(backend)?;
+        for &backend in &o.backends {
+            let (f, i) = (b.fresh(backend)?, backend as usize);
             s.concurrent[i].push(append_run(&f.store, o.kind, APPENDERS, count(APPENDS_PER_APPENDER, o.scale))?);
             f.store.close();
         }
     }
     if o.parts.contains('d') {
-        for (i, backend) in BACKENDS.into_iter().enumerate() {
-            let f = b.fresh(backend)?;
+        for &backend in &o.backends {
+            let (f, i) = (b.fresh(backend)?, backend as usize);
             s.lag[i].push(lag_run(&f.store, o.kind, APPENDERS, count(LAG_APPENDS_PER_APPENDER, o.scale))?);
             f.store.close();
         }
