@@ -121,7 +121,6 @@ enum Backend {
     Pg,
 }
 
-
 fn main() -> ExitCode {
     parlog_server::alloc::init();
     let opts = match options() {
@@ -223,6 +222,9 @@ struct Bench<'a> {
     root: PathBuf,
     db: PgDatabase,
     studies: AtomicU64,
+    /// For the CPU meter: the server's processes of the scratch database are found through it.
+    admin_url: String,
+    scratch_name: String,
 }
 
 /// A fresh store and the folder it (or its keys) lives in.
@@ -266,7 +268,14 @@ fn run(o: &Options) -> BenchResult<bool> {
             Kind::Memo => "MemoWritten, open",
         }
     );
-    let bench = Bench { o, root, db, studies: AtomicU64::new(0) };
+    let bench = Bench {
+        o,
+        root,
+        db,
+        studies: AtomicU64::new(0),
+        admin_url: o.admin_url.clone(),
+        scratch_name: scratch.name.clone(),
+    };
     let pgbench = Pgbench::prepare(o, &scratch)?;
     let mut samples = Samples::default();
     for rep in 0..o.reps {
@@ -323,26 +332,26 @@ struct Samples {
 fn repetition(b: &Bench, pgbench: &Pgbench, s: &mut Samples) -> BenchResult<()> {
     let o = b.o;
     s.raw.push(raw_fdatasync(&b.root, count(RAW_SYNCS, o.scale))?);
-    s.pgbench_one.push(pgbench.run(1, 1)?);
+    s.pgbench_one.push(pgbench.run(b, 1, 1)?);
     if o.parts.contains('a') {
         for &backend in &o.backends {
             let (f, i) = (b.fresh(backend)?, backend as usize);
-            s.single[i].push(append_run(&f.store, o.kind, 1, count(SINGLE_APPENDS, o.scale))?);
+            s.single[i].push(append_run(b, &f.store, 1, count(SINGLE_APPENDS, o.scale))?);
             f.store.close();
         }
     }
-    s.pgbench_many.push(pgbench.run(PGBENCH_CLIENTS_MANY, 2)?);
+    s.pgbench_many.push(pgbench.run(b, PGBENCH_CLIENTS_MANY, 2)?);
     if o.parts.contains('b') {
         for &backend in &o.backends {
             let (f, i) = (b.fresh(backend)?, backend as usize);
-            s.concurrent[i].push(append_run(&f.store, o.kind, APPENDERS, count(APPENDS_PER_APPENDER, o.scale))?);
+            s.concurrent[i].push(append_run(b, &f.store, APPENDERS, count(APPENDS_PER_APPENDER, o.scale))?);
             f.store.close();
         }
     }
     if o.parts.contains('d') {
         for &backend in &o.backends {
             let (f, i) = (b.fresh(backend)?, backend as usize);
-            s.lag[i].push(lag_run(&f.store, o.kind, APPENDERS, count(LAG_APPENDS_PER_APPENDER, o.scale))?);
+            s.lag[i].push(lag_run(b, &f.store, APPENDERS, count(LAG_APPENDS_PER_APPENDER, o.scale))?);
             f.store.close();
         }
     }
@@ -378,6 +387,8 @@ struct Pgbench {
 struct PgbenchRun {
     tps: f64,
     latency_ms: f64,
+    /// Per transaction: pgbench's CPU time and the server's, in microseconds.
+    cpu: Cpu,
 }
 
 impl Pgbench {
@@ -412,7 +423,8 @@ impl Pgbench {
     }
 
     /// `pgbench -n -f script -c clients -j jobs -T seconds`: its tps and average latency.
-    fn run(&self, clients: usize, jobs: usize) -> BenchResult<PgbenchRun> {
+    fn run(&self, b: &Bench, clients: usize, jobs: usize) -> BenchResult<PgbenchRun> {
+        let meter = CpuMeter::start(b)?;
         let out = Command::new(&self.program)
             .args(["-n", "-f"])
             .arg(self.script.path())
@@ -427,8 +439,14 @@ impl Pgbench {
                 .and_then(|rest| rest.split_whitespace().next())
                 .and_then(|n| n.parse::<f64>().ok())
         };
-        match (out.status.success(), number_after("tps = "), number_after("latency average = ")) {
-            (true, Some(tps), Some(latency_ms)) => Ok(PgbenchRun { tps, latency_ms }),
+        let cpu = meter.stop_children()?;
+        let parsed = (
+            number_after("tps = "),
+            number_after("latency average = "),
+            number_after("number of transactions actually processed: "),
+        );
+        match (out.status.success(), parsed) {
+            (true, (Some(tps), Some(latency_ms), Some(txs))) => Ok(PgbenchRun { tps, latency_ms, cpu: cpu.per(txs) }),
             _ => Err(format!(
                 "pgbench with {clients} clients failed ({}):\n{stdout}{}",
                 out.status,
@@ -446,14 +464,18 @@ struct AppendRun {
     events_per_s: f64,
     /// Sorted.
     latencies: Vec<Duration>,
+    /// CPU time per event of this process (appenders and store) and of the database's server
+    /// processes, in microseconds.
+    cpu: Cpu,
 }
 
 /// `threads` appenders each append `per_thread` single events, all at once.
-fn append_run(store: &AnyStore, kind: Kind, threads: usize, per_thread: usize) -> BenchResult<AppendRun> {
-    let (elapsed, timings) = appenders(store, kind, threads, per_thread, |_| {})?;
+fn append_run(b: &Bench, store: &AnyStore, threads: usize, per_thread: usize) -> BenchResult<AppendRun> {
+    let (elapsed, timings, cpu) = appenders(b, store, threads, per_thread, |_| {})?;
     let mut latencies: Vec<Duration> = timings.iter().map(|t| t.acked - t.sent).collect();
     latencies.sort();
-    Ok(AppendRun { events_per_s: latencies.len() as f64 / elapsed.as_secs_f64(), latencies })
+    let events = latencies.len() as f64;
+    Ok(AppendRun { events_per_s: events / elapsed.as_secs_f64(), latencies, cpu: cpu.per(events) })
 }
 
 /// When one append was sent and answered, and where its event went.
@@ -467,12 +489,13 @@ struct Timing {
 /// with `beside` running in a thread of its own from before the start; returns the time from the
 /// start until the last appender finished, and every append's timing.
 fn appenders(
+    b: &Bench,
     store: &AnyStore,
-    kind: Kind,
     threads: usize,
     per_thread: usize,
     beside: impl FnOnce(&AnyStore) + Send,
-) -> BenchResult<(Duration, Vec<Timing>)> {
+) -> BenchResult<(Duration, Vec<Timing>, Cpu)> {
+    let kind = b.o.kind;
     // Each appender's first event makes its subject's key; that is set-up, not the steady state.
     store.append((0..threads).map(|t| kind.event(t, usize::MAX)).collect())?;
     let work: Vec<Vec<NewEvent>> = (0..threads).map(|t| (0..per_thread).map(|i| kind.event(t, i)).collect()).collect();
@@ -496,14 +519,140 @@ fn appenders(
                 })
             })
             .collect();
+        let meter = CpuMeter::start(b)?;
         start_line.wait();
         let start = Instant::now();
         let mut all = Vec::with_capacity(threads * per_thread);
         for h in handles {
             all.extend(h.join().expect("appender thread")?);
         }
-        Ok((start.elapsed(), all))
+        let elapsed = start.elapsed();
+        Ok((elapsed, all, meter.stop()?))
     })
+}
+
+// ---- CPU time ----
+
+/// CPU time, in seconds (or per event, in microseconds, after `per`): of this process, and of
+/// the server processes of the scratch database when the server runs on this machine.
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    process: f64,
+    server: Option<f64>,
+}
+
+impl Cpu {
+    fn per(self, events: f64) -> Cpu {
+        Cpu { process: self.process / events * 1e6, server: self.server.map(|s| s / events * 1e6) }
+    }
+}
+
+/// This process's CPU time (all threads), in seconds.
+fn process_cpu(who: i32) -> f64 {
+    // SAFETY: getrusage fills the struct it is given; nothing else is touched.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(who, &mut u) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
+
+/// User plus system CPU time of a process, in seconds, from /proc (None when it is gone or is
+/// not on this machine).
+fn proc_cpu(pid: i32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces): utime and stime are the 12th
+    // and 13th of them (fields 14 and 15 of the line).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    // SAFETY: sysconf reads a constant.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / ticks)
+}
+
+/// Measures CPU time from `start` to `stop`: this process's by getrusage, the server's by
+/// sampling every 100 ms the processes PostgreSQL runs for the scratch database (so a
+/// connection that ends between samples loses at most its last 100 ms).
+struct CpuMeter {
+    process: f64,
+    children: f64,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    sampler: std::thread::JoinHandle<Option<f64>>,
+}
+
+const CPU_SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
+
+impl CpuMeter {
+    fn start(b: &Bench) -> BenchResult<CpuMeter> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (admin, db) = (b.admin_url.clone(), b.scratch_name.clone());
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        let stopped = stop.clone();
+        let sampler = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                let client = match tokio_postgres::connect(&admin, tokio_postgres::NoTls).await {
+                    Ok((client, conn)) => {
+                        tokio::spawn(conn);
+                        Some(client)
+                    }
+                    Err(_) => None,
+                };
+                let pids = || async {
+                    let c = client.as_ref()?;
+                    let rows = c.query("SELECT pid FROM pg_stat_activity WHERE datname = $1", &[&db]).await.ok()?;
+                    Some(rows.iter().map(|r| r.get::<_, i32>(0)).collect::<Vec<i32>>())
+                };
+                let mut first: std::collections::HashMap<i32, f64> = std::collections::HashMap::new();
+                let mut last = first.clone();
+                for pid in pids().await.unwrap_or_default() {
+                    if let Some(t) = proc_cpu(pid) {
+                        first.insert(pid, t);
+                    }
+                }
+                let _ = ready_tx.send(());
+                loop {
+                    let done = stopped.load(Ordering::Acquire);
+                    for pid in pids().await? {
+                        if let Some(t) = proc_cpu(pid) {
+                            last.insert(pid, t);
+                        }
+                    }
+                    if done {
+                        break;
+                    }
+                    tokio::time::sleep(CPU_SAMPLE_INTERVAL).await;
+                }
+                // Not on this machine (or not readable): no figure rather than a wrong one.
+                if last.is_empty() {
+                    return None;
+                }
+                Some(last.iter().map(|(pid, t)| t - first.get(pid).copied().unwrap_or(0.0)).sum())
+            })
+        });
+        ready.recv_timeout(Duration::from_secs(10)).map_err(|_| "the CPU sampler did not start")?;
+        Ok(CpuMeter {
+            process: process_cpu(libc::RUSAGE_SELF),
+            children: process_cpu(libc::RUSAGE_CHILDREN),
+            stop,
+            sampler,
+        })
+    }
+
+    /// This process's CPU time since `start` and the server's.
+    fn stop(self) -> BenchResult<Cpu> {
+        let process = process_cpu(libc::RUSAGE_SELF) - self.process;
+        self.stop.store(true, Ordering::Release);
+        let server = self.sampler.join().map_err(|_| "the CPU sampler panicked")?;
+        Ok(Cpu { process, server })
+    }
+
+    /// The CPU time of the child processes that ended since `start` (pgbench), and the server's.
+    fn stop_children(self) -> BenchResult<Cpu> {
+        let process = process_cpu(libc::RUSAGE_CHILDREN) - self.children;
+        let mut cpu = self.stop()?;
+        cpu.process = process;
+        Ok(cpu)
+    }
 }
 
 // ---- (d): a subscriber under load ----
@@ -519,12 +668,12 @@ struct LagRun {
 /// 64 appenders write while a subscriber follows from the head, reading each news of positions
 /// with `read_from` (as the server's feed does); when it holds an event is matched with when
 /// that event's append was sent and answered.
-fn lag_run(store: &AnyStore, kind: Kind, threads: usize, per_thread: usize) -> BenchResult<LagRun> {
+fn lag_run(b: &Bench, store: &AnyStore, threads: usize, per_thread: usize) -> BenchResult<LagRun> {
     // The warm-up batch `appenders` writes comes first: the subscriber starts after it.
     let first = store.head().position.0 + threads as u64 + 1;
     let last = first + (threads * per_thread) as u64 - 1;
     let received = std::sync::Mutex::new(Err::<Vec<Instant>, String>("the subscriber did not run".into()));
-    let (elapsed, timings) = appenders(store, kind, threads, per_thread, |store| {
+    let (elapsed, timings, _) = appenders(b, store, threads, per_thread, |store| {
         *received.lock().expect("received lock") = follow(store, first, last);
     })?;
     let received = received.into_inner().expect("received lock")?;
@@ -630,6 +779,13 @@ fn median_of<T>(runs: &[T], f: impl Fn(&T) -> f64) -> Option<f64> {
     (!runs.is_empty()).then(|| median(&runs.iter().map(f).collect::<Vec<_>>()))
 }
 
+/// "pgbench, server" CPU microseconds per transaction, medians.
+fn cpu_pair(runs: &[PgbenchRun], f: impl Fn(&PgbenchRun) -> Cpu) -> String {
+    let process = median_of(runs, |r| f(r).process).unwrap_or(f64::NAN);
+    let server = median_of(runs, |r| f(r).server.unwrap_or(f64::NAN)).unwrap_or(f64::NAN);
+    format!("{process:.0}, {server:.0}")
+}
+
 fn q_ms(sorted: &[Duration], q: f64) -> f64 {
     ms(quantile(sorted, q))
 }
@@ -672,12 +828,14 @@ impl Samples {
             "-".into(),
             format!("{one:.0} (latency {:.3} ms)", median_of(&self.pgbench_one, |r| r.latency_ms).unwrap_or(0.0)),
         );
+        row("    CPU per tx: pgbench, server (us)", "-".into(), "-".into(), cpu_pair(&self.pgbench_one, |r| r.cpu));
         row(
             "pgbench, 64 clients (-j 2), tps",
             "-".into(),
             "-".into(),
             format!("{many:.0} (latency {:.3} ms)", median_of(&self.pgbench_many, |r| r.latency_ms).unwrap_or(0.0)),
         );
+        row("    CPU per tx: pgbench, server (us)", "-".into(), "-".into(), cpu_pair(&self.pgbench_many, |r| r.cpu));
         let rate = |runs: &[AppendRun]| median_of(runs, |r| r.events_per_s);
         let lat = |runs: &[AppendRun], q: f64| median_of(runs, |r| q_ms(&r.latencies, q));
         let share = |runs: &[AppendRun], refs: &[PgbenchRun]| {
@@ -693,6 +851,11 @@ impl Samples {
             row("    latency p50, ms", s, p, "".into());
             let (s, p) = both(&|i| lat(&a[i], 0.99), 3);
             row("    latency p99, ms", s, p, "".into());
+            let (s, p) = both(&|i| median_of(&a[i], |r| r.cpu.process), 0);
+            row("    CPU per event, this process (us)", s, p, "".into());
+            let (s, p) =
+                both(&|i| median_of(&a[i], |r| r.cpu.server.unwrap_or(f64::NAN)).filter(|v| !v.is_nan() && i == 1), 0);
+            row("    CPU per event, PostgreSQL server (us)", s, p, "".into());
             let (s, p) = both(&|i| share(&a[i], &self.pgbench_one), 2);
             row("    x pgbench's 1-client rate", s, p, "".into());
             let (s, p) = both(&|i| median_of(&a[i], |r| r.events_per_s).map(|v| v / raw), 2);
@@ -705,6 +868,11 @@ impl Samples {
             row("    latency p50, ms", s, p, "".into());
             let (s, p) = both(&|i| lat(&b[i], 0.99), 3);
             row("    latency p99, ms", s, p, "".into());
+            let (s, p) = both(&|i| median_of(&b[i], |r| r.cpu.process), 0);
+            row("    CPU per event, this process (us)", s, p, "".into());
+            let (s, p) =
+                both(&|i| median_of(&b[i], |r| r.cpu.server.unwrap_or(f64::NAN)).filter(|v| !v.is_nan() && i == 1), 0);
+            row("    CPU per event, PostgreSQL server (us)", s, p, "".into());
             let (s, p) = both(&|i| share(&b[i], &self.pgbench_many), 2);
             row("    x pgbench's 64-client rate", s, p, "".into());
         }
