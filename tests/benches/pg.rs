@@ -1,8 +1,8 @@
 //! The store benchmark on both backends in one run (issue 13): the embedded store (sled) and the
 //! PostgreSQL store, next to the references measured in the same run, in one table.
 //!
-//! Run: `cargo bench -p parlog-tests --bench pg` (release build; about 6 minutes). Settings, all
-//! optional:
+//! Run: `cargo bench -p parlog-tests --bench pg` (release build; 3 to 5 minutes, most of it
+//! pgbench and filling two logs of 1,000,000 events). Settings, all optional:
 //! - `PARLOG_BENCH_SCALE=0.1` (or `-- --quick`) scales every count and pgbench's duration, for a
 //!   quick run (well under a minute);
 //! - `PARLOG_BENCH_REPS=5` sets the repetitions (3 by default); every figure is their median;
@@ -41,8 +41,14 @@
 //! the lag after the append's answer <= 10 ms. Ratios are medians of the ratio within each
 //! repetition, since the disk and the server drift.
 //!
+//! To tell CPU from waiting, (a), (b) and pgbench also show CPU time per event (transaction): of
+//! this process (getrusage, without the sampler's own thread), of pgbench (its rusage), and of
+//! the server processes of the scratch database (from /proc every 100 ms, when the server runs
+//! on this machine; the WAL writer and other shared processes are not counted).
+//!
 //! The PostgreSQL server, the disk and the two cores are shared with whatever else runs on the
-//! machine; the benchmark does not change the server's configuration, and prints it.
+//! machine; the benchmark does not change the server's configuration, and prints it. A run that
+//! is killed leaves its scratch database behind: `DROP DATABASE parlog_bench_<pid>`.
 //!
 //! Exit code: 0 when every target is met, 1 when one is missed (or the benchmark failed), 2 bad
 //! usage.
