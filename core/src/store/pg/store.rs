@@ -376,9 +376,12 @@ fn head_mismatch(recorded: Recorded, last: &Head) -> Option<String> {
     }
 }
 
+/// The last row of a study: its position, hash column and record.
+type LastRow = (i64, Vec<u8>, Vec<u8>);
+
 /// The head the writer recorded and the last row, read in one statement (one snapshot), so that
 /// a group its writer commits meanwhile cannot make them disagree.
-fn head_rows(db: &PgDatabase, study: &str) -> Result<(Recorded, Option<(i64, Vec<u8>, Vec<u8>)>), StoreError> {
+fn head_rows(db: &PgDatabase, study: &str) -> Result<(Recorded, Option<LastRow>), StoreError> {
     let study = study.to_string();
     let row = db.run(|pool| async move {
         let c = pool.get().await.map_err(pool_error)?;
