@@ -195,18 +195,30 @@ impl Backend {
     }
 
     /// Reads the study in `folder` without opening it for writing, while another process holds
-    /// it: the embedded store's log and key files read-only (`LogSnapshot`). A study in
-    /// PostgreSQL has no such reading yet: `StoreError::ReadOnly`.
+    /// it: the embedded store's log and key files read-only (`LogSnapshot`), or a study in
+    /// PostgreSQL from the database with its key files read whole (`PgStore::open_read_only`).
     pub fn open_read_only(
         &self,
         folder: &Path,
         slug: Option<&StudySlug>,
         options: &StoreOptions,
     ) -> Result<AnyStore, StudiesError> {
-        self.check_kept(folder, slug)?;
+        let kept = self.check_kept(folder, slug)?;
         match self {
             Backend::Embedded => Ok(LogSnapshot::open(folder, options)?.into()),
-            Backend::Postgres(_) => Err(StoreError::ReadOnly("no read-only opening in PostgreSQL".into()).into()),
+            Backend::Postgres(db) => {
+                let slug = slug.filter(|_| kept == Kept::Postgres).ok_or_else(|| StudiesError::NoKeyFolder {
+                    study: shown_slug(slug),
+                    folder: folder.display().to_string(),
+                })?;
+                if db.study_events(slug)?.is_none() {
+                    return Err(StudiesError::NotInDatabase {
+                        study: slug.to_string(),
+                        database: db.shown().to_string(),
+                    });
+                }
+                Ok(PgStore::open_read_only(db, slug, folder, options)?.into())
+            }
         }
     }
 

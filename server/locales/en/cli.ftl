@@ -166,7 +166,6 @@ study-no-such = there is no study { $slug }; `parlog study list` shows them
 study-archived = study { $slug } is archived: it can be read, verified and exported, and takes no more events
 study-root = (the data folder's own study)
 study-held = study { $study } is open in another parlog process, such as a running `parlog serve`, which is its one writer while it runs. Make the change through the web interface or the server's API ({ $api }) instead, or stop the server and run this command again. Commands that only read (log, show, project, retrospective, stats, export, verify) work beside it.
-study-held-postgres = study { $study } is open in a running parlog server, and a study kept in PostgreSQL cannot be read beside it from the command line yet: read it through the web interface or the server's API, or stop the server and run this command again.
 read-beside-server = note: study { $study } is open in a running parlog server; read without changing anything, as it was when this command started
 cannot-write = cannot write { $path }: { $why }
 cannot-read = cannot read { $path }: { $why }
@@ -362,7 +361,6 @@ token-unknown-participant = study { $study } has no participant { $participant }
            *[other] , and { $more } more (`parlog project network` lists them)
         }.
     }
-token-participant-unchecked = note: study { $study } is open in a running parlog server, so whether its log registers this participant was not checked
 
 ## serve
 

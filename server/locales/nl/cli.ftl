@@ -167,7 +167,6 @@ study-no-such = er is geen studie { $slug }; `parlog study list` toont ze
 study-archived = studie { $slug } is gearchiveerd: ze is te lezen, te controleren en te exporteren, en neemt geen gebeurtenissen meer aan
 study-root = (de eigen studie van de datamap)
 study-held = studie { $study } is open in een ander parlog-proces, zoals een draaiende `parlog serve`, die haar enige schrijver is zolang die draait. Doe de wijziging via de webinterface of de API van de server ({ $api }), of stop de server en voer deze opdracht opnieuw uit. Opdrachten die alleen lezen (log, show, project, retrospective, stats, export, verify) werken ernaast.
-study-held-postgres = studie { $study } is open in een draaiende parlog-server, en een studie in PostgreSQL is vanaf de opdrachtregel nog niet naast die server te lezen: lees haar via de webinterface of de API van de server, of stop de server en voer deze opdracht opnieuw uit.
 read-beside-server = let op: studie { $study } is open in een draaiende parlog-server; gelezen zonder iets te veranderen, zoals ze was toen deze opdracht begon
 cannot-write = kan { $path } niet schrijven: { $why }
 cannot-read = kan { $path } niet lezen: { $why }
@@ -363,7 +362,6 @@ token-unknown-participant = studie { $study } heeft geen deelnemer { $participan
            *[other] , en nog { $more } (`parlog project network` toont ze)
         }.
     }
-token-participant-unchecked = let op: studie { $study } is open in een draaiende parlog-server, dus is niet nagegaan of haar logboek deze deelnemer registreert
 
 ## serve
 

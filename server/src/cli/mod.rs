@@ -483,13 +483,7 @@ fn open_read_as(s: &Selected, tell: bool) -> Result<AnyStore> {
             }
         }
     }
-    let store = b.open_read_only(&s.folder, s.slug.as_ref(), options()).map_err(|e| match e {
-        // PostgreSQL has no reading beside the study's writer yet.
-        StudiesError::Store(StoreError::ReadOnly(_)) => {
-            Failure::Input(t!("study-held-postgres", study = shown_slug(s.slug.as_ref())))
-        }
-        e => e.into(),
-    })?;
+    let store = b.open_read_only(&s.folder, s.slug.as_ref(), options())?;
     if tell {
         eprintln!("{}", t!("read-beside-server", study = shown_slug(s.slug.as_ref())));
     }

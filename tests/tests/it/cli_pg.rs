@@ -478,11 +478,21 @@ fn serve_on_postgres_appends_and_reads_and_answers_503_without_its_database() {
     let a = http(addr, "POST", "/api/v1/studies/proef/events", Some(&token), Some(body.as_bytes())).unwrap();
     assert_eq!(a.status, 201, "{}", a.text());
     assert_eq!(a.json()["appended"][0]["position"], 2, "after the participant's registration");
-    // The server holds the study: the command line says so, and what to do instead (reading
-    // beside it is the embedded store's only, for now).
+    // The server holds the study: the command line reads beside it (from the database, with the
+    // key files read whole), and says so; writing is refused with what to do instead.
+    let before = p.query("SELECT string_agg(md5(e::text), ',' ORDER BY position) FROM parlog.events e");
     p.run(&["--study", "proef", "log"])
-        .code(2)
-        .stderr_has(&["cannot be read beside it from the command line yet", "web interface"]);
+        .code(0)
+        .stdout_has(&[batch[0]["id"].as_str().unwrap()])
+        .stderr_has(&["open in a running parlog server", "without changing anything"]);
+    let shown = p.run(&["--study", "proef", "show", "2", "--json"]).code(0).stdout.clone();
+    assert!(shown.contains("De bibliotheek gaat dicht."), "the sealed text opens beside the server: {shown}");
+    p.run(&["--study", "proef", "verify"]).code(0);
+    assert_eq!(
+        p.query("SELECT string_agg(md5(e::text), ',' ORDER BY position) FROM parlog.events e"),
+        before,
+        "reading beside the server changes no row"
+    );
     p.run_at(data, &["--study", "proef", "append"], Some(&registered.to_string()))
         .code(2)
         .stderr_has(&["open in another parlog process"]);

@@ -81,3 +81,40 @@ fn the_schema_is_migrated_by_version_and_a_newer_one_is_refused() {
     let versions = sql.rows("SELECT version FROM parlog.migrations ORDER BY version").unwrap();
     assert_eq!(versions.len(), 3, "nothing was applied or removed: {versions:?}");
 }
+
+/// Beside the study's writer (which holds the key folder's lock), a store opened for reading
+/// only reads what was committed when it opened, opens the sealed parts with the key files read
+/// whole, and refuses to write: nothing reaches the database or the key folder.
+#[test]
+fn a_study_is_read_beside_its_writer_and_the_reader_writes_nothing() {
+    let Some(db) = parlog_tests::pg::test_db() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = tmp.path().join("keys");
+    let options = StoreOptions::from_env(&keys);
+    let slug = StudySlug::parse("deventer").unwrap();
+    let database = PgDatabase::connect(&db.url).unwrap();
+    let writer = PgStore::init(&database, &slug, &keys, &options).unwrap();
+    writer.append(base_chain().iter().map(event).collect()).unwrap();
+    assert!(matches!(PgStore::open(&database, &slug, &keys, &options), Err(parlog_core::StoreError::Locked(_))));
+    let key_files = || ["keys", "keys.copy"].map(|f| std::fs::read(keys.join(f)).unwrap_or_default());
+    let (files_before, head) = (key_files(), writer.head());
+    let reader = PgStore::open_read_only(&database, &slug, &keys, &options).unwrap();
+    assert_eq!(reader.head(), head);
+    let events = reader.read_from(parlog_core::Position(1), 100).unwrap();
+    assert_eq!(events.len(), 4);
+    assert!(matches!(reader.unseal(&events[3]).unwrap(), SealedView::Open(_)));
+    assert_eq!(reader.verify().unwrap().first_bad, None);
+    let refused = reader.append(base_chain()[..1].iter().map(event).collect()).err().expect("a reader does not write");
+    assert!(refused.to_string().contains("reading only"), "{refused}");
+    let subject = SubjectId::parse("resident:r-1").unwrap();
+    assert!(reader.forget(&subject, &ParticipantId::parse("onderzoeker-1").unwrap(), None).is_err());
+    assert_eq!(key_files(), files_before, "the reader wrote nothing to the key folder");
+    // The writer goes on; the reader keeps the head it opened with.
+    writer
+        .append(vec![event(&crate::support::observation("notes:m1", "area:noord", &["resident:r-2"], "Nog een."))])
+        .unwrap();
+    assert_eq!((reader.head(), writer.head().position.0), (head, 5));
+    assert_eq!(reader.verify().unwrap().first_bad, None, "a verify beside a writer that goes on finds nothing");
+    reader.close();
+    writer.close();
+}

@@ -35,6 +35,59 @@ pub const PG_KEYS_MARKER_TEXT: &str = "parlog key folder\nevents in postgresql\n
 /// Rows verify reads in one query.
 const VERIFY_PAGE_ROWS: i64 = 4_096;
 
+/// The study's subject keys: the key files opened for writing (the study's writer), or read
+/// whole without opening them for writing (a store that only reads, beside the writer).
+pub(crate) enum Keys {
+    Writable(KeyFile),
+    ReadOnly(std::collections::BTreeMap<SubjectId, SubjectKey>),
+}
+
+fn read_only_keys() -> std::io::Error {
+    std::io::Error::other("the store was opened for reading only")
+}
+
+impl Keys {
+    pub(crate) fn get(&self, s: &SubjectId) -> Option<&SubjectKey> {
+        match self {
+            Keys::Writable(k) => k.get(s),
+            Keys::ReadOnly(k) => k.get(s),
+        }
+    }
+
+    pub(crate) fn contains(&self, s: &SubjectId) -> bool {
+        self.get(s).is_some()
+    }
+
+    pub(crate) fn subjects(&self) -> Vec<SubjectId> {
+        match self {
+            Keys::Writable(k) => k.subjects().cloned().collect(),
+            Keys::ReadOnly(k) => k.keys().cloned().collect(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, new: &[(SubjectId, SubjectKey)]) -> std::io::Result<()> {
+        match self {
+            Keys::Writable(k) => k.add(new),
+            Keys::ReadOnly(_) if new.is_empty() => Ok(()),
+            Keys::ReadOnly(_) => Err(read_only_keys()),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, s: &SubjectId) -> std::io::Result<()> {
+        match self {
+            Keys::Writable(k) => k.remove(s),
+            Keys::ReadOnly(_) => Err(read_only_keys()),
+        }
+    }
+
+    fn rotate(&mut self, new: &MasterKeySource) -> Result<(), StoreError> {
+        match self {
+            Keys::Writable(k) => Ok(k.rotate(new)?),
+            Keys::ReadOnly(_) => Err(StoreError::ReadOnly("the store was opened for reading only".into())),
+        }
+    }
+}
+
 /// What the writer and the readers of one study share.
 pub(crate) struct PgShared {
     pub(crate) db: PgDatabase,
@@ -43,7 +96,7 @@ pub(crate) struct PgShared {
     pub(crate) durable: AtomicU64,
     pub(crate) head: Mutex<Head>,
     pub(crate) head_tx: watch::Sender<u64>,
-    pub(crate) keys: Mutex<KeyFile>,
+    pub(crate) keys: Mutex<Keys>,
     /// Every forgotten subject and the position of its forget event (few; loaded at start).
     pub(crate) forgotten: Mutex<HashMap<SubjectId, Position>>,
 }
@@ -323,24 +376,41 @@ fn head_mismatch(recorded: Recorded, last: &Head) -> Option<String> {
     }
 }
 
-/// The last event the database holds for a study, checked against its hash and against the head
-/// its writer recorded.
-fn db_head(db: &PgDatabase, study: &str) -> Result<Head, StoreError> {
-    let recorded = recorded_head(db, study)?;
+/// The last row of a study: its position, hash column and record.
+type LastRow = (i64, Vec<u8>, Vec<u8>);
+
+/// The head the writer recorded and the last row, read in one statement (one snapshot), so that
+/// a group its writer commits meanwhile cannot make them disagree.
+fn head_rows(db: &PgDatabase, study: &str) -> Result<(Recorded, Option<LastRow>), StoreError> {
     let study = study.to_string();
     let row = db.run(|pool| async move {
         let c = pool.get().await.map_err(pool_error)?;
         c.query_opt(
-            "SELECT position, hash, record FROM parlog.events WHERE study = $1 ORDER BY position DESC LIMIT 1",
+            "SELECT s.head_position, s.head_hash, e.position, e.hash, e.record FROM parlog.studies s
+             LEFT JOIN LATERAL (SELECT position, hash, record FROM parlog.events
+                                WHERE study = s.study ORDER BY position DESC LIMIT 1) e ON true
+             WHERE s.study = $1",
             &[&study],
         )
         .await
         .map_err(pg_error)
     })?;
-    let head = match row {
+    Ok(match row {
+        None => (None, None),
+        Some(r) => {
+            let last = r.get::<_, Option<i64>>(2).map(|p| (p, r.get(3), r.get(4)));
+            (Some((r.get(0), r.get(1))), last)
+        }
+    })
+}
+
+/// The last event the database holds for a study, checked against its hash and against the head
+/// its writer recorded.
+fn db_head(db: &PgDatabase, study: &str) -> Result<Head, StoreError> {
+    let (recorded, last) = head_rows(db, study)?;
+    let head = match last {
         None => Head { position: Position(0), hash: Hash::ZERO },
-        Some(row) => {
-            let (p, hash, record): (i64, Vec<u8>, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
+        Some((p, hash, record)) => {
             let e = decode(p, &record)?;
             if e.hash.0.as_slice() != hash.as_slice() || e.compute_hash() != e.hash {
                 return Err(StoreError::Corrupt(format!("position {p}, the last event, does not match its hash")));
@@ -368,6 +438,10 @@ fn verify_walk(db: &PgDatabase, study: &str) -> Result<VerifyReport, StoreError>
     // Only forgets that their records bear out excuse missing sealed bytes; a forgets column
     // changed on another row is found at that row, after the rows whose bytes it would excuse.
     let (forgotten, _) = forget_rows(db, study)?;
+    // The walk covers the log up to the head recorded when it begins: groups the study's writer
+    // commits during the walk (`parlog verify` beside a running server) are left to the next one.
+    let recorded = recorded_head(db, study)?;
+    let bound = recorded.as_ref().map_or(i64::MAX, |(p, _)| *p);
     let mut prev = Hash::ZERO;
     let mut expected = 1u64;
     let mut versions: HashMap<StreamId, u64> = HashMap::new();
@@ -384,8 +458,9 @@ fn verify_walk(db: &PgDatabase, study: &str) -> Result<VerifyReport, StoreError>
             let c = pool.get().await.map_err(pool_error)?;
             c.query(
                 "SELECT position, id, stream, stream_version, hash, record, retry, ciphertext, forgets
-                 FROM parlog.events WHERE study = $1 AND position >= $2 ORDER BY position LIMIT $3",
-                &[&s, &from, &VERIFY_PAGE_ROWS],
+                 FROM parlog.events WHERE study = $1 AND position >= $2 AND position <= $4
+                 ORDER BY position LIMIT $3",
+                &[&s, &from, &VERIFY_PAGE_ROWS, &bound],
             )
             .await
             .map_err(pg_error)
@@ -458,8 +533,19 @@ fn verify_walk(db: &PgDatabase, study: &str) -> Result<VerifyReport, StoreError>
         }
     }
     let head = Head { position: Position(expected - 1), hash: prev };
-    if let Some(m) = head_mismatch(recorded_head(db, study)?, &head) {
+    if let Some(m) = head_mismatch(recorded, &head) {
         return Ok(VerifyReport { events: expected - 1, head, first_bad: Some((Position(expected), m)) });
+    }
+    // Rows past the recorded head that no group of the writer recorded: held to the head in one
+    // snapshot, since the writer may have gone on meanwhile.
+    if let (Some((p, _)), Some((last, _, _))) = head_rows(db, study)? {
+        if last > p {
+            let m = format!(
+                "the study's last group ended at position {p}, but rows go on to {last}: rows {}–{last} were not written by its writer",
+                p + 1
+            );
+            return Ok(VerifyReport { events: expected - 1, head, first_bad: Some((Position(p as u64 + 1), m)) });
+        }
     }
     Ok(VerifyReport { events: expected - 1, head, first_bad: None })
 }
@@ -485,7 +571,8 @@ pub struct PgStore {
     study: StudySlug,
     keys_dir: PathBuf,
     /// The key folder's marker, locked: this process is the study's one writer while it is open.
-    _lock: std::fs::File,
+    /// `None` for a store that only reads.
+    lock: Option<std::fs::File>,
     recovered: Vec<Quarantined>,
     keys_restored: Option<&'static str>,
 }
@@ -563,7 +650,7 @@ impl PgStore {
             durable: AtomicU64::new(head.position.0),
             head: Mutex::new(head),
             head_tx,
-            keys: Mutex::new(keys),
+            keys: Mutex::new(Keys::Writable(keys)),
             forgotten: Mutex::new(HashMap::new()),
         };
         *shared.forgotten.lock().expect("forgotten lock") = shared.db_forgotten()?;
@@ -578,9 +665,59 @@ impl PgStore {
             writer: Some(w),
             study: study.clone(),
             keys_dir: keys_dir.to_path_buf(),
-            _lock: lock,
+            lock: Some(lock),
             recovered: opened.quarantined,
             keys_restored: opened.restored_copy,
+        })
+    }
+
+    /// Opens a study for reading only, beside its writer (a running `parlog serve`): no lock, no
+    /// writer, the key files read whole and not opened for writing, the head as the database
+    /// holds it now. Appending, forgetting and importing answer `StoreError::ReadOnly`; nothing
+    /// is written, not even an unfinished forget (the writer finishes those).
+    pub fn open_read_only(
+        db: &PgDatabase,
+        study: &StudySlug,
+        keys_dir: &Path,
+        options: &StoreOptions,
+    ) -> Result<PgStore, StoreError> {
+        match std::fs::read_to_string(keys_dir.join(MARKER_FILE)) {
+            Ok(t) if t == PG_KEYS_MARKER_TEXT => {}
+            Ok(_) => {
+                return Err(StoreError::Corrupt(format!(
+                    "{} is not the key folder of a study kept in PostgreSQL",
+                    keys_dir.display()
+                )))
+            }
+            Err(_) => return Err(StoreError::NotInitialised(keys_dir.display().to_string())),
+        }
+        if db.study_events(study)?.is_none() {
+            return Err(StoreError::NotInitialised(format!("study {study} in {}", db.shown())));
+        }
+        let head = db_head(db, study.as_str())?;
+        // What the key files hold that opens; damage in them is `verify`'s to report, and the
+        // writer's to mend when it opens them.
+        let (_, keys) = KeyFile::check(keys_dir, &options.master_key)?;
+        let (head_tx, _) = watch::channel(head.position.0);
+        let shared = PgShared {
+            db: db.clone(),
+            study: study.to_string(),
+            durable: AtomicU64::new(head.position.0),
+            head: Mutex::new(head),
+            head_tx,
+            keys: Mutex::new(Keys::ReadOnly(keys)),
+            forgotten: Mutex::new(HashMap::new()),
+        };
+        *shared.forgotten.lock().expect("forgotten lock") = shared.db_forgotten()?;
+        Ok(PgStore {
+            shared: Arc::new(shared),
+            tx: None,
+            writer: None,
+            study: study.clone(),
+            keys_dir: keys_dir.to_path_buf(),
+            lock: None,
+            recovered: Vec::new(),
+            keys_restored: None,
         })
     }
 
@@ -607,11 +744,16 @@ impl PgStore {
     }
 
     pub fn rotate_master_key(&self, new: &MasterKeySource) -> Result<(), StoreError> {
-        self.shared.keys.lock().expect("key lock").rotate(new)?;
-        Ok(())
+        self.shared.keys.lock().expect("key lock").rotate(new)
     }
 
     fn sender(&self) -> Result<&mpsc::Sender<Request>, StoreError> {
+        if self.lock.is_none() {
+            return Err(StoreError::ReadOnly(format!(
+                "study {} was opened for reading only, beside its writer; nothing was written",
+                self.study
+            )));
+        }
         self.tx.as_ref().ok_or(StoreError::Closed)
     }
 
@@ -640,7 +782,13 @@ impl PgStore {
 
     pub fn subject_keys(&self) -> Vec<(SubjectId, SubjectKey)> {
         let keys = self.shared.keys.lock().expect("key lock");
-        keys.subjects().map(|s| (s.clone(), *keys.get(s).expect("listed"))).collect()
+        keys.subjects()
+            .into_iter()
+            .map(|s| {
+                let k = *keys.get(&s).expect("listed");
+                (s, k)
+            })
+            .collect()
     }
 
     /// Bytes the study's rows take in the database (as PostgreSQL counts them), and its key files.
@@ -770,7 +918,10 @@ impl EventStore for PgStore {
     fn verify(&self) -> Result<VerifyReport, StoreError> {
         let head = self.shared.head();
         let mut report = verify_walk(&self.shared.db, &self.shared.study)?;
-        if report.first_bad.is_none() && report.head != head {
+        // A store that only reads keeps the head it opened with, while the study's writer goes
+        // on: later rows are the writer's, not damage (the walk checked them all the same).
+        let moved_on = self.lock.is_none() && report.head.position.0 >= head.position.0;
+        if report.first_bad.is_none() && report.head != head && !moved_on {
             let at = Position(report.head.position.0.min(head.position.0).max(1));
             report.first_bad = Some((
                 at,
