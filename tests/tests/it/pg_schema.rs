@@ -61,7 +61,7 @@ fn the_schema_is_migrated_by_version_and_a_newer_one_is_refused() {
          DELETE FROM parlog.migrations WHERE version = 2;",
     )
     .unwrap();
-    let refused = PgDatabase::connect_read_only(&db.url).err().expect("an old schema is not read");
+    let Err(refused) = PgDatabase::connect_read_only(&db.url) else { panic!("an old schema is not read") };
     assert!(refused.to_string().contains("at version 1"), "{refused}");
     let database = PgDatabase::connect(&db.url).unwrap();
     assert_eq!(database.schema_version().unwrap(), Some(2));
@@ -104,7 +104,9 @@ fn a_study_is_read_beside_its_writer_and_the_reader_writes_nothing() {
     assert_eq!(events.len(), 4);
     assert!(matches!(reader.unseal(&events[3]).unwrap(), SealedView::Open(_)));
     assert_eq!(reader.verify().unwrap().first_bad, None);
-    let refused = reader.append(base_chain()[..1].iter().map(event).collect()).err().expect("a reader does not write");
+    let Err(refused) = reader.append(base_chain()[..1].iter().map(event).collect()) else {
+        panic!("a reader does not write")
+    };
     assert!(refused.to_string().contains("reading only"), "{refused}");
     let subject = SubjectId::parse("resident:r-1").unwrap();
     assert!(reader.forget(&subject, &ParticipantId::parse("onderzoeker-1").unwrap(), None).is_err());
