@@ -353,6 +353,8 @@ async function untranslated(page) {
     const found = [];
     for (const el of document.querySelectorAll('body *')) {
       if (el.closest('[hidden]') || (el.offsetParent === null && el.tagName !== 'OPTION')) continue;
+      // Text recorded in the study (such as its own title for the role) is not interface text.
+      if (el.closest('[data-from-log]')) continue;
       for (const n of el.childNodes) {
         if (n.nodeType !== 3) continue;
         const text = n.textContent.trim().replace(/:$/, '');

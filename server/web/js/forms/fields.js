@@ -44,7 +44,9 @@ export function checkList(container, items, name, { keep = true } = {}) {
     const id = `${name}-${it.value.replace(/[^a-z0-9]/gi, '_')}`;
     return h('label', { class: 'check', for: id, 'data-filter': (it.filter || it.text).toLowerCase() },
       h('input', { type: 'checkbox', id, name, value: it.value, checked: checked.has(it.value) }),
-      h('span', {}, it.text, it.hint ? h('small', { text: it.hint }) : null));
+      // A hint from the log (a participant's role in the study's own words) is the study's
+      // text, not the interface's: it stays as recorded in either language.
+      h('span', {}, it.text, it.hint ? h('small', it.fromLog ? { text: it.hint, 'data-from-log': '' } : { text: it.hint }) : null));
   }));
 }
 

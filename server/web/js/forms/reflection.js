@@ -109,7 +109,7 @@ async function onReflectionSubmit(ev) {
 export function fillReflectionLists() {
   options($('#refl-cycle'), cycleGroups(), { placeholder: t('choose') });
   const nodes = ((S.cache.network && S.cache.network.data.nodes) || []).slice().sort((a, b) => a.label.localeCompare(b.label, 'nl'));
-  checkList($('#refl-participants'), nodes.map((n) => ({ value: n.id, text: n.label, hint: n.role_label })), 'participant');
+  checkList($('#refl-participants'), nodes.map((n) => ({ value: n.id, text: n.label, hint: n.role_label, fromLog: true })), 'participant');
   countChecked($('#refl-participants'), $('#refl-participants-count'));
   for (const li of $$('#refl-insights > li')) fillInsightLists(li);
   renderObservationChoices();

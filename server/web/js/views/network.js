@@ -11,7 +11,7 @@ export function render(d) {
     h('h2', { text: t('net.people') }),
     table([t('net.name'), t('net.role'), t('net.area'), t('net.degree')], nodes.map((n) => h('tr', { 'data-id': n.id },
       h('th', { scope: 'row' }, n.label, n.left ? h('span', { class: 'muted', text: ` (${t('net.left', { d: fmtDay(n.left) })})` }) : null),
-      h('td', { text: n.role_label }),
+      h('td', { text: n.role_label, 'data-from-log': '' }),
       h('td', { text: n.area_name || '' }),
       h('td', { class: 'num', text: String(n.degree) }))), { stack: true }),
     h('h2', { text: t('net.initiatives') }),
