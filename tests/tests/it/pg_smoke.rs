@@ -120,3 +120,20 @@ fn pg_writers_beyond_the_limit_use_the_pool_and_idle_ones_let_their_connection_g
     stores[studies - 1].append(vec![memo(appends + 1)]).unwrap();
     assert_eq!(number(&db.url, WRITER_CONNECTIONS), 1);
 }
+
+/// Regression: an append that failed because PostgreSQL could not be reached said
+/// "PostgreSQL: PostgreSQL: ..." (the writer wrapped the error's message a second time).
+#[test]
+fn pg_append_error_names_postgresql_once() {
+    let Some(db) = parlog_tests::pg::test_db() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let database = PgDatabase::connect(&db.url).unwrap();
+    let slug = StudySlug::parse("proef").unwrap();
+    let store = PgStore::init(&database, &slug, &tmp.path().join("keys"), &StoreOptions::from_env(tmp.path())).unwrap();
+    store.append(vec![memo(1)]).unwrap();
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let admin = std::env::var("PARLOG_TEST_PG").unwrap_or_else(|_| parlog_tests::pg::DEFAULT_ADMIN_URL.into());
+    parlog_tests::pg::admin_execute(&admin, &format!("DROP DATABASE {name} WITH (FORCE)")).unwrap();
+    let e = store.append(vec![memo(2)]).unwrap_err().to_string();
+    assert!(e.starts_with("PostgreSQL: ") && !e.contains("PostgreSQL: PostgreSQL:"), "{e}");
+}

@@ -467,7 +467,12 @@ impl PgWriter {
             }
         }
         self.invalidate();
-        let msg = last_error.map(|e| e.to_string()).unwrap_or_else(|| "the group could not be written".into());
+        // Every appender of the group gets the error; PostgreSQL's own message once, not wrapped twice.
+        let msg = match last_error {
+            Some(StoreError::Postgres(m)) => m,
+            Some(e) => e.to_string(),
+            None => "the group could not be written".into(),
+        };
         for reply in replies {
             let _ = reply.send(Err(StoreError::Postgres(msg.clone()).into()));
         }
