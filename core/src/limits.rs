@@ -67,9 +67,19 @@ pub const LOG_SCAN_BYTES: usize = 1024 * 1024;
 /// Threads of the runtime that drives a PostgreSQL database's connections (they wait on the
 /// network; decoding happens on the callers' threads).
 pub const PG_RUNTIME_THREADS: usize = 2;
-/// Connections to a PostgreSQL database per parlog process, shared by every open study: each
-/// open study's writer holds one while it commits, readers take one per query.
+/// Connections to a PostgreSQL database per parlog process, shared by every open study: readers
+/// take one per query, a writer without a connection of its own
+/// (`PG_WRITER_CONNECTIONS_MAX`) one per group.
 pub const PG_POOL_CONNECTIONS_MAX: usize = 16;
+/// Studies per parlog process whose writer may hold a PostgreSQL connection of its own (outside
+/// the pool) while it writes; the others write through the pool. So a process holds at most
+/// `PG_POOL_CONNECTIONS_MAX` plus this many connections to a database.
+pub const PG_WRITER_CONNECTIONS_MAX: usize = 8;
+/// A writer lets its own connection go after this long without appends, so that the slot goes to
+/// a study that writes and a quiet study holds no connection.
+pub const PG_WRITER_CONNECTION_IDLE_MS: u64 = 1_000;
+/// How long a writer waits for its connection to say goodbye to the server when it lets it go.
+pub const PG_WRITER_CONNECTION_CLOSE_MS: u64 = 100;
 /// Times a PostgreSQL store decides and writes a group again when the database refuses it as a
 /// conflict (what it knew was out of date), before it answers with an error.
 pub const PG_GROUP_ATTEMPTS_MAX: usize = 3;

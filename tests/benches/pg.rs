@@ -1,11 +1,11 @@
 //! The store benchmark on both backends in one run (issue 13): the embedded store (sled) and the
 //! PostgreSQL store, next to the references measured in the same run, in one table.
 //!
-//! Run: `cargo bench -p parlog-tests --bench pg` (release build; 3 to 5 minutes, most of it
-//! pgbench and filling two logs of 1,000,000 events). Settings, all optional:
+//! Run: `cargo bench -p parlog-tests --bench pg` (release build; 4 to 6 minutes, a third of it
+//! filling two logs of 1,000,000 events). Settings, all optional:
 //! - `PARLOG_BENCH_SCALE=0.1` (or `-- --quick`) scales every count and pgbench's duration, for a
 //!   quick run (well under a minute);
-//! - `PARLOG_BENCH_REPS=5` sets the repetitions (3 by default); every figure is their median;
+//! - `PARLOG_BENCH_REPS=3` sets the repetitions (5 by default); every figure is their median;
 //! - `PARLOG_BENCH_PARTS=ab` runs only some parts (`abcd` by default; the references always run);
 //! - `PARLOG_BENCH_BACKENDS=pg` runs one backend (`sled,pg` by default), for profiling;
 //! - `PARLOG_BENCH_EVENT=memo` appends open `MemoWritten` events instead of `ObservationRecorded`
@@ -34,7 +34,8 @@
 //! in a loop on the disk under the target folder, and pgbench (`/usr/bin/pgbench`, or
 //! `PARLOG_BENCH_PGBENCH`) inserting one 700-byte row per transaction into a plain table
 //! `(id bigserial primary key, body text)` in the scratch database, with 1 client and with 64
-//! (`-n -f script -c 1 -j 1 -T s` and `-c 64 -j 2 -T s`).
+//! (`-n -f script -c 1 -j 1 -T 3` and `-c 64 -j 2 -T 3`), right before and right after the
+//! PostgreSQL store's run it is compared with; the mean of the two is the reference.
 //!
 //! Targets (the PostgreSQL store; sled is shown for comparison): (a) >= 0.8 x pgbench's 1-client
 //! rate; (b) >= 2 x pgbench's 64-client rate; (c) >= 200,000 events/s in pages of 512; (d) p99 of
@@ -76,9 +77,9 @@ use parlog_tests::{filler_text, median, memo, observation, quantile};
 /// Bytes written per raw fdatasync, and per pgbench row: about one stored event.
 const ROW_BYTES: usize = 700;
 const RAW_SYNCS: f64 = 2_000.0;
-const SINGLE_APPENDS: f64 = 2_000.0;
+const SINGLE_APPENDS: f64 = 5_000.0;
 const APPENDERS: usize = 64;
-const APPENDS_PER_APPENDER: f64 = 500.0;
+const APPENDS_PER_APPENDER: f64 = 1_000.0;
 const LAG_APPENDS_PER_APPENDER: f64 = 300.0;
 const READ_EVENTS: f64 = 1_000_000.0;
 /// The page the projections engine reads (`projections/src/engine/mod.rs`).
@@ -87,7 +88,9 @@ const ENGINE_PAGE_EVENTS: usize = 512;
 const SUBSCRIBER_POSITIONS_MAX: usize = 4_096;
 /// How long the subscriber waits for news before it gives up (an appender failed).
 const SUBSCRIBER_WAIT_MAX: Duration = Duration::from_secs(60);
-const PGBENCH_SECONDS: f64 = 10.0;
+/// Each pgbench run; it runs twice around each PostgreSQL store run (see `repetition`), so its
+/// figure covers about as long a stretch of time as the store run's.
+const PGBENCH_SECONDS: f64 = 3.0;
 const PGBENCH_CLIENTS_MANY: usize = 64;
 
 const TARGET_SINGLE_SHARE_OF_PGBENCH: f64 = 0.8;
@@ -169,7 +172,7 @@ fn options() -> Result<Options, String> {
             .ok()
             .filter(|r| *r >= 1)
             .ok_or_else(|| format!("PARLOG_BENCH_REPS: expected a number of 1 or more such as 3, got {s:?}"))?,
-        Err(_) => 3,
+        Err(_) => 5,
     };
     let kind = match std::env::var("PARLOG_BENCH_EVENT").as_deref() {
         Ok("observation") | Err(_) => Kind::Observation,
@@ -352,26 +355,40 @@ struct Samples {
     read_events: [u64; 2],
 }
 
-/// One repetition: the references and the append parts, interleaved so that drift of the disk
-/// or the server touches every figure alike.
+/// One repetition: the references and the append parts. pgbench runs right before and right
+/// after the PostgreSQL store's run it is compared with, and counts as the mean of the two, so
+/// that the pair sees the same disk and server as far as a shared machine allows.
 fn repetition(b: &Bench, pgbench: &Pgbench, s: &mut Samples) -> BenchResult<()> {
     let o = b.o;
+    let has = |backend| o.backends.contains(&backend);
     s.raw.push(raw_fdatasync(&b.root, count(RAW_SYNCS, o.scale))?);
-    s.pgbench_one.push(pgbench.run(b, 1, 1)?);
-    if o.parts.contains('a') {
-        for &backend in &o.backends {
-            let (f, i) = (b.fresh(backend)?, backend as usize);
-            s.single[i].push(append_run(b, &f.store, 1, count(SINGLE_APPENDS, o.scale))?);
-            f.store.close();
-        }
+    let single = |backend: Backend| -> BenchResult<AppendRun> {
+        let f = b.fresh(backend)?;
+        let run = append_run(b, &f.store, 1, count(SINGLE_APPENDS, o.scale))?;
+        f.store.close();
+        Ok(run)
+    };
+    let concurrent = |backend: Backend| -> BenchResult<AppendRun> {
+        let f = b.fresh(backend)?;
+        let run = append_run(b, &f.store, APPENDERS, count(APPENDS_PER_APPENDER, o.scale))?;
+        f.store.close();
+        Ok(run)
+    };
+    let before = pgbench.run(b, 1, 1)?;
+    if o.parts.contains('a') && has(Backend::Pg) {
+        s.single[Backend::Pg as usize].push(single(Backend::Pg)?);
     }
-    s.pgbench_many.push(pgbench.run(b, PGBENCH_CLIENTS_MANY, 2)?);
-    if o.parts.contains('b') {
-        for &backend in &o.backends {
-            let (f, i) = (b.fresh(backend)?, backend as usize);
-            s.concurrent[i].push(append_run(b, &f.store, APPENDERS, count(APPENDS_PER_APPENDER, o.scale))?);
-            f.store.close();
-        }
+    s.pgbench_one.push(PgbenchRun::mean(before, pgbench.run(b, 1, 1)?));
+    if o.parts.contains('a') && has(Backend::Sled) {
+        s.single[Backend::Sled as usize].push(single(Backend::Sled)?);
+    }
+    let before = pgbench.run(b, PGBENCH_CLIENTS_MANY, 2)?;
+    if o.parts.contains('b') && has(Backend::Pg) {
+        s.concurrent[Backend::Pg as usize].push(concurrent(Backend::Pg)?);
+    }
+    s.pgbench_many.push(PgbenchRun::mean(before, pgbench.run(b, PGBENCH_CLIENTS_MANY, 2)?));
+    if o.parts.contains('b') && has(Backend::Sled) {
+        s.concurrent[Backend::Sled as usize].push(concurrent(Backend::Sled)?);
     }
     if o.parts.contains('d') {
         for &backend in &o.backends {
@@ -414,6 +431,20 @@ struct PgbenchRun {
     latency_ms: f64,
     /// Per transaction: pgbench's CPU time and the server's, in microseconds.
     cpu: Cpu,
+}
+
+impl PgbenchRun {
+    fn mean(a: PgbenchRun, b: PgbenchRun) -> PgbenchRun {
+        let server = match (a.cpu.server, b.cpu.server) {
+            (Some(x), Some(y)) => Some((x + y) / 2.0),
+            _ => None,
+        };
+        PgbenchRun {
+            tps: (a.tps + b.tps) / 2.0,
+            latency_ms: (a.latency_ms + b.latency_ms) / 2.0,
+            cpu: Cpu { process: (a.cpu.process + b.cpu.process) / 2.0, server },
+        }
+    }
 }
 
 impl Pgbench {

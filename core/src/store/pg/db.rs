@@ -6,6 +6,7 @@
 //! own and every query runs there; a caller waits on a plain channel, which is allowed anywhere.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -13,7 +14,7 @@ use tokio_postgres::NoTls;
 
 use super::schema::{CREATE_SCHEMA, MIGRATIONS, MIGRATION_LOCK, SCHEMA_VERSION};
 use crate::ids::StudySlug;
-use crate::limits::{PG_POOL_CONNECTIONS_MAX, PG_RUNTIME_THREADS};
+use crate::limits::{PG_POOL_CONNECTIONS_MAX, PG_RUNTIME_THREADS, PG_WRITER_CONNECTIONS_MAX};
 use crate::store::StoreError;
 
 /// How long making a connection may take.
@@ -31,8 +32,23 @@ pub struct PgDatabase {
 struct Inner {
     runtime: Option<tokio::runtime::Runtime>,
     pool: Pool,
+    /// The parsed address, for the writers' own connections (outside the pool).
+    config: tokio_postgres::Config,
+    /// Writers holding a connection of their own, at most `PG_WRITER_CONNECTIONS_MAX`.
+    writer_connections: AtomicUsize,
     /// The address without its password, for messages.
     shown: String,
+}
+
+/// The right of one study's writer to hold a connection of its own; given back when dropped.
+pub(crate) struct WriterSlot {
+    db: PgDatabase,
+}
+
+impl Drop for WriterSlot {
+    fn drop(&mut self) {
+        self.db.inner.writer_connections.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Drop for Inner {
@@ -118,7 +134,8 @@ impl PgDatabase {
         if config.get_application_name().is_none() {
             config.application_name("parlog");
         }
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(PG_RUNTIME_THREADS)
             .thread_name("parlog-pg")
@@ -134,7 +151,15 @@ impl PgDatabase {
                 .build()
                 .map_err(|e| StoreError::Postgres(e.to_string()))?
         };
-        let db = PgDatabase { inner: Arc::new(Inner { runtime: Some(runtime), pool, shown }) };
+        let db = PgDatabase {
+            inner: Arc::new(Inner {
+                runtime: Some(runtime),
+                pool,
+                config,
+                writer_connections: AtomicUsize::new(0),
+                shown,
+            }),
+        };
         // Fail here, with the address, rather than at the first read.
         db.run(|pool| async move { pool.get().await.map(drop) }).map_err(|e| {
             StoreError::Postgres(format!(
@@ -167,6 +192,20 @@ impl PgDatabase {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
             _ => wait(),
         }
+    }
+
+    /// The parsed address, for a connection outside the pool.
+    pub(crate) fn config(&self) -> &tokio_postgres::Config {
+        &self.inner.config
+    }
+
+    /// A slot for a writer's own connection, if one of `PG_WRITER_CONNECTIONS_MAX` is free.
+    pub(crate) fn writer_slot(&self) -> Option<WriterSlot> {
+        self.inner
+            .writer_connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < PG_WRITER_CONNECTIONS_MAX).then_some(n + 1))
+            .ok()
+            .map(|_| WriterSlot { db: self.clone() })
     }
 
     /// The address, without its password.
