@@ -168,16 +168,7 @@ impl Backend {
         match self {
             Backend::Embedded => Ok(SledStore::open_with(folder, options)?.into()),
             Backend::Postgres(db) => {
-                let slug = slug.filter(|_| kept == Kept::Postgres).ok_or_else(|| StudiesError::NoKeyFolder {
-                    study: shown_slug(slug),
-                    folder: folder.display().to_string(),
-                })?;
-                if db.study_events(slug)?.is_none() {
-                    return Err(StudiesError::NotInDatabase {
-                        study: slug.to_string(),
-                        database: db.shown().to_string(),
-                    });
-                }
+                let slug = in_database(db, folder, slug, kept)?;
                 Ok(PgStore::open(db, slug, folder, options)?.into())
             }
         }
@@ -207,16 +198,7 @@ impl Backend {
         match self {
             Backend::Embedded => Ok(LogSnapshot::open(folder, options)?.into()),
             Backend::Postgres(db) => {
-                let slug = slug.filter(|_| kept == Kept::Postgres).ok_or_else(|| StudiesError::NoKeyFolder {
-                    study: shown_slug(slug),
-                    folder: folder.display().to_string(),
-                })?;
-                if db.study_events(slug)?.is_none() {
-                    return Err(StudiesError::NotInDatabase {
-                        study: slug.to_string(),
-                        database: db.shown().to_string(),
-                    });
-                }
+                let slug = in_database(db, folder, slug, kept)?;
                 Ok(PgStore::open_read_only(db, slug, folder, options)?.into())
             }
         }
@@ -266,6 +248,23 @@ pub fn failed(store: &AnyStore) -> bool {
         AnyStore::Sled(s) => s.failed(),
         AnyStore::Pg(_) | AnyStore::Snapshot(_) => false,
     }
+}
+
+/// The slug of a study kept in PostgreSQL, once its folder is a key folder (`kept`) and the
+/// database holds the study: what opening it, for writing or for reading, needs first.
+fn in_database<'a>(
+    db: &PgDatabase,
+    folder: &Path,
+    slug: Option<&'a StudySlug>,
+    kept: Kept,
+) -> Result<&'a StudySlug, StudiesError> {
+    let slug = slug
+        .filter(|_| kept == Kept::Postgres)
+        .ok_or_else(|| StudiesError::NoKeyFolder { study: shown_slug(slug), folder: folder.display().to_string() })?;
+    if db.study_events(slug)?.is_none() {
+        return Err(StudiesError::NotInDatabase { study: slug.to_string(), database: db.shown().to_string() });
+    }
+    Ok(slug)
 }
 
 #[cfg(test)]

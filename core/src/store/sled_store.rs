@@ -343,7 +343,7 @@ impl EventStore for SledStore {
     }
 
     fn unseal(&self, e: &RecordedEvent) -> Result<SealedView, StoreError> {
-        unseal::unseal(&self.shared, e)
+        unseal::unseal(&*self.shared, e)
     }
 
     fn forget(

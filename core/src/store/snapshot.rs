@@ -26,12 +26,11 @@ use super::log::{Frame, FrameError, LogFile, COMMIT_FRAME_BYTES, HEADER_BYTES};
 use super::shared::{frame_error, loaded, Loaded};
 use super::subscription::{LogReader, Subscription};
 use super::{AppendError, Appended, EventStore, ForgetError, Head, SealedView, StoreError, VerifyReport};
-use crate::envelope::{NewEvent, RecordedEvent, SealedData};
-use crate::events::DomainEvent;
+use crate::envelope::{NewEvent, RecordedEvent};
 use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, SubjectId};
 use crate::keyfile::KeyFile;
 use crate::limits::PAGE_EVENTS_MAX;
-use crate::seal::{self, SubjectKey};
+use crate::seal::SubjectKey;
 use crate::values::LongText;
 
 /// Times the log is walked again when it looks damaged after its last commit: a group whose
@@ -249,6 +248,26 @@ impl LogReader for Inner {
     }
 }
 
+impl super::unseal::SealedSource for LogSnapshot {
+    fn forgotten_at(&self, s: &SubjectId) -> Result<Option<Position>, StoreError> {
+        Ok(self.inner.walked.forgotten.get(s).copied())
+    }
+    fn event_at(&self, p: Position) -> Result<Option<RecordedEvent>, StoreError> {
+        self.inner.event_at(p)
+    }
+    fn ciphertext_at(&self, p: Position) -> Result<Option<Vec<u8>>, StoreError> {
+        self.ciphertext(p)
+    }
+    /// A key missing from key files that could not be read whole is damage, not absence.
+    fn key(&self, s: &SubjectId) -> Result<Option<SubjectKey>, String> {
+        match self.keys.get(s) {
+            Some(k) => Ok(Some(*k)),
+            None if !self.key_findings.is_empty() => Err(self.key_findings.join("; ")),
+            None => Ok(None),
+        }
+    }
+}
+
 impl EventStore for LogSnapshot {
     fn append(&self, _batch: Vec<NewEvent>) -> Result<Vec<Appended>, AppendError> {
         Err(LogSnapshot::read_only().into())
@@ -301,42 +320,7 @@ impl EventStore for LogSnapshot {
     }
 
     fn unseal(&self, e: &RecordedEvent) -> Result<SealedView, StoreError> {
-        let Some(meta) = &e.sealed else { return Ok(SealedView::None) };
-        for s in &meta.subjects {
-            if let Some(p) = self.inner.walked.forgotten.get(s).copied() {
-                let fe = self
-                    .inner
-                    .event_at(p)?
-                    .ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
-                let by = match fe.domain() {
-                    Ok(DomainEvent::SubjectForgotten(f)) => f.requested_by,
-                    _ => return Err(StoreError::Corrupt(format!("position {p} is not a SubjectForgotten event"))),
-                };
-                return Ok(SealedView::Forgotten { subject: s.clone(), position: p, at: fe.recorded_at, by });
-            }
-        }
-        let damaged = |reason: &str| Ok(SealedView::Damaged { reason: format!("position {}: {reason}", e.position) });
-        let Some(ct) = self.ciphertext(e.position)? else {
-            return damaged("the sealed bytes are missing but no subject was forgotten");
-        };
-        if seal::ciphertext_digest(&ct) != meta.digest {
-            return damaged("the sealed bytes do not match their digest");
-        }
-        let mut ks = Vec::with_capacity(meta.subjects.len());
-        for s in &meta.subjects {
-            match self.keys.get(s) {
-                Some(k) => ks.push(k),
-                None if !self.key_findings.is_empty() => return damaged(&self.key_findings.join("; ")),
-                None => return Ok(SealedView::NoKey { subject: s.clone() }),
-            }
-        }
-        let Some(plain) = seal::open(e.id, &ks, &meta.nonce, &ct) else {
-            return damaged("the sealed bytes do not decrypt with the subjects' keys");
-        };
-        match serde_json::from_slice::<SealedData>(&plain) {
-            Ok(data) => Ok(SealedView::Open(data)),
-            Err(err) => damaged(&format!("the sealed data is not what parlog seals: {err}")),
-        }
+        super::unseal::unseal(self, e)
     }
 
     fn forget(

@@ -13,8 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::db::{pg_error, pool_error, PgDatabase};
 use super::writer;
-use crate::envelope::{NewEvent, RecordedEvent, SealedData};
-use crate::events::DomainEvent;
+use crate::envelope::{NewEvent, RecordedEvent};
 use crate::ids::{EventId, Hash, ParticipantId, Position, StreamId, StudySlug, SubjectId};
 use crate::keyfile::{KeyFile, KeysReport, MasterKeySource};
 use crate::limits::{PAGE_EVENTS_MAX, WRITER_QUEUE_APPENDS_MAX};
@@ -260,43 +259,6 @@ impl PgShared {
     pub(crate) fn forgotten_at(&self, s: &SubjectId) -> Option<Position> {
         self.forgotten.lock().expect("forgotten lock").get(s).copied()
     }
-
-    fn unseal(&self, e: &RecordedEvent) -> Result<SealedView, StoreError> {
-        let Some(meta) = &e.sealed else { return Ok(SealedView::None) };
-        for s in &meta.subjects {
-            if let Some(p) = self.forgotten_at(s) {
-                let fe =
-                    self.event_at(p)?.ok_or_else(|| StoreError::Corrupt(format!("forget event {p} is missing")))?;
-                let by = match fe.domain() {
-                    Ok(DomainEvent::SubjectForgotten(f)) => f.requested_by,
-                    _ => return Err(StoreError::Corrupt(format!("position {p} is not a SubjectForgotten event"))),
-                };
-                return Ok(SealedView::Forgotten { subject: s.clone(), position: p, at: fe.recorded_at, by });
-            }
-        }
-        let damaged = |reason: &str| Ok(SealedView::Damaged { reason: format!("position {}: {reason}", e.position) });
-        let Some(ct) = self.ciphertext_at(e.position)? else {
-            return damaged("the sealed bytes are missing but no subject was forgotten");
-        };
-        if seal::ciphertext_digest(&ct) != meta.digest {
-            return damaged("the sealed bytes do not match their digest");
-        }
-        let keys = self.keys.lock().expect("key lock");
-        let mut ks = Vec::with_capacity(meta.subjects.len());
-        for s in &meta.subjects {
-            match keys.get(s) {
-                Some(k) => ks.push(k),
-                None => return Ok(SealedView::NoKey { subject: s.clone() }),
-            }
-        }
-        let Some(plain) = seal::open(e.id, &ks, &meta.nonce, &ct) else {
-            return damaged("the sealed bytes do not decrypt with the subjects' keys");
-        };
-        match serde_json::from_slice::<SealedData>(&plain) {
-            Ok(data) => Ok(SealedView::Open(data)),
-            Err(err) => damaged(&format!("the sealed data is not what parlog seals: {err}")),
-        }
-    }
 }
 
 /// Forgotten subjects with the position of their first forget, and the rows (position, column)
@@ -422,6 +384,21 @@ fn db_head(db: &PgDatabase, study: &str) -> Result<Head, StoreError> {
         return Err(StoreError::Corrupt(m));
     }
     Ok(head)
+}
+
+impl crate::store::unseal::SealedSource for PgShared {
+    fn forgotten_at(&self, s: &SubjectId) -> Result<Option<Position>, StoreError> {
+        Ok(PgShared::forgotten_at(self, s))
+    }
+    fn event_at(&self, p: Position) -> Result<Option<RecordedEvent>, StoreError> {
+        PgShared::event_at(self, p)
+    }
+    fn ciphertext_at(&self, p: Position) -> Result<Option<Vec<u8>>, StoreError> {
+        PgShared::ciphertext_at(self, p)
+    }
+    fn key(&self, s: &SubjectId) -> Result<Option<SubjectKey>, String> {
+        Ok(self.keys.lock().expect("key lock").get(s).copied())
+    }
 }
 
 impl LogReader for PgShared {
@@ -936,7 +913,7 @@ impl EventStore for PgStore {
     }
 
     fn unseal(&self, e: &RecordedEvent) -> Result<SealedView, StoreError> {
-        self.shared.unseal(e)
+        crate::store::unseal::unseal(&*self.shared, e)
     }
 
     fn forget(
