@@ -47,7 +47,7 @@ use crate::limits::{DISK_FREE_BYTES_MIN, GROUP_COMMIT_EVENTS_MAX};
 use crate::seal::SubjectKey;
 use crate::values::LongText;
 
-type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
+pub(crate) type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
 
 pub(crate) enum Request {
     Append {
@@ -102,24 +102,7 @@ pub(crate) fn run(mut w: Writer, mut rx: mpsc::Receiver<Request>) {
             continue;
         }
         match first {
-            Request::Append { batch, reply } => {
-                let mut appends = vec![(batch, reply)];
-                let mut events = appends[0].0.len();
-                while events < GROUP_COMMIT_EVENTS_MAX {
-                    match rx.try_recv() {
-                        Ok(Request::Append { batch, reply }) => {
-                            events += batch.len();
-                            appends.push((batch, reply));
-                        }
-                        Ok(other) => {
-                            held = Some(other);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                w.commit_appends(appends);
-            }
+            Request::Append { batch, reply } => w.commit_appends(gather_appends(batch, reply, &mut rx, &mut held)),
             Request::Forget { subject, by, reason, reply } => {
                 let _ = reply.send(w.forget(&subject, &by, reason));
             }
@@ -130,6 +113,33 @@ pub(crate) fn run(mut w: Writer, mut rx: mpsc::Receiver<Request>) {
     }
     // Every queued append was answered: the loop ends when the queue is closed and empty.
     drop(w);
+}
+
+/// A group of appends: `first`, and the appends waiting behind it, up to
+/// `GROUP_COMMIT_EVENTS_MAX` events. A request of another kind stops the group and is `held` for
+/// the next turn, so requests keep their order. Both backends' writers group this way.
+pub(crate) fn gather_appends(
+    batch: Vec<NewEvent>,
+    reply: AppendReply,
+    rx: &mut mpsc::Receiver<Request>,
+    held: &mut Option<Request>,
+) -> Vec<(Vec<NewEvent>, AppendReply)> {
+    let mut events = batch.len();
+    let mut appends = vec![(batch, reply)];
+    while events < GROUP_COMMIT_EVENTS_MAX {
+        match rx.try_recv() {
+            Ok(Request::Append { batch, reply }) => {
+                events += batch.len();
+                appends.push((batch, reply));
+            }
+            Ok(other) => {
+                *held = Some(other);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    appends
 }
 
 fn refuse(r: Request, e: StoreError) {

@@ -47,7 +47,7 @@ use crate::limits::{
 use crate::seal::SubjectKey;
 use crate::store::decide::{decide, decide_batch, Decided, Env, Known, KnownEvent, Origin, Overlay, Staged, SystemEnv};
 use crate::store::import::{self, ImportReport, ImportedEvent};
-use crate::store::writer::Request;
+use crate::store::writer::{gather_appends, Request};
 use crate::store::{forget, AppendError, Appended, ForgetError, Head, StoreError};
 use crate::values::LongText;
 
@@ -292,24 +292,7 @@ pub(crate) fn run(mut w: PgWriter, mut rx: mpsc::Receiver<Request>) {
             },
         };
         match first {
-            Request::Append { batch, reply } => {
-                let mut appends = vec![(batch, reply)];
-                let mut events = appends[0].0.len();
-                while events < GROUP_COMMIT_EVENTS_MAX {
-                    match rx.try_recv() {
-                        Ok(Request::Append { batch, reply }) => {
-                            events += batch.len();
-                            appends.push((batch, reply));
-                        }
-                        Ok(other) => {
-                            held = Some(other);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                w.commit_appends(appends);
-            }
+            Request::Append { batch, reply } => w.commit_appends(gather_appends(batch, reply, &mut rx, &mut held)),
             Request::Forget { subject, by, reason, reply } => {
                 let _ = reply.send(w.forget(&subject, &by, reason));
             }
