@@ -778,12 +778,26 @@ impl Payload for ExcerptCoded {
 pub struct MemoWritten {
     pub title: ShortText,
     pub text: LongText,
+    /// The codes the memo is about.
     #[serde(default, skip_serializing_if = "empty")]
     pub codes: List<StreamId>,
+    /// The notes (field notes, reflections, other memos) the memo is about. Added after the
+    /// first release; optional, so events stored before it still read as they were.
+    #[serde(default, skip_serializing_if = "empty")]
+    pub notes: List<EventId>,
+    /// The research cycle the memo is about.
+    #[serde(default, skip_serializing_if = "none")]
+    pub cycle: Option<StreamId>,
 }
 impl Payload for MemoWritten {
     fn refs(&self, r: &mut Refs) {
         r.streams("codes", &self.codes, Category::Code);
+        r.events(
+            "notes",
+            &self.notes,
+            &[EventKind::ObservationRecorded, EventKind::ReflectionRecorded, EventKind::MemoWritten],
+        );
+        r.opt_stream("cycle", &self.cycle, Category::Cycle);
     }
 }
 

@@ -33,7 +33,7 @@ pub struct Projections {
 impl Projections {
     /// Changes whenever a projection's state or meaning changes: a checkpoint written by another
     /// version is not used, so the projections rebuild by themselves.
-    pub const VERSION: &'static str = "projections-v6";
+    pub const VERSION: &'static str = "projections-v7";
 
     pub fn add(&mut self, f: &Fact) {
         self.directory.add(f);

@@ -85,6 +85,10 @@ pub struct Memo {
     pub title: String,
     pub text: String,
     pub codes: Vec<String>,
+    /// The notes it is about.
+    pub notes: Vec<EventId>,
+    /// The cycle it is about.
+    pub cycle: Option<String>,
     pub by: String,
     pub src: Src,
 }
@@ -121,8 +125,16 @@ impl Codebook {
             }
             DomainEvent::MemoWritten(m) => {
                 let codes = m.codes.iter().map(|c| c.to_string()).collect();
-                let memo =
-                    Memo { stream: key(), title: m.title.to_string(), text: m.text.to_string(), codes, by: by(), src };
+                let memo = Memo {
+                    stream: key(),
+                    title: m.title.to_string(),
+                    text: m.text.to_string(),
+                    codes,
+                    notes: m.notes.0.clone(),
+                    cycle: m.cycle.as_ref().map(|c| c.to_string()),
+                    by: by(),
+                    src,
+                };
                 self.memos.insert(f.position, memo);
             }
             DomainEvent::ObservationRecorded(o) if !o.codes.is_empty() => self.count_note(&o.codes.0, f.date(), true),

@@ -81,6 +81,7 @@ impl Codebook {
                 json!({
                     "stream": m.stream, "title": m.title, "text": m.text,
                     "codes": book.resolve(&m.codes).iter().map(|c| json!({"id": c, "name": book.name(c)})).collect::<Vec<_>>(),
+                    "notes": m.notes, "cycle": m.cycle,
                     "by": m.by, "by_label": dir.who(&m.by), "src": m.src,
                 })
             })
