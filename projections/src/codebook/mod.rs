@@ -23,6 +23,8 @@ use crate::text::month_of;
 
 mod view;
 
+pub use view::Coding;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Codebook {
     /// Per code stream.
