@@ -354,6 +354,27 @@ fn year_ticks(out: &mut String, from: NaiveDate, to: NaiveDate, y: f64, h: f64) 
     }
 }
 
+/// The height of the key of a picture drawn alone: a row per entry.
+fn key_height(entries: usize) -> f64 {
+    8.0 + entries as f64 * KEY_ROW_PX
+}
+
+/// One row of a key drawn in a picture, in pixels.
+const KEY_ROW_PX: f64 = 18.0;
+
+/// The key of a picture drawn alone, from `y` down: a coloured square and its words per row.
+fn alone_key(out: &mut String, keys: &[(&str, &str)], y: f64) {
+    for (i, (colour, label)) in keys.iter().enumerate() {
+        let top = y + 8.0 + i as f64 * KEY_ROW_PX;
+        *out += &format!(
+            "<rect x=\"{PLOT_LEFT_PCT}%\" y=\"{top:.1}\" width=\"12\" height=\"12\" fill=\"{colour}\"/><text x=\"{:.2}%\" y=\"{:.1}\">{}</text>",
+            PLOT_LEFT_PCT + 3.0,
+            top + 11.0,
+            esc(label)
+        );
+    }
+}
+
 /// A small coloured square for a legend.
 fn swatch(colour: &str) -> String {
     format!(
@@ -599,7 +620,16 @@ fn stages(
 ) -> f64 {
     let row_h = 42.0;
     let y0 = 4.0;
-    let height = y0 + rows.len() as f64 * row_h + 26.0;
+    let plot_height = y0 + rows.len() as f64 * row_h + 26.0;
+    // Alone, the picture carries its key (the page's list is not there): a row per stage and
+    // one for the end mark.
+    let keys: Vec<(&str, &str)> = legend
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (PALETTE[i % PALETTE.len()], l.as_str()))
+        .chain([("#1d2a33", tr(lang, "overgedragen of gestopt", "handed over or stopped"))])
+        .collect();
+    let height = plot_height + if frame == Frame::Alone { key_height(keys.len()) } else { 0.0 };
     let span = days(from, to).max(1.0);
     open_chart(out, frame, title, height);
     year_ticks(out, from, to, y0, rows.len() as f64 * row_h);
@@ -635,10 +665,12 @@ fn stages(
             );
         }
     }
-    *out += "</svg>";
     if frame == Frame::Alone {
+        alone_key(out, &keys, plot_height);
+        *out += "</svg>";
         return height;
     }
+    *out += "</svg>";
     *out += "<ul class=\"legend keys\">";
     for (i, l) in legend.iter().enumerate() {
         *out += &format!("<li>{}{}</li>", swatch(PALETTE[i % PALETTE.len()]), esc(l));
@@ -657,7 +689,11 @@ fn signals(out: &mut String, frame: Frame, title: &str, years: &[i32], themes: &
     let max: u64 = (0..years.len()).map(|i| themes.iter().map(|(_, c)| c[i]).sum::<u64>()).max().unwrap_or(1).max(1);
     let bw = PLOT_WIDTH_PCT / years.len().max(1) as f64;
     let every = (years.len() as i32 + 7) / 8;
-    let height = y0 + ch + 24.0;
+    let totals: Vec<String> = themes.iter().map(|(t, c)| format!("{t} ({})", c.iter().sum::<u64>())).collect();
+    let keys: Vec<(&str, &str)> =
+        totals.iter().enumerate().map(|(i, t)| (PALETTE[i % PALETTE.len()], t.as_str())).collect();
+    let plot_height = y0 + ch + 24.0;
+    let height = plot_height + if frame == Frame::Alone { key_height(keys.len()) } else { 0.0 };
     open_chart(out, frame, title, height);
     for (i, y) in years.iter().enumerate() {
         let x = PLOT_LEFT_PCT + i as f64 * bw;
@@ -684,10 +720,12 @@ fn signals(out: &mut String, frame: Frame, title: &str, years: &[i32], themes: &
             );
         }
     }
-    *out += "</svg>";
     if frame == Frame::Alone {
+        alone_key(out, &keys, plot_height);
+        *out += "</svg>";
         return height;
     }
+    *out += "</svg>";
     *out += "<ul class=\"legend keys\">";
     for (ti, (theme, counts)) in themes.iter().enumerate() {
         *out +=

@@ -271,8 +271,14 @@ impl Body {
     fn chart(&mut self, c: &Chart) {
         let (title, text) = md::chart_text(c, self.lang);
         self.out += &format!("<text:p text:style-name=\"Caption\">{}</text:p>\n", x(title));
-        for img in html::images(c, self.lang) {
+        let images = html::images(c, self.lang);
+        let several = images.len() > 1;
+        for img in images {
             let n = self.images.len() + 1;
+            if several {
+                // Each spiral under its own title, as the HTML shows it.
+                self.out += &format!("<text:p text:style-name=\"Figure\">{}</text:p>\n", x(&img.title));
+            }
             let path = format!("Pictures/chart-{n}.svg");
             let (w, h) = size_cm(&img);
             let desc =
