@@ -202,6 +202,9 @@ impl Body {
 
     /// The cover's label / value lines as a table of two columns.
     fn cover(&mut self, lines: &[(String, String)]) {
+        if lines.is_empty() {
+            return; // a table must have a row
+        }
         self.out += "<table:table table:name=\"Cover\"><table:table-column table:style-name=\"CoverCol\"/><table:table-column table:style-name=\"CoverCol2\"/>\n";
         for (k, v) in lines {
             self.out += &format!(
