@@ -2,7 +2,7 @@
 //! and edit: the same document model as the Markdown and HTML, with headings in the heading
 //! styles (so the document has an outline to navigate by), lists, the cover as a table, the
 //! charts as SVG images (ODF 1.3 allows SVG) each with a title and a description in text, and
-//! the list of sources at the end (each with a bookmark `bron-12`).
+//! the list of sources at the end (each with a bookmark `bron-12` that the references link to).
 //!
 //! **The package.** A zip with `mimetype` first and stored (not compressed), so that a reader
 //! recognises the file by its first bytes; `META-INF/manifest.xml` lists every other file;
@@ -22,7 +22,7 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 use super::doc::{Block, Chart, Doc, Section, Stmt};
 use super::html::{self, Image};
 use super::md;
-use crate::text::{src_refs, tr};
+use crate::text::{src_ref, tr};
 
 /// The media type of an OpenDocument text, for `mimetype` and for HTTP.
 pub const ODT_MEDIA_TYPE: &str = "application/vnd.oasis.opendocument.text";
@@ -261,11 +261,20 @@ impl Body {
             format!("<text:span text:style-name=\"Strong_20_Emphasis\">{}</text:span> ", x(&s.lead))
         };
         let more = if s.more_srcs > 0 { format!(" [+{}]", s.more_srcs) } else { String::new() };
-        format!(
-            "{lead}{} <text:span text:style-name=\"Source\">{}{more}</text:span>",
-            x(&s.text),
-            x(&src_refs(&s.srcs, self.lang))
-        )
+        // Each reference as text that links to its entry in the list of sources (a bookmark),
+        // as the standalone HTML does.
+        let refs: Vec<String> = s
+            .srcs
+            .iter()
+            .map(|r| {
+                format!(
+                    "<text:a xlink:type=\"simple\" xlink:href=\"#{}\">{}</text:a>",
+                    html::anchor_id(r.position),
+                    x(&src_ref(r, self.lang))
+                )
+            })
+            .collect();
+        format!("{lead}{} <text:span text:style-name=\"Source\">{}{more}</text:span>", x(&s.text), refs.join(" "))
     }
 
     /// A chart: its title, its pictures (each with its title and, as its description, what the

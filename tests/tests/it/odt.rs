@@ -118,6 +118,17 @@ fn check(bytes: &[u8]) -> (Vec<(u32, String)>, String) {
             "styles.xml defines Heading {level}"
         );
     }
+    // Every link inside the document goes to a bookmark it has (a source to its entry).
+    let bookmarks: BTreeSet<&str> = content
+        .descendants()
+        .filter(|n| n.has_tag_name((TEXT_NS, "bookmark")))
+        .map(|n| n.attribute((TEXT_NS, "name")).expect("a name"))
+        .collect();
+    for a in content.descendants().filter(|n| n.has_tag_name((TEXT_NS, "a"))) {
+        let href = a.attribute((XLINK_NS, "href")).expect("a link has a target");
+        let target = href.strip_prefix('#').unwrap_or_else(|| panic!("{href} points outside the document"));
+        assert!(bookmarks.contains(target), "the link to {href} has its bookmark");
+    }
     let text = content.descendants().filter_map(|n| n.text()).collect::<Vec<_>>().join(" ");
     (headings, text)
 }
