@@ -12,7 +12,7 @@ mod activity;
 mod codebook;
 pub mod compare;
 mod corrections;
-pub mod csv;
+mod csv;
 mod cycles;
 mod directory;
 mod engine;

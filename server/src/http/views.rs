@@ -2,14 +2,13 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use parlog_projections::retro::SourceLinks;
 use parlog_projections::{AsOf, Engine};
 
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult, Path, Query};
 use super::study::Study;
-use parlog_projections::retro::SourceLinks;
-
 use crate::request::{chart_name, view_name, Format, RawView, ViewFormat, ViewRequest};
 
 /// Runs `f` on the projections for `as_of`: the live ones for the head, a fresh replay otherwise.
