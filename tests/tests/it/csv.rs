@@ -230,3 +230,21 @@ async fn the_api_table_of_another_study_is_named_after_it() {
     assert_eq!(disposition, "attachment; filename=\"zwolle-zuid-directory.csv\"");
     assert!(resp.text().contains("makelaar Zuid 1"), "{}", resp.text());
 }
+
+/// A column is a path into the view's JSON; a misspelt path would give a column that is always
+/// empty. Between them, the demo and the Zwolle log fill every column of every table.
+#[test]
+fn every_column_says_something_in_the_demo_or_another_municipality() {
+    let studies: Vec<_> = ["demo/gouda.json", "tests/data/zwolle.json"]
+        .into_iter()
+        .map(|f| Engine::as_of(&memory_of_file(f), AsOf::Head).expect("engine").state)
+        .collect();
+    for view in VIEWS {
+        let tables: Vec<Vec<Vec<String>>> =
+            studies.iter().map(|p| parse(&view.csv(p, &ViewOptions::default()))).collect();
+        for (i, column) in tables[0][0].iter().enumerate() {
+            let filled = tables.iter().any(|t| t[1..].iter().any(|r| !r[i].is_empty()));
+            assert!(filled, "{}: the column {column:?} is empty in every log (is its path right?)", view.name);
+        }
+    }
+}
