@@ -229,3 +229,43 @@ async fn the_api_answers_an_odt_to_save() {
     let again = api.get("/api/v1/retrospective?format=odt&lang=en", Role::Viewer).await;
     assert_eq!(resp.body, again.body, "the same bytes for the same log");
 }
+
+/// Text from the log that looks like markup stays text: every part still parses, and the names
+/// read back as they were typed (in the content and in the pictures).
+#[test]
+fn markup_in_the_log_stays_text_in_the_odt() {
+    use crate::proj_support::{ev, memory_with};
+    use serde_json::json;
+    let name = "<text:h>Kop</text:h> & \"Buurt\" 'Oost' ]]>";
+    let source = memory_with(&[
+        ev("city", "area:deventer", "AreaDefined", "2021-02-01", json!({"name": "Deventer <b>", "kind": "city"})),
+        ev(
+            "p",
+            "participant:onderzoeker-a",
+            "ParticipantRegistered",
+            "2021-02-01",
+            json!({"label": "onderzoeker <A>", "role": "researcher"}),
+        ),
+        ev(
+            "ini",
+            "initiative:kop",
+            "InitiativeStarted",
+            "2021-02-08",
+            json!({"name": name, "route": "opportunity", "area": "area:deventer",
+                   "description": "regel één\nregel twee", "initiators": ["participant:onderzoeker-a"]}),
+        ),
+        ev("stage", "initiative:kop", "InitiativeStageChanged", "2021-03-08", json!({"stage": "bringing_together"})),
+    ]);
+    let bytes = odt_of(&source, Lang::Nl);
+    let (headings, text) = check(&bytes);
+    assert!(headings.iter().all(|(_, t)| !t.contains("Kop</text:h>") || t.contains(name)), "{headings:?}");
+    assert!(text.contains(name), "the name as typed: {text}");
+    let odt = Odt::read(&bytes);
+    let pictures: Vec<&str> = odt.files.iter().filter(|(n, _)| n.ends_with(".svg")).map(|(n, _)| odt.text(n)).collect();
+    assert!(!pictures.is_empty(), "the stages are drawn");
+    let drawn = pictures.iter().any(|svg| {
+        let doc = roxmltree::Document::parse(svg).expect("parsed in check");
+        doc.descendants().filter_map(|n| n.text()).any(|t| t.contains(name))
+    });
+    assert!(drawn, "the stage chart names the initiative as typed");
+}
