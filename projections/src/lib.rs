@@ -13,6 +13,7 @@ pub mod agreement;
 mod codebook;
 pub mod compare;
 mod corrections;
+mod csv;
 mod cycles;
 mod directory;
 mod engine;

@@ -6,7 +6,6 @@
 use chrono::NaiveDate;
 use parlog_core::{Category, Lang, StreamId, StudySlug, STUDY_SLUG_CHARS_MAX};
 use parlog_projections::compare;
-use parlog_projections::retro::Format;
 use parlog_projections::{AsOf, Thresholds, UnknownProjection, ViewOptions, CHART_NAMES, PROJECTION_NAMES};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -36,7 +35,8 @@ pub enum Kind {
 
 const LANGS: &[&str] = &["nl", "en"];
 const BASES: &[&str] = &["occurred", "recorded"];
-const FORMATS: &[&str] = &["html", "md"];
+const FORMATS: &[&str] = &["html", "md", "odt"];
+const VIEW_FORMATS: &[&str] = &["json", "csv"];
 
 pub const AS_OF: Param = Param {
     name: "as_of",
@@ -71,7 +71,16 @@ pub const REFLECTION_GAP_DAYS_MAX: Param = Param {
     kind: Kind::Integer { min: 0, max: u32::MAX as u64 },
     description: "Warnings: no reflection in a team for more days than this.",
 };
-pub const FORMAT: Param = Param { name: "format", kind: Kind::Word(FORMATS), description: "html (default) or md." };
+pub const FORMAT: Param = Param {
+    name: "format",
+    kind: Kind::Word(FORMATS),
+    description: "html (default), md, or odt (an OpenDocument text with the charts, as an attachment).",
+};
+pub const VIEW_FORMAT: Param = Param {
+    name: "format",
+    kind: Kind::Word(VIEW_FORMATS),
+    description: "json (default), or csv: the view's main table for spreadsheets (RFC 4180, UTF-8 without BOM, CRLF, as an attachment).",
+};
 pub const AREA: Param = Param {
     name: "area",
     kind: Kind::Stream(Category::Area),
@@ -106,6 +115,7 @@ pub const PROJECTION_PARAMS: &[&Param] = &[
     &LEAD_MONTHS_MAX,
     &ACTIVE_INITIATIVES_MAX,
     &REFLECTION_GAP_DAYS_MAX,
+    &VIEW_FORMAT,
 ];
 /// The parameters of a chart.
 pub const CHART_PARAMS: &[&Param] = &[&AS_OF, &BASIS, &AS_OF_POSITION, &LANG];
@@ -304,11 +314,50 @@ pub struct RawView {
     pub area: Option<String>,
 }
 
+/// The form of the retrospective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Html,
+    /// An OpenDocument text (`.odt`), with the charts as images.
+    Odt,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Html => "text/html; charset=utf-8",
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Odt => parlog_projections::retro::ODT_MEDIA_TYPE,
+        }
+    }
+}
+
+/// The form of a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewFormat {
+    Json,
+    /// Its main table (`ViewDef::csv`).
+    Csv,
+}
+
+impl ViewFormat {
+    /// The `format` of a view request (json or csv), which the view's other parameters leave to
+    /// it, as the retrospective's formats are others.
+    pub fn parse(raw: &RawView) -> Result<ViewFormat, RequestError> {
+        Ok(match VIEW_FORMAT.word(raw.format.as_deref())? {
+            "csv" => ViewFormat::Csv,
+            _ => ViewFormat::Json,
+        })
+    }
+}
+
 /// A view request, checked.
 #[derive(Debug, Clone)]
 pub struct ViewRequest {
     pub as_of: AsOf,
     pub options: ViewOptions,
+    /// The retrospective's format (a view's is [`ViewFormat`]).
     pub format: Format,
     /// An `area:` stream, checked.
     pub area: Option<String>,
@@ -317,6 +366,21 @@ pub struct ViewRequest {
 impl ViewRequest {
     pub fn parse(raw: &RawView) -> Result<ViewRequest, RequestError> {
         let as_of = as_of(raw)?;
+        let format = match FORMAT.word(raw.format.as_deref())? {
+            "md" => Format::Markdown,
+            "odt" => Format::Odt,
+            _ => Format::Html,
+        };
+        Self::parse_with(raw, as_of, format)
+    }
+
+    /// A view's request: its `format` is json or csv ([`ViewFormat`]), not the report's.
+    pub fn parse_view(raw: &RawView) -> Result<(ViewRequest, ViewFormat), RequestError> {
+        let format = ViewFormat::parse(raw)?;
+        Ok((Self::parse_with(raw, as_of(raw)?, Format::Html)?, format))
+    }
+
+    fn parse_with(raw: &RawView, as_of: AsOf, format: Format) -> Result<ViewRequest, RequestError> {
         let d = Thresholds::default();
         let threshold = |p: &Param, raw: &Option<String>, default: u32| -> Result<u32, RequestError> {
             // In range: the parameter's maximum is u32::MAX.
@@ -342,10 +406,6 @@ impl ViewRequest {
                     d.reflection_gap_days_max,
                 )?,
             },
-        };
-        let format = match FORMAT.word(raw.format.as_deref())? {
-            "md" => Format::Markdown,
-            _ => Format::Html,
         };
         let area = AREA.stream(raw.area.as_deref())?.map(|a| a.to_string());
         Ok(ViewRequest { as_of, options, format, area })

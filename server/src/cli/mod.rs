@@ -345,14 +345,26 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
 
 /// Writes a report to `out` (saying so on standard error), or to standard output.
 fn write_out(out: Option<&Path>, text: &str) -> Result<i32> {
+    write_bytes(out, text.as_bytes())
+}
+
+/// As [`write_out`], for bytes that need not be text (an ODT package).
+fn write_bytes(out: Option<&Path>, bytes: &[u8]) -> Result<i32> {
     match out {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| {
+            std::fs::write(path, bytes).map_err(|e| {
                 Failure::Input(t!("cannot-write", path = path.display().to_string(), why = e.to_string()))
             })?;
             eprintln!("{}", t!("wrote", path = path.display().to_string()));
         }
-        None => print!("{text}"),
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(bytes)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Failure::Input(t!("cannot-write", path = "-".to_string(), why = e.to_string())))?;
+        }
     }
     Ok(0)
 }
