@@ -154,6 +154,29 @@ struct Current {
     sealed_from: Option<Position>,
 }
 
+/// The kinds the model is made of (their corrections are followed too).
+fn kept(kind: EventKind) -> bool {
+    use EventKind::*;
+    matches!(
+        kind,
+        StudyStarted
+            | ParticipantRegistered
+            | ParticipantRoleChanged
+            | AreaDefined
+            | InitiativeStarted
+            | InitiativeStageChanged
+            | InitiativeHandedOver
+            | InitiativeStopped
+            | ObservationRecorded
+            | ReflectionRecorded
+            | CodeDefined
+            | CodeRenamed
+            | CodesMerged
+            | ExcerptCoded
+            | MemoWritten
+    )
+}
+
 impl Model {
     /// Reads the whole log of `store` (up to its head now).
     pub fn read(store: &dyn EventStore, access: Access) -> Result<Model, StoreError> {
@@ -189,6 +212,8 @@ impl Model {
                             t.retracted = true;
                         }
                     }
+                    // Kept only what the model reads: a large log is mostly other kinds.
+                    _ if !kept(e.kind) => {}
                     _ => {
                         by_id.insert(e.id, p);
                         let sealed_from = e.sealed.is_some().then_some(e.position);
@@ -413,12 +438,14 @@ impl Model {
         // Codings only on texts that are shown whole, and within them.
         let lengths: HashMap<EventId, Option<usize>> =
             self.texts.iter().map(|t| (t.id, t.text.as_ref().map(|_| t.chars()))).collect();
-        let before = self.excerpts.len();
+        let withheld_ids: BTreeSet<EventId> = self.texts.iter().filter(|t| t.withheld).map(|t| t.id).collect();
+        let on_withheld = self.excerpts.iter().filter(|x| withheld_ids.contains(&x.source)).count() as u64;
+        // Also left out, without a word: codings on retracted notes, and past the end of a
+        // text amended shorter (they were made on a text that is no longer there).
         self.excerpts
             .retain(|x| matches!(lengths.get(&x.source), Some(Some(n)) if x.end as usize <= *n && x.start < x.end));
-        let withheld = self.texts.iter().filter(|t| t.withheld).count() as u64;
         let whole_lost: u64 = self.texts.iter().filter(|t| t.withheld).map(|t| t.whole.len() as u64).sum();
-        self.left_out = LeftOut { texts: withheld, codings: (before - self.excerpts.len()) as u64 + whole_lost };
+        self.left_out = LeftOut { texts: withheld_ids.len() as u64, codings: on_withheld + whole_lost };
 
         for (stream, (guid, name, kind, parent)) in &areas {
             let mut values = vec![("kind", "area".to_string()), ("area kind", kind.clone())];

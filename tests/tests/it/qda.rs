@@ -294,7 +294,15 @@ fn changed_demo() -> (CliTest, Vec<(String, Vec<u8>)>) {
         uuid::Uuid::new_v4()
     );
     let mut qde = qde;
-    qde.insert_str(tag_end, &selection);
+    // The memo is about the note too, and the new code is added to a passage parlog has coded.
+    qde.insert_str(tag_end, &format!("{selection}<NoteRef targetGUID=\"{NEW_MEMO}\"/>"));
+    let known = format!("<PlainTextSelection guid=\"{}\"", label_id("exc-1"));
+    let at = qde.find(&known).expect("exc-1 is a selection");
+    let at = at + qde[at..].find('>').expect("its tag ends") + 1;
+    qde.insert_str(
+        at,
+        &format!("<Coding guid=\"{}\"><CodeRef targetGUID=\"{NEW_CODE}\"/></Coding>", uuid::Uuid::new_v4()),
+    );
     let memo = format!(
         "<Note guid=\"{NEW_MEMO}\" name=\"Zelf doen\"><PlainTextContent>Bewoners nemen het over als de makelaar een stap terug doet.</PlainTextContent></Note>"
     );
@@ -311,7 +319,7 @@ fn a_passage_coded_in_another_tool_lands_on_the_same_characters_and_imports_once
     let out = import(&t, &file, "onderzoeker-tno").success();
     assert!(out.stdout.contains("zelf doen ë") && out.stdout.contains(PASSAGE), "it shows what it adds: {out:?}");
     assert!(out.stderr.contains("33AA66") || out.stderr.contains("kleur"), "it says colours are ignored: {out:?}");
-    assert_eq!(head(&t), before + 3, "a code, a coding and a memo");
+    assert_eq!(head(&t), before + 4, "a code, two codings and a memo");
 
     // The code takes the foreign GUID as its event id; the coding the selection's.
     let code = show(&t, NEW_CODE);
@@ -329,13 +337,29 @@ fn a_passage_coded_in_another_tool_lands_on_the_same_characters_and_imports_once
     let memo = show(&t, NEW_MEMO);
     assert_eq!(memo["kind"], "MemoWritten");
     assert_eq!(memo["payload"]["codes"], json!([stream]), "the memo is about the code that refers to it");
+    assert_eq!(memo["payload"]["notes"], json!([NOTE_ID]), "and about the note that refers to it");
+    // The code added to a passage parlog had coded: a coding of the same range, with the new
+    // code only, under an id derived from the selection and the code.
+    let exc1 = show(&t, &label_id("exc-1").to_string());
+    let added: Vec<Value> = t
+        .log_json(t.data())
+        .into_iter()
+        .filter(|e| e["kind"] == "ExcerptCoded" && e["payload"]["source"] == exc1["payload"]["source"])
+        .collect();
+    assert_eq!(added.len(), 2, "exc-1 and the added coding: {added:?}");
+    let new = &added[1];
+    assert_eq!(new["payload"]["codes"], json!([stream]));
+    assert_eq!(
+        (&new["payload"]["start"], &new["payload"]["end"]),
+        (&exc1["payload"]["start"], &exc1["payload"]["end"])
+    );
     // The codebook view knows the new code and its passage.
     let book = t.ok(&["project", "codebook", "--json"]);
     assert!(book.contains("zelf doen ë"), "the codebook shows the code: {book}");
 
     // Again: nothing new, nothing appended.
     let again = import(&t, &file, "onderzoeker-tno").success();
-    assert_eq!(head(&t), before + 3, "importing the same file again appends nothing: {again:?}");
+    assert_eq!(head(&t), before + 4, "importing the same file again appends nothing: {again:?}");
     // And the export now carries the code and the selection under the same GUIDs, and imports
     // as nothing new.
     let entries = unzip(&export(&t, "qdpx"));
@@ -344,7 +368,7 @@ fn a_passage_coded_in_another_tool_lands_on_the_same_characters_and_imports_once
     assert!(qde.contains(&format!("guid=\"{NEW_CODE}\"")) && qde.contains(&format!("guid=\"{NEW_SELECTION}\"")));
     let reexport = write_file(&t, "again.qdpx", &rezip(&entries));
     import(&t, &reexport, "onderzoeker-tno").success();
-    assert_eq!(head(&t), before + 3, "an unchanged export appends nothing");
+    assert_eq!(head(&t), before + 4, "an unchanged export appends nothing");
 }
 
 #[test]
@@ -381,7 +405,7 @@ fn the_variants_real_tools_write_are_read() {
     let file = write_file(&t, "variant.qdpx", &rezip(&variant));
     let before = head(&t);
     import(&t, &file, "onderzoeker-tno").success();
-    assert_eq!(head(&t), before + 3);
+    assert_eq!(head(&t), before + 4);
     let coding = show(&t, NEW_SELECTION);
     let note = show(&t, NOTE_ID)["sealed"]["data"]["text"].as_str().unwrap().to_string();
     let (s, e) = (coding["payload"]["start"].as_u64().unwrap(), coding["payload"]["end"].as_u64().unwrap());
