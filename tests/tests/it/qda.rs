@@ -513,3 +513,33 @@ async fn the_api_gives_the_project_to_researchers_and_the_codebook_to_all() {
     r.expect(200);
     validate(entry(&unzip(&r.body), "project.qde"), "Project.xsd", "a project without codes");
 }
+
+/// The latest version of each note: an amendment with a sealed part replaces its text (and a
+/// coding made on the old text that no longer fits is left out); a retracted note is not there.
+#[test]
+fn notes_are_exported_as_last_amended_and_retracted_ones_not_at_all() {
+    let t = setup();
+    t.init();
+    let (kept, gone) = ("2a9d8c7b-6e5f-4a3b-9c1d-0e2f3a4b5c6d", "3b0e9d8c-7f6a-4b5c-8d2e-1f3a4b5c6d7e");
+    let events = [
+        json!({"stream": "participant:onderzoeker-2", "kind": "ParticipantRegistered", "occurred_at": "2022-05-01T09:00:00+02:00", "author": "onderzoeker-2", "payload": {"label": "onderzoeker Zuid", "role": "researcher"}}),
+        json!({"stream": "study:tilburg", "kind": "StudyStarted", "occurred_at": "2022-05-02T09:00:00+02:00", "author": "onderzoeker-2", "payload": {"title": "Makelen in Tilburg-Noord", "question": "Wat werkt?", "municipality": "Tilburg", "levels": ["wijk"]}}),
+        json!({"stream": "code:buren", "kind": "CodeDefined", "occurred_at": "2022-05-02T10:00:00+02:00", "author": "onderzoeker-2", "payload": {"name": "buren"}}),
+        json!({"id": kept, "stream": "notes:onderzoeker-2", "kind": "ObservationRecorded", "occurred_at": "2022-05-03T10:00:00+02:00", "author": "onderzoeker-2", "payload": {"topic": "buurtfeest"}, "sealed": {"subjects": ["participant:onderzoeker-2"], "text": "Eerste versie van een lange notitie over het buurtfeest in de Reeshof."}}),
+        json!({"id": gone, "stream": "notes:onderzoeker-2", "kind": "ObservationRecorded", "occurred_at": "2022-05-03T11:00:00+02:00", "author": "onderzoeker-2", "payload": {"topic": "dubbel"}, "sealed": {"subjects": ["participant:onderzoeker-2"], "text": "Per ongeluk dubbel ingevoerd."}}),
+        json!({"stream": "coding:ronde-1", "kind": "ExcerptCoded", "occurred_at": "2022-05-04T10:00:00+02:00", "author": "onderzoeker-2", "payload": {"source": kept, "codes": ["code:buren"], "start": 40, "end": 60}}),
+        json!({"stream": "notes:onderzoeker-2", "kind": "EventAmended", "occurred_at": "2022-05-05T10:00:00+02:00", "author": "onderzoeker-2", "payload": {"target": kept, "payload": {"topic": "buurtfeest Reeshof"}, "reason": "ingekort"}, "sealed": {"subjects": ["participant:onderzoeker-2"], "text": "Korte tweede versie."}}),
+        json!({"stream": "notes:onderzoeker-2", "kind": "EventRetracted", "occurred_at": "2022-05-05T11:00:00+02:00", "author": "onderzoeker-2", "payload": {"target": gone, "reason": "dubbel"}}),
+    ];
+    for e in &events {
+        t.run_stdin(&["append"], &e.to_string()).success();
+    }
+    let entries = unzip(&export(&t, "qdpx"));
+    let texts = check_structure(&entries);
+    validate(entry(&entries, "project.qde"), "Project.xsd", "Tilburg's project.qde");
+    assert_eq!(texts[kept], "Korte tweede versie.", "the amendment's sealed text replaces the note's");
+    assert!(!texts.contains_key(gone), "a retracted note is not exported");
+    let qde = text(entry(&entries, "project.qde"));
+    assert!(qde.contains("buurtfeest Reeshof"), "the amended topic names the source");
+    assert!(!qde.contains("<PlainTextSelection"), "the coding past the end of the shorter text is left out");
+}
