@@ -463,6 +463,10 @@ fn bad_projects_are_refused_clearly_and_append_nothing() {
     );
     // Not XML.
     refused("broken.qdpx", with(qde.replacen("</Codes>", "</Kodes>", 1)), &["not well-formed XML"]);
+    // A zip bomb: an entry that unpacks to a thousand times its packed size.
+    let mut bomb = entries.clone();
+    bomb.push(("sources/zeros.txt".into(), vec![b'0'; 8 * 1024 * 1024]));
+    refused("bomb.qdpx", rezip(&bomb), &["sources/zeros.txt", "zip bomb"]);
     // Not a researcher; and without a terminal, --yes is needed.
     let file = write_file(&t, "fine.qdpx", &rezip(&entries));
     let out = t.run(&[
