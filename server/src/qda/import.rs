@@ -219,11 +219,8 @@ fn element(
             f.texts[i].selections.push(ForeignSelection { guid, start, end, ..ForeignSelection::default() });
             Frame::Selection(i, f.texts[i].selections.len() - 1)
         }
-        ("Coding", Frame::Selection(i, j)) => {
-            // The coding's CodeRef follows; the frame below it finds the selection.
-            let _ = (i, j);
-            Frame::Coding
-        }
+        // The coding's CodeRef follows, and finds its selection in the frame under it.
+        ("Coding", Frame::Selection(..)) => Frame::Coding,
         ("CodeRef", Frame::Coding) => {
             let code = guid_of(s, name, "targetGUID")?;
             // The selection is the frame under the coding.
