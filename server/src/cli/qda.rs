@@ -64,7 +64,8 @@ pub fn export_qdpx(study: &Selected, out: Option<&Path>) -> Result<i32> {
 }
 
 pub fn export_qdc(study: &Selected, out: Option<&Path>) -> Result<i32> {
-    let m = model(&open_read(study)?)?;
+    // The codebook holds no note's text: nothing is unsealed for it.
+    let m = Model::read(&open_read(study)?, Access::OpenOnly)?;
     let xml = qda::export::qdc(&m)?;
     write(out, xml.as_bytes())?;
     if let Some(p) = out {

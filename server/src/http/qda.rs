@@ -27,7 +27,11 @@ pub async fn export(study: Study, Query(q): Query<RawExport>) -> ApiResult<Respo
         )?;
     }
     let open = study.open.clone();
-    let access = if study.role.reads_sealed() { Access::SealedText } else { Access::OpenOnly };
+    // The codebook holds no note's text: it is built without unsealing any.
+    let access = match format {
+        "qdpx" => Access::SealedText,
+        _ => Access::OpenOnly,
+    };
     let slug = study.record.slug.to_string();
     let built = tokio::task::spawn_blocking(move || -> ApiResult<(Vec<u8>, &'static str)> {
         let m = Model::read(open.store.as_ref(), access)?;
