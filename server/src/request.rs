@@ -127,6 +127,21 @@ pub const STUDIES: Param = Param {
     kind: Kind::Studies,
     description: "The studies to compare, by slug, separated by commas (at most 16), in the order of the columns.",
 };
+const EXPORT_FORMATS: &[&str] = &["qdpx", "qdc"];
+pub const EXPORT_FORMAT: Param = Param {
+    name: "format",
+    kind: Kind::Word(EXPORT_FORMATS),
+    description: "qdpx (default): the REFI-QDA project (a ZIP: project.qde and sources/), for researchers; qdc: the REFI-QDA codebook (XML), for every role.",
+};
+pub const EXPORT_PARAMS: &[&Param] = &[&EXPORT_FORMAT, &LANG];
+
+/// An export request as given.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct RawExport {
+    pub format: Option<String>,
+    pub lang: Option<String>,
+}
+
 const COMPARE_FORMATS: &[&str] = &["html", "md", "json"];
 pub const COMPARE_FORMAT: Param =
     Param { name: "format", kind: Kind::Word(COMPARE_FORMATS), description: "html (default), md or json." };

@@ -17,6 +17,7 @@ mod io;
 mod log;
 mod migrate;
 mod project;
+mod qda;
 mod retrospective;
 mod serve;
 mod show;
@@ -210,9 +211,17 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long)]
         with_keys: bool,
+        #[arg(long, value_parser = ["parlog", "qdpx", "qdc"], default_value = "parlog")]
+        format: String,
     },
     Import {
         file: PathBuf,
+        #[arg(long, value_parser = ["parlog", "qdpx"], default_value = "parlog")]
+        format: String,
+        #[arg(long)]
+        author: Option<String>,
+        #[arg(long)]
+        yes: bool,
     },
     Forget(forget::ForgetArgs),
     Demo(demo::DemoArgs),
@@ -328,8 +337,15 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
         Command::Verify => check::verify_all(data, wanted, options()),
         Command::Repair { yes } => check::repair(study, options(), yes),
         Command::Keys(cmd) => check::keys(data, options(), cmd),
-        Command::Export { out, with_keys } => io::export(&open_read(&study()?)?, out.as_deref(), with_keys),
-        Command::Import { file } => io::import(&open(&writable()?)?, &file),
+        Command::Export { out, with_keys, format } => match format.as_str() {
+            "qdpx" => qda::export_qdpx(&study()?, out.as_deref()),
+            "qdc" => qda::export_qdc(&study()?, out.as_deref()),
+            _ => io::export(&open_read(&study()?)?, out.as_deref(), with_keys),
+        },
+        Command::Import { file, format, author, yes } => match format.as_str() {
+            "qdpx" => qda::import_qdpx(&writable()?, &file, author.as_deref(), yes),
+            _ => io::import(&open(&writable()?)?, &file),
+        },
         // A study's archive does not hold back a data subject's right to be forgotten.
         Command::Forget(args) => forget::run(&study()?, args),
         Command::Stats(args) => stats::run(&study()?, args),

@@ -219,6 +219,19 @@ impl From<RequestError> for ApiError {
     }
 }
 
+/// An export the study cannot give (no codes for a codebook) is a 404 like any missing
+/// resource; failing to write the archive is the server's fault.
+impl From<crate::qda::QdaError> for ApiError {
+    fn from(e: crate::qda::QdaError) -> Self {
+        use crate::qda::QdaError;
+        match e {
+            QdaError::NoCodes => ApiError::NotFound(e.to_string()),
+            QdaError::Write(_) => ApiError::Internal(e.to_string()),
+            e => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Error answers that did not come from `ApiError` (axum's own rejections, which answer

@@ -11,6 +11,7 @@ pub mod hub;
 mod institute;
 pub mod metrics;
 pub mod openapi;
+mod qda;
 mod reference;
 pub mod routes;
 pub mod state;

@@ -11,9 +11,10 @@
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::state::AppState;
-use super::{admin, events, feed, institute, openapi, reference, views};
+use super::{admin, events, feed, institute, openapi, qda, reference, views};
 use crate::request::{
-    Param, CHART_PARAMS, COMPARE_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, PROJECTION_PARAMS, RETROSPECTIVE_PARAMS,
+    Param, CHART_PARAMS, COMPARE_PARAMS, EXPORT_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, PROJECTION_PARAMS,
+    RETROSPECTIVE_PARAMS,
 };
 
 /// One route.
@@ -184,6 +185,23 @@ pub const ROUTES: &[Route] = &[
         ],
         appends: false,
         handler: |m| on(m, views::chart),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/studies/{study}/export",
+        alias: None,
+        in_study: true,
+        summary: "The study for a QDA tool (ATLAS.ti, MAXQDA, NVivo, QualCoder), in the REFI-QDA standard: format=qdpx the project as a ZIP (application/zip: project.qde with users, codebook, cases, every note as a text source with its coded passages, memos as notes; the notes' text in sources/), format=qdc the codebook alone (application/xml). A forgotten subject's text and the codings on it are left out.",
+        roles: "all roles in the study (format qdpx, which holds sealed text: researcher only)",
+        query: EXPORT_PARAMS,
+        body: None,
+        ok: &[(200, "The project (application/zip) or the codebook (application/xml), as an attachment.")],
+        problems: &[
+            (403, "format=qdpx for a role other than researcher: the project holds every note's sealed text."),
+            (404, "format=qdc and the study has no codes yet (a REFI-QDA codebook holds at least one), or no such study for this token."),
+        ],
+        appends: false,
+        handler: |m| on(m, qda::export),
     },
     Route {
         method: "get",

@@ -53,6 +53,7 @@ pub const MATRIX: &[(&str, &str, [bool; 4])] = &[
     ("get", "/api/v1/studies/{study}/projections/{name}", [true, true, true, true]),
     ("get", "/api/v1/studies/{study}/retrospective", [true, true, true, true]),
     ("get", "/api/v1/studies/{study}/charts/{name}", [true, true, true, true]),
+    ("get", "/api/v1/studies/{study}/export", [true, true, true, true]),
     ("get", "/api/v1/studies/{study}/feed", [true, true, false, true]),
     ("get", "/api/v1/studies/{study}/verify", [false, false, false, true]),
     ("post", "/api/v1/studies/{study}/subjects/{subject}/forget", [false, false, false, true]),
@@ -131,6 +132,8 @@ pub async fn sample_in(api: &Api, study: &str, maker: Option<&str>, method: &str
             req.json(&json!({"slug": uniq("s"), "name": "Makelen in Delft", "municipality": "Delft"}))
         }
         "get" if path.ends_with("/feed") => Req { path: format!("{filled}?from=1"), ..req },
+        // The codebook, which every role may export (the project is for researchers: qda.rs).
+        "get" if path.ends_with("/export") => Req { path: format!("{filled}?format=qdc"), ..req },
         "get" if path == "/api/v1/compare" => Req { path: format!("{filled}?studies={study}&format=json"), ..req },
         _ => req,
     }

@@ -33,6 +33,7 @@ mod proj_role;
 mod proj_signals;
 mod proj_support;
 mod proj_warnings;
+mod qda;
 mod read_only;
 mod retrospective;
 mod server_process;

@@ -35,13 +35,13 @@ impl Odt {
         for i in 0..zip.len() {
             let mut f = zip.by_index(i).expect("an entry");
             if i == 0 {
-                assert_eq!(f.name(), "mimetype", "mimetype comes first");
+                assert_eq!(f.name().expect("an entry name"), "mimetype", "mimetype comes first");
                 assert_eq!(f.compression(), zip::CompressionMethod::Stored, "mimetype is stored, not compressed");
                 assert!(f.extra_data().is_none_or(|e| e.is_empty()), "mimetype has no extra field");
             }
             let mut b = Vec::new();
             f.read_to_end(&mut b).expect("an entry reads");
-            files.push((f.name().to_string(), b));
+            files.push((f.name().expect("an entry name").to_string(), b));
         }
         // The media type right after the first local header, where a reader that sniffs looks.
         assert_eq!(&bytes[30..38], b"mimetype", "the first entry's name at offset 30");
