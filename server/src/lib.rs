@@ -5,6 +5,7 @@ pub mod alloc;
 pub mod backend;
 pub mod cli;
 pub mod http;
+pub mod notes;
 pub mod report;
 pub mod request;
 pub mod studies;
