@@ -388,7 +388,10 @@ impl NotesIndex {
                 }
             }
             DomainEvent::EventAmended(a) => match self.by_id.get(&a.target).copied() {
-                Some(Target::Note(doc)) => self.amend_note(store, doc, &e, &a.payload, sealed)?,
+                // A retracted note is not amended any more (as the projections have it).
+                Some(Target::Note(doc)) if self.docs[doc as usize].retracted == 0 => {
+                    self.amend_note(store, doc, &e, &a.payload, sealed)?
+                }
                 Some(Target::Excerpt(x)) => self.amend_excerpt(x, &a.payload),
                 _ => {}
             },

@@ -15,6 +15,7 @@ mod decide;
 mod disk_full;
 mod hardening;
 mod msrv;
+mod notes;
 mod openapi;
 mod pg_schema;
 mod privacy;
