@@ -23,6 +23,7 @@ use super::text;
 
 /// The kinds of note the index holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum NoteKind {
     Observation,
     Reflection,
@@ -95,18 +96,34 @@ pub struct Excerpt {
     pub retracted: bool,
 }
 
-/// One note.
+/// What every query may filter a note on, kept apart from the rest (`Doc`) and small (24
+/// bytes), so that a query that visits many notes reads little memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hot {
+    pub kind: NoteKind,
+    pub retracted: bool,
+    /// Positive Health dimensions, one bit each (`HealthDimension::ALL` order).
+    pub health: u8,
+    pub day: NaiveDate,
+    pub author: u32,
+    /// Stream numbers, `NONE` for none.
+    pub area: u32,
+    pub initiative: u32,
+    pub cycle: u32,
+}
+
+/// No stream, in `Hot`.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// A stream number of `Hot`, as an option.
+pub(crate) fn some(n: u32) -> Option<u32> {
+    (n != NONE).then_some(n)
+}
+
+/// One note: what it is shown and corrected with.
 #[derive(Debug, Clone)]
 pub(crate) struct Doc {
     pub position: u64,
-    pub kind: NoteKind,
-    pub author: u32,
-    pub area: Option<u32>,
-    pub initiative: Option<u32>,
-    pub cycle: Option<u32>,
-    pub day: NaiveDate,
-    /// Positive Health dimensions, one bit each (`HealthDimension::ALL` order).
-    pub health: u8,
     /// Whole-note codes of the current version.
     pub codes: Box<[u32]>,
     /// Excerpts on it (indexes into `excerpts`), in log order; retracted ones leave.
@@ -167,8 +184,9 @@ impl Interner {
 /// The words of a note's current version: of its open text and of its sealed text.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Terms {
-    pub open: Vec<String>,
-    pub sealed: Vec<String>,
+    /// Sorted, each word followed by a line break (`text::terms`).
+    pub open: String,
+    pub sealed: String,
 }
 
 /// A note's current version as read from the store.
@@ -202,6 +220,11 @@ const BUILD_PIPELINE_EVENTS_MIN: u64 = 4 * BUILD_PAGE_EVENTS as u64;
 #[derive(Debug, Default)]
 pub struct NotesIndex {
     pub(crate) docs: Vec<Doc>,
+    pub(crate) hot: Vec<Hot>,
+    /// While building: changes to the words of notes already indexed (by amendments), as (term,
+    /// sealed, doc, added), merged into the postings once at the end; inserting into a long
+    /// list and removing from it one at a time moves the list each time.
+    pending: Option<Vec<(u32, bool, u32, bool)>>,
     pub(crate) excerpts: Vec<Excerpt>,
     by_id: HashMap<EventId, Target>,
     streams: Interner,
@@ -210,7 +233,7 @@ pub struct NotesIndex {
     labels: Vec<Option<Box<str>>>,
     /// Word → term number; `open`/`sealed`: per term, the notes (doc numbers, ascending) whose
     /// open or sealed text has it; `sorted`: term numbers in the words' order, for prefixes.
-    dict: HashMap<Box<str>, u32>,
+    dict: HashMap<Box<str>, u32, std::hash::BuildHasherDefault<text::WordHasher>>,
     words: Vec<Box<str>>,
     pub(crate) open: Vec<Vec<u32>>,
     pub(crate) sealed: Vec<Vec<u32>>,
@@ -224,7 +247,7 @@ pub struct NotesIndex {
 impl NotesIndex {
     /// Builds the index of the whole log of `store`.
     pub fn build<S: EventStore + ?Sized>(store: &S) -> Result<NotesIndex, StoreError> {
-        let mut ix = NotesIndex::default();
+        let mut ix = NotesIndex { pending: Some(Vec::new()), ..NotesIndex::default() };
         let head = store.head().position.0;
         let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
         if head >= BUILD_PIPELINE_EVENTS_MIN && parallel {
@@ -232,6 +255,7 @@ impl NotesIndex {
         } else {
             ix.catch_up(store)?;
         }
+        ix.apply_pending();
         ix.sort_terms();
         for p in ix.open.iter_mut().chain(ix.sealed.iter_mut()) {
             p.shrink_to_fit();
@@ -389,19 +413,18 @@ impl NotesIndex {
             }
             DomainEvent::EventAmended(a) => match self.by_id.get(&a.target).copied() {
                 // A retracted note is not amended any more (as the projections have it).
-                Some(Target::Note(doc)) if self.docs[doc as usize].retracted == 0 => {
+                Some(Target::Note(doc)) if !self.hot[doc as usize].retracted => {
                     self.amend_note(store, doc, &e, &a.payload, sealed)?
                 }
                 Some(Target::Excerpt(x)) => self.amend_excerpt(x, &a.payload),
                 _ => {}
             },
             DomainEvent::EventRetracted(r) => match self.by_id.get(&r.target).copied() {
-                Some(Target::Note(doc)) => {
-                    let d = &mut self.docs[doc as usize];
-                    if d.retracted == 0 {
-                        d.retracted = e.position.0;
-                    }
+                Some(Target::Note(doc)) if !self.hot[doc as usize].retracted => {
+                    self.hot[doc as usize].retracted = true;
+                    self.docs[doc as usize].retracted = e.position.0;
                 }
+                Some(Target::Note(_)) => {}
                 Some(Target::Excerpt(x)) => {
                     let ex = &mut self.excerpts[x as usize];
                     ex.retracted = true;
@@ -455,27 +478,30 @@ impl NotesIndex {
         if area.is_none() {
             area = cycle.and_then(|c| self.info[c as usize].parent);
         }
-        let d = &mut self.docs[doc as usize];
-        d.area = area;
-        d.initiative = initiative;
-        d.cycle = cycle;
-        d.health = health;
-        d.codes = codes.into_boxed_slice();
+        let h = &mut self.hot[doc as usize];
+        h.area = area.unwrap_or(NONE);
+        h.initiative = initiative.unwrap_or(NONE);
+        h.cycle = cycle.unwrap_or(NONE);
+        h.health = health;
+        self.docs[doc as usize].codes = codes.into_boxed_slice();
     }
 
     fn add_note(&mut self, e: &RecordedEvent, data: &DomainEvent, sealed: SealedView, terms: Terms, chars: u32) {
         let kind = NoteKind::of(e.kind).expect("a note kind");
         let doc = self.docs.len() as u32;
         let author = self.participant(e.author.as_str());
+        self.hot.push(Hot {
+            kind,
+            retracted: false,
+            health: 0,
+            day: e.occurred_at.date(),
+            author,
+            area: NONE,
+            initiative: NONE,
+            cycle: NONE,
+        });
         self.docs.push(Doc {
             position: e.position.0,
-            kind,
-            author,
-            area: None,
-            initiative: None,
-            cycle: None,
-            day: e.occurred_at.date(),
-            health: 0,
             codes: Box::new([]),
             excerpts: Vec::new(),
             amendments: Vec::new(),
@@ -501,7 +527,7 @@ impl NotesIndex {
         payload: &serde_json::Value,
         sealed: Option<SealedView>,
     ) -> Result<(), StoreError> {
-        let kind = self.docs[doc as usize].kind.event_kind();
+        let kind = self.hot[doc as usize].kind.event_kind();
         let Ok(new) = DomainEvent::parse(kind, &canonical_json(payload)) else { return Ok(()) };
         let Some(old) = self.current(store, doc)? else { return Ok(()) };
         let old_terms = note_terms(&old.data, opened(&old.sealed));
@@ -582,26 +608,86 @@ impl NotesIndex {
 
     fn add_terms(&mut self, doc: u32, terms: &Terms) {
         for (words, sealed) in [(&terms.open, false), (&terms.sealed, true)] {
-            for w in words {
-                let t = self.term(w) as usize;
-                let list = if sealed { &mut self.sealed[t] } else { &mut self.open[t] };
+            for w in words.lines() {
+                let t = self.term(w);
+                let list = if sealed { &mut self.sealed[t as usize] } else { &mut self.open[t as usize] };
                 // New notes come last; an amended one goes back into its place.
                 match list.last() {
-                    Some(&last) if last >= doc => {
-                        if let Err(at) = list.binary_search(&doc) {
-                            list.insert(at, doc);
+                    Some(&last) if last >= doc => match &mut self.pending {
+                        Some(ops) => ops.push((t, sealed, doc, true)),
+                        None => {
+                            if let Err(at) = list.binary_search(&doc) {
+                                list.insert(at, doc);
+                            }
                         }
-                    }
+                    },
                     _ => list.push(doc),
                 }
             }
         }
     }
 
+    /// Merges the changes that waited during the build into the postings: per word, the last
+    /// change of each note counts.
+    fn apply_pending(&mut self) {
+        let Some(mut ops) = self.pending.take() else { return };
+        // Stable: each note's changes stay in the order they were made.
+        ops.sort_by_key(|&(t, sealed, doc, _)| (t, sealed, doc));
+        let mut i = 0;
+        while i < ops.len() {
+            let (t, sealed) = (ops[i].0, ops[i].1);
+            let (mut adds, mut removes) = (Vec::new(), Vec::new());
+            while i < ops.len() && (ops[i].0, ops[i].1) == (t, sealed) {
+                let doc = ops[i].2;
+                while i + 1 < ops.len() && (ops[i + 1].0, ops[i + 1].1, ops[i + 1].2) == (t, sealed, doc) {
+                    i += 1;
+                }
+                match ops[i].3 {
+                    true => adds.push(doc),
+                    false => removes.push(doc),
+                }
+                i += 1;
+            }
+            let list = if sealed { &mut self.sealed[t as usize] } else { &mut self.open[t as usize] };
+            if !removes.is_empty() {
+                list.retain(|d| removes.binary_search(d).is_err());
+            }
+            if !adds.is_empty() {
+                let old = std::mem::take(list);
+                let mut merged = Vec::with_capacity(old.len() + adds.len());
+                let (mut a, mut b) = (0, 0);
+                while a < old.len() || b < adds.len() {
+                    let next = match (old.get(a), adds.get(b)) {
+                        (Some(&x), Some(&y)) if x <= y => {
+                            a += 1;
+                            b += usize::from(x == y);
+                            x
+                        }
+                        (_, Some(&y)) => {
+                            b += 1;
+                            y
+                        }
+                        (Some(&x), None) => {
+                            a += 1;
+                            x
+                        }
+                        (None, None) => unreachable!("the loop ends first"),
+                    };
+                    merged.push(next);
+                }
+                *list = merged;
+            }
+        }
+    }
+
     fn remove_terms(&mut self, doc: u32, terms: &Terms) {
         for (words, sealed) in [(&terms.open, false), (&terms.sealed, true)] {
-            for w in words {
-                let Some(&t) = self.dict.get(w.as_str()) else { continue };
+            for w in words.lines() {
+                let Some(&t) = self.dict.get(w) else { continue };
+                if let Some(ops) = &mut self.pending {
+                    ops.push((t, sealed, doc, false));
+                    continue;
+                }
                 let list = if sealed { &mut self.sealed[t as usize] } else { &mut self.open[t as usize] };
                 if let Ok(at) = list.binary_search(&doc) {
                     list.remove(at);
@@ -754,7 +840,7 @@ impl NotesIndex {
     }
 
     pub fn is_retracted_at(&self, position: u64) -> bool {
-        self.doc_at(position).is_some_and(|d| self.docs[d as usize].retracted != 0)
+        self.doc_at(position).is_some_and(|d| self.hot[d as usize].retracted)
     }
 }
 

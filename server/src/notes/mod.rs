@@ -73,9 +73,10 @@ impl NotesIndex {
     ) -> Result<Option<Value>, StoreError> {
         let Some(Current { event, data, sealed }) = self.current(store, doc)? else { return Ok(None) };
         let d = &self.docs[doc as usize];
+        let h = self.hot[doc as usize];
         let (text, state) = shown_text(&data, &sealed, reads_sealed);
-        let (area, area_name) = self.stream_pair(d.area);
-        let (initiative, initiative_name) = self.stream_pair(d.initiative);
+        let (area, area_name) = self.stream_pair(index::some(h.area));
+        let (initiative, initiative_name) = self.stream_pair(index::some(h.initiative));
         let (topic, title, health) = match &data {
             DomainEvent::ObservationRecorded(o) => {
                 (o.topic.as_ref().map(|t| t.as_str()), None, o.health.iter().map(|h| h.id()).collect::<Vec<_>>())
@@ -123,8 +124,8 @@ impl NotesIndex {
                 None => Value::Null,
             },
         };
-        let kind = d.kind;
-        let cycle = d.cycle.map(|c| self.stream_name(c).to_string());
+        let kind = h.kind;
+        let cycle = index::some(h.cycle).map(|c| self.stream_name(c).to_string());
         Ok(Some(json!({
             "id": event.id,
             "position": d.position,
@@ -132,9 +133,9 @@ impl NotesIndex {
             "kind_label": kind.label(lang),
             "recorded_at": event.recorded_at.to_string(),
             "occurred_at": event.occurred_at.to_string(),
-            "date": d.day.to_string(),
-            "author": self.participant_name(d.author),
-            "author_name": self.participant_label(d.author),
+            "date": h.day.to_string(),
+            "author": self.participant_name(h.author),
+            "author_name": self.participant_label(h.author),
             "stream": event.stream,
             "area": area,
             "area_name": area_name,

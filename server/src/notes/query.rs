@@ -100,13 +100,17 @@ impl NotesIndex {
         let mut total = 0u64;
         let mut docs = Vec::with_capacity(q.limit.min(1_024));
         let mut more = false;
+        // Notes before the cursor are those below this doc number (docs are in log order).
+        let bound = match q.before {
+            Some(b) => self.docs.partition_point(|d| d.position < b) as u32,
+            None => u32::MAX,
+        };
         let mut visit = |doc: u32| {
             if !self.passes(doc, &filter) {
                 return;
             }
             total += 1;
-            let position = self.docs[doc as usize].position;
-            if q.before.is_none_or(|b| position < b) {
+            if doc < bound {
                 match docs.len() < q.limit {
                     true => docs.push(doc),
                     false => more = true,
@@ -163,22 +167,22 @@ impl NotesIndex {
     }
 
     fn passes(&self, doc: u32, f: &Filter) -> bool {
-        let d = &self.docs[doc as usize];
-        let retracted = d.retracted != 0;
+        let h = &self.hot[doc as usize];
         let ok = match f.retracted {
-            Retracted::Exclude => !retracted,
+            Retracted::Exclude => !h.retracted,
             Retracted::Include => true,
-            Retracted::Only => retracted,
+            Retracted::Only => h.retracted,
         };
-        ok && (f.kinds == 0 || f.kinds & (1 << d.kind as u8) != 0)
-            && f.author.is_none_or(|a| d.author == a)
-            && f.initiative.is_none_or(|i| d.initiative == Some(i))
-            && f.cycle.is_none_or(|c| d.cycle == Some(c))
-            && (f.health == 0 || d.health & f.health != 0)
-            && f.from.is_none_or(|from| d.day >= from)
-            && f.to.is_none_or(|to| d.day <= to)
-            && f.areas.as_ref().is_none_or(|areas| d.area.is_some_and(|a| areas.contains(&a)))
+        ok && (f.kinds == 0 || f.kinds & (1 << h.kind as u8) != 0)
+            && f.author.is_none_or(|a| h.author == a)
+            && f.initiative.is_none_or(|i| h.initiative == i)
+            && f.cycle.is_none_or(|c| h.cycle == c)
+            && (f.health == 0 || h.health & f.health != 0)
+            && f.from.is_none_or(|from| h.day >= from)
+            && f.to.is_none_or(|to| h.day <= to)
+            && f.areas.as_ref().is_none_or(|areas| areas.contains(&h.area))
             && f.codes.as_ref().is_none_or(|codes| {
+                let d = &self.docs[doc as usize];
                 d.codes.iter().any(|c| codes.contains(c))
                     || d.excerpts.iter().any(|&x| self.excerpts[x as usize].codes.iter().any(|c| codes.contains(c)))
             })

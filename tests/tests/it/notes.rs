@@ -264,6 +264,16 @@ async fn an_amended_note_is_found_by_its_new_words_and_not_its_old_ones() {
     assert_eq!(s.found("?q=tuin%20huurders&area=area:oost").await, vec![target.clone()], "the sealed text stays");
     assert!(s.found("?q=huurders%20tuin").await.is_empty(), "the topic went");
 
+    // An index built from the log after the amendments (which merges them into the postings
+    // once, at the end) finds the same as the live one (which applied them one by one).
+    let store = s.api.store().await;
+    let built = tokio::task::spawn_blocking(move || NotesIndex::build(store.as_ref()).expect("built")).await.unwrap();
+    for q in ["financien", "huurdersvereniging", "tuin huurders", "huurders tuin", "gesprek"] {
+        let live = s.list(&format!("?q={}", q.replace(' ', "%20"))).await["total"].as_u64().unwrap();
+        let query = NoteQuery { words: text::query_words(q), limit: 50, ..NoteQuery::default() };
+        assert_eq!(built.search(&query, true).total, live, "{q}");
+    }
+
     // The note with its history.
     let one =
         s.api.get(&format!("/api/v1/studies/{}/notes/{target}", s.api.study), Role::Researcher).await.json_of(200);
