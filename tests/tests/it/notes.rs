@@ -484,3 +484,31 @@ fn parlog_notes_lists_searches_and_exports_in_dutch_and_english() {
     let bad = t.run(&["notes", "--kind", "notitie"]).code(2);
     assert!(bad.stderr.contains("--kind"), "{}", bad.stderr);
 }
+
+/// The same on PostgreSQL (skipped, saying so, without a server): the notes are read and unsealed
+/// through the database's store.
+#[test]
+fn parlog_notes_works_on_postgres() {
+    let Some(db) = parlog_tests::pg::test_db() else { return };
+    let t = cli_support::setup();
+    let url = db.url.clone();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut all = vec!["--store", url.as_str()];
+        all.extend_from_slice(args);
+        t.run_at(t.data(), &all, stdin)
+    };
+    run(&["init"], None).success();
+    run(&["study", "create", "veenhoven", "--name", "Makelen in Veenhoven", "--municipality", "Veenhoven"], None)
+        .success();
+    let events = [
+        json!({"stream": "area:dorp", "kind": "AreaDefined", "occurred_at": "2022-01-03T09:00:00+01:00", "author": "onderzoeker-1", "payload": {"name": "Dorp", "kind": "district"}}),
+        json!({"stream": "notes:makelaar-1", "kind": "ObservationRecorded", "occurred_at": "2022-02-01T10:00:00+01:00", "author": "makelaar-1", "payload": {"area": "area:dorp"}, "sealed": {"subjects": ["resident:r-1"], "text": "Het dorpshuis zoekt vrijwilligers."}}),
+    ];
+    let ndjson: String = events.iter().map(|e| format!("{e}\n")).collect();
+    run(&["append", "-"], Some(&ndjson)).success();
+    let out = run(&["--lang", "en", "notes", "--search", "dorpsh"], None).success().stdout;
+    assert!(out.contains("Het dorpshuis zoekt vrijwilligers.") && out.contains("1 of 1 note"), "{out}");
+    run(&["forget", "resident:r-1", "--by", "onderzoeker-1", "--yes"], None).success();
+    let out = run(&["--lang", "en", "notes", "--search", "dorpshuis"], None).success().stdout;
+    assert!(out.contains("0 of 0 notes"), "{out}");
+}
