@@ -184,7 +184,7 @@ impl Interner {
 /// The words of a note's current version: of its open text and of its sealed text.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Terms {
-    /// Sorted, each word followed by a line break (`text::terms`).
+    /// Each word followed by a line break, repeats included (`text::terms`).
     pub open: String,
     pub sealed: String,
 }
@@ -513,7 +513,7 @@ impl NotesIndex {
         });
         self.set_fields(doc, e.stream.as_str(), data);
         self.by_id.insert(e.id, Target::Note(doc));
-        self.add_terms(doc, &terms);
+        self.add_terms(doc, &terms, true);
     }
 
     /// An amendment of a note: its new payload (and sealed part, if it carries one) become the
@@ -539,7 +539,7 @@ impl NotesIndex {
         let new_terms = note_terms(&new, opened(&new_sealed));
         let chars = note_text(&new, opened(&new_sealed)).map_or(0, |t| t.chars().count() as u32);
         self.remove_terms(doc, &old_terms);
-        self.add_terms(doc, &new_terms);
+        self.add_terms(doc, &new_terms, false);
         let stream = old.event.stream.clone();
         self.set_fields(doc, stream.as_str(), &new);
         let d = &mut self.docs[doc as usize];
@@ -606,13 +606,16 @@ impl NotesIndex {
         self.sorted_live = true;
     }
 
-    fn add_terms(&mut self, doc: u32, terms: &Terms) {
+    /// Adds the note's words; `fresh`: it is the note just added (not an amended one).
+    fn add_terms(&mut self, doc: u32, terms: &Terms, fresh: bool) {
         for (words, sealed) in [(&terms.open, false), (&terms.sealed, true)] {
             for w in words.lines() {
                 let t = self.term(w);
                 let list = if sealed { &mut self.sealed[t as usize] } else { &mut self.open[t as usize] };
                 // New notes come last; an amended one goes back into its place.
                 match list.last() {
+                    // A word a new note has more than once.
+                    Some(&last) if last == doc && fresh => {}
                     Some(&last) if last >= doc => match &mut self.pending {
                         Some(ops) => ops.push((t, sealed, doc, true)),
                         None => {

@@ -91,8 +91,10 @@ pub fn words(text: &str, mut each: impl FnMut(&str)) {
     }
 }
 
-/// The distinct folded words of some texts, sorted, each followed by a line break: one string,
-/// not one per word, since a note has dozens of words and the index takes a million notes.
+/// The folded words of some texts, each followed by a line break, in order and with repeats:
+/// one string, not one per word, since a note has dozens of words and the index takes a million
+/// notes. Repeats cost less than sorting them out here: the index skips a note it has just added
+/// to a word's list.
 pub fn terms<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
     let mut all = String::new();
     for t in texts {
@@ -101,15 +103,7 @@ pub fn terms<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
             all.push('\n');
         });
     }
-    let mut list: Vec<&str> = all.lines().collect();
-    list.sort_unstable();
-    list.dedup();
-    let mut out = String::with_capacity(all.len());
-    for w in list {
-        out.push_str(w);
-        out.push('\n');
-    }
-    out
+    all
 }
 
 /// A hasher for the index's words (FxHash, as rustc uses): several times faster than the

@@ -264,11 +264,28 @@ async fn an_amended_note_is_found_by_its_new_words_and_not_its_old_ones() {
     assert_eq!(s.found("?q=tuin%20huurders&area=area:oost").await, vec![target.clone()], "the sealed text stays");
     assert!(s.found("?q=huurders%20tuin").await.is_empty(), "the topic went");
 
+    // The newest note amended, keeping some of its words (at the end of a build's postings).
+    let last =
+        obs(MAKELAAR_NOTES, "2021-06-01", json!({"area": "area:zuid"}), "resident:r-5", "Buurtfeest op het plein.");
+    let last_id = last["id"].as_str().unwrap().to_string();
+    s.api.append_ok(Role::Makelaar, &[last]).await;
+    let mut amend = ev(
+        MAKELAAR_NOTES,
+        "EventAmended",
+        "2021-06-02",
+        json!({"target": last_id, "reason": "x", "payload": {"area": "area:zuid"}}),
+    );
+    amend["sealed"] = json!({"subjects": ["resident:r-5"], "text": "Buurtfeest op de speelplaats."});
+    s.api.append_ok(Role::Makelaar, &[amend]).await;
+    assert_eq!(s.found("?q=buurtfeest").await, vec![last_id.clone()]);
+    assert!(s.found("?q=plein").await.is_empty());
     // An index built from the log after the amendments (which merges them into the postings
     // once, at the end) finds the same as the live one (which applied them one by one).
     let store = s.api.store().await;
     let built = tokio::task::spawn_blocking(move || NotesIndex::build(store.as_ref()).expect("built")).await.unwrap();
-    for q in ["financien", "huurdersvereniging", "tuin huurders", "huurders tuin", "gesprek"] {
+    for q in
+        ["financien", "huurdersvereniging", "tuin huurders", "huurders tuin", "gesprek", "buurtfeest", "plein", "op"]
+    {
         let live = s.list(&format!("?q={}", q.replace(' ', "%20"))).await["total"].as_u64().unwrap();
         let query = NoteQuery { words: text::query_words(q), limit: 50, ..NoteQuery::default() };
         assert_eq!(built.search(&query, true).total, live, "{q}");
