@@ -6,6 +6,7 @@ pub mod backend;
 pub mod cli;
 pub mod http;
 pub mod qda;
+pub mod notes;
 pub mod report;
 pub mod request;
 pub mod studies;

@@ -4,7 +4,9 @@
 //! parser checks values against it and the OpenAPI document describes it from it.
 
 use chrono::NaiveDate;
-use parlog_core::{Category, Lang, StreamId, StudySlug, STUDY_SLUG_CHARS_MAX};
+use parlog_core::{
+    Category, HealthDimension, Lang, ParticipantId, StreamId, StudySlug, Vocabulary, STUDY_SLUG_CHARS_MAX,
+};
 use parlog_projections::compare;
 use parlog_projections::{AsOf, Thresholds, UnknownProjection, ViewOptions, CHART_NAMES, PROJECTION_NAMES};
 use serde::Deserialize;
@@ -31,6 +33,12 @@ pub enum Kind {
     Stream(Category),
     /// Study slugs, separated by commas: at least one, each once, at most `compare::STUDIES_MAX`.
     Studies,
+    /// Free text of at most this many characters.
+    Text { chars_max: usize },
+    /// A participant id.
+    Participant,
+    /// Some of these words, separated by commas (or the parameter repeated).
+    Words(&'static [&'static str]),
 }
 
 const LANGS: &[&str] = &["nl", "en"];
@@ -191,6 +199,8 @@ pub enum RequestError {
     UnknownView(#[from] UnknownProjection),
     #[error("unknown chart {0:?}; expected one of: {names}", names = CHART_NAMES.join(", "))]
     UnknownChart(String),
+    #[error("`from` ({from}) is after `to` ({to}): give a range whose first day comes first")]
+    DaysReversed { from: NaiveDate, to: NaiveDate },
 }
 
 impl RequestError {
@@ -201,6 +211,9 @@ impl RequestError {
             RequestError::Invalid { param, message } => format!("{}: {message}", flag(param)),
             RequestError::AsOfTwice => {
                 format!("give either {} or {}, not both", flag(AS_OF.name), flag(AS_OF_POSITION.name))
+            }
+            RequestError::DaysReversed { from, to } => {
+                format!("--from ({from}) is after --to ({to}): give a range whose first day comes first")
             }
             other => other.to_string(),
         }
@@ -262,6 +275,45 @@ impl Param {
         .transpose()
     }
 
+    /// The word given, if one is (for a parameter without a default).
+    pub fn word_opt(&self, raw: Option<&str>) -> Result<Option<&'static str>, RequestError> {
+        raw.map(|w| self.word(Some(w))).transpose()
+    }
+
+    /// The words given, each once, in the order given (separated by commas, or from the
+    /// parameter given more than once).
+    pub fn words<'a>(&self, raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<&'static str>, RequestError> {
+        let Kind::Words(words) = self.kind else { unreachable!("{} takes words", self.name) };
+        let mut out = Vec::new();
+        for w in raw.into_iter().flat_map(|r| r.split(',')).map(str::trim).filter(|w| !w.is_empty()) {
+            let found = words
+                .iter()
+                .copied()
+                .find(|x| *x == w)
+                .ok_or_else(|| self.invalid(format!("expected one or more of {}, got {w:?}", words.join(", "))))?;
+            if !out.contains(&found) {
+                out.push(found);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Free text within its length.
+    pub fn text<'a>(&self, raw: Option<&'a str>) -> Result<Option<&'a str>, RequestError> {
+        let Kind::Text { chars_max } = self.kind else { unreachable!("{} takes text", self.name) };
+        match raw {
+            Some(t) if t.chars().count() > chars_max => Err(self.invalid(format!(
+                "{} characters, over the limit of {chars_max}; search with fewer or shorter words",
+                t.chars().count()
+            ))),
+            r => Ok(r),
+        }
+    }
+
+    pub fn participant(&self, raw: Option<&str>) -> Result<Option<ParticipantId>, RequestError> {
+        raw.map(|p| ParticipantId::parse(p).map_err(|m| self.invalid(m))).transpose()
+    }
+
     /// Whether a request must give it: only a list of studies has no default to fall back on.
     pub fn required(&self) -> bool {
         matches!(self.kind, Kind::Studies)
@@ -309,6 +361,9 @@ impl Param {
                 "maxItems": compare::STUDIES_MAX,
                 "uniqueItems": true,
             }),
+            Kind::Text { chars_max } => json!({"type": "string", "maxLength": chars_max}),
+            Kind::Participant => json!({"type": "string", "pattern": ParticipantId::pattern()}),
+            Kind::Words(words) => json!({"type": "array", "items": {"type": "string", "enum": words}}),
         }
     }
 }
@@ -454,5 +509,167 @@ pub fn chart_name(name: &str) -> Result<&str, RequestError> {
     match CHART_NAMES.contains(&name) {
         true => Ok(name),
         false => Err(RequestError::UnknownChart(name.to_string())),
+    }
+}
+
+// ---- the notes browser (issue 14) ----
+
+use crate::notes::{self, NoteKind, NoteQuery, Retracted};
+
+/// The Positive Health dimensions by id, as the vocabulary names them.
+const HEALTH_IDS: &[&str] = &[
+    "bodily_functions",
+    "mental_wellbeing",
+    "meaningfulness",
+    "quality_of_life",
+    "participation",
+    "daily_functioning",
+];
+const NOTES_FORMATS: &[&str] = &["json", "csv"];
+
+pub const NOTES_Q: Param = Param {
+    name: "q",
+    kind: Kind::Text { chars_max: notes::QUERY_CHARS_MAX },
+    description: "Words to find (case and accents do not matter; every word must occur, the last one may be the start of a word), at most 200 characters.",
+};
+pub const NOTES_AREA: Param = Param {
+    name: "area",
+    kind: Kind::Stream(Category::Area),
+    description: "Only notes in this area (and the areas under it), such as area:noord.",
+};
+pub const NOTES_INITIATIVE: Param = Param {
+    name: "initiative",
+    kind: Kind::Stream(Category::Initiative),
+    description: "Only notes about this initiative, such as initiative:buurtkamer.",
+};
+pub const NOTES_CYCLE: Param = Param {
+    name: "cycle",
+    kind: Kind::Stream(Category::Cycle),
+    description: "Only notes of this cycle, such as cycle:wijk-noord-1.",
+};
+pub const NOTES_AUTHOR: Param = Param {
+    name: "author",
+    kind: Kind::Participant,
+    description: "Only notes by this participant, such as makelaar-noord-1.",
+};
+pub const NOTES_CODE: Param = Param {
+    name: "code",
+    kind: Kind::Stream(Category::Code),
+    description: "Only notes coded with this code, as a whole or in a passage (a code merged into it counts as it).",
+};
+pub const NOTES_HEALTH: Param = Param {
+    name: "health",
+    kind: Kind::Word(HEALTH_IDS),
+    description: "Only field notes tagged with this Positive Health dimension.",
+};
+pub const NOTES_KIND: Param = Param {
+    name: "kind",
+    kind: Kind::Words(NoteKind::IDS),
+    description: "Only these kinds: observation, reflection, memo (separated by commas, or the parameter repeated).",
+};
+pub const NOTES_FROM: Param = Param {
+    name: "from",
+    kind: Kind::Day,
+    description: "Only notes about this day or later (YYYY-MM-DD, the day the note is about).",
+};
+pub const NOTES_TO: Param =
+    Param { name: "to", kind: Kind::Day, description: "Only notes about this day or earlier (YYYY-MM-DD)." };
+pub const NOTES_RETRACTED: Param = Param {
+    name: "retracted",
+    kind: Kind::Word(Retracted::IDS),
+    description: "Retracted notes: exclude (default), include, or only them.",
+};
+pub const NOTES_BEFORE: Param = Param {
+    name: "before",
+    kind: Kind::Integer { min: 1, max: u64::MAX },
+    description: "Only notes at positions before this one: next_before of the previous page.",
+};
+pub const NOTES_LIMIT: Param = Param {
+    name: "limit",
+    kind: Kind::Integer { min: 1, max: notes::PAGE_NOTES_MAX as u64 },
+    description:
+        "Notes per page (default 50, at most 200; a CSV holds every note found, up to 100000, unless limit is given).",
+};
+pub const NOTES_FORMAT: Param =
+    Param { name: "format", kind: Kind::Word(NOTES_FORMATS), description: "json (default) or csv (RFC 4180, UTF-8)." };
+
+/// The parameters of the notes list.
+pub const NOTES_PARAMS: &[&Param] = &[
+    &NOTES_Q,
+    &NOTES_AREA,
+    &NOTES_INITIATIVE,
+    &NOTES_CYCLE,
+    &NOTES_AUTHOR,
+    &NOTES_CODE,
+    &NOTES_HEALTH,
+    &NOTES_KIND,
+    &NOTES_FROM,
+    &NOTES_TO,
+    &NOTES_RETRACTED,
+    &NOTES_BEFORE,
+    &NOTES_LIMIT,
+    &NOTES_FORMAT,
+    &LANG,
+];
+/// The parameters of one note.
+pub const NOTE_PARAMS: &[&Param] = &[&LANG];
+
+/// A notes request, checked.
+#[derive(Debug, Clone)]
+pub struct NotesRequest {
+    pub query: NoteQuery,
+    pub csv: bool,
+    pub lang: Lang,
+}
+
+impl NotesRequest {
+    /// From the query's pairs (a parameter given twice counts once, the last; `kind` counts
+    /// every time).
+    pub fn parse(pairs: &[(String, String)]) -> Result<NotesRequest, RequestError> {
+        let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let csv = NOTES_FORMAT.word(get(NOTES_FORMAT.name))? == "csv";
+        let limit = match NOTES_LIMIT.integer(get(NOTES_LIMIT.name))? {
+            Some(n) => n as usize,
+            None if csv => notes::CSV_NOTES_MAX,
+            None => notes::PAGE_NOTES_DEFAULT,
+        };
+        let kinds = NOTES_KIND.words(pairs.iter().filter(|(k, _)| k == NOTES_KIND.name).map(|(_, v)| v.as_str()))?;
+        let (from, to) = (NOTES_FROM.day(get(NOTES_FROM.name))?, NOTES_TO.day(get(NOTES_TO.name))?);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(RequestError::DaysReversed { from, to });
+            }
+        }
+        let query = NoteQuery {
+            words: notes::text::query_words(NOTES_Q.text(get(NOTES_Q.name))?.unwrap_or_default()),
+            area: NOTES_AREA.stream(get(NOTES_AREA.name))?,
+            initiative: NOTES_INITIATIVE.stream(get(NOTES_INITIATIVE.name))?,
+            cycle: NOTES_CYCLE.stream(get(NOTES_CYCLE.name))?,
+            author: NOTES_AUTHOR.participant(get(NOTES_AUTHOR.name))?,
+            code: NOTES_CODE.stream(get(NOTES_CODE.name))?,
+            health: NOTES_HEALTH.word_opt(get(NOTES_HEALTH.name))?.and_then(HealthDimension::parse),
+            kinds: kinds.into_iter().filter_map(NoteKind::parse).collect(),
+            from,
+            to,
+            retracted: Retracted::parse(NOTES_RETRACTED.word(get(NOTES_RETRACTED.name))?).unwrap_or_default(),
+            before: NOTES_BEFORE.integer(get(NOTES_BEFORE.name))?,
+            limit,
+        };
+        let lang = match LANG.word(get(LANG.name))? {
+            "en" => Lang::En,
+            _ => Lang::Nl,
+        };
+        Ok(NotesRequest { query, csv, lang })
+    }
+}
+
+#[cfg(test)]
+mod notes_tests {
+    use super::*;
+
+    #[test]
+    fn health_ids_are_the_vocabulary() {
+        let ids: Vec<&str> = HealthDimension::ALL.iter().map(|h| h.id()).collect();
+        assert_eq!(ids, HEALTH_IDS);
     }
 }

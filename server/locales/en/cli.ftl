@@ -35,6 +35,22 @@ cmd-log = List events of the log: position, id, when, stream, kind and author.
 cmd-show = Show one event, by its id or its position, with its sealed part if it can be opened.
     .event = An event id, or a position in the log (`parlog log` lists both).
     .json = The API's JSON form of the event, with the sealed part opened.
+cmd-notes = List the study's field notes, reflections and memos, newest first: search by words (in sealed text too) and filter; a page at a time.
+    .search = Words that must occur (case and accents do not matter; the last word may be the start of a word).
+    .area = Only notes in this area (and the areas under it), such as area:noord.
+    .initiative = Only notes about this initiative, such as initiative:buurtkamer.
+    .cycle = Only notes of this cycle.
+    .author = Only notes by this participant.
+    .code = Only notes with this code, as a whole or in a passage (a code merged into it counts).
+    .health = Only field notes with this Positive Health dimension, such as mental_wellbeing.
+    .kind = Only this kind: observation, reflection or memo (may repeat, or with commas).
+    .from = Only notes about this day or later (YYYY-MM-DD).
+    .to = Only notes about this day or earlier (YYYY-MM-DD).
+    .retracted = Retracted notes: exclude (default), include or only.
+    .limit = Most notes to show (default 50, at most 200).
+    .before = Only notes before this position: the next page (the footer names it).
+    .json = The API's answer as JSON.
+    .format = csv: as CSV for a spreadsheet (RFC 4180, UTF-8).
 cmd-verify = Check the whole data folder without changing it: the hash chain, commits, the indexes, both copies of the key file and every sealed part. Exit 1 naming every finding.
 cmd-repair = Mend what can be mended without losing an acknowledged event: restore a damaged copy of the key file from the other, rebuild damaged indexes, move a damaged last group out of the log. Every byte taken out is kept in the quarantine folder. Says what it will change first, and asks.
     .yes = Do it without asking (for scripts).
@@ -170,7 +186,7 @@ study-exists = a study named "{ $slug }" exists already (`parlog study list` sho
 study-no-such = there is no study { $slug }; `parlog study list` shows them
 study-archived = study { $slug } is archived: it can be read, verified and exported, and takes no more events
 study-root = (the data folder's own study)
-study-held = study { $study } is open in another parlog process, such as a running `parlog serve`, which is its one writer while it runs. Make the change through the web interface or the server's API ({ $api }) instead, or stop the server and run this command again. Commands that only read (log, show, project, retrospective, stats, export, verify) work beside it.
+study-held = study { $study } is open in another parlog process, such as a running `parlog serve`, which is its one writer while it runs. Make the change through the web interface or the server's API ({ $api }) instead, or stop the server and run this command again. Commands that only read (log, show, notes, project, retrospective, stats, export, verify) work beside it.
 read-beside-server = note: study { $study } is open in a running parlog server; read without changing anything, as it was when this command started
 cannot-write = cannot write { $path }: { $why }
 cannot-read = cannot read { $path }: { $why }
@@ -426,3 +442,13 @@ migrate-stopped = study { $study }: the copy stopped: { $why }; what was copied 
 migrate-heads-differ = study { $study }: after the copy the source's head is position { $source } and the target's position { $target }; the target is not in its registry; run `parlog verify` on both
 migrate-copied = study { $study }: { $events } events copied; head at position { $position } { $hash } on both sides
 retro-odt-needs-out = an OpenDocument text is a zip package, not text for a terminal: give --out FILE.odt
+
+## notes
+notes-footer = { $shown } of { $total } { $total ->
+        [one] note
+       *[other] notes
+    }
+notes-footer-more = { $shown } of { $total } notes; the next page: parlog notes … --before { $before }
+notes-text-forgotten = (text forgotten)
+notes-text-withheld = (text not readable)
+notes-retracted = [retracted]

@@ -36,6 +36,22 @@ cmd-log = Toon gebeurtenissen uit het logboek: positie, id, wanneer, stroom, soo
 cmd-show = Toon één gebeurtenis, bij haar id of haar positie, met haar verzegelde deel als dat te openen is.
     .event = Het id van een gebeurtenis, of een positie in het logboek (`parlog log` toont beide).
     .json = De JSON-vorm van de API, met het verzegelde deel geopend.
+cmd-notes = Toon de veldnotities, reflecties en memo's van de studie, de nieuwste eerst: zoek op woorden (ook in verzegelde tekst) en filter; een pagina tegelijk.
+    .search = Woorden die moeten voorkomen (hoofdletters en accenten doen er niet toe; het laatste woord mag het begin van een woord zijn).
+    .area = Alleen notities in dit gebied (en de gebieden eronder), zoals area:noord.
+    .initiative = Alleen notities over dit initiatief, zoals initiative:buurtkamer.
+    .cycle = Alleen notities van deze cyclus.
+    .author = Alleen notities van deze deelnemer.
+    .code = Alleen notities met deze code, als geheel of in een fragment (een code die erin is opgegaan telt mee).
+    .health = Alleen veldnotities met deze dimensie van Positieve Gezondheid, zoals mental_wellbeing.
+    .kind = Alleen deze soort: observation, reflection of memo (mag vaker, of met komma's).
+    .from = Alleen notities over deze dag of later (JJJJ-MM-DD).
+    .to = Alleen notities over deze dag of eerder (JJJJ-MM-DD).
+    .retracted = Ingetrokken notities: exclude (standaard), include of only.
+    .limit = Hoeveel notities ten hoogste (standaard 50, hoogstens 200).
+    .before = Alleen notities vóór deze positie: de volgende pagina (de voetregel noemt haar).
+    .json = Het antwoord van de API als JSON.
+    .format = csv: als CSV voor een spreadsheet (RFC 4180, UTF-8).
 cmd-verify = Controleer de hele datamap zonder iets te veranderen: de hashketen, de commits, de indexen, beide kopieën van het sleutelbestand en elk verzegeld deel. Eindigt met code 1 en noemt elke vondst.
 cmd-repair = Herstel wat te herstellen is zonder een bevestigde gebeurtenis te verliezen: een beschadigde kopie van het sleutelbestand uit de andere, beschadigde indexen opnieuw opgebouwd, een beschadigde laatste groep uit het logboek gehaald. Elke byte die eruit gaat, blijft bewaard in de quarantainemap. Zegt eerst wat het gaat veranderen, en vraagt het.
     .yes = Doe het zonder te vragen (voor scripts).
@@ -171,7 +187,7 @@ study-exists = er is al een studie "{ $slug }" (`parlog study list` toont ze); k
 study-no-such = er is geen studie { $slug }; `parlog study list` toont ze
 study-archived = studie { $slug } is gearchiveerd: ze is te lezen, te controleren en te exporteren, en neemt geen gebeurtenissen meer aan
 study-root = (de eigen studie van de datamap)
-study-held = studie { $study } is open in een ander parlog-proces, zoals een draaiende `parlog serve`, die haar enige schrijver is zolang die draait. Doe de wijziging via de webinterface of de API van de server ({ $api }), of stop de server en voer deze opdracht opnieuw uit. Opdrachten die alleen lezen (log, show, project, retrospective, stats, export, verify) werken ernaast.
+study-held = studie { $study } is open in een ander parlog-proces, zoals een draaiende `parlog serve`, die haar enige schrijver is zolang die draait. Doe de wijziging via de webinterface of de API van de server ({ $api }), of stop de server en voer deze opdracht opnieuw uit. Opdrachten die alleen lezen (log, show, notes, project, retrospective, stats, export, verify) werken ernaast.
 read-beside-server = let op: studie { $study } is open in een draaiende parlog-server; gelezen zonder iets te veranderen, zoals ze was toen deze opdracht begon
 cannot-write = kan { $path } niet schrijven: { $why }
 cannot-read = kan { $path } niet lezen: { $why }
@@ -427,3 +443,13 @@ migrate-stopped = studie { $study }: de kopie is gestopt: { $why }; wat gekopiee
 migrate-heads-differ = studie { $study }: na de kopie is de kop van de bron positie { $source } en die van het doel positie { $target }; het doel staat niet in zijn register; voer `parlog verify` uit op beide
 migrate-copied = studie { $study }: { $events } gebeurtenissen gekopieerd; kop op positie { $position } { $hash } aan beide kanten
 retro-odt-needs-out = een OpenDocument-tekst is een zip-pakket, geen tekst voor een terminal: geef --out BESTAND.odt
+
+## notes
+notes-footer = { $shown } van { $total } { $total ->
+        [one] notitie
+       *[other] notities
+    }
+notes-footer-more = { $shown } van { $total } notities; de volgende pagina: parlog notes … --before { $before }
+notes-text-forgotten = (tekst vergeten)
+notes-text-withheld = (tekst niet te lezen)
+notes-retracted = [ingetrokken]

@@ -16,6 +16,7 @@ mod init;
 mod io;
 mod log;
 mod migrate;
+mod notes;
 mod project;
 mod qda;
 mod retrospective;
@@ -199,6 +200,7 @@ enum Command {
     Append(append::AppendArgs),
     Log(log::LogArgs),
     Show(show::ShowArgs),
+    Notes(notes::NotesArgs),
     Verify,
     Repair {
         #[arg(long)]
@@ -334,6 +336,7 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
         Command::Append(args) => append::run(&writable()?, args),
         Command::Log(args) => log::run(&study()?, args),
         Command::Show(args) => show::run(&study()?, args),
+        Command::Notes(args) => notes::run(&study()?, args),
         Command::Verify => check::verify_all(data, wanted, options()),
         Command::Repair { yes } => check::repair(study, options(), yes),
         Command::Keys(cmd) => check::keys(data, options(), cmd),

@@ -213,7 +213,7 @@ impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         match e {
             RequestError::UnknownView(_) | RequestError::UnknownChart(_) => ApiError::NotFound(e.to_string()),
-            RequestError::AsOfTwice => ApiError::Unprocessable(e.to_string()),
+            RequestError::AsOfTwice | RequestError::DaysReversed { .. } => ApiError::Unprocessable(e.to_string()),
             e => ApiError::BadRequest(e.to_string()),
         }
     }

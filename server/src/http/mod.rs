@@ -10,6 +10,7 @@ mod feed;
 pub mod hub;
 mod institute;
 pub mod metrics;
+mod notes;
 pub mod openapi;
 mod qda;
 mod reference;

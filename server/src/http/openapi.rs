@@ -67,7 +67,9 @@ fn path_schema(path: &str, name: &str) -> Value {
         "study" => {
             json!({"type": "string", "pattern": StudySlug::pattern(), "minLength": 1, "maxLength": STUDY_SLUG_CHARS_MAX})
         }
-        "id" if path.ends_with("/events/{id}") => json!({"type": "string", "format": "uuid"}),
+        "id" if path.ends_with("/events/{id}") || path.ends_with("/notes/{id}") => {
+            json!({"type": "string", "format": "uuid"})
+        }
         "stream" => json!({"type": "string", "pattern": StreamId::pattern(&Category::ALL)}),
         "subject" => json!({"type": "string", "pattern": SubjectId::pattern()}),
         "name" if path.ends_with("/projections/{name}") => json!({"type": "string", "enum": PROJECTION_NAMES}),

@@ -11,10 +11,10 @@
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::state::AppState;
-use super::{admin, events, feed, institute, openapi, qda, reference, views};
+use super::{admin, events, feed, institute, notes, openapi, qda, reference, views};
 use crate::request::{
-    Param, CHART_PARAMS, COMPARE_PARAMS, EXPORT_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, PROJECTION_PARAMS,
-    RETROSPECTIVE_PARAMS,
+    Param, CHART_PARAMS, COMPARE_PARAMS, EXPORT_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, NOTES_PARAMS, NOTE_PARAMS,
+    PROJECTION_PARAMS, RETROSPECTIVE_PARAMS,
 };
 
 /// One route.
@@ -140,6 +140,40 @@ pub const ROUTES: &[Route] = &[
         problems: &[NOT_FOUND_EVENT],
         appends: false,
         handler: |m| on(m, events::read_stream),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/studies/{study}/notes",
+        alias: None,
+        in_study: true,
+        summary: "The study's field notes, reflections and memos, newest first: full-text search (q) over their text (sealed text only for roles that may read it) and filters; paged with before, with the total found. JSON, or CSV with format=csv.",
+        roles: "makelaar, researcher in the study",
+        query: NOTES_PARAMS,
+        body: None,
+        ok: &[(200, "A page of notes (JSON: total, next_before, indexed_to, notes), or with format=csv every note found as text/csv (RFC 4180, UTF-8, a header row), as an attachment.")],
+        problems: &[
+            (403, "The role may not read notes (viewers and admins)."),
+            (422, "from is after to: give a range whose first day comes first."),
+        ],
+        appends: false,
+        handler: |m| on(m, notes::list),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/studies/{study}/notes/{id}",
+        alias: None,
+        in_study: true,
+        summary: "One note (field note, reflection or memo) as the notes list shows it, with its history: as recorded, each amendment, its retraction.",
+        roles: "makelaar, researcher in the study",
+        query: NOTE_PARAMS,
+        body: None,
+        ok: OK,
+        problems: &[
+            (403, "The role may not read notes (viewers and admins)."),
+            (404, "No note (field note, reflection or memo) with this id in the study, or no such study for this token."),
+        ],
+        appends: false,
+        handler: |m| on(m, notes::one),
     },
     Route {
         method: "get",

@@ -17,6 +17,7 @@ mod disk_full;
 mod hardening;
 mod msrv;
 mod odt;
+mod notes;
 mod openapi;
 mod pg_schema;
 mod privacy;
