@@ -614,6 +614,15 @@ pub const NOTES_PARAMS: &[&Param] = &[
 /// The parameters of one note.
 pub const NOTE_PARAMS: &[&Param] = &[&LANG];
 
+pub const CODER_A: Param = Param {
+    name: "a",
+    kind: Kind::Participant,
+    description: "Agreement: one coder of the pair to compare (a participant id); give b too.",
+};
+pub const CODER_B: Param =
+    Param { name: "b", kind: Kind::Participant, description: "Agreement: the other coder of the pair; give a too." };
+pub const AGREEMENT_PARAMS: &[&Param] = &[&CODER_A, &CODER_B, &LANG];
+
 /// A notes request, checked.
 #[derive(Debug, Clone)]
 pub struct NotesRequest {

@@ -51,6 +51,10 @@ cmd-notes = List the study's field notes, reflections and memos, newest first: s
     .before = Only notes before this position: the next page (the footer names it).
     .json = The API's answer as JSON.
     .format = csv: as CSV for a spreadsheet (RFC 4180, UTF-8).
+cmd-agreement = Inter-coder agreement: per pair of coders who coded the same notes and per code, over the characters of those notes: percentage agreement, Cohen's kappa, agreement on coded text, and the passages they disagree on.
+    .a = One coder of the pair (a participant); give --b too. Without both: every pair.
+    .b = The other coder of the pair; give --a too.
+    .json = The API's answer as JSON.
 cmd-verify = Check the whole data folder without changing it: the hash chain, commits, the indexes, both copies of the key file and every sealed part. Exit 1 naming every finding.
 cmd-repair = Mend what can be mended without losing an acknowledged event: restore a damaged copy of the key file from the other, rebuild damaged indexes, move a damaged last group out of the log. Every byte taken out is kept in the quarantine folder. Says what it will change first, and asks.
     .yes = Do it without asking (for scripts).
@@ -452,3 +456,6 @@ notes-footer-more = { $shown } of { $total } notes; the next page: parlog notes 
 notes-text-forgotten = (text forgotten)
 notes-text-withheld = (text not readable)
 notes-retracted = [retracted]
+
+## agreement
+agreement-same-coder = --a and --b name the same coder: give two different coders

@@ -52,6 +52,10 @@ cmd-notes = Toon de veldnotities, reflecties en memo's van de studie, de nieuwst
     .before = Alleen notities vóór deze positie: de volgende pagina (de voetregel noemt haar).
     .json = Het antwoord van de API als JSON.
     .format = csv: als CSV voor een spreadsheet (RFC 4180, UTF-8).
+cmd-agreement = Overeenstemming tussen codeurs: per paar codeurs dat dezelfde notities codeerde en per code, over de tekens van die notities: overeenstemming in procenten, Cohens kappa, overeenstemming op gecodeerde tekst, en de passages waarover ze verschillen.
+    .a = Eén codeur van het paar (een deelnemer); geef ook --b. Zonder beide: elk paar.
+    .b = De andere codeur van het paar; geef ook --a.
+    .json = Het antwoord van de API als JSON.
 cmd-verify = Controleer de hele datamap zonder iets te veranderen: de hashketen, de commits, de indexen, beide kopieën van het sleutelbestand en elk verzegeld deel. Eindigt met code 1 en noemt elke vondst.
 cmd-repair = Herstel wat te herstellen is zonder een bevestigde gebeurtenis te verliezen: een beschadigde kopie van het sleutelbestand uit de andere, beschadigde indexen opnieuw opgebouwd, een beschadigde laatste groep uit het logboek gehaald. Elke byte die eruit gaat, blijft bewaard in de quarantainemap. Zegt eerst wat het gaat veranderen, en vraagt het.
     .yes = Doe het zonder te vragen (voor scripts).
@@ -453,3 +457,6 @@ notes-footer-more = { $shown } van { $total } notities; de volgende pagina: parl
 notes-text-forgotten = (tekst vergeten)
 notes-text-withheld = (tekst niet te lezen)
 notes-retracted = [ingetrokken]
+
+## agreement
+agreement-same-coder = --a en --b noemen dezelfde codeur: geef twee verschillende codeurs

@@ -7,6 +7,7 @@
 pub mod lang;
 pub mod help;
 
+mod agreement;
 mod append;
 mod check;
 mod compare;
@@ -201,6 +202,7 @@ enum Command {
     Log(log::LogArgs),
     Show(show::ShowArgs),
     Notes(notes::NotesArgs),
+    Agreement(agreement::AgreementArgs),
     Verify,
     Repair {
         #[arg(long)]
@@ -337,6 +339,7 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
         Command::Log(args) => log::run(&study()?, args),
         Command::Show(args) => show::run(&study()?, args),
         Command::Notes(args) => notes::run(&study()?, args),
+        Command::Agreement(args) => agreement::run(&study()?, args),
         Command::Verify => check::verify_all(data, wanted, options()),
         Command::Repair { yes } => check::repair(study, options(), yes),
         Command::Keys(cmd) => check::keys(data, options(), cmd),

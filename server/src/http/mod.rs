@@ -2,6 +2,7 @@
 //! `app(state)` builds the router and does nothing else, so tests drive it with `oneshot`.
 
 pub mod admin;
+mod agreement;
 pub mod auth;
 mod body;
 pub mod error;

@@ -11,10 +11,10 @@
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::state::AppState;
-use super::{admin, events, feed, institute, notes, openapi, qda, reference, views};
+use super::{admin, agreement, events, feed, institute, notes, openapi, qda, reference, views};
 use crate::request::{
-    Param, CHART_PARAMS, COMPARE_PARAMS, EXPORT_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, NOTES_PARAMS, NOTE_PARAMS,
-    PROJECTION_PARAMS, RETROSPECTIVE_PARAMS,
+    Param, AGREEMENT_PARAMS, CHART_PARAMS, COMPARE_PARAMS, EXPORT_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT,
+    NOTES_PARAMS, NOTE_PARAMS, PROJECTION_PARAMS, RETROSPECTIVE_PARAMS,
 };
 
 /// One route.
@@ -174,6 +174,20 @@ pub const ROUTES: &[Route] = &[
         ],
         appends: false,
         handler: |m| on(m, notes::one),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/studies/{study}/agreement",
+        alias: None,
+        in_study: true,
+        summary: "Inter-coder agreement: for every pair of coders who coded the same notes (or the pair a and b), per code over the characters of those notes: percentage agreement, Cohen's kappa, agreement on coded text, and the passages they disagree on with their words.",
+        roles: "researcher in the study",
+        query: AGREEMENT_PARAMS,
+        body: None,
+        ok: OK,
+        problems: &[(403, "The role may not read the agreement (it quotes coded text): researchers only.")],
+        appends: false,
+        handler: |m| on(m, agreement::show),
     },
     Route {
         method: "get",

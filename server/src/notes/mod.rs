@@ -17,13 +17,14 @@ mod index;
 mod query;
 pub mod text;
 
+pub(crate) use index::{note_text, opened};
 pub use index::{CodedPassage, NoteKind, NotesIndex};
 pub use query::{Found, NoteQuery, Retracted};
 
 use parlog_core::{DomainEvent, EventId, EventStore, Lang, RecordedEvent, SealedView, StoreError, Vocabulary};
 use serde_json::{json, Value};
 
-use index::{note_text, opened, Current};
+use index::Current;
 
 /// Characters of a search (`q`).
 pub const QUERY_CHARS_MAX: usize = 200;

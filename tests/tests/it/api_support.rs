@@ -37,7 +37,7 @@ pub const SOCKET_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Which log a test starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Log {
-    /// The built-in demo (the Gouda story, 642 events with sealed parts).
+    /// The built-in demo (the Gouda story, 648 events with sealed parts).
     Gouda,
     /// A few events in a municipality that is not Gouda: the participants of the tokens, an area,
     /// a study and an open cycle. For tests that append a lot and need no history.

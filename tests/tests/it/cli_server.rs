@@ -60,13 +60,13 @@ fn read_commands_work_beside_a_running_server_and_write_commands_say_what_to_do(
     let id = before[4]["id"].as_str().expect("an id").to_string();
     t.run(&["show", &id]).success().stdout_has(&["position:", &id]);
     t.run(&["show", "5"]).success().stdout_has(&[&id]);
-    t.run(&["stats"]).success().stdout_has(&["events:   642", "read beside a running server"]);
+    t.run(&["stats"]).success().stdout_has(&["events:   648", "read beside a running server"]);
     t.run(&["project", "initiatives"]).success().stdout_has(&["Weggeefwinkel"]).stderr_has(&[READ_BESIDE]);
     t.run(&["retrospective"]).success().stderr_has(&[READ_BESIDE]);
     let export = t.path("export.ndjson");
-    t.run(&["export", "--out", export.to_str().unwrap()]).success().stderr_has(&["exported 642 events"]);
+    t.run(&["export", "--out", export.to_str().unwrap()]).success().stderr_has(&["exported 648 events"]);
     t.run(&["compare", "--studies", "gouda", "--format", "md"]).success();
-    t.run(&["verify"]).success().stdout_has(&["ok: 642 events"]);
+    t.run(&["verify"]).success().stdout_has(&["ok: 648 events"]);
     t.run(&["study", "list"]).success().stdout_has(&["gouda\t"]);
     t.run(&["token", "list"]).success().stdout_has(&["onderzoeker-tno"]);
     // A token for another demo participant: its participant is looked up beside the server.
@@ -95,8 +95,8 @@ fn read_commands_work_beside_a_running_server_and_write_commands_say_what_to_do(
     let appended = http(addr, "POST", "/api/v1/events", Some(&token), Some(body.as_bytes())).unwrap();
     assert_eq!(appended.status, 201, "{}", appended.text());
     let after = t.log_json(t.data());
-    assert_eq!(after.len(), 643);
-    assert_eq!(after[..642], before[..]);
+    assert_eq!(after.len(), 649);
+    assert_eq!(after[..648], before[..]);
 
     let (code, _, log) = server.terminate();
     assert_eq!(code, Some(0), "{log}");
@@ -104,7 +104,7 @@ fn read_commands_work_beside_a_running_server_and_write_commands_say_what_to_do(
     let read = t.run(&["log", "--limit", "1"]).success();
     assert!(!read.stderr.contains(READ_BESIDE), "{}", read.stderr);
     t.run_stdin(&["append"], &event.to_string()).success();
-    t.run(&["verify"]).success().stdout_has(&["ok: 644 events"]);
+    t.run(&["verify"]).success().stdout_has(&["ok: 650 events"]);
 }
 
 #[test]
@@ -216,7 +216,7 @@ fn damage(data: &std::path::Path) {
 #[test]
 fn verify_says_what_it_found_in_sentences_in_both_languages() {
     let t = setup_demo();
-    for (env, ok) in [(vec![], "in orde: 642 gebeurtenissen"), (vec![("LANG", "en_US.UTF-8")], "ok: 642 events")] {
+    for (env, ok) in [(vec![], "in orde: 648 gebeurtenissen"), (vec![("LANG", "en_US.UTF-8")], "ok: 648 events")] {
         t.run_env(t.data(), &["verify"], &env).success().stdout_has(&[ok]);
     }
     damage(t.data());

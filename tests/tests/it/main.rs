@@ -1,4 +1,5 @@
 //! parlog's integration tests, one module per feature.
+mod agreement;
 mod api;
 mod api_cli_requests;
 mod api_reference;
@@ -16,8 +17,8 @@ mod decide;
 mod disk_full;
 mod hardening;
 mod msrv;
-mod odt;
 mod notes;
+mod odt;
 mod openapi;
 mod pg_schema;
 mod privacy;

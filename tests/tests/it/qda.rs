@@ -345,6 +345,8 @@ fn a_passage_coded_in_another_tool_lands_on_the_same_characters_and_imports_once
         .log_json(t.data())
         .into_iter()
         .filter(|e| e["kind"] == "ExcerptCoded" && e["payload"]["source"] == exc1["payload"]["source"])
+        // The demo's double coding (GGD re-coded this note) is not part of the round trip.
+        .filter(|e| e["stream"] != "coding:dubbel-2016")
         .collect();
     assert_eq!(added.len(), 2, "exc-1 and the added coding: {added:?}");
     let new = &added[1];

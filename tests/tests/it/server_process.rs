@@ -268,7 +268,7 @@ fn serve_demo_prints_sign_in_links_and_the_page_loads() {
         }
     }
     assert!(
-        banner.iter().any(|l| l.contains("het demologboek is geladen in studie gouda (642 gebeurtenissen)")),
+        banner.iter().any(|l| l.contains("het demologboek is geladen in studie gouda (648 gebeurtenissen)")),
         "the banner: {banner:#?}"
     );
     let roles: Vec<&str> = links.keys().map(String::as_str).collect();
@@ -285,7 +285,7 @@ fn serve_demo_prints_sign_in_links_and_the_page_loads() {
     assert!(viewer.text().contains("Weggeefwinkel"), "the demo is loaded");
     let researcher = http(socket, "GET", "/api/v1/events?limit=1", Some(&links["researcher"]), None).unwrap();
     assert_eq!(researcher.status, 200, "{}", researcher.text());
-    assert_eq!(researcher.json()["head"], json!(642));
+    assert_eq!(researcher.json()["head"], json!(648));
     let forbidden = http(socket, "GET", "/api/v1/events?limit=1", Some(&links["viewer"]), None).unwrap();
     assert_eq!(forbidden.status, 403);
     let admin = http(socket, "GET", "/api/v1/verify", Some(&links["admin"]), None).unwrap();

@@ -18,7 +18,7 @@ use crate::cli_support::{setup_demo, study_dir, CliTest};
 use crate::support::{files_containing, files_under, subject_keys};
 
 /// The demo's events, and its sealed parts (from demo/gouda.json as loaded).
-const DEMO_EVENTS: u64 = 642;
+const DEMO_EVENTS: u64 = 648;
 
 /// Every file under `dir` with a digest of its bytes.
 fn digests(dir: &Path) -> BTreeMap<PathBuf, blake3::Hash> {
@@ -172,9 +172,9 @@ fn damage_to_the_last_group_is_refused_and_repair_keeps_the_bytes() {
         let what = format!("{case}, indexes lost: {lose_indexes}");
 
         let run = verify_unchanged(&t, &data).code(1);
-        assert!(run.stderr.contains("position 643"), "{what}: verify names the position: {}", run.stderr);
+        assert!(run.stderr.contains("position 649"), "{what}: verify names the position: {}", run.stderr);
         let refused = t.run_at(&data, &["log", "--from", "640"], None).code(1);
-        assert!(refused.stderr.contains("643"), "{what}: the refusal names the position: {}", refused.stderr);
+        assert!(refused.stderr.contains("649"), "{what}: the refusal names the position: {}", refused.stderr);
         // Core states the damage; the command line names what to run next.
         assert!(
             refused.stderr.contains("`parlog repair`") || refused.stderr.contains("`parlog verify`"),
@@ -222,10 +222,10 @@ fn a_torn_write_of_an_unacknowledged_group_is_moved_to_quarantine_and_reported()
     std::fs::write(&log, &b).expect("log");
 
     let run = verify_unchanged(&t, t.data()).success();
-    assert!(run.stdout.contains("unfinished write of a group from position 643"), "{}", run.stdout);
+    assert!(run.stdout.contains("unfinished write of a group from position 649"), "{}", run.stdout);
     let run = t.run(&["log", "--from", "640"]).success();
     assert!(
-        run.stderr.contains("parlog: recovery: the unfinished write of a group from position 643"),
+        run.stderr.contains("parlog: recovery: the unfinished write of a group from position 649"),
         "{}",
         run.stderr
     );
