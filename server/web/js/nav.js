@@ -84,7 +84,8 @@ export function wireTabs() {
 
 function markTab() {
   for (const a of $$('#tab-list a')) {
-    const on = a.dataset.view === S.view;
+    // A note's page belongs to the notes browser's tab.
+    const on = a.dataset.view === (S.view === 'noteview' ? 'notes' : S.view);
     if (on) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
     if (on) a.scrollIntoView({ block: 'nearest', inline: 'nearest' });

@@ -24,8 +24,8 @@ export function render(d) {
     const memos = (d.memos || []).filter((m) => (m.codes || []).some((x) => (x.id || x) === c.id));
     const slug = c.id.replace(/^code:/, '');
     return h('li', { class: `card code${c.merged_into ? ' merged' : ''}`, 'data-id': c.id },
-      h('div', { class: 'card-head' }, h('h2', { class: 'title', text: c.name }), c.merged_into ? h('span', { class: 'badge', text: t('codebook.merged', { v: c.merged_into_name || c.merged_into }) }) : null),
-      c.description ? h('p', { class: 'desc', text: c.description }) : null,
+      h('div', { class: 'card-head' }, h('h2', { class: 'title', text: c.name, 'data-from-log': '' }), c.merged_into ? h('span', { class: 'badge', text: t('codebook.merged', { v: c.merged_into_name || c.merged_into }) }) : null),
+      c.description ? h('p', { class: 'desc', text: c.description, 'data-from-log': '' }) : null,
       h('p', { class: 'counts' },
         notesCount(t('codebook.notes', { n: c.notes || 0 }), { code: c.id }, 'notes-count'), ' · ',
         eventsCount(t('codebook.excerpts', { n: c.excerpts || 0 }), xs.map((x) => x.src), 'excerpts-count')),
@@ -35,7 +35,7 @@ export function render(d) {
       xs.length ? passages(xs, slug) : null,
       memos.length ? h('details', { class: 'fold', id: `cb-memos-${slug}` },
         h('summary', { text: `${t('codebook.memos')} (${memos.length})` }),
-        h('ul', { class: 'plain memos' }, memos.map((m) => h('li', {}, h('h3', { text: m.title }), h('p', { text: m.text }), h('p', { class: 'meta' }, m.by_label || m.by || '', ' · ', srcLink(m.src)))))) : null,
+        h('ul', { class: 'plain memos' }, memos.map((m) => h('li', {}, h('h3', { text: m.title, 'data-from-log': '' }), h('p', { text: m.text, 'data-from-log': '' }), h('p', { class: 'meta' }, m.by_label || m.by || '', ' · ', srcLink(m.src)))))) : null,
       researcher && !c.merged_into ? [renameForm(c, slug), mergeForm(c, slug, active), memoForm({ codes: [c.id], title: t('memo.on.code'), idPrefix: `cb-memo-${slug}` })] : null);
   }));
 }

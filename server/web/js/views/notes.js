@@ -186,6 +186,8 @@ async function load(f, { key, more = false, quiet = false } = {}) {
 // with more pages loaded, a line says there is news.
 export function notesChanged() {
   if (S.view !== 'notes' || !st.key) return;
+  // Not while the reader is on a note of the list: the focus would drop with the old list.
+  if ($('#notes-list').contains(document.activeElement)) return;
   if (st.shown <= PAGE_NOTES) load(st.filters || {}, { key: st.key, quiet: true });
 }
 

@@ -119,7 +119,7 @@ function memosAbout(n) {
   return h('section', { class: 'card', 'aria-labelledby': 'noteview-memos' },
     h('h2', { id: 'noteview-memos', text: t('codebook.memos') }),
     h('ul', { class: 'plain memos' }, memos.map((m) => h('li', {},
-      h('h3', { text: m.title }), h('p', { text: m.text }),
+      h('h3', { text: m.title, 'data-from-log': '' }), h('p', { text: m.text, 'data-from-log': '' }),
       h('p', { class: 'meta' }, m.by_label || m.by || '', ' · ', srcLink(m.src))))));
 }
 
