@@ -1176,6 +1176,25 @@ test('studies: a note queued offline is sent to the study it was written in, aft
   }
 });
 
+test("studies: a source reference of another of the token's studies (#/event/N?study=...) opens there", PHONE, async ({ page }) => {
+  const server = await startStudiesServer();
+  try {
+    const { gouda, zwolle } = server.slug;
+    await openAtPicker(page, server);
+    await pickStudy(page, gouda);
+    await assertStudyShown(page, server.study(gouda));
+    const first = (await api(server, 'makelaar', 'GET', `/api/v1/studies/${zwolle}/events?from=1&limit=1`)).events[0];
+    // As the retrospective's HTML links it: the server's page, the event and its study.
+    await page.goto(`${server.base}/#/event/1?study=${zwolle}`);
+    await page.locator('#view-event').waitFor({ state: 'visible' });
+    await waitUntil(async () => (await chosenStudy(page)) === zwolle, 'Zwolle chosen');
+    await assertStudyShown(page, server.study(zwolle));
+    await waitUntil(async () => (await page.locator('#event-body').textContent()).includes(first.author), "Zwolle's first event");
+  } finally {
+    await stopStudiesServer(server);
+  }
+});
+
 test('outbox: a note queued by the previous version (no study) goes to the old route; one study needs no picker', PHONE, async ({ page, server }) => {
   const posts = [];
   page.on('request', (r) => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
@@ -1321,7 +1340,8 @@ test('workbench: search, filter and load more in the notes browser on a phone', 
   await waitUntil(() => page.url().includes('area=area%3Aoost') && page.url().includes('kind=observation'), 'the filters in the address');
   const oost = await notesApi(server, 'researcher', { area: 'area:oost', kind: 'observation', limit: 50 });
   await waitUntil(async () => JSON.stringify(await shownNotes(page)) === JSON.stringify(oost.notes.map((n) => n.id)), 'the field notes of Oost');
-  assert(oost.notes.every((n) => n.area === 'area:oost' && n.kind === 'ObservationRecorded'), 'the API filtered them');
+  // Oost and the neighbourhoods in it.
+  assert(oost.total > 0 && oost.notes.every((n) => n.area && n.kind === 'ObservationRecorded'), 'the API filtered them');
   const link = page.url();
   await page.goto(`${server.base}/#/initiatives`);
   await page.goto(link);
@@ -1498,18 +1518,22 @@ test('accessibility: no axe finding in the notes browser, a note with its forms 
   assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
 });
 
-test('workbench: the notes and a view downloaded as CSV, named after the study', LAPTOP, async ({ page, server }) => {
+test('workbench: the notes downloaded as CSV with the filters, named after the study', LAPTOP, async ({ page, server }) => {
   await signIn(page, server, 'researcher');
   await page.evaluate(() => { location.hash = '#/notes?area=area%3Aoost'; });
   await notesLoaded(page);
-  let [download] = await Promise.all([page.waitForEvent('download'), page.locator('#notes-csv').click()]);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#notes-csv').click()]);
   assert(download.suggestedFilename() === 'gouda-notes.csv', `the notes' file name: ${download.suggestedFilename()}`);
   const notes = fs.readFileSync(await download.path(), 'utf8');
   const expected = await api(server, 'researcher', 'GET', '/api/v1/studies/gouda/notes?area=area%3Aoost&format=csv&lang=nl');
   assert(notes === expected, 'the notes as the API gives them, with the filters');
+});
+
+test('workbench: a view downloaded as CSV, named after the study', LAPTOP, async ({ page, server }) => {
+  await signIn(page, server, 'researcher');
   await go(page, 'initiatives');
   await waitViewLoaded(page, 'initiatives');
-  [download] = await Promise.all([page.waitForEvent('download'), page.locator('#view-initiatives [data-csv]').click()]);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#view-initiatives [data-csv]').click()]);
   assert(download.suggestedFilename() === 'gouda-initiatives.csv', `the view's file name: ${download.suggestedFilename()}`);
   assert(fs.readFileSync(await download.path(), 'utf8').split('\n').length > 5, 'the initiatives as rows');
 });

@@ -49,7 +49,7 @@ export function render(d) {
     d.others && d.others.length ? [
       h('h2', { text: t('act.others') }),
       table([t('net.name'), t('net.role'), t('act.notes')], d.others.map((o) => h('tr', { 'data-participant': o.participant },
-        h('th', { scope: 'row', text: o.label }), h('td', { text: o.role_label, 'data-from-log': '' }), h('td', { class: 'num', text: String(o.notes) })))),
+        h('th', { scope: 'row', text: o.label }), h('td', { text: o.role_label, 'data-from-log': '' }), h('td', { class: 'num' }, notesCount(String(o.notes), { author: String(o.participant || '').replace(/^participant:/, ''), kind: 'observation' }))))),
     ] : null,
   ];
 }

@@ -45,18 +45,18 @@ export function noteCard(n, { full = false, headingLevel = 2 } = {}) {
     if (full) text = markedText(n);
     else {
       const cut = Array.from(n.text).length > TEXT_SHOWN_MAX;
-      text = h('p', { class: 'text', text: cut ? `${Array.from(n.text).slice(0, TEXT_SHOWN_MAX).join('')}…` : n.text });
+      text = h('p', { class: 'text', 'data-from-log': '', text: cut ? `${Array.from(n.text).slice(0, TEXT_SHOWN_MAX).join('')}…` : n.text });
     }
   }
   // On the note's own page its title is the page's heading.
-  const heading = full ? null : h(`h${headingLevel}`, { class: 'title' }, h('a', { href: `#/notes/${n.id}`, text: noteTitle(n) }));
+  const heading = full ? null : h(`h${headingLevel}`, { class: 'title', 'data-from-log': '' }, h('a', { href: `#/notes/${n.id}`, text: noteTitle(n) }));
   return h('li', { class: `card note-card${n.retracted ? ' retracted' : ''}`, 'data-id': n.id },
     h('div', { class: 'card-head' },
       h('span', { class: `badge kind-${n.kind}`, text: n.kind_label || n.kind }),
       h('time', { datetime: n.date, text: fmtDay(n.date) }),
       marks(n)),
     heading,
-    h('p', { class: 'meta' }, [n.author_name || n.author, n.area_name, n.initiative_name].filter(Boolean).join(' · '), ' · ', srcLink({ position: n.position, date: n.date })),
+    h('p', { class: 'meta', 'data-from-log': '' }, [n.author_name || n.author, n.area_name, n.initiative_name].filter(Boolean).join(' · '), ' · ', srcLink({ position: n.position, date: n.date })),
     text || h('p', { class: 'text muted', text: why }),
     n.retracted ? h('p', { class: 'notice' }, h('strong', { text: `${t('notes.retracted.why')}: ` }), n.retracted.reason || '') : null,
     n.health && n.health.length ? h('p', { class: 'tags' }, n.health.map((d) => h('span', { class: 'tag', text: label('health_dimension', d) }))) : null,
@@ -73,7 +73,7 @@ export function markedText(n, { id } = {}) {
     cuts.add(toUtf16(text, x.end));
   }
   const points = Array.from(cuts).filter((c) => c <= text.length).sort((a, b) => a - b);
-  const p = h('p', { class: 'text note-text', id, 'data-text': '' });
+  const p = h('p', { class: 'text note-text', id, 'data-text': '', 'data-from-log': '' });
   for (let i = 0; i + 1 < points.length; i += 1) {
     const [a, b] = [points[i], points[i + 1]];
     const part = text.slice(a, b);

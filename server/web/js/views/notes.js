@@ -185,7 +185,12 @@ async function load(f, { key, more = false, quiet = false } = {}) {
 // The log grew: the first page again, when no more was loaded (else the reader's place would go);
 // with more pages loaded, a line says there is news.
 export function notesChanged() {
-  if (S.view !== 'notes' || !st.key) return;
+  if (!st.key) return;
+  // Not shown: asked again when next opened.
+  if (S.view !== 'notes') {
+    st.key = null;
+    return;
+  }
   // Not while the reader is on a note of the list: the focus would drop with the old list.
   if ($('#notes-list').contains(document.activeElement)) return;
   if (st.shown <= PAGE_NOTES) load(st.filters || {}, { key: st.key, quiet: true });
