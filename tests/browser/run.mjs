@@ -1490,6 +1490,20 @@ test('workbench: a researcher codes a passage after non-ASCII text, by selection
   await waitUntil(async () => (await page.locator('#noteview-memos').count()) === 1, 'the memo shown with the note');
 });
 
+test('workbench: a source reference in the retrospective shown in the page opens its event', LAPTOP, async ({ page, server }) => {
+  await signIn(page, server, 'researcher');
+  await go(page, 'retro');
+  await page.locator('#retro-doc h1').waitFor({ timeout: 30_000 });
+  // The server's report links each source to the web interface's event page (/#/event/N?study=...).
+  const ref = page.locator('#retro-doc a.src[href*="#/event/"]').first();
+  const href = await ref.getAttribute('href');
+  const position = /#\/event\/(\d+)/.exec(href)[1];
+  assert(href.includes('study=gouda'), `the link names its study: ${href}`);
+  await ref.click();
+  await page.locator('#view-event').waitFor({ state: 'visible' });
+  await waitUntil(async () => (await page.locator('#event-title').textContent()).includes(`#${position}`), `the event #${position}`);
+});
+
 test('accessibility: no axe finding in the notes browser, a note with its forms open, an event and the codebook, on a phone', { ...PHONE, bypassCSP: true }, async ({ page, server }) => {
   const id = await postNote(server, 'researcher', 'Toegankelijk: een notitie met een fragment.');
   await signIn(page, server, 'researcher');

@@ -74,11 +74,26 @@ async function correctionsOf(e) {
   return out;
 }
 
+// What the page knows a stream by: an area's, initiative's or code's name, a participant's label.
+function nameOf(s) {
+  const data = (name) => S.cache[name] && S.cache[name].data;
+  const area = S.areas.get(s);
+  if (area) return area.name;
+  const ini = ((data('initiatives') || {}).initiatives || []).find((i) => i.id === s);
+  if (ini) return ini.name;
+  const code = ((data('codebook') || {}).codes || []).find((c) => c.id === s);
+  if (code) return code.name;
+  const node = ((data('network') || {}).nodes || []).find((n) => n.id === s);
+  return node ? node.label : null;
+}
+
 function streamLink(s) {
   const m = STREAM.exec(s || '');
   const filter = m && STREAM_FILTER[m[1]];
-  if (!filter || !readsNotes()) return h('code', { text: s });
-  return h('a', { href: notesHref({ [filter]: filter === 'author' ? m[2] : s }), 'aria-label': t('event.notes.about', { v: s }) }, h('code', { text: s }));
+  const name = nameOf(s);
+  const words = [name ? h('span', { 'data-from-log': '', text: `${name} ` }) : null, h('code', { text: s })];
+  if (!filter || !readsNotes()) return h('span', {}, words);
+  return h('a', { href: notesHref({ [filter]: filter === 'author' ? m[2] : s }), 'aria-label': t('event.notes.about', { v: name || s }) }, words);
 }
 
 // A payload value in words: event ids and streams become links, lists become lists.

@@ -84,9 +84,11 @@ function render(n, event) {
   const readable = n.text_state === 'readable' && !!n.text;
   const card = noteCard(n, { full: true, headingLevel: 2 });
   body.replaceChildren();
+  // The coding form right under the text: a passage selected there (on a phone, with a finger)
+  // fills it in, in sight.
   append(body, [
     h('ul', { class: 'cards plain' }, card),
-    h('p', {}, h('a', { href: '#/notes', text: t('noteview.back') })),
+    researcher && readable && !n.retracted ? codingForm(n, $('[data-text]', card), reload) : null,
     excerptList(n),
     memosAbout(n),
     historyList(n),
@@ -94,8 +96,9 @@ function render(n, event) {
       h('h2', { id: 'noteview-actions', text: t('noteview.actions') }),
       amendForm(n, event, reload),
       retractForm(n, event, reload)) : null,
-    researcher && readable && !n.retracted ? codingForm(n, $('[data-text]', card), reload) : null,
-    researcher ? memoForm({ notes: [n.id], cycle: n.cycle || undefined, title: t('memo.on.note'), onSaved: reload, idPrefix: 'noteview-memo' }) : null]);
+    researcher ? memoForm({ notes: [n.id], cycle: n.cycle || undefined, title: t('memo.on.note'), onSaved: reload, idPrefix: 'noteview-memo' }) : null,
+    h('p', {}, h('a', { href: '#/notes', text: t('noteview.back') })),
+  ]);
   for (const id of open) {
     const d = document.getElementById(id);
     if (d) d.open = true;
