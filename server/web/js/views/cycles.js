@@ -7,6 +7,18 @@ import { S } from '../state.js';
 import { notesCount } from '../links.js';
 import { memoForm } from '../forms/memo.js';
 
+// The memos about a cycle, from the codebook's answer if the page has it (researchers' catalog).
+function memosOf(id) {
+  const cb = S.cache.codebook && S.cache.codebook.data;
+  const memos = ((cb && cb.memos) || []).filter((m) => m.cycle === id);
+  if (!memos.length) return null;
+  return h('details', { class: 'fold' },
+    h('summary', { text: `${t('codebook.memos')} (${memos.length})` }),
+    h('ul', { class: 'plain memos' }, memos.map((m) => h('li', {},
+      h('h3', { text: m.title, 'data-from-log': '' }), h('p', { text: m.text, 'data-from-log': '' }),
+      h('p', { class: 'meta' }, m.by_label || m.by || '', ' · ', srcRef(m.src))))));
+}
+
 export function render(d) {
   const out = [];
   if (!d.levels || !d.levels.length) return empty('cycle.none');
@@ -31,6 +43,7 @@ export function render(d) {
               h('span', { class: 'meta' }, srcRef(s.src), ' · ', s.kind_label, s.by ? ` · ${s.by}` : ''), ' ',
               s.description || s.summary || s.topic || '',
               s.kind === 'reflection' && s.insights_by_kind ? tags(s.insights_by_kind.map((k) => `${k.label} ${k.count}`)) : null)))),
+          memosOf(c.id),
           S.me && S.me.role === 'researcher' && !S.study.archived ? memoForm({ cycle: c.id, title: t('memo.on.cycle'), idPrefix: `cy-memo-${c.id.replace(/[^a-z0-9]/gi, '_')}` }) : null);
       })));
     }
