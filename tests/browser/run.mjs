@@ -384,6 +384,19 @@ test('English: every label of every section is translated', PHONE, async ({ page
     await waitUntil(async () => (left = await untranslated(page)).length === 0, `no Dutch interface text in the ${view} section in English`, 5000)
       .catch(() => { throw new Error(`the ${view} section shows Dutch interface text in English: ${left.join(' | ')}`); });
   }
+  // A note's page and an event's page, reached from the notes browser.
+  await go(page, 'notes');
+  await notesLoaded(page);
+  await page.locator('#notes-list > li h2 a').first().click();
+  await page.locator('#noteview-body li.note-card').waitFor();
+  await page.evaluate(() => { for (const d of document.querySelectorAll('#view-noteview details')) d.open = true; });
+  let left = [];
+  await waitUntil(async () => (left = await untranslated(page)).length === 0, 'no Dutch interface text on a note\'s page in English', 5000)
+    .catch(() => { throw new Error(`a note's page shows Dutch interface text in English: ${left.join(' | ')}`); });
+  await page.locator('#noteview-body a.src').first().click();
+  await page.locator('#event-payload').waitFor();
+  await waitUntil(async () => (left = await untranslated(page)).length === 0, 'no Dutch interface text on an event\'s page in English', 5000)
+    .catch(() => { throw new Error(`an event's page shows Dutch interface text in English: ${left.join(' | ')}`); });
   await go(page, 'initiatives');
   await waitViewLoaded(page, 'initiatives');
   assert((await page.locator('#view-initiatives h1').textContent()) === 'Initiatives', 'the view title in English');

@@ -45,6 +45,14 @@ export async function openEvent(ref) {
   status.classList.remove('error');
   $('#event-body').replaceChildren();
   $('#event-title').textContent = ref && /^\d+$/.test(ref) ? `${t('view.event')} #${ref}` : t('view.event');
+  // A link from another study's report that this token cannot open (nav.js entered the study
+  // when it could): not this study's event of the same number.
+  const want = new URLSearchParams((location.hash.split('?')[1]) || '').get('study');
+  if (want && want !== S.study.slug) {
+    status.textContent = t('event.otherstudy', { v: want });
+    status.classList.add('error');
+    return;
+  }
   try {
     const e = await fetchEvent(ref);
     const corrections = await correctionsOf(e);
@@ -104,7 +112,7 @@ function value(v, key) {
     return h('ul', { class: 'plain values' }, v.map((x) => h('li', {}, value(x, key))));
   }
   if (typeof v === 'object') {
-    return h('dl', { class: 'payload nested' }, Object.entries(v).flatMap(([k, x]) => [h('dt', { text: fieldLabel(k) }), h('dd', {}, value(x, k))]));
+    return h('dl', { class: 'payload nested' }, Object.entries(v).flatMap(([k, x]) => [h('dt', { text: fieldLabel(k) }), h('dd', { 'data-from-log': '' }, value(x, k))]));
   }
   const s = String(v);
   if (UUID.test(s)) return h('a', { class: 'src', href: eventHref(s), text: t('event.ref', { v: s.slice(0, 8) }) });
