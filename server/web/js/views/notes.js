@@ -196,8 +196,9 @@ export function notesChanged() {
   if (st.shown <= PAGE_NOTES) load(st.filters || {}, { key: st.key, quiet: true });
 }
 
+// The notes of the list shown (its filters, not what the form holds before "Zoeken").
 async function downloadNotes() {
-  const f = formFilters();
+  const f = st.filters || filtersOf(hashParts().params);
   await downloadCsv(studyPath(`/notes${query(Object.assign({}, f, { format: 'csv', lang: S.lang }))}`), `${S.study.slug}-notes.csv`, $('#notes-status'));
 }
 
