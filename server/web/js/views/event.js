@@ -101,7 +101,7 @@ function streamLink(s) {
   const name = nameOf(s);
   const words = [name ? h('span', { 'data-from-log': '', text: `${name} ` }) : null, h('code', { text: s })];
   if (!filter || !readsNotes()) return h('span', {}, words);
-  return h('a', { href: notesHref({ [filter]: filter === 'author' ? m[2] : s }), 'aria-label': t('event.notes.about', { v: name || s }) }, words);
+  return h('a', { href: notesHref({ [filter]: filter === 'author' ? m[2] : s }), 'aria-label': t('event.notes.about', { v: name ? `${name} ${s}` : s }) }, words);
 }
 
 // A payload value in words: event ids and streams become links, lists become lists.
