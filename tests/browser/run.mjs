@@ -1503,6 +1503,28 @@ test('workbench: a researcher codes a passage after non-ASCII text, by selection
   await waitUntil(async () => (await page.locator('#noteview-memos').count()) === 1, 'the memo shown with the note');
 });
 
+test('workbench: a correction made without a connection waits in the outbox and is sent once', PHONE, async ({ page, context, server }) => {
+  const text = `Gesprek in de wijk ${randomUUID()}`;
+  const id = await postNote(server, 'makelaar', text, { area: 'area:noord' });
+  await signIn(page, server, 'makelaar');
+  await openNote(page, id);
+  await page.locator('#noteview-amend > summary').click();
+  await context.setOffline(true);
+  await waitUntil(async () => (await page.locator('#net').textContent()) === 'Offline', 'the page to show it is offline');
+  await page.locator('#amend-text').fill(`${text} (r-017 was er ook)`);
+  await page.locator('#amend-reason').fill('Aangevuld');
+  await page.locator('#amend-form button[type=submit]').click();
+  await waitUntil(async () => (await page.locator('#outbox-count').textContent()) === '1', 'the correction kept in the outbox');
+  const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('parlog.outbox.v1')));
+  assert(queued.length === 1 && queued[0].event.kind === 'EventAmended' && queued[0].event.payload.target === id, `the outbox holds the correction: ${JSON.stringify(queued)}`);
+  await context.setOffline(false);
+  await waitUntil(async () => page.locator('#outbox-button').isHidden(), 'the outbox to be sent and emptied', 30_000);
+  const stored = (await allEvents(server, 'makelaar')).filter((e) => e.kind === 'EventAmended' && e.payload.target === id);
+  assert(stored.length === 1 && stored[0].id === queued[0].event.id, `the correction stored once with its id: ${stored.length}`);
+  const note = await api(server, 'makelaar', 'GET', `/api/v1/studies/gouda/notes/${id}`);
+  assert(note.text === `${text} (r-017 was er ook)` && note.revision === 1, `the new text: ${note.text}`);
+});
+
 test('workbench: a source reference in the retrospective shown in the page opens its event', LAPTOP, async ({ page, server }) => {
   await signIn(page, server, 'researcher');
   await go(page, 'retro');

@@ -47,7 +47,8 @@ export async function load(id, { quiet = false, msg = '' } = {}) {
     else if (msg) $('#noteview-title').focus();
   } catch (e) {
     if (seq !== st.seq || epoch !== S.epoch) return;
-    $('#noteview-body').replaceChildren();
+    // Drawn again and failed (the connection dropped): what was shown stays.
+    if (!quiet) $('#noteview-body').replaceChildren();
     status.textContent = errorText(e);
     status.classList.add('error');
   } finally {
@@ -57,8 +58,17 @@ export async function load(id, { quiet = false, msg = '' } = {}) {
 
 // The note changed (a form here wrote to it, or the feed brought an event): drawn again, with
 // what was open kept open.
-export function reload(msg) {
-  if (S.view === 'noteview' && st.id) load(st.id, { quiet: true, msg: typeof msg === 'string' ? msg : '' });
+export function reload(msg, result) {
+  if (S.view !== 'noteview' || !st.id) return;
+  // Kept in the outbox (no connection): the note as it was, and the line that says so.
+  if (result === 'queued') {
+    for (const f of document.querySelectorAll('#noteview-body form')) f.reset();
+    $('#noteview-status').textContent = msg;
+    $('#noteview-status').classList.remove('error');
+    $('#noteview-title').focus();
+    return;
+  }
+  load(st.id, { quiet: true, msg: typeof msg === 'string' ? msg : '' });
 }
 
 // The feed brought an event: drawn again unless the reader is filling in one of the forms
