@@ -99,6 +99,69 @@ elif ! postgres_for_tests; then
     echo "PostgreSQL tests skipped: no server answers on $pg_host:$pg_port and none could be installed and started (see above); each of those tests says so" >&2
 fi
 
+# ---- the REFI-QDA schemas for the export tests (tests/tests/it/qda.rs) ---------------------------
+# Every .qdpx and .qdc the tests export is validated against the standard's two XML schemas
+# (QDA-XML 1.0, March 2019, with an MIT notice). They ship in the PyPI source distribution of
+# pyrefiqda 0.3.1, folder refi-qda-standard/ (Project.xsd, Codebook.xsd, beside the spec's PDF),
+# fetched once with pip into target/refi-qda/ and checked against the digests below; the
+# validator is xmllint from Debian's libxml2-utils (no mature XSD validator exists in Rust),
+# installed as PostgreSQL is above. With both there PARLOG_TEST_XSD_REQUIRED=1 makes those tests
+# fail rather than skip without a validator. When either cannot be had it says so, and those
+# tests skip, each saying why. PARLOG_SKIP_REFI_QDA=1 leaves them alone.
+
+refi_dir=target/refi-qda
+refi_files="Project.xsd:77608205d5c17c6a60f75e771dd825d8e36eb7db24f8fe7cb86d47e70f83c0f5 Codebook.xsd:bc4706a6fdb736cc3248de1753366f2b1f5b13e6828d319cea2874deb7e61b52"
+
+refi_schemas_present() {
+    local f
+    for f in $refi_files; do
+        [ "$(sha256sum "$refi_dir/${f%%:*}" 2>/dev/null | cut -d' ' -f1)" = "${f#*:}" ] || return 1
+    done
+}
+
+refi_schemas() {
+    local tmp f
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        echo "installing Debian's python3-pip to fetch the REFI-QDA schemas"
+        apt_install python3 python3-pip || return 1
+    fi
+    tmp="$(mktemp -d)"
+    # pip only downloads (the package is not installed); the sdist holds the schemas.
+    if ! python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$tmp" pyrefiqda==0.3.1 </dev/null; then
+        rm -rf "$tmp"
+        return 1
+    fi
+    tar -xzf "$tmp/pyrefiqda-0.3.1.tar.gz" -C "$tmp" pyrefiqda-0.3.1/refi-qda-standard || { rm -rf "$tmp"; return 1; }
+    mkdir -p "$refi_dir"
+    for f in $refi_files; do
+        cp "$tmp/pyrefiqda-0.3.1/refi-qda-standard/${f%%:*}" "$refi_dir/"
+    done
+    rm -rf "$tmp"
+    refi_schemas_present || { echo "the REFI-QDA schemas in pyrefiqda 0.3.1 are not the ones this script knows (sha256)" >&2; return 1; }
+}
+
+refi_qda_for_tests() {
+    if ! refi_schemas_present; then
+        echo "fetching the REFI-QDA schemas (PyPI sdist of pyrefiqda 0.3.1) into $refi_dir"
+        refi_schemas || { echo "could not fetch the REFI-QDA schemas" >&2; return 1; }
+    fi
+    if ! command -v xmllint >/dev/null 2>&1; then
+        echo "installing Debian's libxml2-utils (xmllint) for the REFI-QDA export tests"
+        apt_install libxml2-utils || { echo "could not install Debian's libxml2-utils" >&2; return 1; }
+    fi
+    export PARLOG_REFI_XSD_DIR="$PWD/$refi_dir"
+    export PARLOG_TEST_XSD_REQUIRED=1
+    echo "REFI-QDA schemas in $refi_dir and xmllint at hand: every export test validates, and must"
+}
+
+if [ "${PARLOG_SKIP_REFI_QDA:-}" = 1 ]; then
+    echo "REFI-QDA schemas left alone (PARLOG_SKIP_REFI_QDA=1): the export tests validate only if they find them and xmllint"
+elif ! refi_qda_for_tests; then
+    # The exports' validity is a promise of the suite: without the schemas it is not checked.
+    echo "the REFI-QDA schemas or xmllint could not be had (see above); PARLOG_SKIP_REFI_QDA=1 runs the rest without them" >&2
+    exit 1
+fi
+
 cargo fmt --all -- --check
 # clippy holds our code to the workspace's rust-version (its incompatible_msrv lint names any std
 # item stabilised later), and the test msrv.rs holds that rust-version to the highest one a locked
@@ -157,6 +220,21 @@ if [ "${PARLOG_SKIP_SCHEMATHESIS:-}" = 1 ]; then
     echo "schemathesis skipped (PARLOG_SKIP_SCHEMATHESIS=1)"
 else
     schemathesis_tests
+fi
+
+# ---- the ODT retrospective against the OASIS ODF 1.3 schemas (scripts/odf-validate.sh) ---------
+# The demo's report in Dutch and English and Zwolle's, validated with lxml against the RELAX NG
+# schemas the PyPI package openxml-audit ships, in a virtual environment of its own.
+# PARLOG_SKIP_ODF=1 skips it, on a machine without Python.
+
+if [ "${PARLOG_SKIP_ODF:-}" = 1 ]; then
+    echo "ODF validation skipped (PARLOG_SKIP_ODF=1)"
+else
+    if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        echo "installing Debian's python3-venv for the ODF validation"
+        apt_install python3 python3-venv
+    fi
+    scripts/odf-validate.sh
 fi
 
 if [ "${PARLOG_SKIP_BROWSER:-}" = 1 ]; then

@@ -22,6 +22,10 @@ pub struct Fact {
     /// retracted, and included in the view), in the order cited. The engine finds them, so that
     /// projections need not keep every note to resolve citations. Empty for other kinds.
     pub cited: Vec<Src>,
+    /// For a coded excerpt: the data subjects of the sealed text it codes (empty when its source
+    /// has no sealed part). The engine finds them, so that the codebook can forget the coding
+    /// with the text. Empty for other kinds.
+    pub coded_subjects: Vec<String>,
 }
 
 impl Fact {
@@ -38,6 +42,7 @@ impl Fact {
             sealed: e.sealed.is_some(),
             revision: 0,
             cited: Vec::new(),
+            coded_subjects: Vec::new(),
         }
     }
 
@@ -55,6 +60,7 @@ impl Fact {
             sealed: e.sealed.is_some(),
             revision: 0,
             cited: Vec::new(),
+            coded_subjects: Vec::new(),
         }
     }
 

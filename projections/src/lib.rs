@@ -9,9 +9,11 @@
 //! and text views; [`VIEWS`] lists every view once.
 
 mod activity;
+pub mod agreement;
 mod codebook;
 pub mod compare;
 mod corrections;
+mod csv;
 mod cycles;
 mod directory;
 mod engine;
@@ -33,7 +35,7 @@ mod warnings;
 mod words;
 
 pub use activity::Activity;
-pub use codebook::Codebook;
+pub use codebook::{Codebook, Coding};
 pub use corrections::Corrections;
 pub use cycles::{Chain, Cycle, CycleBase, Cycles, InsightRecord, Link, Note, Reflection, Spiral, Step};
 pub use directory::Directory;

@@ -1,12 +1,14 @@
 //! The one list of views: each view's name, what it shows, its JSON and text forms, and its chart
 //! if it has one. Everything that names views derives from [`VIEWS`]: [`Projections::view`] and
 //! [`Projections::text`], [`PROJECTION_NAMES`], the charts ([`crate::retro::chart_svg`]) and the
-//! message of [`UnknownProjection`]. Adding a view is one entry here.
+//! message of [`UnknownProjection`], and each view's table for spreadsheets ([`ViewDef::csv`]).
+//! Adding a view is one entry here.
 
 use chrono::NaiveDate;
 use parlog_core::Lang;
 use serde_json::Value;
 
+use crate::csv::{col, join, pairs, src, Table};
 use crate::retro::context::Ctx;
 use crate::retro::{section, Chart};
 use crate::warnings::{self, Thresholds};
@@ -40,6 +42,8 @@ pub struct ViewDef {
     text: fn(&Projections, &ViewOptions) -> String,
     /// The chart the retrospective draws for this view; `None` if there is nothing to draw.
     chart: Option<fn(&Ctx) -> Option<Chart>>,
+    /// Its main table for spreadsheets, made from its JSON (see `csv.rs`).
+    csv: Table,
 }
 
 impl ViewDef {
@@ -48,6 +52,11 @@ impl ViewDef {
     }
     pub fn text(&self, p: &Projections, o: &ViewOptions) -> String {
         (self.text)(p, o)
+    }
+    /// The view's main table as CSV (RFC 4180, CRLF, UTF-8 without BOM, formulas guarded), its
+    /// columns named in the view's language.
+    pub fn csv(&self, p: &Projections, o: &ViewOptions) -> String {
+        self.csv.render(&self.json(p, o), o.lang)
     }
     pub fn has_chart(&self) -> bool {
         self.chart.is_some()
@@ -68,6 +77,25 @@ pub const VIEWS: &[ViewDef] = &[
         json: |p, o| p.cycles.view(p, o),
         text: |p, o| p.cycles.text(p, o),
         chart: Some(section::cycles::chart),
+        csv: Table {
+            rows: &["levels", "areas", "cycles"],
+            columns: &[
+                col("cyclus", "cycle", "id"),
+                col("niveau", "level", "level_label"),
+                col("gebied", "area", "area_name"),
+                col("vraag", "question", "question"),
+                col("plan", "plan", "plan"),
+                col("status", "status", "status_label"),
+                col("geopend", "opened", "opened/date"),
+                col("geopend door", "opened by", "opened_by"),
+                col("vorige cyclus", "previous cycle", "previous"),
+                col("veldnotities", "field notes", "field_notes"),
+                col("uitkomst", "outcome", "outcome/text"),
+                col("uitkomst op", "outcome date", "outcome/src/date"),
+                src("bron", "source", "opened"),
+                src("bron uitkomst", "outcome source", "outcome/src"),
+            ],
+        },
     },
     ViewDef {
         name: "role",
@@ -76,6 +104,23 @@ pub const VIEWS: &[ViewDef] = &[
         json: |p, o| p.role.view(p, o),
         text: |p, o| p.role.text(p, o),
         chart: Some(section::role::chart),
+        csv: Table {
+            rows: &["roles", "timeline"],
+            columns: &[
+                col("functie", "role", "../title"),
+                col("soort", "kind", "kind_label"),
+                col("datum", "date", "src/date"),
+                col("ingangsdatum", "effective", "effective"),
+                col("van kracht", "in effect", "in_effect"),
+                pairs("wijzigingen", "changes", "changes", "label", "value"),
+                col("aspect", "aspect", "aspect"),
+                col("voorheen", "before", "before"),
+                col("voortaan", "after", "after"),
+                col("toelichting", "rationale", "rationale"),
+                src("bron", "source", "src"),
+                src("reflecties", "reflections", "reflections"),
+            ],
+        },
     },
     ViewDef {
         name: "initiatives",
@@ -83,6 +128,27 @@ pub const VIEWS: &[ViewDef] = &[
         json: |p, o| p.initiatives.view(&p.directory, o.day, o.lang),
         text: |p, o| p.initiatives.text(&p.directory, o.day, o.lang),
         chart: Some(section::neighbourhood::chart),
+        csv: Table {
+            rows: &["initiatives"],
+            columns: &[
+                col("initiatief", "initiative", "id"),
+                col("naam", "name", "name"),
+                col("gebied", "area", "area_name"),
+                col("route", "route", "route_label"),
+                join("initiatiefnemers", "initiators", "initiators", "label"),
+                col("fase", "stage", "stage_label"),
+                col("status", "status", "status_label"),
+                col("gestart", "started", "started/date"),
+                pairs("rol van de makelaar", "broker's role", "broker_roles", "broker_label", "role_label"),
+                join("positieve gezondheid", "positive health", "health", "label"),
+                col("veldnotities", "field notes", "notes"),
+                col("overgedragen aan", "handed over to", "handed_over/organisation_label"),
+                col("overgedragen op", "handed over on", "handed_over/src/date"),
+                col("gestopt op", "stopped on", "stopped/src/date"),
+                col("reden van stoppen", "reason for stopping", "stopped/reason"),
+                src("bron", "source", "started"),
+            ],
+        },
     },
     ViewDef {
         name: "signals",
@@ -90,6 +156,18 @@ pub const VIEWS: &[ViewDef] = &[
         json: |p, o| p.signals.view(p, o),
         text: |p, o| p.signals.text(p, o),
         chart: Some(section::signals::chart),
+        csv: Table {
+            rows: &["areas", "themes", "signals"],
+            columns: &[
+                col("gebied", "area", "../../area_name"),
+                col("thema", "theme", "../theme"),
+                col("aantal", "count", "count"),
+                col("datum", "date", "src/date"),
+                join("gebundeld in", "bundled into", "collectivised_into", "initiative_name"),
+                col("signaal", "signal", "id"),
+                src("bron", "source", "src"),
+            ],
+        },
     },
     ViewDef {
         name: "lessons",
@@ -98,6 +176,20 @@ pub const VIEWS: &[ViewDef] = &[
         json: lessons::view::json,
         text: lessons::view::text,
         chart: None,
+        csv: Table {
+            rows: &["levels", "themes", "kinds", "items"],
+            columns: &[
+                col("niveau", "level", "level_label"),
+                col("thema", "theme", "theme_label"),
+                col("soort", "kind", "../label"),
+                col("les", "lesson", "text"),
+                col("gebied", "area", "area_name"),
+                col("cyclus", "cycle", "cycle"),
+                col("vraag van de cyclus", "cycle question", "cycle_question"),
+                col("reflectie", "reflection", "reflection"),
+                src("bronnen", "sources", "sources"),
+            ],
+        },
     },
     ViewDef {
         name: "network",
@@ -105,6 +197,20 @@ pub const VIEWS: &[ViewDef] = &[
         json: |p, o| p.network.view(p, o),
         text: |p, o| p.network.text(p, o),
         chart: None,
+        csv: Table {
+            rows: &["edges", "connections"],
+            columns: &[
+                col("deelnemer A", "participant A", "../a_label"),
+                col("deelnemer B", "participant B", "../b_label"),
+                col("van", "from", "from"),
+                col("naar", "to", "to"),
+                col("gelegd door", "made by", "by_label"),
+                col("initiatief", "initiative", "initiative_name"),
+                col("notitie", "note", "note"),
+                col("datum", "date", "src/date"),
+                src("bron", "source", "src"),
+            ],
+        },
     },
     ViewDef {
         name: "activity",
@@ -113,6 +219,20 @@ pub const VIEWS: &[ViewDef] = &[
         json: |p, o| p.activity.view(p, o),
         text: |p, o| p.activity.text(p, o),
         chart: None,
+        csv: Table {
+            rows: &["brokers", "months"],
+            columns: &[
+                col("deelnemer", "participant", "../participant"),
+                col("naam", "name", "../label"),
+                col("gebied", "area", "../area_name"),
+                col("maand", "month", "month"),
+                col("veldnotities", "field notes", "notes"),
+                col("actieve initiatieven", "active initiatives", "active_initiatives"),
+                col("trekt", "leading", "leading"),
+                join("initiatieven", "initiatives", "initiatives", "name"),
+                src("bronnen", "sources", "initiatives"),
+            ],
+        },
     },
     ViewDef {
         name: "warnings",
@@ -121,6 +241,17 @@ pub const VIEWS: &[ViewDef] = &[
         json: warnings::view::json,
         text: warnings::view::text,
         chart: None,
+        csv: Table {
+            rows: &["warnings"],
+            columns: &[
+                col("waarschuwing", "warning", "kind_label"),
+                col("onderwerp", "subject", "subject_label"),
+                col("id", "id", "subject"),
+                col("sinds", "since", "since"),
+                col("toelichting", "reason", "reason"),
+                src("bronnen", "sources", "sources"),
+            ],
+        },
     },
     ViewDef {
         name: "codebook",
@@ -128,6 +259,20 @@ pub const VIEWS: &[ViewDef] = &[
         json: |p, o| p.codebook.view(p, o),
         text: |p, o| p.codebook.text(p, o),
         chart: None,
+        csv: Table {
+            rows: &["codes"],
+            columns: &[
+                col("code", "code", "id"),
+                col("naam", "name", "name"),
+                col("omschrijving", "description", "description"),
+                col("samengevoegd in", "merged into", "merged_into_name"),
+                col("notities", "notes", "notes"),
+                col("fragmenten", "excerpts", "excerpts"),
+                col("gedefinieerd op", "defined on", "history/0/src/date"),
+                join("geschiedenis", "history", "history", "label"),
+                src("bronnen", "sources", "history"),
+            ],
+        },
     },
     ViewDef {
         name: "directory",
@@ -135,6 +280,19 @@ pub const VIEWS: &[ViewDef] = &[
         json: |p, o| p.directory.view(p, o),
         text: |p, o| p.directory.text(p, o),
         chart: None,
+        csv: Table {
+            rows: &["participants"],
+            columns: &[
+                col("deelnemer", "participant", "id"),
+                col("naam", "name", "label"),
+                col("rol", "role", "role/label"),
+                col("organisatie", "organisation", "organisation"),
+                col("gebied", "area", "area"),
+                col("actief", "active", "active"),
+                col("sinds", "since", "src/date"),
+                src("bron", "source", "src"),
+            ],
+        },
     },
 ];
 
@@ -170,6 +328,11 @@ impl Projections {
     /// A view as JSON.
     pub fn view(&self, name: &str, o: &ViewOptions) -> Result<Value, UnknownProjection> {
         Ok(find(name)?.json(self, o))
+    }
+
+    /// A view's main table as CSV.
+    pub fn csv(&self, name: &str, o: &ViewOptions) -> Result<String, UnknownProjection> {
+        Ok(find(name)?.csv(self, o))
     }
 
     /// A view as text for the terminal.

@@ -5,6 +5,8 @@ pub mod alloc;
 pub mod backend;
 pub mod cli;
 pub mod http;
+pub mod qda;
+pub mod notes;
 pub mod report;
 pub mod request;
 pub mod studies;

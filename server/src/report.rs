@@ -3,13 +3,16 @@
 
 use parlog_core::Lang;
 use parlog_projections::compare;
-use parlog_projections::retro::{self, Format, RetroOptions};
+use parlog_projections::retro::{self, RetroOptions, SourceLinks};
+
+use crate::request::Format;
 
 use crate::http::auth::StudyRecord;
 use parlog_projections::{AsOf, Engine, Source};
 
 /// The retrospective of the projections in `engine` (made from `source` for `as_of`); the list
-/// of sources is read from `source`.
+/// of sources is read from `source`; `links` says where the HTML report's source references go
+/// (its own appendix when it stands alone, the web interface's event page when served).
 pub fn retrospective(
     source: &(impl Source + ?Sized),
     engine: &Engine,
@@ -17,9 +20,15 @@ pub fn retrospective(
     lang: Lang,
     area: Option<String>,
     format: Format,
-) -> String {
-    let opts = RetroOptions { lang, area, ..RetroOptions::default() };
-    retro::render(&retro::from_engine(source, engine, as_of, &opts), format)
+    links: SourceLinks,
+) -> Vec<u8> {
+    let opts = RetroOptions { lang, area, links, ..RetroOptions::default() };
+    let doc = retro::from_engine(source, engine, as_of, &opts);
+    match format {
+        Format::Markdown => retro::render(&doc, retro::Format::Markdown).into_bytes(),
+        Format::Html => retro::render(&doc, retro::Format::Html).into_bytes(),
+        Format::Odt => retro::odt(&doc),
+    }
 }
 
 /// The comparison of studies, each given with its registry entry and its projections at the

@@ -4,9 +4,10 @@
 //! parser checks values against it and the OpenAPI document describes it from it.
 
 use chrono::NaiveDate;
-use parlog_core::{Category, Lang, StreamId, StudySlug, STUDY_SLUG_CHARS_MAX};
+use parlog_core::{
+    Category, HealthDimension, Lang, ParticipantId, StreamId, StudySlug, Vocabulary, STUDY_SLUG_CHARS_MAX,
+};
 use parlog_projections::compare;
-use parlog_projections::retro::Format;
 use parlog_projections::{AsOf, Thresholds, UnknownProjection, ViewOptions, CHART_NAMES, PROJECTION_NAMES};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,11 +33,18 @@ pub enum Kind {
     Stream(Category),
     /// Study slugs, separated by commas: at least one, each once, at most `compare::STUDIES_MAX`.
     Studies,
+    /// Free text of at most this many characters.
+    Text { chars_max: usize },
+    /// A participant id.
+    Participant,
+    /// Some of these words, separated by commas (or the parameter repeated).
+    Words(&'static [&'static str]),
 }
 
 const LANGS: &[&str] = &["nl", "en"];
 const BASES: &[&str] = &["occurred", "recorded"];
-const FORMATS: &[&str] = &["html", "md"];
+const FORMATS: &[&str] = &["html", "md", "odt"];
+const VIEW_FORMATS: &[&str] = &["json", "csv"];
 
 pub const AS_OF: Param = Param {
     name: "as_of",
@@ -71,7 +79,16 @@ pub const REFLECTION_GAP_DAYS_MAX: Param = Param {
     kind: Kind::Integer { min: 0, max: u32::MAX as u64 },
     description: "Warnings: no reflection in a team for more days than this.",
 };
-pub const FORMAT: Param = Param { name: "format", kind: Kind::Word(FORMATS), description: "html (default) or md." };
+pub const FORMAT: Param = Param {
+    name: "format",
+    kind: Kind::Word(FORMATS),
+    description: "html (default), md, or odt (an OpenDocument text with the charts, as an attachment).",
+};
+pub const VIEW_FORMAT: Param = Param {
+    name: "format",
+    kind: Kind::Word(VIEW_FORMATS),
+    description: "json (default), or csv: the view's main table for spreadsheets (RFC 4180, UTF-8 without BOM, CRLF, as an attachment).",
+};
 pub const AREA: Param = Param {
     name: "area",
     kind: Kind::Stream(Category::Area),
@@ -106,6 +123,7 @@ pub const PROJECTION_PARAMS: &[&Param] = &[
     &LEAD_MONTHS_MAX,
     &ACTIVE_INITIATIVES_MAX,
     &REFLECTION_GAP_DAYS_MAX,
+    &VIEW_FORMAT,
 ];
 /// The parameters of a chart.
 pub const CHART_PARAMS: &[&Param] = &[&AS_OF, &BASIS, &AS_OF_POSITION, &LANG];
@@ -117,6 +135,21 @@ pub const STUDIES: Param = Param {
     kind: Kind::Studies,
     description: "The studies to compare, by slug, separated by commas (at most 16), in the order of the columns.",
 };
+const EXPORT_FORMATS: &[&str] = &["qdpx", "qdc"];
+pub const EXPORT_FORMAT: Param = Param {
+    name: "format",
+    kind: Kind::Word(EXPORT_FORMATS),
+    description: "qdpx (default): the REFI-QDA project (a ZIP: project.qde and sources/), for researchers; qdc: the REFI-QDA codebook (XML), for every role.",
+};
+pub const EXPORT_PARAMS: &[&Param] = &[&EXPORT_FORMAT, &LANG];
+
+/// An export request as given.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct RawExport {
+    pub format: Option<String>,
+    pub lang: Option<String>,
+}
+
 const COMPARE_FORMATS: &[&str] = &["html", "md", "json"];
 pub const COMPARE_FORMAT: Param =
     Param { name: "format", kind: Kind::Word(COMPARE_FORMATS), description: "html (default), md or json." };
@@ -166,6 +199,8 @@ pub enum RequestError {
     UnknownView(#[from] UnknownProjection),
     #[error("unknown chart {0:?}; expected one of: {names}", names = CHART_NAMES.join(", "))]
     UnknownChart(String),
+    #[error("`from` ({from}) is after `to` ({to}): give a range whose first day comes first")]
+    DaysReversed { from: NaiveDate, to: NaiveDate },
 }
 
 impl RequestError {
@@ -176,6 +211,9 @@ impl RequestError {
             RequestError::Invalid { param, message } => format!("{}: {message}", flag(param)),
             RequestError::AsOfTwice => {
                 format!("give either {} or {}, not both", flag(AS_OF.name), flag(AS_OF_POSITION.name))
+            }
+            RequestError::DaysReversed { from, to } => {
+                format!("--from ({from}) is after --to ({to}): give a range whose first day comes first")
             }
             other => other.to_string(),
         }
@@ -237,6 +275,45 @@ impl Param {
         .transpose()
     }
 
+    /// The word given, if one is (for a parameter without a default).
+    pub fn word_opt(&self, raw: Option<&str>) -> Result<Option<&'static str>, RequestError> {
+        raw.map(|w| self.word(Some(w))).transpose()
+    }
+
+    /// The words given, each once, in the order given (separated by commas, or from the
+    /// parameter given more than once).
+    pub fn words<'a>(&self, raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<&'static str>, RequestError> {
+        let Kind::Words(words) = self.kind else { unreachable!("{} takes words", self.name) };
+        let mut out = Vec::new();
+        for w in raw.into_iter().flat_map(|r| r.split(',')).map(str::trim).filter(|w| !w.is_empty()) {
+            let found = words
+                .iter()
+                .copied()
+                .find(|x| *x == w)
+                .ok_or_else(|| self.invalid(format!("expected one or more of {}, got {w:?}", words.join(", "))))?;
+            if !out.contains(&found) {
+                out.push(found);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Free text within its length.
+    pub fn text<'a>(&self, raw: Option<&'a str>) -> Result<Option<&'a str>, RequestError> {
+        let Kind::Text { chars_max } = self.kind else { unreachable!("{} takes text", self.name) };
+        match raw {
+            Some(t) if t.chars().count() > chars_max => Err(self.invalid(format!(
+                "{} characters, over the limit of {chars_max}; search with fewer or shorter words",
+                t.chars().count()
+            ))),
+            r => Ok(r),
+        }
+    }
+
+    pub fn participant(&self, raw: Option<&str>) -> Result<Option<ParticipantId>, RequestError> {
+        raw.map(|p| ParticipantId::parse(p).map_err(|m| self.invalid(m))).transpose()
+    }
+
     /// Whether a request must give it: only a list of studies has no default to fall back on.
     pub fn required(&self) -> bool {
         matches!(self.kind, Kind::Studies)
@@ -284,6 +361,9 @@ impl Param {
                 "maxItems": compare::STUDIES_MAX,
                 "uniqueItems": true,
             }),
+            Kind::Text { chars_max } => json!({"type": "string", "maxLength": chars_max}),
+            Kind::Participant => json!({"type": "string", "pattern": ParticipantId::pattern()}),
+            Kind::Words(words) => json!({"type": "array", "items": {"type": "string", "enum": words}}),
         }
     }
 }
@@ -304,11 +384,50 @@ pub struct RawView {
     pub area: Option<String>,
 }
 
+/// The form of the retrospective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Html,
+    /// An OpenDocument text (`.odt`), with the charts as images.
+    Odt,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Html => "text/html; charset=utf-8",
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Odt => parlog_projections::retro::ODT_MEDIA_TYPE,
+        }
+    }
+}
+
+/// The form of a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewFormat {
+    Json,
+    /// Its main table (`ViewDef::csv`).
+    Csv,
+}
+
+impl ViewFormat {
+    /// The `format` of a view request (json or csv), which the view's other parameters leave to
+    /// it, as the retrospective's formats are others.
+    pub fn parse(raw: &RawView) -> Result<ViewFormat, RequestError> {
+        Ok(match VIEW_FORMAT.word(raw.format.as_deref())? {
+            "csv" => ViewFormat::Csv,
+            _ => ViewFormat::Json,
+        })
+    }
+}
+
 /// A view request, checked.
 #[derive(Debug, Clone)]
 pub struct ViewRequest {
     pub as_of: AsOf,
     pub options: ViewOptions,
+    /// The retrospective's format (a view's is [`ViewFormat`]).
     pub format: Format,
     /// An `area:` stream, checked.
     pub area: Option<String>,
@@ -317,6 +436,21 @@ pub struct ViewRequest {
 impl ViewRequest {
     pub fn parse(raw: &RawView) -> Result<ViewRequest, RequestError> {
         let as_of = as_of(raw)?;
+        let format = match FORMAT.word(raw.format.as_deref())? {
+            "md" => Format::Markdown,
+            "odt" => Format::Odt,
+            _ => Format::Html,
+        };
+        Self::parse_with(raw, as_of, format)
+    }
+
+    /// A view's request: its `format` is json or csv ([`ViewFormat`]), not the report's.
+    pub fn parse_view(raw: &RawView) -> Result<(ViewRequest, ViewFormat), RequestError> {
+        let format = ViewFormat::parse(raw)?;
+        Ok((Self::parse_with(raw, as_of(raw)?, Format::Html)?, format))
+    }
+
+    fn parse_with(raw: &RawView, as_of: AsOf, format: Format) -> Result<ViewRequest, RequestError> {
         let d = Thresholds::default();
         let threshold = |p: &Param, raw: &Option<String>, default: u32| -> Result<u32, RequestError> {
             // In range: the parameter's maximum is u32::MAX.
@@ -342,10 +476,6 @@ impl ViewRequest {
                     d.reflection_gap_days_max,
                 )?,
             },
-        };
-        let format = match FORMAT.word(raw.format.as_deref())? {
-            "md" => Format::Markdown,
-            _ => Format::Html,
         };
         let area = AREA.stream(raw.area.as_deref())?.map(|a| a.to_string());
         Ok(ViewRequest { as_of, options, format, area })
@@ -379,5 +509,167 @@ pub fn chart_name(name: &str) -> Result<&str, RequestError> {
     match CHART_NAMES.contains(&name) {
         true => Ok(name),
         false => Err(RequestError::UnknownChart(name.to_string())),
+    }
+}
+
+// ---- the notes browser (issue 14) ----
+
+use crate::notes::{self, NoteKind, NoteQuery, Retracted};
+
+/// The Positive Health dimensions by id, as the vocabulary names them.
+const HEALTH_IDS: &[&str] = &[
+    "bodily_functions",
+    "mental_wellbeing",
+    "meaningfulness",
+    "quality_of_life",
+    "participation",
+    "daily_functioning",
+];
+const NOTES_FORMATS: &[&str] = &["json", "csv"];
+
+pub const NOTES_Q: Param = Param {
+    name: "q",
+    kind: Kind::Text { chars_max: notes::QUERY_CHARS_MAX },
+    description: "Words to find (case and accents do not matter; every word must occur, the last one may be the start of a word), at most 200 characters.",
+};
+pub const NOTES_AREA: Param = Param {
+    name: "area",
+    kind: Kind::Stream(Category::Area),
+    description: "Only notes in this area (and the areas under it), such as area:noord.",
+};
+pub const NOTES_INITIATIVE: Param = Param {
+    name: "initiative",
+    kind: Kind::Stream(Category::Initiative),
+    description: "Only notes about this initiative, such as initiative:buurtkamer.",
+};
+pub const NOTES_CYCLE: Param = Param {
+    name: "cycle",
+    kind: Kind::Stream(Category::Cycle),
+    description: "Only notes of this cycle, such as cycle:wijk-noord-1.",
+};
+pub const NOTES_AUTHOR: Param = Param {
+    name: "author",
+    kind: Kind::Participant,
+    description: "Only notes by this participant, such as makelaar-noord-1.",
+};
+pub const NOTES_CODE: Param = Param {
+    name: "code",
+    kind: Kind::Stream(Category::Code),
+    description: "Only notes coded with this code, as a whole or in a passage (a code merged into it counts as it).",
+};
+pub const NOTES_HEALTH: Param = Param {
+    name: "health",
+    kind: Kind::Word(HEALTH_IDS),
+    description: "Only field notes tagged with this Positive Health dimension.",
+};
+pub const NOTES_KIND: Param = Param {
+    name: "kind",
+    kind: Kind::Words(NoteKind::IDS),
+    description: "Only these kinds: observation, reflection, memo (separated by commas, or the parameter repeated).",
+};
+pub const NOTES_FROM: Param = Param {
+    name: "from",
+    kind: Kind::Day,
+    description: "Only notes about this day or later (YYYY-MM-DD, the day the note is about).",
+};
+pub const NOTES_TO: Param =
+    Param { name: "to", kind: Kind::Day, description: "Only notes about this day or earlier (YYYY-MM-DD)." };
+pub const NOTES_RETRACTED: Param = Param {
+    name: "retracted",
+    kind: Kind::Word(Retracted::IDS),
+    description: "Retracted notes: exclude (default), include, or only them.",
+};
+pub const NOTES_BEFORE: Param = Param {
+    name: "before",
+    kind: Kind::Integer { min: 1, max: u64::MAX },
+    description: "Only notes at positions before this one: next_before of the previous page.",
+};
+pub const NOTES_LIMIT: Param = Param {
+    name: "limit",
+    kind: Kind::Integer { min: 1, max: notes::PAGE_NOTES_MAX as u64 },
+    description:
+        "Notes per page (default 50, at most 200; a CSV holds every note found, up to 100000, unless limit is given).",
+};
+pub const NOTES_FORMAT: Param =
+    Param { name: "format", kind: Kind::Word(NOTES_FORMATS), description: "json (default) or csv (RFC 4180, UTF-8)." };
+
+/// The parameters of the notes list.
+pub const NOTES_PARAMS: &[&Param] = &[
+    &NOTES_Q,
+    &NOTES_AREA,
+    &NOTES_INITIATIVE,
+    &NOTES_CYCLE,
+    &NOTES_AUTHOR,
+    &NOTES_CODE,
+    &NOTES_HEALTH,
+    &NOTES_KIND,
+    &NOTES_FROM,
+    &NOTES_TO,
+    &NOTES_RETRACTED,
+    &NOTES_BEFORE,
+    &NOTES_LIMIT,
+    &NOTES_FORMAT,
+    &LANG,
+];
+/// The parameters of one note.
+pub const NOTE_PARAMS: &[&Param] = &[&LANG];
+
+/// A notes request, checked.
+#[derive(Debug, Clone)]
+pub struct NotesRequest {
+    pub query: NoteQuery,
+    pub csv: bool,
+    pub lang: Lang,
+}
+
+impl NotesRequest {
+    /// From the query's pairs (a parameter given twice counts once, the last; `kind` counts
+    /// every time).
+    pub fn parse(pairs: &[(String, String)]) -> Result<NotesRequest, RequestError> {
+        let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let csv = NOTES_FORMAT.word(get(NOTES_FORMAT.name))? == "csv";
+        let limit = match NOTES_LIMIT.integer(get(NOTES_LIMIT.name))? {
+            Some(n) => n as usize,
+            None if csv => notes::CSV_NOTES_MAX,
+            None => notes::PAGE_NOTES_DEFAULT,
+        };
+        let kinds = NOTES_KIND.words(pairs.iter().filter(|(k, _)| k == NOTES_KIND.name).map(|(_, v)| v.as_str()))?;
+        let (from, to) = (NOTES_FROM.day(get(NOTES_FROM.name))?, NOTES_TO.day(get(NOTES_TO.name))?);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(RequestError::DaysReversed { from, to });
+            }
+        }
+        let query = NoteQuery {
+            words: notes::text::query_words(NOTES_Q.text(get(NOTES_Q.name))?.unwrap_or_default()),
+            area: NOTES_AREA.stream(get(NOTES_AREA.name))?,
+            initiative: NOTES_INITIATIVE.stream(get(NOTES_INITIATIVE.name))?,
+            cycle: NOTES_CYCLE.stream(get(NOTES_CYCLE.name))?,
+            author: NOTES_AUTHOR.participant(get(NOTES_AUTHOR.name))?,
+            code: NOTES_CODE.stream(get(NOTES_CODE.name))?,
+            health: NOTES_HEALTH.word_opt(get(NOTES_HEALTH.name))?.and_then(HealthDimension::parse),
+            kinds: kinds.into_iter().filter_map(NoteKind::parse).collect(),
+            from,
+            to,
+            retracted: Retracted::parse(NOTES_RETRACTED.word(get(NOTES_RETRACTED.name))?).unwrap_or_default(),
+            before: NOTES_BEFORE.integer(get(NOTES_BEFORE.name))?,
+            limit,
+        };
+        let lang = match LANG.word(get(LANG.name))? {
+            "en" => Lang::En,
+            _ => Lang::Nl,
+        };
+        Ok(NotesRequest { query, csv, lang })
+    }
+}
+
+#[cfg(test)]
+mod notes_tests {
+    use super::*;
+
+    #[test]
+    fn health_ids_are_the_vocabulary() {
+        let ids: Vec<&str> = HealthDimension::ALL.iter().map(|h| h.id()).collect();
+        assert_eq!(ids, HEALTH_IDS);
     }
 }

@@ -691,6 +691,7 @@ fn retrospective_timed(store: &SledStore, engine: &Engine, format: Format) -> (S
             kind: e.kind.label(Lang::Nl).to_string(),
             stream: e.stream.to_string(),
             author: dir.author(e.author.as_str()),
+            facts: Vec::new(),
         };
         lookups.set(lookups.get() + 1);
         lookup.set(lookup.get() + t.elapsed().as_secs_f64());
@@ -875,7 +876,14 @@ fn retro_sections(store: &SledStore, engine: &Engine) {
     let source = |p: u64| -> Option<SourceInfo> {
         let e = store.read_from(Position(p), 1).ok()?.into_iter().next()?;
         let (date, stream, author) = (e.occurred_at.date(), e.stream.to_string(), dir.author(e.author.as_str()));
-        Some(SourceInfo { position: p, date, kind: e.kind.label(Lang::Nl).to_string(), stream, author })
+        Some(SourceInfo {
+            position: p,
+            date,
+            kind: e.kind.label(Lang::Nl).to_string(),
+            stream,
+            author,
+            facts: Vec::new(),
+        })
     };
     let doc = retro::build(&engine.state, &info, &opts, &source);
     println!("   the retrospective per part: statements, cited sources, KiB and render ms as Markdown and HTML");

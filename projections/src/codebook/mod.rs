@@ -23,6 +23,8 @@ use crate::text::month_of;
 
 mod view;
 
+pub use view::Coding;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Codebook {
     /// Per code stream.
@@ -39,6 +41,9 @@ pub struct Codebook {
     pub note_pairs: Tally<(Sym, Sym, NaiveDate)>,
     /// The code streams that whole-note counts name.
     pub names: Names,
+    /// Data subjects forgotten so far: codings on their sealed text are dropped, and later ones
+    /// are not taken in.
+    pub forgotten: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -77,6 +82,9 @@ pub struct Excerpt {
     /// The coder's participant stream.
     pub by: String,
     pub src: Src,
+    /// Whose sealed text it codes ([`Fact::coded_subjects`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,9 +127,18 @@ impl Codebook {
                     .insert(f.position, Merged { merged: c.merged.to_string(), src });
             }
             DomainEvent::ExcerptCoded(e) => {
+                if f.coded_subjects.iter().any(|s| self.forgotten.contains(s)) {
+                    return;
+                }
                 let codes = e.codes.iter().map(|c| c.to_string()).collect();
-                self.excerpts
-                    .insert(f.position, Excerpt { source: e.source, codes, start: e.start, end: e.end, by: by(), src });
+                let subjects = f.coded_subjects.clone();
+                let excerpt = Excerpt { source: e.source, codes, start: e.start, end: e.end, by: by(), src, subjects };
+                self.excerpts.insert(f.position, excerpt);
+            }
+            DomainEvent::SubjectForgotten(s) => {
+                let subject = s.subject.to_string();
+                self.excerpts.retain(|_, x| !x.subjects.contains(&subject));
+                self.forgotten.insert(subject);
             }
             DomainEvent::MemoWritten(m) => {
                 let codes = m.codes.iter().map(|c| c.to_string()).collect();

@@ -13,7 +13,39 @@ use crate::fact::Src;
 use crate::text::{count, fmt_day, src_ref, tr};
 use crate::{Projections, ViewOptions};
 
+/// One coded stretch as the agreement sees it: the note, who coded it, the surviving code (merges
+/// followed as of the day) and the code points it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coding {
+    pub note: EventId,
+    /// The coder's participant stream (`participant:<id>`).
+    pub coder: String,
+    pub code: String,
+    pub code_name: String,
+    pub start: u32,
+    pub end: u32,
+}
+
 impl Codebook {
+    /// Every coded excerpt on a day, one [`Coding`] per surviving code, in log order.
+    pub fn codings(&self, day: Option<NaiveDate>) -> Vec<Coding> {
+        let book = Book::new(self, day);
+        let mut out = Vec::new();
+        for e in book.excerpts() {
+            for code in book.resolve(&e.codes) {
+                out.push(Coding {
+                    note: e.source,
+                    coder: e.by.clone(),
+                    code: code.to_string(),
+                    code_name: book.name(code),
+                    start: e.start,
+                    end: e.end,
+                });
+            }
+        }
+        out
+    }
+
     /// A code's history on a day, oldest first: (step, name or other code, source).
     fn history<'a>(&'a self, book: &Book<'a>, stream: &'a str) -> Vec<(Step, String, Option<&'a str>, Src)> {
         let mut out = Vec::new();

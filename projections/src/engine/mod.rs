@@ -324,6 +324,7 @@ impl Engine {
             }
             _ => {
                 self.cite(source, fact, as_of)?;
+                self.coded_subjects(source, fact)?;
                 self.state.add(fact);
             }
         }
@@ -347,6 +348,18 @@ impl Engine {
             }
         }
         fact.cited = cited;
+        Ok(())
+    }
+
+    /// For a coded excerpt, finds whose sealed text it codes (the source's data subjects), so
+    /// that forgetting a subject forgets the codings on their text too. Sets
+    /// [`Fact::coded_subjects`]. An amendment does not change whose text it is: the subjects are
+    /// the source's as recorded.
+    fn coded_subjects<S: Source + ?Sized>(&self, source: &S, fact: &mut Fact) -> Result<(), EngineError> {
+        let DomainEvent::ExcerptCoded(x) = &fact.data else { return Ok(()) };
+        if let Some(sealed) = source.by_id(x.source)?.and_then(|e| e.sealed) {
+            fact.coded_subjects = sealed.subjects.iter().map(|s| s.to_string()).collect();
+        }
         Ok(())
     }
 

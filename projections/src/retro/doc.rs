@@ -57,14 +57,31 @@ impl Section {
     }
 }
 
-/// What the sources list says about a cited event.
+/// What the sources list says about a cited event: only what the log holds in the open (its
+/// kind, who, its stream, and a note's topic and area), never sealed text, so that the report
+/// can go to anyone who may read the views.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceInfo {
     pub position: u64,
     pub date: NaiveDate,
+    /// The kind in words (`veldnotitie vastgelegd`).
     pub kind: String,
     pub stream: String,
+    /// Who recorded it, as the report names people.
     pub author: String,
+    /// The open facts of the event that say what it is about: its topic and its area (by name),
+    /// as label / value pairs; empty for kinds that have neither.
+    pub facts: Vec<(String, String)>,
+}
+
+/// Where a source reference (`[#12 · 18 mrt 2019]`) in the HTML report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceLinks {
+    /// To the report's own list of sources (`#bron-12`): a report saved as a file.
+    Appendix,
+    /// To the web interface's page of the event (`/#/event/12?study=<slug>`): the report as the
+    /// server serves it.
+    EventPage { study: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +94,8 @@ pub struct Doc {
     pub sections: Vec<Section>,
     pub sources_title: String,
     pub sources: Vec<SourceInfo>,
+    /// Where the HTML's source references go (from the report's options).
+    pub links: SourceLinks,
 }
 
 /// Charts, as data. HTML draws them as inline SVG, Markdown prints them as small tables.

@@ -20,7 +20,7 @@
 use chrono::{Datelike, NaiveDate};
 use parlog_core::Lang;
 
-use super::doc::{Block, Chart, Doc, Section, Stmt};
+use super::doc::{Block, Chart, Doc, Section, SourceInfo, SourceLinks, Stmt};
 use crate::fact::Src;
 use crate::text::{fmt_day, src_ref, tr};
 
@@ -46,6 +46,9 @@ details.fold > summary .when-closed, details.fold:not([open]) > summary .when-op
 details.fold:not([open]) > summary .when-closed { display: inline; }
 ul { padding-left: 1.2rem; } li { margin: .25rem 0; }
 .src { color: var(--accent); font-size: .85em; white-space: nowrap; text-decoration: none; }
+a.src:hover, a.src:focus { text-decoration: underline; }
+.vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
+ol.sources li:target { background: #fff6d6; }
 .note { color: var(--muted); font-style: italic; }
 figure { margin: 1rem 0; } figcaption { font-weight: 600; margin-bottom: .3rem; }
 svg { font-family: inherit; }
@@ -105,24 +108,53 @@ pub fn render(doc: &Doc) -> String {
     toc(&mut out, doc);
     out += "<main>\n";
     for s in &doc.sections {
-        section(&mut out, s, 2, lang);
+        section(&mut out, s, 2, doc);
     }
     out += &format!("<section id=\"bronnen\">\n<h2>{}</h2>\n", esc(&doc.sources_title));
     fold_open(&mut out, lang);
     out += "<ol class=\"sources\">\n";
     for s in &doc.sources {
-        let src = Src { position: s.position, date: s.date };
-        out += &format!(
-            "<li id=\"e{}\">{} · {} · {} · {}</li>\n",
-            s.position,
-            esc(&src_ref(&src, lang)),
-            esc(&s.kind),
-            esc(&s.stream),
-            esc(&s.author)
-        );
+        out += &format!("<li id=\"{}\">{}</li>\n", anchor_id(s.position), esc(&source_line(s, lang)));
     }
     out += "</ol>\n</details>\n</section>\n</main>\n</body>\n</html>\n";
     out
+}
+
+/// The id of a cited event's entry in the list of sources: `bron-12`.
+pub(crate) fn anchor_id(position: u64) -> String {
+    format!("bron-{position}")
+}
+
+/// One entry of the list of sources, as plain text: the reference, what the event is, who
+/// recorded it, its stream and its open facts (`[#12 · 18 mrt 2019] veldnotitie vastgelegd ·
+/// makelaar Noord A · notes:makelaar-noord-a · onderwerp: boodschappen · gebied: Gouda-Noord`).
+/// Markdown, HTML and ODT list the same words.
+pub(crate) fn source_line(s: &SourceInfo, lang: Lang) -> String {
+    let src = Src { position: s.position, date: s.date };
+    let mut parts = vec![s.kind.clone(), s.author.clone(), s.stream.clone()];
+    parts.extend(s.facts.iter().map(|(k, v)| format!("{k}: {v}")));
+    format!("{} {}", src_ref(&src, lang), parts.join(" · "))
+}
+
+/// A source reference as a link: to the list of sources, or to the event's page in the web
+/// interface. The link says in words (for screen readers, hidden on screen) what it opens.
+fn src_link(r: &Src, links: &SourceLinks, lang: Lang) -> String {
+    let (href, target, what) = match links {
+        SourceLinks::Appendix => {
+            (format!("#{}", anchor_id(r.position)), "", tr(lang, "naar de lijst van bronnen", "to the list of sources"))
+        }
+        // `_top`: when the web interface shows the report in a frame, the event opens in the
+        // interface itself, not inside the frame.
+        SourceLinks::EventPage { study } => (
+            format!("/#/event/{}?study={}", r.position, esc(study)),
+            " target=\"_top\"",
+            tr(lang, "open de gebeurtenis in parlog", "open the event in parlog"),
+        ),
+    };
+    format!(
+        "<a class=\"src\" href=\"{href}\"{target}>{}<span class=\"vh\"> ({what})</span></a>",
+        esc(&src_ref(r, lang))
+    )
 }
 
 /// The table of contents: every section and its subsections, then the sources.
@@ -156,7 +188,8 @@ fn fold_open(out: &mut String, lang: Lang) {
     );
 }
 
-fn section(out: &mut String, s: &Section, level: usize, lang: Lang) {
+fn section(out: &mut String, s: &Section, level: usize, doc: &Doc) {
+    let lang = doc.lang;
     if s.is_empty() {
         return;
     }
@@ -167,11 +200,11 @@ fn section(out: &mut String, s: &Section, level: usize, lang: Lang) {
     }
     for b in &s.blocks {
         match b {
-            Block::Para(st) => *out += &format!("<p>{}</p>\n", stmt(st, lang)),
+            Block::Para(st) => *out += &format!("<p>{}</p>\n", stmt(st, doc)),
             Block::List(items) => {
                 *out += "<ul>\n";
                 for st in items {
-                    *out += &format!("<li>{}</li>\n", stmt(st, lang));
+                    *out += &format!("<li>{}</li>\n", stmt(st, doc));
                 }
                 *out += "</ul>\n";
             }
@@ -180,7 +213,7 @@ fn section(out: &mut String, s: &Section, level: usize, lang: Lang) {
         }
     }
     for sub in &s.subsections {
-        section(out, sub, (level + 1).min(6), lang);
+        section(out, sub, (level + 1).min(6), doc);
     }
     if folds {
         *out += "</details>\n";
@@ -188,13 +221,9 @@ fn section(out: &mut String, s: &Section, level: usize, lang: Lang) {
     *out += "</section>\n";
 }
 
-fn stmt(s: &Stmt, lang: Lang) -> String {
+fn stmt(s: &Stmt, doc: &Doc) -> String {
     let lead = if s.lead.is_empty() { String::new() } else { format!("<strong>{}</strong> ", esc(&s.lead)) };
-    let refs: Vec<String> = s
-        .srcs
-        .iter()
-        .map(|r| format!("<a class=\"src\" href=\"#e{}\">{}</a>", r.position, esc(&src_ref(r, lang))))
-        .collect();
+    let refs: Vec<String> = s.srcs.iter().map(|r| src_link(r, &doc.links, doc.lang)).collect();
     let more = if s.more_srcs > 0 { format!(" [+{}]", s.more_srcs) } else { String::new() };
     format!("{lead}{} {}{more}", esc(&s.text), refs.join(" "))
 }
@@ -261,12 +290,49 @@ fn anchor(x: f64) -> &'static str {
     }
 }
 
-/// Opens a chart: its figure, caption and an SVG `height` pixels high that is as wide as the page.
-fn open_chart(out: &mut String, title: &str, height: f64) {
+/// Where a chart's SVG goes: into the HTML page (a figure with its caption and the list under
+/// the picture), or alone, as an SVG document of its own (an image in the ODT report, whose
+/// caption and list are the document's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Frame {
+    Page,
+    Alone,
+}
+
+/// The width of a time or bar chart drawn alone, in pixels (about the width of a page of text).
+pub(crate) const ALONE_WIDTH_PX: f64 = 640.0;
+
+/// What an SVG drawn alone needs that the page's stylesheet gives the inline one.
+const ALONE_STYLE: &str =
+    "text{font-family:Arial,Helvetica,sans-serif;font-size:13px;fill:#1d2a33}text.mark{font-size:12px;font-weight:600}";
+
+/// A chart's picture as an SVG document of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Image {
+    pub title: String,
+    pub svg: String,
+    pub width_px: f64,
+    pub height_px: f64,
+}
+
+/// The opening of an SVG document of its own, `width` × `height` pixels.
+fn open_alone(out: &mut String, title: &str, width: f64, height: f64) {
     *out += &format!(
-        "<figure><figcaption>{0}</figcaption><svg class=\"plot\" width=\"100%\" height=\"{height:.0}\" style=\"height:{height:.0}px\" role=\"img\" aria-label=\"{0}\">",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\"><title>{}</title><style>{ALONE_STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>",
         esc(title)
     );
+}
+
+/// Opens a chart: in a page, its figure, caption and an SVG `height` pixels high that is as
+/// wide as the page; alone, an SVG document [`ALONE_WIDTH_PX`] wide.
+fn open_chart(out: &mut String, frame: Frame, title: &str, height: f64) {
+    match frame {
+        Frame::Page => *out += &format!(
+            "<figure><figcaption>{0}</figcaption><svg class=\"plot\" width=\"100%\" height=\"{height:.0}\" style=\"height:{height:.0}px\" role=\"img\" aria-label=\"{0}\">",
+            esc(title)
+        ),
+        Frame::Alone => open_alone(out, title, ALONE_WIDTH_PX, height),
+    }
 }
 
 /// Year lines and labels on a time axis from `y` to `y + h`, labels under it.
@@ -285,6 +351,27 @@ fn year_ticks(out: &mut String, from: NaiveDate, to: NaiveDate, y: f64, h: f64) 
             *out +=
                 &format!("<text x=\"{x:.2}%\" y=\"{:.1}\" text-anchor=\"{}\">{year}</text>", y + h + 16.0, anchor(x));
         }
+    }
+}
+
+/// The height of the key of a picture drawn alone: a row per entry.
+fn key_height(entries: usize) -> f64 {
+    8.0 + entries as f64 * KEY_ROW_PX
+}
+
+/// One row of a key drawn in a picture, in pixels.
+const KEY_ROW_PX: f64 = 18.0;
+
+/// The key of a picture drawn alone, from `y` down: a coloured square and its words per row.
+fn alone_key(out: &mut String, keys: &[(&str, &str)], y: f64) {
+    for (i, (colour, label)) in keys.iter().enumerate() {
+        let top = y + 8.0 + i as f64 * KEY_ROW_PX;
+        *out += &format!(
+            "<rect x=\"{PLOT_LEFT_PCT}%\" y=\"{top:.1}\" width=\"12\" height=\"12\" fill=\"{colour}\"/><text x=\"{:.2}%\" y=\"{:.1}\">{}</text>",
+            PLOT_LEFT_PCT + 3.0,
+            top + 11.0,
+            esc(label)
+        );
     }
 }
 
@@ -310,33 +397,71 @@ fn stroke(colour: &str) -> String {
 }
 
 pub(super) fn chart(out: &mut String, c: &Chart, lang: Lang) {
+    if let Chart::Spiral { title, spirals } = c {
+        *out += &format!("<figure><figcaption>{}</figcaption><div class=\"spirals\">", esc(title));
+        for (k, s) in spirals.iter().enumerate() {
+            spiral(out, Frame::Page, s, PALETTE[k % PALETTE.len()], lang);
+        }
+        *out += "</div></figure>\n";
+    } else {
+        draw(out, Frame::Page, c, lang);
+    }
+}
+
+/// The chart's pictures as SVG documents of their own: one, or one per spiral.
+pub(crate) fn images(c: &Chart, lang: Lang) -> Vec<Image> {
+    if let Chart::Spiral { spirals, .. } = c {
+        return spirals
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let mut svg = String::new();
+                let size = spiral(&mut svg, Frame::Alone, s, PALETTE[k % PALETTE.len()], lang);
+                Image { title: s.title.clone(), svg: xml_chars(&svg), width_px: size, height_px: size }
+            })
+            .collect();
+    }
+    let mut svg = String::new();
+    let height_px = draw(&mut svg, Frame::Alone, c, lang);
+    let svg = xml_chars(&svg);
+    let title = match c {
+        Chart::RoleTimeline { title, .. } | Chart::Stages { title, .. } | Chart::Signals { title, .. } => title,
+        Chart::Spiral { title, .. } => title,
+    };
+    vec![Image { title: title.clone(), svg, width_px: ALONE_WIDTH_PX, height_px }]
+}
+
+/// An SVG document for an XML reader: the control characters XML 1.0 does not allow (which an
+/// HTML page shows or ignores) become spaces.
+fn xml_chars(svg: &str) -> String {
+    svg.chars().map(|c| if c.is_control() && !matches!(c, '\n' | '\t' | '\r') { ' ' } else { c }).collect()
+}
+
+/// A time or bar chart; its height in pixels. (Spirals are drawn one by one, by [`spiral`].)
+fn draw(out: &mut String, frame: Frame, c: &Chart, lang: Lang) -> f64 {
     match c {
         Chart::RoleTimeline { title, from, to, capacity, methods, fte_label } => {
-            role_timeline(out, title, (*from, *to), capacity, methods, fte_label, lang)
+            role_timeline(out, frame, title, (*from, *to), capacity, methods, fte_label, lang)
         }
-        Chart::Spiral { title, spirals } => {
-            *out += &format!("<figure><figcaption>{}</figcaption><div class=\"spirals\">", esc(title));
-            for (k, s) in spirals.iter().enumerate() {
-                spiral(out, s, PALETTE[k % PALETTE.len()], lang);
-            }
-            *out += "</div></figure>\n";
-        }
-        Chart::Stages { title, from, to, rows, legend } => stages(out, title, *from, *to, rows, legend, lang),
-        Chart::Signals { title, years, themes } => signals(out, title, years, themes),
+        Chart::Spiral { .. } => unreachable!("spirals are drawn one by one"),
+        Chart::Stages { title, from, to, rows, legend } => stages(out, frame, title, (*from, *to), rows, legend, lang),
+        Chart::Signals { title, years, themes } => signals(out, frame, title, years, themes),
     }
 }
 
 /// Capacity as steps over time, and changes of method as numbered marks under it; the list under
 /// the picture names each, by date.
+#[allow(clippy::too_many_arguments)]
 fn role_timeline(
     out: &mut String,
+    frame: Frame,
     title: &str,
     (from, to): (NaiveDate, NaiveDate),
     capacity: &[(NaiveDate, f64, Src)],
     methods: &[(NaiveDate, String, Src)],
     fte_label: &str,
     lang: Lang,
-) {
+) -> f64 {
     let (y0, ch) = (24.0, 110.0);
     let span = days(from, to).max(1.0);
     let max_fte = capacity.iter().map(|c| c.1).fold(1.0_f64, f64::max);
@@ -354,7 +479,7 @@ fn role_timeline(
     }
     let marks_y = y0 + ch + 40.0;
     let height = marks_y + rows_end.len() as f64 * 20.0 + 6.0;
-    open_chart(out, title, height);
+    open_chart(out, frame, title, height);
     year_ticks(out, from, to, y0, ch);
     let y_of = |fte: f64| y0 + ch - fte / max_fte * ch;
     for (i, (d, fte, src)) in capacity.iter().enumerate() {
@@ -397,6 +522,9 @@ fn role_timeline(
         *out += &format!("<text class=\"mark\" x=\"{tx:.2}%\" y=\"{y:.1}\" text-anchor=\"{a}\">{}</text>", i + 1);
     }
     *out += "</svg>";
+    if frame == Frame::Alone {
+        return height;
+    }
     // The list under it: capacity and method changes merged by date, as the Markdown lists them.
     let mut items: Vec<(NaiveDate, u8, Src, String)> = Vec::new();
     for (d, fte, src) in capacity {
@@ -411,6 +539,7 @@ fn role_timeline(
         *out += &format!("<li>{}: {text}</li>", fmt_day(d, lang));
     }
     *out += "</ul></figure>\n";
+    height
 }
 
 fn fmt_fte_label(f: f64) -> String {
@@ -419,17 +548,21 @@ fn fmt_fte_label(f: f64) -> String {
 
 /// One spiral: its cycles on a spiral from the centre, each joined to the cycle it follows, and
 /// the list of its cycles under it.
-fn spiral(out: &mut String, s: &super::doc::SpiralChart, colour: &str, lang: Lang) {
+/// Drawn alone, only the picture; the size of its square, in pixels.
+fn spiral(out: &mut String, frame: Frame, s: &super::doc::SpiralChart, colour: &str, lang: Lang) -> f64 {
     // The spiral grows by `step` per cycle, less for a long one, so that it stays within
     // SPIRAL_RADIUS_MAX; the picture is as large as its spiral (a single cycle is a dot).
     let n = s.cycles.len().max(1);
     let step = if n > 1 { SPIRAL_STEP.min((SPIRAL_RADIUS_MAX - SPIRAL_RADIUS_MIN) / (n - 1) as f64) } else { 0.0 };
     let half = SPIRAL_RADIUS_MIN + step * (n - 1) as f64 + 22.0;
     let size = 2.0 * half;
-    *out += &format!(
-        "<div class=\"spiral\"><p>{0}</p><svg viewBox=\"0 0 {size:.0} {size:.0}\" width=\"{size:.0}\" style=\"width:{size:.0}px\" role=\"img\" aria-label=\"{0}\">",
-        esc(&s.title)
-    );
+    match frame {
+        Frame::Page => *out += &format!(
+            "<div class=\"spiral\"><p>{0}</p><svg viewBox=\"0 0 {size:.0} {size:.0}\" width=\"{size:.0}\" style=\"width:{size:.0}px\" role=\"img\" aria-label=\"{0}\">",
+            esc(&s.title)
+        ),
+        Frame::Alone => open_alone(out, &s.title, size, size),
+    }
     let point = |t: f64| {
         let angle = t * 1.6 * std::f64::consts::PI;
         let r = SPIRAL_RADIUS_MIN + step * t;
@@ -459,7 +592,11 @@ fn spiral(out: &mut String, s: &super::doc::SpiralChart, colour: &str, lang: Lan
         );
         *out += &format!("<text class=\"mark\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 7.0, y - 4.0, i + 1);
     }
-    *out += "</svg><ol class=\"legend\">";
+    *out += "</svg>";
+    if frame == Frame::Alone {
+        return size;
+    }
+    *out += "<ol class=\"legend\">";
     for (i, (name, date, _, prev)) in s.cycles.iter().enumerate() {
         let follows = match prev {
             Some(p) if p + 1 != i => format!(" ({} {})", tr(lang, "volgt op", "follows"), p + 1),
@@ -468,23 +605,33 @@ fn spiral(out: &mut String, s: &super::doc::SpiralChart, colour: &str, lang: Lan
         *out += &format!("<li>{} ({}){follows}</li>", esc(name), fmt_day(*date, lang));
     }
     *out += "</ol></div>";
+    size
 }
 
 /// The stages of each initiative over time: its name on a line, its stages as a bar under it.
 fn stages(
     out: &mut String,
+    frame: Frame,
     title: &str,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     rows: &[super::doc::StageRow],
     legend: &[String],
     lang: Lang,
-) {
+) -> f64 {
     let row_h = 42.0;
     let y0 = 4.0;
-    let height = y0 + rows.len() as f64 * row_h + 26.0;
+    let plot_height = y0 + rows.len() as f64 * row_h + 26.0;
+    // Alone, the picture carries its key (the page's list is not there): a row per stage and
+    // one for the end mark.
+    let keys: Vec<(&str, &str)> = legend
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (PALETTE[i % PALETTE.len()], l.as_str()))
+        .chain([("#1d2a33", tr(lang, "overgedragen of gestopt", "handed over or stopped"))])
+        .collect();
+    let height = plot_height + if frame == Frame::Alone { key_height(keys.len()) } else { 0.0 };
     let span = days(from, to).max(1.0);
-    open_chart(out, title, height);
+    open_chart(out, frame, title, height);
     year_ticks(out, from, to, y0, rows.len() as f64 * row_h);
     for (i, r) in rows.iter().enumerate() {
         let y = y0 + i as f64 * row_h;
@@ -518,7 +665,13 @@ fn stages(
             );
         }
     }
-    *out += "</svg><ul class=\"legend keys\">";
+    if frame == Frame::Alone {
+        alone_key(out, &keys, plot_height);
+        *out += "</svg>";
+        return height;
+    }
+    *out += "</svg>";
+    *out += "<ul class=\"legend keys\">";
     for (i, l) in legend.iter().enumerate() {
         *out += &format!("<li>{}{}</li>", swatch(PALETTE[i % PALETTE.len()]), esc(l));
     }
@@ -527,15 +680,21 @@ fn stages(
         tr(lang, "overgedragen of gestopt", "handed over or stopped")
     );
     *out += "</ul></figure>\n";
+    height
 }
 
 /// Signals per theme per year, stacked; the themes with their totals in the list under it.
-fn signals(out: &mut String, title: &str, years: &[i32], themes: &[(String, Vec<u64>)]) {
+fn signals(out: &mut String, frame: Frame, title: &str, years: &[i32], themes: &[(String, Vec<u64>)]) -> f64 {
     let (y0, ch) = (10.0, 160.0);
     let max: u64 = (0..years.len()).map(|i| themes.iter().map(|(_, c)| c[i]).sum::<u64>()).max().unwrap_or(1).max(1);
     let bw = PLOT_WIDTH_PCT / years.len().max(1) as f64;
     let every = (years.len() as i32 + 7) / 8;
-    open_chart(out, title, y0 + ch + 24.0);
+    let totals: Vec<String> = themes.iter().map(|(t, c)| format!("{t} ({})", c.iter().sum::<u64>())).collect();
+    let keys: Vec<(&str, &str)> =
+        totals.iter().enumerate().map(|(i, t)| (PALETTE[i % PALETTE.len()], t.as_str())).collect();
+    let plot_height = y0 + ch + 24.0;
+    let height = plot_height + if frame == Frame::Alone { key_height(keys.len()) } else { 0.0 };
+    open_chart(out, frame, title, height);
     for (i, y) in years.iter().enumerate() {
         let x = PLOT_LEFT_PCT + i as f64 * bw;
         let mut top = y0 + ch;
@@ -561,12 +720,19 @@ fn signals(out: &mut String, title: &str, years: &[i32], themes: &[(String, Vec<
             );
         }
     }
-    *out += "</svg><ul class=\"legend keys\">";
+    if frame == Frame::Alone {
+        alone_key(out, &keys, plot_height);
+        *out += "</svg>";
+        return height;
+    }
+    *out += "</svg>";
+    *out += "<ul class=\"legend keys\">";
     for (ti, (theme, counts)) in themes.iter().enumerate() {
         *out +=
             &format!("<li>{}{} ({})</li>", swatch(PALETTE[ti % PALETTE.len()]), esc(theme), counts.iter().sum::<u64>());
     }
     *out += "</ul></figure>\n";
+    height
 }
 
 fn short(s: &str, max: usize) -> String {

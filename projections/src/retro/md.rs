@@ -89,7 +89,10 @@ pub fn render(doc: &Doc) -> String {
     out += &format!("## {}\n\n", text(&doc.sources_title));
     for s in &doc.sources {
         let src = Src { position: s.position, date: s.date };
-        out += &format!("- {} {} · {} · {}\n", src_ref(&src, lang), text(&s.kind), text(&s.stream), text(&s.author));
+        let line = super::html::source_line(s, lang);
+        // The reference is Markdown as it stands (as in the statements); the rest is text.
+        let rest = line.strip_prefix(&src_ref(&src, lang)).unwrap_or(&line);
+        out += &format!("- {} {}\n", src_ref(&src, lang), text(rest));
     }
     out
 }
@@ -125,8 +128,16 @@ fn stmt(s: &Stmt, lang: Lang) -> String {
 
 /// A chart as text in a fenced block: the same things the picture shows, in order.
 fn chart(out: &mut String, c: &Chart, lang: Lang) {
+    let (title, body) = chart_text(c, lang);
+    *out += &format!("**{}**\n\n", text(title));
+    fenced(out, &body);
+}
+
+/// A chart's title, and as lines of plain text the same things the picture shows, in order:
+/// the Markdown report's chart, and the text under (and the description of) the ODT's picture.
+pub(crate) fn chart_text(c: &Chart, lang: Lang) -> (&str, String) {
     let day = |d: &NaiveDate| fmt_day(*d, lang);
-    let (title, body) = match c {
+    let (title, body): (&str, String) = match c {
         Chart::RoleTimeline { title, capacity, methods, fte_label, .. } => {
             // One timeline, by date: capacity and method changes merged (capacity first on a day,
             // as it is the state the change of method happened in).
@@ -193,8 +204,7 @@ fn chart(out: &mut String, c: &Chart, lang: Lang) {
             (title, b)
         }
     };
-    *out += &format!("**{}**\n\n", text(title));
-    fenced(out, &body);
+    (title, body)
 }
 
 fn follows_word(lang: Lang) -> &'static str {

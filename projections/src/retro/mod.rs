@@ -11,12 +11,14 @@ mod cover;
 mod doc;
 pub(crate) mod html;
 pub(crate) mod md;
+mod odt;
 pub(crate) mod section;
 
 use chrono::NaiveDate;
 use parlog_core::{Hash, Lang};
 
-pub use doc::{Block, Chart, Doc, Section, SourceInfo, SpiralChart, StageRow, Stmt};
+pub use doc::{Block, Chart, Doc, Section, SourceInfo, SourceLinks, SpiralChart, StageRow, Stmt};
+pub use odt::{odt, ODT_MEDIA_TYPE};
 pub use section::sources::source_info;
 
 use crate::engine::{AsOf, Engine};
@@ -49,11 +51,15 @@ pub struct RetroOptions {
     pub area: Option<String>,
     /// Longest lists; the rest is counted in a note.
     pub list_items_max: usize,
+    /// Where the HTML report's source references go: its own appendix of sources when the
+    /// report stands alone (the default, as a file must work anywhere), the web interface's page
+    /// of the event when the server serves it.
+    pub links: SourceLinks,
 }
 
 impl Default for RetroOptions {
     fn default() -> Self {
-        RetroOptions { lang: Lang::Nl, area: None, list_items_max: 40 }
+        RetroOptions { lang: Lang::Nl, area: None, list_items_max: 40, links: SourceLinks::Appendix }
     }
 }
 
@@ -72,6 +78,7 @@ pub fn build(p: &Projections, log: &LogInfo, o: &RetroOptions, source: &dyn Fn(u
         sections,
         sources_title: c.t("Bronnen", "Sources").to_string(),
         sources,
+        links: o.links.clone(),
     }
 }
 

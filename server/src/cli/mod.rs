@@ -16,7 +16,9 @@ mod init;
 mod io;
 mod log;
 mod migrate;
+mod notes;
 mod project;
+mod qda;
 mod retrospective;
 mod serve;
 mod show;
@@ -198,6 +200,7 @@ enum Command {
     Append(append::AppendArgs),
     Log(log::LogArgs),
     Show(show::ShowArgs),
+    Notes(notes::NotesArgs),
     Verify,
     Repair {
         #[arg(long)]
@@ -210,9 +213,17 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long)]
         with_keys: bool,
+        #[arg(long, value_parser = ["parlog", "qdpx", "qdc"], default_value = "parlog")]
+        format: String,
     },
     Import {
         file: PathBuf,
+        #[arg(long, value_parser = ["parlog", "qdpx"], default_value = "parlog")]
+        format: String,
+        #[arg(long)]
+        author: Option<String>,
+        #[arg(long)]
+        yes: bool,
     },
     Forget(forget::ForgetArgs),
     Demo(demo::DemoArgs),
@@ -325,11 +336,19 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
         Command::Append(args) => append::run(&writable()?, args),
         Command::Log(args) => log::run(&study()?, args),
         Command::Show(args) => show::run(&study()?, args),
+        Command::Notes(args) => notes::run(&study()?, args),
         Command::Verify => check::verify_all(data, wanted, options()),
         Command::Repair { yes } => check::repair(study, options(), yes),
         Command::Keys(cmd) => check::keys(data, options(), cmd),
-        Command::Export { out, with_keys } => io::export(&open_read(&study()?)?, out.as_deref(), with_keys),
-        Command::Import { file } => io::import(&open(&writable()?)?, &file),
+        Command::Export { out, with_keys, format } => match format.as_str() {
+            "qdpx" => qda::export_qdpx(&study()?, out.as_deref()),
+            "qdc" => qda::export_qdc(&study()?, out.as_deref()),
+            _ => io::export(&open_read(&study()?)?, out.as_deref(), with_keys),
+        },
+        Command::Import { file, format, author, yes } => match format.as_str() {
+            "qdpx" => qda::import_qdpx(&writable()?, &file, author.as_deref(), yes),
+            _ => io::import(&open(&writable()?)?, &file),
+        },
         // A study's archive does not hold back a data subject's right to be forgotten.
         Command::Forget(args) => forget::run(&study()?, args),
         Command::Stats(args) => stats::run(&study()?, args),
@@ -345,14 +364,26 @@ fn run(cli: Cli, data_given: bool) -> Result<i32> {
 
 /// Writes a report to `out` (saying so on standard error), or to standard output.
 fn write_out(out: Option<&Path>, text: &str) -> Result<i32> {
+    write_bytes(out, text.as_bytes())
+}
+
+/// As [`write_out`], for bytes that need not be text (an ODT package).
+fn write_bytes(out: Option<&Path>, bytes: &[u8]) -> Result<i32> {
     match out {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| {
+            std::fs::write(path, bytes).map_err(|e| {
                 Failure::Input(t!("cannot-write", path = path.display().to_string(), why = e.to_string()))
             })?;
             eprintln!("{}", t!("wrote", path = path.display().to_string()));
         }
-        None => print!("{text}"),
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(bytes)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Failure::Input(t!("cannot-write", path = "-".to_string(), why = e.to_string())))?;
+        }
     }
     Ok(0)
 }

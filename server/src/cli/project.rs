@@ -7,7 +7,7 @@ use parlog_core::AnyStore;
 use parlog_projections::{AsOf, Engine, EngineError};
 
 use super::{Failure, Result};
-use crate::request::{view_name, RawView, RequestError, ViewRequest};
+use crate::request::{view_name, RawView, RequestError, ViewFormat, ViewRequest};
 use crate::studies::Selected;
 
 /// Which part of the log; shared by `project` and `retrospective`. The values are checked by
@@ -41,8 +41,10 @@ pub struct ProjectArgs {
     view: ViewArgs,
     #[arg(long)]
     since: Option<String>,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+    #[arg(long)]
+    format: Option<String>,
     #[arg(long)]
     rebuild: bool,
     #[arg(long)]
@@ -90,20 +92,28 @@ pub fn run(study: impl FnOnce() -> Result<Selected>, a: ProjectArgs) -> Result<i
         lead_months_max: a.lead_months_max,
         active_initiatives_max: a.active_initiatives_max,
         reflection_gap_days_max: a.reflection_gap_days_max,
+        format: a.format.clone(),
         ..a.view.raw()
     };
-    let mut request = ViewRequest::parse(&raw).map_err(request_failure)?;
-    request.options.lang = super::lang::of_output(a.json);
+    let (mut request, format) = ViewRequest::parse_view(&raw).map_err(request_failure)?;
+    // Without --json or --format: text for the terminal.
+    let format = (a.json || a.format.is_some()).then_some(format);
+    // JSON and CSV are files for programs and spreadsheets: Dutch unless --lang says otherwise,
+    // so that they do not change with the locale of whoever runs the command, and are the bytes
+    // the API gives for the same language.
+    request.options.lang = super::lang::of_output(format.is_some());
     let name = view_name(&a.name).map_err(request_failure)?;
     let study = study()?;
     let store = super::open_read(&study)?;
     let engine = projections(&store, &study.folder, request.as_of, a.rebuild)?;
     let opts = request.options;
-    if a.json {
-        let v = engine.state.view(name, &opts).expect("name checked");
-        println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
-    } else {
-        print!("{}", engine.state.text(name, &opts).expect("name checked"));
+    match format {
+        Some(ViewFormat::Json) => {
+            let v = engine.state.view(name, &opts).expect("name checked");
+            println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+        }
+        Some(ViewFormat::Csv) => print!("{}", engine.state.csv(name, &opts).expect("name checked")),
+        None => print!("{}", engine.state.text(name, &opts).expect("name checked")),
     }
     Ok(0)
 }

@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use parlog_core::{AnyStore, Lang};
-use parlog_projections::retro::Format;
+use parlog_projections::retro::SourceLinks;
 use parlog_projections::AsOf;
 
 use super::project::{projections, request_failure, ViewArgs};
 use super::Result;
-use crate::request::{RawView, ViewRequest};
+use crate::request::{Format, RawView, ViewRequest};
 use crate::studies::Selected;
 
 #[derive(Args)]
@@ -32,17 +32,22 @@ pub fn render(
     lang: Lang,
     area: Option<String>,
     format: Format,
-) -> Result<String> {
+) -> Result<Vec<u8>> {
     let engine = projections(store, data, as_of, false)?;
-    Ok(crate::report::retrospective(store, &engine, as_of, lang, area, format))
+    // Standalone: the HTML's source references go to its own appendix of sources.
+    Ok(crate::report::retrospective(store, &engine, as_of, lang, area, format, SourceLinks::Appendix))
 }
 
 /// Checks the request before it opens the store: bad input is refused without touching the data.
 pub fn run(study: impl FnOnce() -> Result<Selected>, a: RetroArgs) -> Result<i32> {
     let raw = RawView { format: Some(a.format), area: a.area, ..a.view.raw() };
     let r = ViewRequest::parse(&raw).map_err(request_failure)?;
+    if r.format == Format::Odt && a.out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        // A zip package on a terminal is noise and can upset it: ask for a file.
+        return Err(super::Failure::Input(t!("retro-odt-needs-out")));
+    }
     let study = study()?;
     let lang = super::lang::of_output(false);
-    let text = render(&super::open_read(&study)?, &study.folder, r.as_of, lang, r.area, r.format)?;
-    super::write_out(a.out.as_deref(), &text)
+    let bytes = render(&super::open_read(&study)?, &study.folder, r.as_of, lang, r.area, r.format)?;
+    super::write_bytes(a.out.as_deref(), &bytes)
 }

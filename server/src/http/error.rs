@@ -213,7 +213,20 @@ impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
         match e {
             RequestError::UnknownView(_) | RequestError::UnknownChart(_) => ApiError::NotFound(e.to_string()),
-            RequestError::AsOfTwice => ApiError::Unprocessable(e.to_string()),
+            RequestError::AsOfTwice | RequestError::DaysReversed { .. } => ApiError::Unprocessable(e.to_string()),
+            e => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+/// An export the study cannot give (no codes for a codebook) is a 404 like any missing
+/// resource; failing to write the archive is the server's fault.
+impl From<crate::qda::QdaError> for ApiError {
+    fn from(e: crate::qda::QdaError) -> Self {
+        use crate::qda::QdaError;
+        match e {
+            QdaError::NoCodes => ApiError::NotFound(e.to_string()),
+            QdaError::Write(_) => ApiError::Internal(e.to_string()),
             e => ApiError::BadRequest(e.to_string()),
         }
     }

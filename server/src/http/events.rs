@@ -185,19 +185,31 @@ fn check_permission(study: &Study, ev: &NewEvent, index: usize) -> ApiResult<()>
     }
 }
 
-/// A correction may only be made by a role that may write the corrected kind.
+/// A correction may be made by a researcher, or by the corrected event's own author (in a role
+/// that may write its kind): a makelaar corrects their own notes, not a colleague's.
 fn check_target(study: &Study, target: EventId, index: usize) -> ApiResult<()> {
     // A target that does not exist is refused by the store with a clear message.
     let Some(t) = study.store().get(target)? else { return Ok(()) };
-    if study.role.may_append(t.kind) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
+    if study.role == super::auth::Role::Researcher {
+        return Ok(());
+    }
+    if !study.role.may_append(t.kind) {
+        return Err(ApiError::Forbidden(format!(
             "event {index}: role {} may not correct a {}",
             study.role.as_str(),
             t.kind.name()
-        )))
+        )));
     }
+    if t.author != study.caller.participant {
+        return Err(ApiError::Forbidden(format!(
+            "event {index}: only its author ({}) or a researcher may correct the {} at position {}; \
+             ask them, or a researcher, to amend or retract it",
+            t.author,
+            t.kind.name(),
+            t.position
+        )));
+    }
+    Ok(())
 }
 
 /// The query of a page: each parameter's text, checked by its `request::Param`.

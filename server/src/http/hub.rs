@@ -35,6 +35,7 @@ use super::error::ApiError;
 use super::feed::FeedCache;
 use super::state::ViewCache;
 use crate::backend::Backend;
+use crate::notes::NotesIndex;
 use crate::studies::{study_folder, StudiesError};
 
 /// One open study: its store, its live projections and the caches of its answers. Handlers hold
@@ -54,6 +55,11 @@ pub struct OpenStudy {
     pub views: ViewCache,
     /// Encoded feed events, shared by all of this study's subscribers.
     pub feed_cache: FeedCache,
+    /// The notes index (`crate::notes`): in memory only, built on the first notes request, then
+    /// kept live by the follower; rebuilt after a forget, before it answers again.
+    pub notes: RwLock<Option<NotesIndex>>,
+    /// One build or catch-up of the notes index at a time.
+    notes_gate: Mutex<()>,
     /// When it was last asked for, in ms since the hub started (for idle closing and LRU).
     last_used_ms: AtomicU64,
 }
@@ -79,6 +85,43 @@ impl OpenStudy {
         if let Err(e) = self.live.write().expect("projection lock").save_checkpoint() {
             tracing::warn!(study = %self.slug, error = %e, "could not save the projections' checkpoint");
         }
+    }
+
+    /// Builds the notes index if it is not built, else brings it up to the head; a forget among
+    /// the new events (`NotesIndex::stale`) makes it build again, so that the forgotten words
+    /// are gone before anyone reads it. Blocking: a build reads the whole log.
+    pub fn notes_catch_up_blocking(&self, build: bool) -> Result<(), StoreError> {
+        let _gate = self.notes_gate.lock().expect("notes gate");
+        let head = self.store.head().position.0;
+        match &*self.notes.read().expect("notes lock") {
+            Some(ix) if ix.head() >= head => return Ok(()),
+            None if !build => return Ok(()),
+            _ => {}
+        }
+        let mut w = self.notes.write().expect("notes lock");
+        if let Some(ix) = w.as_mut() {
+            ix.catch_up(self.store.as_ref())?;
+            if !ix.stale() {
+                return Ok(());
+            }
+            tracing::info!(study = %self.slug, "a subject was forgotten: building the notes index again");
+        }
+        // The old index goes first: it may hold a forgotten subject's words, and its memory.
+        *w = None;
+        let started = Instant::now();
+        let ix = NotesIndex::build(self.store.as_ref())?;
+        tracing::info!(study = %self.slug, notes = ix.len(), terms = ix.terms(), ms = started.elapsed().as_millis() as u64, "notes index built");
+        *w = Some(ix);
+        Ok(())
+    }
+
+    /// The notes index built and at the head, for a request.
+    pub async fn notes_ready(self: &Arc<Self>) -> Result<(), ApiError> {
+        let study = self.clone();
+        tokio::task::spawn_blocking(move || study.notes_catch_up_blocking(true))
+            .await
+            .map_err(|e| ApiError::Internal(format!("building the notes index of {}: {e}", self.slug)))??;
+        Ok(())
     }
 
     /// The position the live projections have reached.
@@ -506,6 +549,8 @@ fn open_study(
         live: RwLock::new(engine),
         views: ViewCache::default(),
         feed_cache: FeedCache::default(),
+        notes: RwLock::new(None),
+        notes_gate: Mutex::new(()),
         last_used_ms: AtomicU64::new(0),
     })
 }
@@ -547,6 +592,13 @@ fn start_follower(study: &Arc<OpenStudy>) -> Follower {
             let Some(study) = weak.upgrade() else { return };
             if let Err(e) = study.catch_up().await {
                 tracing::warn!(study = %study.slug, error = ?e, "projections could not catch up");
+            }
+            // The notes index, once a request built it, follows too (a forget rebuilds it).
+            let notes = study.clone();
+            match tokio::task::spawn_blocking(move || notes.notes_catch_up_blocking(false)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(study = %study.slug, error = %e, "the notes index could not catch up"),
+                Err(e) => tracing::warn!(study = %study.slug, error = %e, "the notes index's catch-up panicked"),
             }
         }
     });

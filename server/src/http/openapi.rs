@@ -67,13 +67,47 @@ fn path_schema(path: &str, name: &str) -> Value {
         "study" => {
             json!({"type": "string", "pattern": StudySlug::pattern(), "minLength": 1, "maxLength": STUDY_SLUG_CHARS_MAX})
         }
-        "id" if path.ends_with("/events/{id}") => json!({"type": "string", "format": "uuid"}),
+        "id" if path.ends_with("/events/{id}") || path.ends_with("/notes/{id}") => {
+            json!({"type": "string", "format": "uuid"})
+        }
         "stream" => json!({"type": "string", "pattern": StreamId::pattern(&Category::ALL)}),
         "subject" => json!({"type": "string", "pattern": SubjectId::pattern()}),
         "name" if path.ends_with("/projections/{name}") => json!({"type": "string", "enum": PROJECTION_NAMES}),
         "name" if path.ends_with("/charts/{name}") => json!({"type": "string", "enum": CHART_NAMES}),
         _ => json!({"type": "string"}),
     }
+}
+
+/// What a view or the retrospective answers, by its `format`: the media types the handlers send
+/// (`views.rs`), and the header that makes a file of a CSV table or an ODT. Other routes'
+/// answers are described in words.
+fn ok_content(path: &str) -> Option<(Value, Value)> {
+    let disposition = |what: &str| {
+        json!({"Content-Disposition": {
+            "description": format!("With {what}: attachment; filename=\"<study>-<name>.<ext>\"."),
+            "schema": {"type": "string"},
+        }})
+    };
+    if path.ends_with("/projections/{name}") {
+        return Some((
+            json!({
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string", "description": "format=csv: the view's main table, RFC 4180, UTF-8 without BOM, CRLF line ends, a header row of column names in the view's language; a field that starts with =, +, -, @, tab or CR is prefixed with ' (no formula runs)."}},
+            }),
+            disposition("format=csv"),
+        ));
+    }
+    if path.ends_with("/retrospective") {
+        return Some((
+            json!({
+                "text/html": {"schema": {"type": "string", "description": "format=html (default): one self-contained page; its source references open the event in the web interface (/#/event/<position>?study=<slug>)."}},
+                "text/markdown": {"schema": {"type": "string", "description": "format=md."}},
+                "application/vnd.oasis.opendocument.text": {"schema": {"type": "string", "format": "binary", "description": "format=odt: an OpenDocument text with the charts as SVG images."}},
+            }),
+            disposition("format=odt"),
+        ));
+    }
+    None
 }
 
 /// Who may call a route, and what its parameters' schemas cannot say.
@@ -112,7 +146,12 @@ pub fn document(limits: &Limits) -> Value {
         }));
         let mut responses = serde_json::Map::new();
         for (status, description) in r.ok {
-            responses.insert(status.to_string(), json!({"description": description}));
+            let mut response = json!({"description": description});
+            if let Some((content, headers)) = ok_content(op.path) {
+                response["content"] = content;
+                response["headers"] = headers;
+            }
+            responses.insert(status.to_string(), response);
         }
         responses.insert("4XX".into(), problem("A problem: what was wrong and how to fix it."));
         // A status listed twice (a route's 409 and a deprecated route's) says both.

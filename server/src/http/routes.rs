@@ -11,9 +11,10 @@
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::state::AppState;
-use super::{admin, events, feed, institute, openapi, reference, views};
+use super::{admin, events, feed, institute, notes, openapi, qda, reference, views};
 use crate::request::{
-    Param, CHART_PARAMS, COMPARE_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, PROJECTION_PARAMS, RETROSPECTIVE_PARAMS,
+    Param, CHART_PARAMS, COMPARE_PARAMS, EXPORT_PARAMS, FEED_FROM, FROM, FROM_VERSION, LIMIT, NOTES_PARAMS, NOTE_PARAMS,
+    PROJECTION_PARAMS, RETROSPECTIVE_PARAMS,
 };
 
 /// One route.
@@ -142,6 +143,40 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/studies/{study}/notes",
+        alias: None,
+        in_study: true,
+        summary: "The study's field notes, reflections and memos, newest first: full-text search (q) over their text (sealed text only for roles that may read it) and filters; paged with before, with the total found. JSON, or CSV with format=csv.",
+        roles: "makelaar, researcher in the study",
+        query: NOTES_PARAMS,
+        body: None,
+        ok: &[(200, "A page of notes (JSON: total, next_before, indexed_to, notes), or with format=csv every note found as text/csv (RFC 4180, UTF-8, a header row), as an attachment.")],
+        problems: &[
+            (403, "The role may not read notes (viewers and admins)."),
+            (422, "from is after to: give a range whose first day comes first."),
+        ],
+        appends: false,
+        handler: |m| on(m, notes::list),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/studies/{study}/notes/{id}",
+        alias: None,
+        in_study: true,
+        summary: "One note (field note, reflection or memo) as the notes list shows it, with its history: as recorded, each amendment, its retraction.",
+        roles: "makelaar, researcher in the study",
+        query: NOTE_PARAMS,
+        body: None,
+        ok: OK,
+        problems: &[
+            (403, "The role may not read notes (viewers and admins)."),
+            (404, "No note (field note, reflection or memo) with this id in the study, or no such study for this token."),
+        ],
+        appends: false,
+        handler: |m| on(m, notes::one),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/studies/{study}/projections/{name}",
         alias: Some("/api/v1/projections/{name}"),
         in_study: true,
@@ -184,6 +219,23 @@ pub const ROUTES: &[Route] = &[
         ],
         appends: false,
         handler: |m| on(m, views::chart),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/studies/{study}/export",
+        alias: None,
+        in_study: true,
+        summary: "The study for a QDA tool (ATLAS.ti, MAXQDA, NVivo, QualCoder), in the REFI-QDA standard: format=qdpx the project as a ZIP (application/zip: project.qde with users, codebook, cases, every note as a text source with its coded passages, memos as notes; the notes' text in sources/), format=qdc the codebook alone (application/xml). A forgotten subject's text and the codings on it are left out.",
+        roles: "all roles in the study (format qdpx, which holds sealed text: researcher only)",
+        query: EXPORT_PARAMS,
+        body: None,
+        ok: &[(200, "The project (application/zip) or the codebook (application/xml), as an attachment.")],
+        problems: &[
+            (403, "format=qdpx for a role other than researcher: the project holds every note's sealed text."),
+            (404, "format=qdc and the study has no codes yet (a REFI-QDA codebook holds at least one), or no such study for this token."),
+        ],
+        appends: false,
+        handler: |m| on(m, qda::export),
     },
     Route {
         method: "get",

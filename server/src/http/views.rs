@@ -2,14 +2,14 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use parlog_projections::retro::Format;
+use parlog_projections::retro::SourceLinks;
 use parlog_projections::{AsOf, Engine};
 
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult, Path, Query};
 use super::study::Study;
-use crate::request::{chart_name, view_name, RawView, ViewRequest};
+use crate::request::{chart_name, view_name, Format, RawView, ViewFormat, ViewRequest};
 
 /// Runs `f` on the projections for `as_of`: the live ones for the head, a fresh replay otherwise.
 /// On a blocking thread either way: a view or a report of a large log takes long enough to hold
@@ -49,7 +49,10 @@ pub async fn projection(
     Query(q): Query<RawView>,
 ) -> ApiResult<Response> {
     view_name(&name)?;
-    let ViewRequest { as_of, options: opts, .. } = ViewRequest::parse(&q)?;
+    let (ViewRequest { as_of, options: opts, .. }, format) = ViewRequest::parse_view(&q)?;
+    if format == ViewFormat::Csv {
+        return csv(&study, name, as_of, opts).await;
+    }
     // A view is a pure function of the log prefix and its options, so the encoded answer for
     // the head can be kept until the head moves.
     let key = format!("{name}?{opts:?}");
@@ -72,24 +75,43 @@ pub async fn projection(
     Ok(json_response(body))
 }
 
+/// A view's main table as CSV, to be saved: a spreadsheet opens the file, a browser downloads it
+/// under the study's and the view's name.
+async fn csv(study: &Study, name: String, as_of: AsOf, opts: parlog_projections::ViewOptions) -> ApiResult<Response> {
+    let file = attachment(study.record.slug.as_str(), &name, "csv");
+    let body = with_projections(study, as_of, move |e| e.state.csv(&name, &opts).expect("name checked")).await?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, file)], body)
+        .into_response())
+}
+
+/// `attachment; filename="<study>-<name>.<ext>"`: slugs and view names are ASCII letters, digits
+/// and `-`, so the name needs no quoting beyond the quotes.
+fn attachment(study: &str, name: &str, ext: &str) -> String {
+    format!("attachment; filename=\"{study}-{name}.{ext}\"")
+}
+
 fn json_response(body: axum::body::Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// GET /api/v1/studies/{study}/retrospective?format=md|html
+/// GET /api/v1/studies/{study}/retrospective?format=md|html|odt. Served, the HTML report's
+/// source references open their event in the web interface; the ODT is an attachment.
 pub async fn retrospective(study: Study, Query(q): Query<RawView>) -> ApiResult<Response> {
     let ViewRequest { as_of, options, format, area } = ViewRequest::parse(&q)?;
     let lang = options.lang;
     let open = study.open.clone();
-    let text = with_projections(&study, as_of, move |e| {
-        crate::report::retrospective(open.store.as_ref(), e, as_of, lang, area, format)
+    let slug = study.record.slug.to_string();
+    let links = SourceLinks::EventPage { study: slug.clone() };
+    let body = with_projections(&study, as_of, move |e| {
+        crate::report::retrospective(open.store.as_ref(), e, as_of, lang, area, format, links)
     })
     .await?;
-    let content_type = match format {
-        Format::Html => "text/html; charset=utf-8",
-        Format::Markdown => "text/markdown; charset=utf-8",
-    };
-    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+    let mut response = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
+    if format == Format::Odt {
+        let file = attachment(&slug, "retrospective", "odt");
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, file.parse().expect("an ASCII header value"));
+    }
+    Ok(response)
 }
 
 /// GET /api/v1/studies/{study}/charts/{name}: a picture (role, cycles, initiatives, signals) as

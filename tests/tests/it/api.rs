@@ -50,9 +50,12 @@ pub const MATRIX: &[(&str, &str, [bool; 4])] = &[
     ("get", "/api/v1/studies/{study}/events", [true, true, false, true]),
     ("get", "/api/v1/studies/{study}/events/{id}", [true, true, false, true]),
     ("get", "/api/v1/studies/{study}/streams/{stream}", [true, true, false, true]),
+    ("get", "/api/v1/studies/{study}/notes", [true, true, false, false]),
+    ("get", "/api/v1/studies/{study}/notes/{id}", [true, true, false, false]),
     ("get", "/api/v1/studies/{study}/projections/{name}", [true, true, true, true]),
     ("get", "/api/v1/studies/{study}/retrospective", [true, true, true, true]),
     ("get", "/api/v1/studies/{study}/charts/{name}", [true, true, true, true]),
+    ("get", "/api/v1/studies/{study}/export", [true, true, true, true]),
     ("get", "/api/v1/studies/{study}/feed", [true, true, false, true]),
     ("get", "/api/v1/studies/{study}/verify", [false, false, false, true]),
     ("post", "/api/v1/studies/{study}/subjects/{subject}/forget", [false, false, false, true]),
@@ -88,7 +91,9 @@ pub fn allowed(method: &str, path: &str, role: Role) -> bool {
 pub async fn sample_in(api: &Api, study: &str, maker: Option<&str>, method: &str, path: &str, role: Role) -> Req {
     let exists = api.state.tokens.studies().expect("the registry reads").iter().any(|s| s.slug.as_str() == study);
     let filled = match path.replace("{study}", study).as_str() {
-        p if path.ends_with("/events/{id}") => p.replace("{id}", &demo_id("obs-pilot-1")),
+        p if path.ends_with("/events/{id}") || path.ends_with("/notes/{id}") => {
+            p.replace("{id}", &demo_id("obs-pilot-1"))
+        }
         p if path.ends_with("/streams/{stream}") => p.replace("{stream}", "notes:makelaar-oost-a"),
         p if path.ends_with("/projections/{name}") => p.replace("{name}", "cycles"),
         p if path.ends_with("/charts/{name}") => p.replace("{name}", "role"),
@@ -131,6 +136,8 @@ pub async fn sample_in(api: &Api, study: &str, maker: Option<&str>, method: &str
             req.json(&json!({"slug": uniq("s"), "name": "Makelen in Delft", "municipality": "Delft"}))
         }
         "get" if path.ends_with("/feed") => Req { path: format!("{filled}?from=1"), ..req },
+        // The codebook, which every role may export (the project is for researchers: qda.rs).
+        "get" if path.ends_with("/export") => Req { path: format!("{filled}?format=qdc"), ..req },
         "get" if path == "/api/v1/compare" => Req { path: format!("{filled}?studies={study}&format=json"), ..req },
         _ => req,
     }

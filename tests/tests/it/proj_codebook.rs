@@ -185,3 +185,71 @@ fn codebook_state_survives_a_checkpoint_and_views_are_the_same_bytes() {
     assert_eq!(back, p);
     assert_eq!(view(&back, None, Lang::Nl).to_string(), view(&given(&world_merged()), None, Lang::Nl).to_string());
 }
+
+/// Codes on sealed text are forgotten with it: forgetting the subject of a note's sealed text
+/// drops the coded excerpts on that text from the codebook, keeps those on other notes, and a
+/// coding of the forgotten text made later is not taken in.
+#[test]
+fn codings_on_a_forgotten_text_are_forgotten_with_it() {
+    use parlog_core::{EventStore, ParticipantId, SubjectId};
+    use parlog_projections::{AsOf, Engine};
+
+    let t = crate::support::setup();
+    let store = t.store();
+    let mut w = base_world();
+    let mut sealed = ev("o1", "notes:makelaar-a", "ObservationRecorded", "2020-02-10", json!({"topic": "keukentafel"}));
+    sealed["sealed"] = json!({"subjects": ["resident:r-7"], "text": "Meneer K. vertelt over zijn schulden."});
+    let mut other = ev("o2", "notes:makelaar-a", "ObservationRecorded", "2020-02-11", json!({"topic": "buurthuis"}));
+    other["sealed"] = json!({"subjects": ["resident:r-8"], "text": "Mevrouw B. wil een moestuin beginnen."});
+    w.extend([
+        ev("k1", "code:geldzorgen", "CodeDefined", "2020-02-01", json!({"name": "geldzorgen"})),
+        sealed,
+        other,
+        ev(
+            "x1",
+            "coding:ronde-1",
+            "ExcerptCoded",
+            "2020-02-20",
+            json!({"source": id("o1"), "codes": ["code:geldzorgen"], "start": 9, "end": 36}),
+        ),
+        ev(
+            "x2",
+            "coding:ronde-1",
+            "ExcerptCoded",
+            "2020-02-20",
+            json!({"source": id("o2"), "codes": ["code:geldzorgen"], "start": 0, "end": 10}),
+        ),
+    ]);
+    crate::support::append(store, &w);
+    let excerpts = |store: &dyn Fn() -> Value| -> Vec<String> {
+        let v = store();
+        let coded = v["coded"].as_array().cloned().unwrap_or_default();
+        let mut out: Vec<String> = coded
+            .iter()
+            .flat_map(|c| c["excerpts"].as_array().cloned().unwrap_or_default())
+            .map(|x| x["source"].as_str().unwrap_or_default().to_string())
+            .collect();
+        out.sort();
+        out
+    };
+    let now = || view(&Engine::as_of(store, AsOf::Head).expect("engine").state, None, Lang::Nl);
+    let mut both = vec![id("o1"), id("o2")];
+    both.sort();
+    assert_eq!(excerpts(&now), both, "before the forget both codings show: {}", now());
+
+    let subject = SubjectId::parse("resident:r-7").expect("a subject");
+    store.forget(&subject, &ParticipantId::parse("onderzoeker-a").expect("a participant"), None).expect("forget");
+    assert_eq!(excerpts(&now), vec![id("o2")], "the coding of the forgotten text is gone: {}", now());
+
+    crate::support::append(
+        store,
+        &[ev(
+            "x3",
+            "coding:ronde-2",
+            "ExcerptCoded",
+            "2020-03-01",
+            json!({"source": id("o1"), "codes": ["code:geldzorgen"], "start": 0, "end": 5}),
+        )],
+    );
+    assert_eq!(excerpts(&now), vec![id("o2")], "a later coding of the forgotten text is not taken in: {}", now());
+}

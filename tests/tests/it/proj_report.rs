@@ -289,7 +289,7 @@ fn the_report_and_views_name_the_role_in_the_studys_own_words() {
         "- **Rol van de wijkschakel:** schakel Dorpskern aanjagen (1 feb 2021), trekt zelf het initiatief",
         "- **Wijkschakel:** schakel Dorpskern, schakel Havenkwartier (2)",
         "Vrijwilliger 1 doet sinds 4 jan 2021 mee op verzoek van de wijkschakel; zulke vrijwilligers haken vaak af als de wijkschakel loslaat",
-        "rol van wijkschakel vastgesteld · initiative:eettafel",
+        "rol van wijkschakel vastgesteld · onderzoeker Lingedal · initiative:eettafel",
     ] {
         assert!(nl.contains(want), "missing {want:?} in:\n{nl}");
     }
@@ -298,7 +298,7 @@ fn the_report_and_views_name_the_role_in_the_studys_own_words() {
         "#### The wijkschakel leads an initiative",
         "- **The wijkschakel's role:** schakel Dorpskern kick-start (1 Feb 2021), leads the initiative",
         "at the wijkschakel's request",
-        "wijkschakel's role set · initiative:eettafel",
+        "wijkschakel's role set · onderzoeker Lingedal · initiative:eettafel",
     ] {
         assert!(en.contains(want), "missing {want:?} in:\n{en}");
     }

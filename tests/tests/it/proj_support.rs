@@ -114,3 +114,18 @@ pub fn base_world() -> Vec<Value> {
         ),
     ]
 }
+
+/// A log in memory holding the events of a demo-style file (`@label` ids, as `parlog demo
+/// --file` reads it) of the repository, decided in batches as the store takes them.
+pub fn memory_of_file(path: &str) -> MemorySource {
+    let file = crate::cli_support::repo_file(path);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{path} can be read: {e}"));
+    let events = parlog_server::cli::demo::parse(&text, path).unwrap_or_else(|e| panic!("{path} parses: {e:?}"));
+    let mut log = MemoryLog::new();
+    let mut rest = events.into_iter().peekable();
+    while rest.peek().is_some() {
+        let batch: Vec<NewEvent> = rest.by_ref().take(parlog_core::limits::BATCH_EVENTS_MAX).collect();
+        log.append(batch, &mut SystemEnv).unwrap_or_else(|e| panic!("the events of {path} were refused: {e}"));
+    }
+    MemorySource::new(log.events().iter().map(|s| s.event.clone()).collect()).expect("a decided log is gapless")
+}

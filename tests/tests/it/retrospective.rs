@@ -586,3 +586,118 @@ fn markdown_and_html_say_the_same_things() {
         assert_eq!(refs(md_body), html_refs, "the {lang} Markdown and HTML cite the same sources in order");
     }
 }
+
+// ---- f. every source reference opens its event ----------------------------------------------
+
+/// The links of the statements' source references: (href, the reference it shows).
+fn source_links(html: &str) -> Vec<(String, String)> {
+    html.split("<a class=\"src\" href=\"")
+        .skip(1)
+        .map(|rest| {
+            let (href, after) = rest.split_once('"').expect("a closed href");
+            let shown = after.split_once('>').expect("a tag").1.split('<').next().unwrap_or("");
+            (href.to_string(), shown.to_string())
+        })
+        .collect()
+}
+
+/// The entries of the standalone HTML's list of sources: id and text.
+fn source_entries(html: &str) -> Vec<(String, String)> {
+    let list =
+        html.split("<ol class=\"sources\">").nth(1).expect("a list of sources").split("</ol>").next().unwrap_or("");
+    list.split("<li id=\"")
+        .skip(1)
+        .map(|rest| {
+            let (id, after) = rest.split_once("\">").expect("an id");
+            (id.to_string(), after.split("</li>").next().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+/// Standalone, each reference goes to the report's own list of sources, which lists each cited
+/// event once with what it is, who recorded it, its stream and open facts, and no sealed text.
+fn check_standalone_links(t: &CliTest, what: &str, sealed: &[String]) {
+    for lang in ["nl", "en"] {
+        let html = retro(t, t.data(), &["--format", "html", "--lang", lang]);
+        let links = source_links(&html);
+        let entries = source_entries(&html);
+        assert!(!links.is_empty(), "{what} {lang}: statements link their sources");
+        let ids: BTreeSet<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids.len(), entries.len(), "{what} {lang}: each cited event is listed once");
+        for (href, shown) in &links {
+            let n = shown.trim_start_matches("[#").split(' ').next().expect("a position");
+            assert_eq!(href, &format!("#bron-{n}"), "{what} {lang}: {shown} links to its entry");
+            let entry = entries.iter().find(|(id, _)| *id == href[1..]);
+            let (_, text) = entry.unwrap_or_else(|| panic!("{what} {lang}: {href} has an entry in the list"));
+            assert!(text.starts_with(shown.as_str()), "{what} {lang}: the entry names the same event: {text}");
+            // The kind in words, who, and the stream: at least three parts after the reference.
+            assert!(text.matches(" · ").count() >= 3, "{what} {lang}: {text}");
+        }
+        // The link says what it opens, to a screen reader.
+        let says = if lang == "nl" { "naar de lijst van bronnen" } else { "to the list of sources" };
+        assert!(html.contains(&format!("<span class=\"vh\"> ({says})</span></a>")), "{what} {lang}");
+        assert!(html.contains("<section id=\"bronnen\">\n<h2>"), "{what} {lang}: the list has a heading");
+        let list = html.split("<ol class=\"sources\">").nth(1).expect("a list");
+        for s in sealed {
+            assert!(!list.contains(s.as_str()), "{what} {lang}: sealed text in the list of sources: {s}");
+        }
+    }
+}
+
+/// The first words of every sealed text of a demo-style file, to look for in a report.
+fn sealed_texts(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo_file(path)).expect("readable");
+    let events: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
+    events
+        .iter()
+        .filter_map(|e| e["sealed"]["text"].as_str())
+        .map(|s| s.chars().take(40).collect::<String>())
+        .filter(|s| s.chars().count() >= 20)
+        .collect()
+}
+
+#[test]
+fn standalone_source_references_open_the_list_of_sources() {
+    let sealed = sealed_texts("demo/gouda.json");
+    assert!(sealed.len() > 10, "the demo has sealed texts to look for");
+    check_standalone_links(&setup_demo(), "the demo", &sealed);
+    check_standalone_links(&zwolle(), "zwolle", &sealed_texts("tests/data/zwolle.json"));
+}
+
+#[test]
+fn the_list_of_sources_names_a_notes_topic_and_area() {
+    let t = zwolle();
+    let html = retro(&t, t.data(), &["--format", "html"]);
+    let entries = source_entries(&html);
+    assert!(
+        entries
+            .iter()
+            .any(|(_, e)| e.contains("veldnotitie vastgelegd") && e.contains("onderwerp: ") && e.contains("gebied: ")),
+        "a field note with its topic and area: {entries:?}"
+    );
+    // The Markdown report lists the same words.
+    let md = retro(&t, t.data(), &["--format", "md"]);
+    let sources = &md[md.rfind("\n## ").expect("a sources heading")..];
+    assert!(sources.contains("onderwerp: ") && sources.contains("gebied: "), "{sources}");
+}
+
+#[tokio::test]
+async fn served_source_references_open_the_event_in_the_web_interface() {
+    use parlog_server::http::auth::Role;
+    for log in [crate::api_support::Log::Gouda, crate::api_support::Log::Small] {
+        let api = crate::api_support::setup_with(log, parlog_server::http::Limits::default());
+        let study = crate::api_support::study_of(log);
+        for lang in ["nl", "en"] {
+            let html = api.get(&format!("/api/v1/retrospective?format=html&lang={lang}"), Role::Viewer).await.text();
+            let links = source_links(&html);
+            assert!(!links.is_empty(), "{study} {lang}: statements link their sources");
+            for (href, shown) in &links {
+                let n = shown.trim_start_matches("[#").split(' ').next().expect("a position");
+                assert_eq!(href, &format!("/#/event/{n}?study={study}"), "{study} {lang}: {shown}");
+            }
+            let says = if lang == "nl" { "open de gebeurtenis in parlog" } else { "open the event in parlog" };
+            assert!(html.contains(&format!("<span class=\"vh\"> ({says})</span></a>")), "{study} {lang}");
+            assert!(!html.contains("href=\"#bron-"), "{study} {lang}: served, no link goes to the list");
+        }
+    }
+}

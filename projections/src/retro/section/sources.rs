@@ -8,6 +8,7 @@ use parlog_core::{Lang, Position};
 use crate::directory::Directory;
 use crate::retro::doc::{Block, Section, SourceInfo};
 use crate::source::Source;
+use crate::text::tr;
 use crate::RoleWord;
 
 /// The positions the statements of `sections` cite, in order.
@@ -49,5 +50,20 @@ pub fn source_info<S: Source + ?Sized>(
         kind: role.event_kind(e.kind, lang),
         stream: e.stream.to_string(),
         author: dir.author(e.author.as_str()),
+        facts: open_facts(&e.payload, dir, lang),
     })
+}
+
+/// The topic and area of the event, from its open payload (the sealed part is never read here):
+/// what a reader of the list of sources needs to tell one field note from another.
+fn open_facts(payload: &str, dir: &Directory, lang: Lang) -> Vec<(String, String)> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else { return Vec::new() };
+    let mut out = Vec::new();
+    if let Some(topic) = v.get("topic").and_then(|t| t.as_str()) {
+        out.push((tr(lang, "onderwerp", "topic").to_string(), topic.to_string()));
+    }
+    if let Some(area) = v.get("area").and_then(|a| a.as_str()) {
+        out.push((tr(lang, "gebied", "area").to_string(), dir.area_name(area)));
+    }
+    out
 }
