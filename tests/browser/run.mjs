@@ -1385,7 +1385,7 @@ test('workbench: a source reference in a view opens its event, with its correcti
   await waitUntil(async () => (await page.locator('#event-title').textContent()).includes(`#${position}`), `the event #${position}`);
   await waitUntil(async () => (await focusedId(page)) === 'event-title', "the focus on the event's heading");
   const e = (await api(server, 'researcher', 'GET', `/api/v1/studies/gouda/events?from=${position}&limit=1`)).events[0];
-  assert((await page.locator('#event-body').textContent()).includes(e.author), 'the event shows its author');
+  await waitUntil(async () => (await page.locator('#event-body').textContent()).includes(e.author), 'the event with its author');
 
   // An amended event lists its correction, whose page links back to it.
   const log = await allEvents(server, 'researcher');
