@@ -121,7 +121,7 @@ function excerptList(n) {
   return h('section', { class: 'card', 'aria-labelledby': 'noteview-coded' },
     h('h2', { id: 'noteview-coded', text: t('noteview.coded', { n: xs.length }) }),
     h('ul', { class: 'plain excerpts' }, xs.map((x) => h('li', {},
-      h('blockquote', { class: 'passage', text: passage(n.text, x.start, x.end) }),
+      h('blockquote', { class: 'passage', 'data-from-log': '', text: passage(n.text, x.start, x.end) }),
       h('p', { class: 'meta' }, (x.codes || []).map((c) => c.name).join(', '), ' · ', x.by || '', x.date ? ` · ${fmtDay(x.date)}` : '', ' · ', srcLink({ position: x.position, date: x.date }))))));
 }
 
