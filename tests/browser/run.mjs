@@ -374,15 +374,29 @@ test('English: every label of every section is translated', PHONE, async ({ page
   await page.locator('.lang button[data-lang="en"]').click();
   await waitUntil(async () => (await page.locator('#tab-list a[data-view="retro"]').textContent()) === 'Retrospective', 'the tabs in English');
   assert(await page.evaluate(() => document.documentElement.lang === 'en'), 'the page says it is in English');
-  for (const view of ['note', 'reflection', 'method', 'rolechange', 'initiatives', 'activity', 'cycles', 'role', 'signals', 'lessons', 'network', 'warnings', 'retro']) {
+  for (const view of ['note', 'reflection', 'method', 'rolechange', 'notes', 'initiatives', 'activity', 'cycles', 'role', 'signals', 'lessons', 'codebook', 'network', 'warnings', 'retro']) {
     await go(page, view);
     if (await page.locator(`#view-${view}.projection`).count()) await waitViewLoaded(page, view);
+    if (view === 'notes') await notesLoaded(page);
     if (view === 'retro') await page.locator('#retro-doc h1').waitFor({ timeout: 30_000 });
     if (view === 'reflection') await page.locator('#refl-participants-box > summary').click();
     let left = [];
     await waitUntil(async () => (left = await untranslated(page)).length === 0, `no Dutch interface text in the ${view} section in English`, 5000)
       .catch(() => { throw new Error(`the ${view} section shows Dutch interface text in English: ${left.join(' | ')}`); });
   }
+  // A note's page and an event's page, reached from the notes browser.
+  await go(page, 'notes');
+  await notesLoaded(page);
+  await page.locator('#notes-list > li h2 a').first().click();
+  await page.locator('#noteview-body li.note-card').waitFor();
+  await page.evaluate(() => { for (const d of document.querySelectorAll('#view-noteview details')) d.open = true; });
+  let left = [];
+  await waitUntil(async () => (left = await untranslated(page)).length === 0, 'no Dutch interface text on a note\'s page in English', 5000)
+    .catch(() => { throw new Error(`a note's page shows Dutch interface text in English: ${left.join(' | ')}`); });
+  await page.locator('#noteview-body a.src').first().click();
+  await page.locator('#event-payload').waitFor();
+  await waitUntil(async () => (left = await untranslated(page)).length === 0, 'no Dutch interface text on an event\'s page in English', 5000)
+    .catch(() => { throw new Error(`an event's page shows Dutch interface text in English: ${left.join(' | ')}`); });
   await go(page, 'initiatives');
   await waitViewLoaded(page, 'initiatives');
   assert((await page.locator('#view-initiatives h1').textContent()) === 'Initiatives', 'the view title in English');
@@ -599,6 +613,7 @@ async function viewLoaded(page, view) {
   else if (view === 'retro') await page.locator('#retro-doc h1').waitFor({ timeout: 30_000 });
   else if (view === 'compare') await page.locator('#compare-doc.loaded').waitFor({ timeout: 30_000 });
   else if (view === 'note') await waitForNotesCatalog(page);
+  else if (view === 'notes') await notesLoaded(page);
   else if (view === 'reflection') await waitUntil(async () => (await page.locator('#refl-cycle option').count()) > 1, 'the cycles');
   else if (view === 'method' || view === 'rolechange') await waitUntil(async () => (await page.locator(`#${view}-role option`).count()) > 0, 'the roles');
 }
@@ -1174,6 +1189,25 @@ test('studies: a note queued offline is sent to the study it was written in, aft
   }
 });
 
+test("studies: a source reference of another of the token's studies (#/event/N?study=...) opens there", PHONE, async ({ page }) => {
+  const server = await startStudiesServer();
+  try {
+    const { gouda, zwolle } = server.slug;
+    await openAtPicker(page, server);
+    await pickStudy(page, gouda);
+    await assertStudyShown(page, server.study(gouda));
+    const first = (await api(server, 'makelaar', 'GET', `/api/v1/studies/${zwolle}/events?from=1&limit=1`)).events[0];
+    // As the retrospective's HTML links it: the server's page, the event and its study.
+    await page.goto(`${server.base}/#/event/1?study=${zwolle}`);
+    await page.locator('#view-event').waitFor({ state: 'visible' });
+    await waitUntil(async () => (await chosenStudy(page)) === zwolle, 'Zwolle chosen');
+    await assertStudyShown(page, server.study(zwolle));
+    await waitUntil(async () => (await page.locator('#event-body').textContent()).includes(first.author), "Zwolle's first event");
+  } finally {
+    await stopStudiesServer(server);
+  }
+});
+
 test('outbox: a note queued by the previous version (no study) goes to the old route; one study needs no picker', PHONE, async ({ page, server }) => {
   const posts = [];
   page.on('request', (r) => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); });
@@ -1262,6 +1296,296 @@ for (const [size, options] of [['phone', PHONE], ['desktop', LAPTOP]]) test(`acc
 });
 
 // ---- screenshots for people to look at -------------------------------------------------------
+
+// ---- the workbench (issue 14): notes, events, coding ------------------------------------------
+
+// The notes browser shows its first page (or says it found none).
+async function notesLoaded(page) {
+  await waitUntil(async () => (await page.locator('#view-notes').getAttribute('aria-busy')) === null && /\d|Geen|No /.test(await page.locator('#notes-status').textContent()), 'the notes browser to load');
+}
+
+// What the notes API answers for the same filters, as `role`.
+async function notesApi(server, role, params) {
+  return api(server, role, 'GET', `/api/v1/studies/gouda/notes?${new URLSearchParams(params)}`);
+}
+
+const shownNotes = (page) => page.locator('#notes-list > li').evaluateAll((l) => l.map((li) => li.dataset.id));
+
+// A field note written through the API, as `role`, with `text`; its id.
+async function postNote(server, role, text, payload = { area: 'area:oost' }) {
+  const me = await api(server, role, 'GET', '/api/v1/me');
+  const id = randomUUID();
+  await api(server, role, 'POST', '/api/v1/studies/gouda/events', [{ id, stream: `notes:${me.participant}`, kind: 'ObservationRecorded', occurred_at: '2019-05-01T10:00:00+02:00', payload, sealed: { text } }]);
+  return id;
+}
+
+async function openNote(page, id) {
+  await page.evaluate((i) => { location.hash = `#/notes/${i}`; }, id);
+  await page.locator('#view-noteview').waitFor({ state: 'visible' });
+  await waitUntil(async () => (await page.locator(`#noteview-body li[data-id="${id}"]`).count()) === 1, 'the note on its page');
+}
+
+test('workbench: search, filter and load more in the notes browser on a phone', PHONE, async ({ page, server }) => {
+  await signIn(page, server, 'researcher');
+  await go(page, 'notes');
+  await notesLoaded(page);
+  const all = await notesApi(server, 'researcher', { limit: 50 });
+  assert(all.total > 50, `the demo has more than a page of notes: ${all.total}`);
+  assert(JSON.stringify(await shownNotes(page)) === JSON.stringify(all.notes.map((n) => n.id)), 'the first page, newest first, as the API gives it');
+  await page.locator('#notes-more').click();
+  await waitUntil(async () => (await shownNotes(page)).length === Math.min(100, all.total), 'a second page after "meer laden"');
+
+  // Search: the words go into the address, and the list is what the API finds.
+  await page.locator('#notes-f-q').fill('klusbank');
+  await page.locator('#notes-filters button[type=submit]').click();
+  await waitUntil(() => page.url().includes('q=klusbank'), 'the search in the address');
+  const found = await notesApi(server, 'researcher', { q: 'klusbank', limit: 50 });
+  assert(found.total > 0 && found.total < all.total, `the search finds some notes: ${found.total}`);
+  await waitUntil(async () => JSON.stringify(await shownNotes(page)) === JSON.stringify(found.notes.map((n) => n.id)), 'the notes found');
+  assert((await page.locator('#notes-status').textContent()).includes(String(found.total)), 'the status says how many');
+
+  // A filter on top, from the folded filters; the link can be opened again as it is.
+  await page.locator('#notes-more-filters > summary').click();
+  await page.locator('#notes-f-q').fill('');
+  await page.locator('#notes-f-area').selectOption('area:oost');
+  await page.locator('#notes-f-kind-observation').check();
+  await page.locator('#notes-filters button[type=submit]').click();
+  await waitUntil(() => page.url().includes('area=area%3Aoost') && page.url().includes('kind=observation'), 'the filters in the address');
+  const oost = await notesApi(server, 'researcher', { area: 'area:oost', kind: 'observation', limit: 50 });
+  await waitUntil(async () => JSON.stringify(await shownNotes(page)) === JSON.stringify(oost.notes.map((n) => n.id)), 'the field notes of Oost');
+  // Oost and the neighbourhoods in it.
+  assert(oost.total > 0 && oost.notes.every((n) => n.area && n.kind === 'ObservationRecorded'), 'the API filtered them');
+  const link = page.url();
+  await page.goto(`${server.base}/#/initiatives`);
+  await page.goto(link);
+  await notesLoaded(page);
+  assert((await page.locator('#notes-f-area').inputValue()) === 'area:oost' && (await page.locator('#notes-f-kind-observation').isChecked()), 'a link opens the list with its filters in the form');
+  await waitUntil(async () => JSON.stringify(await shownNotes(page)) === JSON.stringify(oost.notes.map((n) => n.id)), 'the same list from the link');
+
+  // A count in a view opens the list it counts: the field notes of a research cycle.
+  await go(page, 'cycles');
+  await waitViewLoaded(page, 'cycles');
+  const count = page.locator('#view-cycles a.count-link').first();
+  const n = Number(/\d+/.exec(await count.textContent())[0]);
+  await count.click();
+  await page.locator('#view-notes').waitFor({ state: 'visible' });
+  await notesLoaded(page);
+  assert(/cycle=cycle%3A/.test(page.url()), `the cycle in the address: ${page.url()}`);
+  await waitUntil(async () => (await shownNotes(page)).length === Math.min(n, 50), `the cycle's ${n} field notes listed`);
+});
+
+test('workbench: a source reference in a view opens its event, with its corrections', PHONE, async ({ page, server }) => {
+  await signIn(page, server, 'researcher');
+  await go(page, 'warnings');
+  await waitViewLoaded(page, 'warnings');
+  const ref = page.locator('#view-warnings a.src').first();
+  const position = /#(\d+)/.exec(await ref.textContent())[1];
+  await ref.click();
+  await page.locator('#view-event').waitFor({ state: 'visible' });
+  await waitUntil(async () => (await page.locator('#event-title').textContent()).includes(`#${position}`), `the event #${position}`);
+  await waitUntil(async () => (await focusedId(page)) === 'event-title', "the focus on the event's heading");
+  const e = (await api(server, 'researcher', 'GET', `/api/v1/studies/gouda/events?from=${position}&limit=1`)).events[0];
+  await waitUntil(async () => (await page.locator('#event-body').textContent()).includes(e.author), 'the event with its author');
+
+  // An amended event lists its correction, whose page links back to it.
+  const log = await allEvents(server, 'researcher');
+  const amended = log.find((x) => x.kind === 'EventAmended');
+  const target = log.find((x) => x.id === amended.payload.target);
+  await page.evaluate((p) => { location.hash = `#/event/${p}?study=gouda`; }, target.position);
+  await waitUntil(async () => (await page.locator('#event-corrections + ol a.src').allTextContents()).includes(`#${amended.position}`), 'the correction listed under the event');
+  await page.locator(`#event-corrections + ol a.src`).first().click();
+  await waitUntil(async () => (await page.locator('#event-title').textContent()).includes(`#${amended.position}`), 'the correction itself');
+  await page.locator('#event-body a[href^="#/event/"]', { hasText: /corrigeert/ }).click();
+  await waitUntil(async () => (await page.locator('#event-title').textContent()).includes(`#${target.position}`), 'back to what it corrects');
+});
+
+test('workbench: a makelaar corrects and withdraws a field note, and sees its versions', PHONE, async ({ page, server }) => {
+  const text = `Koffie in de buurtkamer ${randomUUID()}`;
+  const id = await postNote(server, 'makelaar', text, { area: 'area:noord' });
+  await signIn(page, server, 'makelaar');
+  await openNote(page, id);
+  assert(await page.locator('#noteview-coding').count() === 0, 'coding is for researchers');
+  await page.locator('#noteview-amend > summary').click();
+  await page.locator('#amend-text').fill(`${text} Met twee vrijwilligers.`);
+  await page.locator('#amend-form button[type=submit]').click();
+  await waitUntil(async () => (await page.locator('#amend-form .error').textContent()).length > 0, 'a reason is required');
+  await page.locator('#amend-reason').fill('Aangevuld na het gesprek');
+  await page.locator('#amend-form button[type=submit]').click();
+  await waitUntil(async () => (await page.locator('#noteview-status').textContent()).includes('correctie is opgeslagen'), 'the correction saved');
+  await page.locator('#noteview-history > summary').click();
+  await waitUntil(async () => (await page.locator('#noteview-history li').count()) === 2, 'two versions in the history');
+  assert((await page.locator('#noteview-history').textContent()).includes('Aangevuld na het gesprek'), 'the reason in the history');
+  const note = await api(server, 'makelaar', 'GET', `/api/v1/studies/gouda/notes/${id}`);
+  assert(note.revision === 1 && note.text === `${text} Met twee vrijwilligers.`, `the API reads the new text: ${JSON.stringify(note)}`);
+  assert(note.history.length === 2 && note.history[1].reason === 'Aangevuld na het gesprek', `the API's history: ${JSON.stringify(note.history)}`);
+
+  await page.locator('#noteview-retract > summary').click();
+  await page.locator('#retract-reason').fill('Dubbel ingevoerd');
+  await page.locator('#retract-form button[type=submit]').click();
+  await waitUntil(async () => (await page.locator('#noteview-body .badge.warn').count()) === 1, 'the note marked as retracted');
+  const gone = await api(server, 'makelaar', 'GET', `/api/v1/studies/gouda/notes/${id}`);
+  assert(gone.retracted && gone.retracted.reason === 'Dubbel ingevoerd', `retracted: ${JSON.stringify(gone.retracted)}`);
+
+  // Another makelaar's note has no such actions (the server refuses them too).
+  const other = (await notesApi(server, 'makelaar', { kind: 'observation', limit: 50 })).notes.find((x) => x.author !== 'makelaar-noord-a');
+  await openNote(page, other.id);
+  assert(await page.locator('#noteview-amend').count() === 0, "no correcting another makelaar's note");
+});
+
+test('workbench: a researcher codes a passage after non-ASCII text, by selection and by keyboard, and writes a memo', PHONE, async ({ page, server }) => {
+  // "é", "ë" and "😀" before the passage: one code point each, but 😀 is two UTF-16 units.
+  const text = `Café ë 😀 — de buurtkamer gaat open. Tweede zin over 👍🏽 vrijwilligers. ${randomUUID()}`;
+  const id = await postNote(server, 'researcher', text);
+  const cp = (s) => Array.from(s).length;
+  await signIn(page, server, 'researcher');
+  await openNote(page, id);
+
+  // With a selection in the text (a finger on a phone; here made in the page).
+  await page.evaluate(() => {
+    const el = document.querySelector('#view-noteview [data-text]');
+    const node = el.firstChild;
+    const i = node.textContent.indexOf('buurtkamer');
+    const r = document.createRange();
+    r.setStart(node, i);
+    r.setEnd(node, i + 'buurtkamer'.length);
+    getSelection().removeAllRanges();
+    getSelection().addRange(r);
+  });
+  await waitUntil(async () => (await page.locator('#coding-preview').textContent()) === 'buurtkamer', 'the selection shown as the passage');
+  await page.locator('#coding-new').fill('Ontmoeting ë');
+  await page.locator('#coding-form button[type=submit]').click();
+  await waitUntil(async () => (await page.locator('#noteview-status').textContent()).includes('gecodeerd'), 'the passage coded');
+  await waitUntil(async () => (await page.locator('#view-noteview [data-text] mark').allTextContents()).includes('buurtkamer'), 'the passage marked in the text');
+  let log = await allEvents(server, 'researcher');
+  const defined = log.find((e) => e.kind === 'CodeDefined' && e.payload.name === 'Ontmoeting ë');
+  assert(defined && defined.stream === 'code:ontmoeting-e', `the new code defined: ${JSON.stringify(defined)}`);
+  let coded = log.filter((e) => e.kind === 'ExcerptCoded' && e.payload.source === id);
+  assert(coded.length === 1, `one excerpt coded: ${coded.length}`);
+  const { start, end } = coded[0].payload;
+  assert(start === cp(text.slice(0, text.indexOf('buurtkamer'))) && end === start + 10, `code point offsets: ${start}-${end}`);
+  assert(Array.from(text).slice(start, end).join('') === 'buurtkamer', 'the offsets land on the passage');
+  assert(JSON.stringify(coded[0].payload.codes) === '["code:ontmoeting-e"]', `its code: ${coded[0].payload.codes}`);
+
+  // With the keyboard alone: the second sentence, chosen from the list, and a code ticked.
+  await page.locator('#noteview-title').focus();
+  await tabTo(page, '#coding-sentence');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  const sentence = 'Tweede zin over 👍🏽 vrijwilligers.';
+  await waitUntil(async () => (await page.locator('#coding-preview').textContent()) === sentence, 'the second sentence as the passage');
+  await tabTo(page, '#coding-codes input[value="code:borging"]');
+  await page.keyboard.press('Space');
+  await tabTo(page, '#coding-form button[type=submit]');
+  await page.keyboard.press('Enter');
+  await waitUntil(async () => (await page.locator('#view-noteview [data-text] mark').count()) >= 2, 'the second passage marked');
+  log = await allEvents(server, 'researcher');
+  coded = log.filter((e) => e.kind === 'ExcerptCoded' && e.payload.source === id);
+  const second = coded[coded.length - 1].payload;
+  assert(second.start === cp(text.slice(0, text.indexOf(sentence))) && second.end === second.start + cp(sentence), `the sentence in code points: ${second.start}-${second.end}`);
+  assert(JSON.stringify(second.codes) === '["code:borging"]', `its code: ${second.codes}`);
+  // Typed offsets are code points too: the emoji is one character.
+  await page.locator('#coding-start').fill(String(cp('Café ë ') + 1));
+  await page.locator('#coding-end').fill(String(cp('Café ë 😀')));
+  await waitUntil(async () => (await page.locator('#coding-preview').textContent()) === '😀', 'character 8 is the emoji');
+
+  // The API gives the passages with the same offsets.
+  const note = await api(server, 'researcher', 'GET', `/api/v1/studies/gouda/notes/${id}`);
+  assert(note.excerpts.length === 2 && note.excerpts.some((x) => x.start === start && x.end === end), `the API's excerpts: ${JSON.stringify(note.excerpts)}`);
+
+  // A memo on the note.
+  await page.locator('#noteview-memo-fold > summary').click();
+  await page.locator('#noteview-memo-title').fill('Ontmoeting');
+  await page.locator('#noteview-memo-text').fill('De buurtkamer als plek waar mensen elkaar treffen.');
+  await page.locator('#noteview-memo-form button[type=submit]').click();
+  await waitUntil(async () => (await page.locator('#noteview-status').textContent()).includes('memo is opgeslagen'), 'the memo saved');
+  const memo = (await allEvents(server, 'researcher')).find((e) => e.kind === 'MemoWritten' && e.payload.title === 'Ontmoeting');
+  assert(memo && JSON.stringify(memo.payload.notes) === JSON.stringify([id]), `the memo is about the note: ${JSON.stringify(memo && memo.payload)}`);
+  await waitUntil(async () => (await page.locator('#noteview-memos').count()) === 1, 'the memo shown with the note');
+});
+
+test('workbench: a correction made without a connection waits in the outbox and is sent once', PHONE, async ({ page, context, server }) => {
+  const text = `Gesprek in de wijk ${randomUUID()}`;
+  const id = await postNote(server, 'makelaar', text, { area: 'area:noord' });
+  await signIn(page, server, 'makelaar');
+  await openNote(page, id);
+  await page.locator('#noteview-amend > summary').click();
+  await context.setOffline(true);
+  await waitUntil(async () => (await page.locator('#net').textContent()) === 'Offline', 'the page to show it is offline');
+  await page.locator('#amend-text').fill(`${text} (r-017 was er ook)`);
+  await page.locator('#amend-reason').fill('Aangevuld');
+  await page.locator('#amend-form button[type=submit]').click();
+  await waitUntil(async () => (await page.locator('#outbox-count').textContent()) === '1', 'the correction kept in the outbox');
+  const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('parlog.outbox.v1')));
+  assert(queued.length === 1 && queued[0].event.kind === 'EventAmended' && queued[0].event.payload.target === id, `the outbox holds the correction: ${JSON.stringify(queued)}`);
+  await context.setOffline(false);
+  await waitUntil(async () => page.locator('#outbox-button').isHidden(), 'the outbox to be sent and emptied', 30_000);
+  const stored = (await allEvents(server, 'makelaar')).filter((e) => e.kind === 'EventAmended' && e.payload.target === id);
+  assert(stored.length === 1 && stored[0].id === queued[0].event.id, `the correction stored once with its id: ${stored.length}`);
+  const note = await api(server, 'makelaar', 'GET', `/api/v1/studies/gouda/notes/${id}`);
+  assert(note.text === `${text} (r-017 was er ook)` && note.revision === 1, `the new text: ${note.text}`);
+});
+
+test('workbench: a source reference in the retrospective shown in the page opens its event', LAPTOP, async ({ page, server }) => {
+  await signIn(page, server, 'researcher');
+  await go(page, 'retro');
+  await page.locator('#retro-doc h1').waitFor({ timeout: 30_000 });
+  // The server's report links each source to the web interface's event page (/#/event/N?study=...).
+  const ref = page.locator('#retro-doc a.src[href*="#/event/"]').first();
+  const href = await ref.getAttribute('href');
+  const position = /#\/event\/(\d+)/.exec(href)[1];
+  assert(href.includes('study=gouda'), `the link names its study: ${href}`);
+  await ref.click();
+  await page.locator('#view-event').waitFor({ state: 'visible' });
+  await waitUntil(async () => (await page.locator('#event-title').textContent()).includes(`#${position}`), `the event #${position}`);
+});
+
+test('accessibility: no axe finding in the notes browser, a note with its forms open, an event and the codebook, on a phone', { ...PHONE, bypassCSP: true }, async ({ page, server }) => {
+  const id = await postNote(server, 'researcher', 'Toegankelijk: een notitie met een fragment.');
+  await signIn(page, server, 'researcher');
+  const problems = [];
+  await go(page, 'notes');
+  await notesLoaded(page);
+  await openFolds(page, 'notes');
+  problems.push(...(await accessibilityProblems(page)).map((p) => `notes: ${p}`));
+  await openNote(page, id);
+  await openFolds(page, 'noteview');
+  problems.push(...(await accessibilityProblems(page)).map((p) => `note: ${p}`));
+  await page.evaluate(() => { location.hash = '#/event/20'; });
+  await page.locator('#event-payload').waitFor();
+  problems.push(...(await accessibilityProblems(page)).map((p) => `event: ${p}`));
+  await go(page, 'signals');
+  await waitViewLoaded(page, 'signals');
+  await page.locator('#view-signals a.count-link').first().click();
+  await page.locator('#events-list > li').first().waitFor();
+  problems.push(...(await accessibilityProblems(page)).map((p) => `events: ${p}`));
+  await go(page, 'codebook');
+  await waitViewLoaded(page, 'codebook');
+  await openFolds(page, 'codebook');
+  problems.push(...(await accessibilityProblems(page)).map((p) => `codebook: ${p}`));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  if (overflow > 1) problems.push(`codebook: the page scrolls sideways by ${overflow} px`);
+  assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
+});
+
+test('workbench: the notes downloaded as CSV with the filters, named after the study', LAPTOP, async ({ page, server }) => {
+  await signIn(page, server, 'researcher');
+  await page.evaluate(() => { location.hash = '#/notes?area=area%3Aoost'; });
+  await notesLoaded(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#notes-csv').click()]);
+  assert(download.suggestedFilename() === 'gouda-notes.csv', `the notes' file name: ${download.suggestedFilename()}`);
+  const notes = fs.readFileSync(await download.path(), 'utf8');
+  const expected = await api(server, 'researcher', 'GET', '/api/v1/studies/gouda/notes?area=area%3Aoost&format=csv&lang=nl');
+  assert(notes === expected, 'the notes as the API gives them, with the filters');
+});
+
+test('workbench: a view downloaded as CSV, named after the study', LAPTOP, async ({ page, server }) => {
+  await signIn(page, server, 'researcher');
+  await go(page, 'initiatives');
+  await waitViewLoaded(page, 'initiatives');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#view-initiatives [data-csv]').click()]);
+  assert(download.suggestedFilename() === 'gouda-initiatives.csv', `the view's file name: ${download.suggestedFilename()}`);
+  assert(fs.readFileSync(await download.path(), 'utf8').split('\n').length > 5, 'the initiatives as rows');
+});
 
 async function shot(page, name) {
   if (!SHOTS) return;

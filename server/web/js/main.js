@@ -14,8 +14,10 @@ import { onUnauthorized, onStudyMissing } from './http.js';
 import { RECENT_NOTES_MAX, loadCatalog, refreshCatalog, takeEvent, invalidateAll, onCatalogChange, onStale } from './catalog.js';
 import { outbox, renderOutbox, flushOutbox, retryAll, RETRY_INTERVAL_MS } from './outbox.js';
 import { setFeedHandlers, renderNet, restartLive } from './sse.js';
-import { VIEWS, STATEMENT, allowed, buildTabs, hashView, route, show, wireTabs } from './nav.js';
-import { signIn, signOut, expired, showSignIn, renderWho, takeTokenFromUrl, chooseStudy, checkStudy, studiesChanged } from './session.js';
+import { VIEWS, STATEMENT, allowed, buildTabs, hashView, route, show, wireTabs, onSwitchStudy } from './nav.js';
+import { signIn, signOut, expired, showSignIn, renderWho, takeTokenFromUrl, chooseStudy, checkStudy, studiesChanged, enterStudy } from './session.js';
+import { notesChanged, wireNotes } from './views/notes.js';
+import { liveReload } from './views/noteview.js';
 import { onStudyChosen, refreshStudies, renderStudyBar } from './studies.js';
 import { fillFormLists, wireForms, renderRecent, noteLine } from './forms/index.js';
 import { resetViews, scheduleRefresh } from './views/projection.js';
@@ -93,6 +95,9 @@ function onEvent(e) {
     if (S.me && e.author !== S.me.participant) $('#live-region').textContent = t('live.new', { v: noteLine(e).author });
   }
   invalidateAll();
+  // The notes browser and a note's page follow the log (the notes index is updated live).
+  clearTimeout(S.notesTimer);
+  S.notesTimer = setTimeout(() => { if (S.me) { notesChanged(); liveReload(); } }, 600);
   if (CATALOG_KINDS.includes(e.kind)) {
     clearTimeout(S.catalogTimer);
     S.catalogTimer = setTimeout(() => { if (S.me) refreshCatalog().catch(() => {}); }, 500);
@@ -112,6 +117,7 @@ function wire() {
   onUnauthorized(expired);
   onStudyMissing(checkStudy);
   onStudyChosen(chooseStudy);
+  onSwitchStudy(enterStudy);
   setFeedHandlers({ onEvent, onHeadMoved });
   onCatalogChange(() => {
     renderWho();
@@ -154,6 +160,7 @@ function wire() {
   wireRetro();
   wireAdmin();
   wireCompare();
+  wireNotes();
   window.addEventListener('hashchange', () => {
     if (takeTokenFromUrl()) return;
     if (!S.me) return signedOutRoute();

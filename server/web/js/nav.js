@@ -4,7 +4,11 @@
 import { S, WRITES } from './state.js';
 import { $, $$, h } from './dom.js';
 import { t } from './texts.js';
-import { renderPicker, studiesWithRole } from './studies.js';
+import { renderPicker, studiesWithRole, findStudy } from './studies.js';
+import { hashParts } from './links.js';
+import { openNotes } from './views/notes.js';
+import { openNoteView } from './views/noteview.js';
+import { openEvent, openEvents } from './views/event.js';
 import { openNoteForm, openReflectionForm, openMethodForm, openRoleChangeForm } from './forms/index.js';
 import { loadView } from './views/projection.js';
 import { openRetro } from './views/retro.js';
@@ -19,18 +23,33 @@ export const VIEWS = [
   { id: 'reflection', roles: ['researcher'], writes: true },
   { id: 'method', roles: ['researcher'], writes: true },
   { id: 'rolechange', roles: ['researcher'], writes: true },
+  { id: 'notes', roles: ['makelaar', 'researcher'] },
   { id: 'initiatives' },
   { id: 'activity' },
   { id: 'cycles' },
   { id: 'role' },
   { id: 'signals' },
   { id: 'lessons' },
+  { id: 'codebook' },
   { id: 'network' },
   { id: 'warnings' },
   { id: 'retro' },
   { id: 'compare', studies: 2 },
   { id: 'admin', roles: ['admin'] },
+  // Not tabs: reached from links (a note in the browser, a source reference, a count).
+  { id: 'noteview', roles: ['makelaar', 'researcher'], tab: false },
+  { id: 'event', roles: ['makelaar', 'researcher', 'admin'], tab: false },
+  { id: 'events', roles: ['makelaar', 'researcher', 'admin'], tab: false },
 ];
+// Views whose address says what they show (#/event/12, #/notes?area=...): a new address is a
+// new page to the reader, so the focus goes to its heading as for another view.
+const ADDRESSED = ['notes', 'noteview', 'event', 'events'];
+
+// What a link to an event in another of the token's studies does (main.js: enter that study).
+let switchStudyHook = () => {};
+export function onSwitchStudy(fn) {
+  switchStudyHook = fn;
+}
 const DEFAULT_VIEW = { makelaar: 'note', researcher: 'note', viewer: 'initiatives', admin: 'admin' };
 
 export function allowed(v) {
@@ -42,7 +61,7 @@ export function allowed(v) {
 
 export function buildTabs() {
   const list = $('#tab-list');
-  const shown = VIEWS.filter(allowed);
+  const shown = VIEWS.filter((v) => v.tab !== false && allowed(v));
   const firstRead = shown.find((v) => !v.roles || !v.roles.some((r) => WRITES.includes(r)));
   // The tab of the view shown changes no address: it takes the focus to the view's heading.
   const again = (ev, id) => {
@@ -65,7 +84,8 @@ export function wireTabs() {
 
 function markTab() {
   for (const a of $$('#tab-list a')) {
-    const on = a.dataset.view === S.view;
+    // A note's page belongs to the notes browser's tab.
+    const on = a.dataset.view === (S.view === 'noteview' ? 'notes' : S.view);
     if (on) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
     if (on) a.scrollIntoView({ block: 'nearest', inline: 'nearest' });
@@ -89,6 +109,12 @@ export function route({ focus = false } = {}) {
   if (!S.me) return;
   // Without a study the address is left as it is: once one is chosen, it is shown if allowed.
   if (!S.study || id === 'studies') return show('studies');
+  const { arg, params } = hashParts();
+  if (id === 'notes' && arg) id = 'noteview';
+  // A link from a report of another study (#/event/12?study=zwolle): that study, if the token
+  // has a role there; it routes again once entered.
+  const want = params.get('study');
+  if (want && want !== S.study.slug && findStudy(want)) return switchStudyHook(findStudy(want));
   const v = VIEWS.find((x) => x.id === id);
   if (!v || !allowed(v)) {
     // A makelaar in an archived study has no note form: the first view for everyone instead.
@@ -100,7 +126,8 @@ export function route({ focus = false } = {}) {
 }
 
 export function show(id, { focus = false } = {}) {
-  const changed = S.view !== id;
+  const changed = S.view !== id || (ADDRESSED.includes(id) && S.shownHash !== location.hash);
+  S.shownHash = location.hash;
   if (id === 'studies' && changed && S.view) S.returnTo = S.view;
   S.view = id;
   $$('.view').forEach((v) => { v.hidden = v.id !== `view-${id}`; });
@@ -116,6 +143,10 @@ export function show(id, { focus = false } = {}) {
   else if (id === 'retro') openRetro();
   else if (id === 'compare') openCompare();
   else if (id === 'statement') renderStatement();
+  else if (id === 'notes') openNotes();
+  else if (id === 'noteview') openNoteView(hashParts().arg);
+  else if (id === 'event') openEvent(hashParts().arg);
+  else if (id === 'events') openEvents(hashParts().params);
   if (changed) window.scrollTo(0, 0);
   if (focus && changed && id !== 'studies') focusView();
 }

@@ -74,7 +74,8 @@ export function renderOutbox() {
   const card = $('#outbox-card');
   card.hidden = n === 0;
   $('#outbox-list').replaceChildren(...items.map((x) => {
-    const text = (x.event.sealed && x.event.sealed.text) || x.event.payload.aspect || x.event.payload.summary || x.event.kind;
+    const p = x.event.payload;
+    const text = (x.event.sealed && x.event.sealed.text) || p.aspect || p.summary || p.title || p.reason || p.name || x.event.kind;
     return h('li', { class: x.rejected ? 'outbox-item rejected' : 'outbox-item', 'data-id': x.event.id },
       h('div', { class: 'meta' }, fmtDateTime(x.event.occurred_at), named && x.study ? ` · ${t('outbox.study', { v: studyLabel(x.study) })}` : '', ' · ', x.rejected ? t('outbox.rejected') : t('outbox.waiting')),
       h('p', { class: 'excerpt', text: text.length > 160 ? `${text.slice(0, 160)}…` : text }),

@@ -81,5 +81,7 @@ export const S = {
   pollTimer: null,
   refreshTimer: null,
   catalogTimer: null,
+  notesTimer: null,
+  shownHash: null, // the address of the view shown (nav.js: a new address in the same view is a new page)
   epoch: 0, // bumped at sign-in, sign-out and a change of study, so late answers for an old session or study are dropped
 };

@@ -4,6 +4,7 @@ import { t } from '../texts.js';
 import { fmtDay } from '../format.js';
 import { vocabulary, label } from '../catalog.js';
 import { empty, tags, srcRef } from './parts.js';
+import { notesCount } from '../links.js';
 
 export function render(d) {
   if (!d.initiatives || !d.initiatives.length) return empty('init.none');
@@ -18,15 +19,15 @@ export function render(d) {
         h('span', { class: `status ${i.status || ''}`, text: i.status_label || i.stage_label })),
       h('p', { class: 'meta' }, [i.area_name, i.route_label, i.started ? t('init.started', { d: fmtDay(i.started.date) }) : null].filter(Boolean).join(' · ')),
       stagePicture(i),
-      h('p', { class: 'counts' }, h('span', { class: 'notes-count', text: String(i.notes || 0) }), ' ', t('init.notes')),
+      h('p', { class: 'counts' }, notesCount(String(i.notes || 0), { initiative: i.id, kind: 'observation' }, 'notes-count'), ' ', t('init.notes')),
       broker ? h('p', {}, h('span', { class: 'muted', text: `${t('init.broker')}: ` }), `${broker.role_label} (${broker.broker_label})`, broker.broker_leads ? h('span', { class: 'warn-tag', text: ` ⚠ ${t('init.leads')}` }) : null) : null,
       tags(i.health),
       h('p', { class: 'desc', text: i.description }),
       h('details', {},
         h('summary', { text: t('init.history') }),
         h('ol', { class: 'steps' },
-          (i.stages || []).map((s) => h('li', {}, h('span', { class: 'meta' }, fmtDay(s.src.date), ' · '), h('strong', { text: s.label }), s.note ? ` — ${s.note}` : '')),
-          (i.broker_roles || []).map((b) => h('li', {}, h('span', { class: 'meta' }, fmtDay(b.src.date), ' · '), `${b.role_label} (${b.broker_label})`, b.note ? ` — ${b.note}` : ''))),
+          (i.stages || []).map((s) => h('li', {}, h('span', { class: 'meta' }, srcRef(s.src), ' · '), h('strong', { text: s.label }), s.note ? ` — ${s.note}` : '')),
+          (i.broker_roles || []).map((b) => h('li', {}, h('span', { class: 'meta' }, srcRef(b.src), ' · '), `${b.role_label} (${b.broker_label})`, b.note ? ` — ${b.note}` : ''))),
         i.collectivised && i.collectivised.length ? h('p', {}, h('strong', { text: `${t('init.signals')}: ` }), i.collectivised.map((c) => c.rationale).join(' ')) : null,
         i.handed_over ? h('p', {}, h('strong', { text: t('init.handed', { v: i.handed_over.organisation_label }) }), i.handed_over.note ? ` — ${i.handed_over.note}` : '', ' ', srcRef(i.handed_over.src)) : null,
         i.stopped ? h('p', {}, h('strong', { text: `${t('init.stopped')}: ` }), i.stopped.reason, ' ', srcRef(i.stopped.src)) : null));

@@ -1,7 +1,8 @@
 // Pieces the views share: an empty-state line, tags, tables, sparklines, source references.
 import { h, esc } from '../dom.js';
 import { t } from '../texts.js';
-import { fmtDay, fmtMonth } from '../format.js';
+import { fmtMonth } from '../format.js';
+import { srcLink } from '../links.js';
 
 export const empty = (key) => h('p', { class: 'muted empty', text: t(key) });
 export const tags = (list) => (list && list.length ? h('p', { class: 'tags' }, list.map((x) => h('span', { class: 'tag', text: typeof x === 'string' ? x : x.label }))) : null);
@@ -31,9 +32,9 @@ export function table(headers, rows, { caption, cls, stack } = {}) {
       h('tbody', {}, rows)));
 }
 
+// A source reference: a link to its event (links.js).
 export function srcRef(src) {
-  if (!src) return null;
-  return h('span', { class: 'src', title: t('src') }, `#${src.position} · ${fmtDay(src.date)}`);
+  return srcLink(src);
 }
 
 // Several sources, with room between them.

@@ -15,9 +15,12 @@ import * as network from './network.js';
 import * as activity from './activity.js';
 import * as warnings from './warnings.js';
 import * as charts from './charts.js';
+import * as codebook from './codebook.js';
+import { downloadCsv } from '../links.js';
+import { resetNotes } from './notes.js';
 
 // View id -> its drawing of the projection's answer.
-const RENDER = { cycles, role, initiatives, signals, lessons, network, activity, warnings };
+const RENDER = { cycles, role, initiatives, signals, lessons, network, activity, warnings, codebook };
 // View id -> its chart, drawn here from the same answer (charts.js: it fits a phone and spans
 // the study's period). The cycles' spiral is the server's figure (GET /charts/cycles); it is
 // narrow enough as it is.
@@ -38,7 +41,13 @@ function buildViewFrame(sec, id) {
     h('div', { class: 'field inline' },
       h('label', { for: inputId, text: t('asof') }),
       input,
-      h('button', { type: 'button', class: 'small', text: t('asof.now'), onclick: () => { input.value = ''; st.asOf = ''; loadView(id); } })),
+      h('button', { type: 'button', class: 'small', text: t('asof.now'), onclick: () => { input.value = ''; st.asOf = ''; loadView(id); } }),
+      // The view's table for a spreadsheet, as of the day shown; named after the study, as
+      // files of several studies end up in one downloads folder.
+      h('button', { type: 'button', class: 'small', 'data-csv': '', text: t('csv.download'), onclick: () => {
+        const name = sec.dataset.projection;
+        downloadCsv(studyPath(`/projections/${name}${query({ format: 'csv', lang: S.lang, as_of: st.asOf || undefined })}`), `${S.study.slug}-${name}.csv`, $('[data-status]', sec));
+      } })),
     h('p', { class: 'status-line', role: 'status', id: `${inputId}-help`, 'data-status': '' }));
   const chart = sec.dataset.chart ? h('div', { class: 'chart card', 'data-chart-slot': '' }) : null;
   const body = h('div', { class: 'view-body', 'data-body': '' });
@@ -162,5 +171,6 @@ export function scheduleRefresh() {
 
 // Empties every view, so that each is built again when next shown (signed out, or another language).
 export function resetViews() {
+  resetNotes();
   $$('.view.projection').forEach((s) => { s.dataset.built = ''; $$(':scope > :not(h1)', s).forEach((n) => n.remove()); });
 }
