@@ -1567,6 +1567,30 @@ test('accessibility: no axe finding in the notes browser, a note with its forms 
   assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
 });
 
+test('workbench: a researcher reads the agreement between coders in the codebook; a makelaar does not see it', { ...PHONE, bypassCSP: true }, async ({ page, server }) => {
+  await signIn(page, server, 'researcher');
+  await go(page, 'codebook');
+  await waitViewLoaded(page, 'codebook');
+  await page.locator('#cb-agreement > summary').click();
+  const table = page.locator('#cb-agreement table.agreement-table').first();
+  await table.waitFor();
+  const row = table.locator('tbody tr', { hasText: 'eigenaarschap' });
+  const cells = await row.locator('td').allTextContents();
+  // The demo's double coding: GGD and TNO on four notes; eigenaarschap kappa 0.884.
+  assert(cells[1] === '0,88', `eigenaarschap's kappa in Dutch: ${JSON.stringify(cells)}`);
+  const caption = await table.locator('caption').textContent();
+  assert(/onderzoeker GGD/.test(caption) && /onderzoeker TNO/.test(caption), `the table names both coders: ${caption}`);
+  await page.locator('#cb-agreement details > summary').first().click();
+  const link = page.locator('#cb-agreement .disagreements a', { hasText: '#136' }).first();
+  assert((await link.getAttribute('href')) === '#/event/136', 'a disagreement opens its note\'s event');
+  const problems = await accessibilityProblems(page);
+  assert(problems.length === 0, `accessibility problems:\n        ${problems.join('\n        ')}`);
+  await signIn(page, server, 'makelaar');
+  await go(page, 'codebook');
+  await waitViewLoaded(page, 'codebook');
+  assert((await page.locator('#cb-agreement').count()) === 0, 'a makelaar sees no agreement (it quotes coded text)');
+});
+
 test('workbench: the notes downloaded as CSV with the filters, named after the study', LAPTOP, async ({ page, server }) => {
   await signIn(page, server, 'researcher');
   await page.evaluate(() => { location.hash = '#/notes?area=area%3Aoost'; });

@@ -87,6 +87,7 @@ const FILES: &[WebFile] = web_files! {
     "/js/views/noteview.js" => JS "js/views/noteview.js",
     "/js/views/event.js" => JS "js/views/event.js",
     "/js/views/codebook.js" => JS "js/views/codebook.js",
+    "/js/views/agreement.js" => JS "js/views/agreement.js",
     "/favicon.ico" => ICO "favicon.ico",
     "/manifest.webmanifest" => MANIFEST "manifest.webmanifest",
     "/icons/icon.svg" => SVG "icons/icon.svg",

@@ -12,9 +12,14 @@ import { formError, options, applyLimits } from '../forms/fields.js';
 import { sendFrom } from '../forms/amend.js';
 import { memoForm } from '../forms/memo.js';
 import { empty } from './parts.js';
+import { agreementFold } from './agreement.js';
 
 export function render(d) {
   if (!d.codes || !d.codes.length) return empty('codebook.none');
+  return [agreementFold(), codeList(d)];
+}
+
+function codeList(d) {
   const coded = new Map((d.coded || []).map((c) => [c.code, c.excerpts || []]));
   const researcher = S.me && S.me.role === 'researcher' && !S.study.archived;
   const codes = d.codes.slice().sort((a, b) => (a.merged_into ? 1 : 0) - (b.merged_into ? 1 : 0) || a.name.localeCompare(b.name, 'nl'));
