@@ -402,6 +402,12 @@ async fn only_the_author_or_a_researcher_corrects_a_note() {
         json!({"target": s.ids["cooperatie"], "reason": "y", "payload": {"area": "area:zuid"}}),
     );
     s.api.append_ok(Role::Researcher, &[theirs]).await;
+    // But not a kind the role may not write: no one retracts a forget.
+    let forget = format!("/api/v1/studies/{}/subjects/resident:r-4/forget", s.api.study);
+    let forgot = s.api.post(&forget, Role::Admin, &json!({"reason": "verzoek"})).await.json_of(200);
+    let undo =
+        ev("privacy:subjects", "EventRetracted", "2021-06-04", json!({"target": forgot["id"], "reason": "terug"}));
+    s.api.append(Role::Researcher, &[undo]).await.problem_naming(403, &["may not correct a SubjectForgotten"]);
 }
 
 // ---- the index as a library: paging over a generated study, the leak rule ------------------
