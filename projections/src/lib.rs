@@ -13,7 +13,7 @@ pub mod agreement;
 mod codebook;
 pub mod compare;
 mod corrections;
-mod csv;
+pub mod csv;
 mod cycles;
 mod directory;
 mod engine;

@@ -1,5 +1,6 @@
 //! Notes as CSV for spreadsheets: RFC 4180 (fields with a comma, a quote or a line break in
-//! quotes, quotes doubled, lines ended by CRLF), UTF-8 without a byte order mark, one header row.
+//! quotes, quotes doubled, lines ended by CRLF, a `'` before a formula), UTF-8 without a byte
+//! order mark, one header row.
 //! Lists (codes, health dimensions) are joined with "; ".
 
 use serde_json::Value;
@@ -29,19 +30,12 @@ pub const COLUMNS: &[&str] = &[
     "retracted",
 ];
 
-/// One field, quoted when it has to be.
-pub fn field(s: &str) -> String {
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// A line of fields, ended by CRLF.
+/// A line of fields, ended by CRLF: the views' CSV writer (`parlog_projections::csv::record`),
+/// so that notes get the same quoting and the same guard against spreadsheet formulas (a note's
+/// text is typed by people and may start with `=`).
 pub fn line<I: IntoIterator<Item = S>, S: AsRef<str>>(fields: I) -> String {
-    let mut out = fields.into_iter().map(|f| field(f.as_ref())).collect::<Vec<_>>().join(",");
-    out.push_str("\r\n");
+    let mut out = String::new();
+    parlog_projections::csv::record(&mut out, fields.into_iter().map(|f| f.as_ref().to_string()));
     out
 }
 
@@ -96,10 +90,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quotes_what_needs_it() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a, b"), "\"a, b\"");
-        assert_eq!(field("zei \"ja\"\nen ging"), "\"zei \"\"ja\"\"\nen ging\"");
+    fn quotes_what_needs_it_and_guards_formulas() {
+        assert_eq!(line(["plain"]), "plain\r\n");
+        assert_eq!(line(["a, b"]), "\"a, b\"\r\n");
+        assert_eq!(line(["zei \"ja\"\nen ging"]), "\"zei \"\"ja\"\"\nen ging\"\r\n");
         assert_eq!(line(["a", "b,c"]), "a,\"b,c\"\r\n");
+        assert_eq!(line(["=HYPERLINK(\"x\")"]), "\"'=HYPERLINK(\"\"x\"\")\"\r\n");
     }
 }

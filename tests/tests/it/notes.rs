@@ -371,6 +371,11 @@ async fn csv_has_a_header_and_quotes_commas_quotes_and_line_breaks() {
     let all = s.api.get(&format!("/api/v1/studies/{}/notes?format=csv", s.api.study), Role::Researcher).await;
     let records = all.text().matches("\r\n").count();
     assert_eq!(records, 1 + 4, "{}", all.text());
+    // Text typed by people is never run as a formula by the spreadsheet (as in the views' CSV).
+    let memo = ev("memo:formule", "MemoWritten", "2021-05-02", json!({"title": "Som", "text": "=SUM(A1:A9)"}));
+    s.api.append_ok(Role::Researcher, &[memo]).await;
+    let r = s.api.get(&format!("/api/v1/studies/{}/notes?format=csv&kind=memo", s.api.study), Role::Researcher).await;
+    assert!(r.text().contains(",'=SUM(A1:A9),"), "a formula gets a ' before it: {}", r.text());
 }
 
 #[tokio::test]
