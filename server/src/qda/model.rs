@@ -378,17 +378,15 @@ impl Model {
                         about_notes: Vec::new(),
                     });
                 }
-                DomainEvent::ReflectionRecorded(r) => {
-                    // The summary (open), then the sealed text if there is one: the text the
-                    // notes index and the coding interface show for a reflection.
+                DomainEvent::ReflectionRecorded(_) => {
+                    // The text the notes index and the coding interface show for a reflection
+                    // (its summary, then its sealed text): one rule, `notes::note_text`, so that
+                    // offsets coded in parlog land on the same characters in the export.
                     let sealed = self.sealed_text(store, access, c, &sealed_events)?;
-                    let summary = r.summary.as_ref().map(|s| s.to_string());
                     let withheld = sealed.is_err();
-                    let text = match (summary, sealed) {
-                        (s, Ok(None)) => s,
-                        (None, Ok(Some(t))) => Some(t),
-                        (Some(s), Ok(Some(t))) => Some(format!("{s}\n\n{t}")),
-                        (_, Err(())) => None,
+                    let text = match &sealed {
+                        Ok(t) => crate::notes::note_text(&c.data, t.as_deref()),
+                        Err(()) => None,
                     };
                     self.texts.push(Text {
                         id: e.id,
