@@ -177,6 +177,14 @@ impl EventStore for AnyStore {
     fn unseal(&self, e: &RecordedEvent) -> Result<SealedView, StoreError> {
         each!(self, s => s.unseal(e))
     }
+    fn read_from_unsealed(
+        &self,
+        from: Position,
+        limit: usize,
+        open: &dyn Fn(&RecordedEvent) -> bool,
+    ) -> Result<Vec<(RecordedEvent, Option<SealedView>)>, StoreError> {
+        each!(self, s => s.read_from_unsealed(from, limit, open))
+    }
     fn forget(
         &self,
         subject: &SubjectId,

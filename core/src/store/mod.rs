@@ -191,6 +191,24 @@ pub trait EventStore: Send + Sync {
     fn subscribe(&self, from: Position) -> Subscription;
     fn verify(&self) -> Result<VerifyReport, StoreError>;
     fn unseal(&self, event: &RecordedEvent) -> Result<SealedView, StoreError>;
+    /// Events as `read_from` reads them, each with its sealed part as `unseal` shows it when
+    /// `open` asks for it (else `None`). For a reader that opens most of what it reads (the notes
+    /// index): a store may take the sealed bytes from the same read instead of reading each
+    /// event again; a forgotten subject's part is `Forgotten` all the same.
+    fn read_from_unsealed(
+        &self,
+        from: Position,
+        limit: usize,
+        open: &dyn Fn(&RecordedEvent) -> bool,
+    ) -> Result<Vec<(RecordedEvent, Option<SealedView>)>, StoreError> {
+        let page = self.read_from(from, limit)?;
+        page.into_iter()
+            .map(|e| {
+                let sealed = if open(&e) { Some(self.unseal(&e)?) } else { None };
+                Ok((e, sealed))
+            })
+            .collect()
+    }
     /// Destroys the key and sealed bytes of a data subject; the log records who asked and when.
     fn forget(
         &self,

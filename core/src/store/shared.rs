@@ -112,6 +112,11 @@ impl Shared {
     }
 
     pub(crate) fn read_range(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        Ok(self.read_range_loaded(from, limit)?.into_iter().map(|l| l.event).collect())
+    }
+
+    /// As `read_range`, each event with its index part and ciphertext.
+    pub(crate) fn read_range_loaded(&self, from: Position, limit: usize) -> Result<Vec<Loaded>, StoreError> {
         let durable = self.durable();
         let from = from.0.max(1);
         if from > durable || limit == 0 {
@@ -127,7 +132,7 @@ impl Shared {
                 continue;
             }
             let expected = from + out.len() as u64;
-            out.push(loaded(frame, at, Some(expected))?.event);
+            out.push(loaded(frame, at, Some(expected))?);
         }
         if out.len() != limit {
             // The read stopped at a damaged frame: name it by its own position and offset.

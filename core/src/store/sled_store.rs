@@ -346,6 +346,26 @@ impl EventStore for SledStore {
         unseal::unseal(&*self.shared, e)
     }
 
+    fn read_from_unsealed(
+        &self,
+        from: Position,
+        limit: usize,
+        open: &dyn Fn(&RecordedEvent) -> bool,
+    ) -> Result<Vec<(RecordedEvent, Option<SealedView>)>, StoreError> {
+        let page = self.shared.read_range_loaded(from, limit)?;
+        page.into_iter()
+            .map(|l| {
+                let sealed = match open(&l.event) {
+                    // The bytes read with the event: as `unseal` would read them again, after it
+                    // has looked whether a subject was forgotten.
+                    true => Some(unseal::unseal_with(&*self.shared, &l.event, l.ciphertext)?),
+                    false => None,
+                };
+                Ok((l.event, sealed))
+            })
+            .collect()
+    }
+
     fn forget(
         &self,
         subject: &SubjectId,

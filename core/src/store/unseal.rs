@@ -24,6 +24,25 @@ pub(crate) trait SealedSource {
 /// The sealed part of `e` as a reader sees it: open, forgotten (by whom, when), without a key
 /// here, or damaged (this event only).
 pub(crate) fn unseal(src: &impl SealedSource, e: &RecordedEvent) -> Result<SealedView, StoreError> {
+    unseal_then(src, e, || src.ciphertext_at(e.position))
+}
+
+/// As `unseal`, with the sealed bytes already read with `e` (`None`: none, or destroyed). They
+/// are used only after the subjects are looked up: a forgotten subject's part is `Forgotten`
+/// whatever was read.
+pub(crate) fn unseal_with(
+    src: &impl SealedSource,
+    e: &RecordedEvent,
+    ciphertext: Option<Vec<u8>>,
+) -> Result<SealedView, StoreError> {
+    unseal_then(src, e, || Ok(ciphertext))
+}
+
+fn unseal_then(
+    src: &impl SealedSource,
+    e: &RecordedEvent,
+    ciphertext: impl FnOnce() -> Result<Option<Vec<u8>>, StoreError>,
+) -> Result<SealedView, StoreError> {
     let Some(meta) = &e.sealed else { return Ok(SealedView::None) };
     for s in &meta.subjects {
         if let Some(p) = src.forgotten_at(s)? {
@@ -36,7 +55,7 @@ pub(crate) fn unseal(src: &impl SealedSource, e: &RecordedEvent) -> Result<Seale
         }
     }
     let damaged = |reason: &str| Ok(SealedView::Damaged { reason: format!("position {}: {reason}", e.position) });
-    let Some(ct) = src.ciphertext_at(e.position)? else {
+    let Some(ct) = ciphertext()? else {
         return damaged("the sealed bytes are missing but no subject was forgotten");
     };
     if seal::ciphertext_digest(&ct) != meta.digest {

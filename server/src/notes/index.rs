@@ -202,9 +202,51 @@ pub(crate) struct Prepared {
     pub data: Option<DomainEvent>,
     /// The opened sealed part, for notes and amendments; `None` for other events.
     pub sealed: Option<SealedView>,
-    /// For a note: its words and text length.
-    pub note: Option<(Terms, u32)>,
+    /// For a note: its words (ranges of `Page::terms`) and text length.
+    pub note: Option<NoteWords>,
 }
+
+/// A note's words as numbers of its reader's words, each once: `open` and `sealed` are ranges
+/// of its page's `terms`.
+pub(crate) struct NoteWords {
+    open: std::ops::Range<usize>,
+    sealed: std::ops::Range<usize>,
+    chars: u32,
+}
+
+/// A page of prepared events. The words of its notes are numbers a reader gave them
+/// (`ReaderWords`), so that splitting and looking words up is done on the reader threads and the
+/// applying thread, which every event passes, looks up each distinct word once per reader.
+pub(crate) struct Page {
+    events: Vec<Prepared>,
+    /// The words this page's reader met for the first time in it, numbered on from before.
+    new_words: Vec<Box<str>>,
+    terms: Vec<u32>,
+}
+
+type WordMap<V> = HashMap<Box<str>, V, std::hash::BuildHasherDefault<text::WordHasher>>;
+
+/// A reader's words, numbered in the order it met them.
+#[derive(Default)]
+pub(crate) struct ReaderWords {
+    ids: WordMap<u32>,
+}
+
+impl ReaderWords {
+    fn id(&mut self, w: &str, new_words: &mut Vec<Box<str>>) -> u32 {
+        if let Some(&n) = self.ids.get(w) {
+            return n;
+        }
+        let n = self.ids.len() as u32;
+        self.ids.insert(w.into(), n);
+        new_words.push(w.into());
+        n
+    }
+}
+
+/// On the applying thread: a reader's word numbers to the index's term numbers.
+#[derive(Default)]
+struct ReaderTerms(Vec<u32>);
 
 /// Events read per page while building.
 const BUILD_PAGE_EVENTS: usize = 1_024;
@@ -233,7 +275,7 @@ pub struct NotesIndex {
     labels: Vec<Option<Box<str>>>,
     /// Word → term number; `open`/`sealed`: per term, the notes (doc numbers, ascending) whose
     /// open or sealed text has it; `sorted`: term numbers in the words' order, for prefixes.
-    dict: HashMap<Box<str>, u32, std::hash::BuildHasherDefault<text::WordHasher>>,
+    dict: WordMap<u32>,
     words: Vec<Box<str>>,
     pub(crate) open: Vec<Vec<u32>>,
     pub(crate) sealed: Vec<Vec<u32>>,
@@ -271,13 +313,14 @@ impl NotesIndex {
         std::thread::scope(|s| {
             let mut pages = Vec::with_capacity(BUILD_READERS);
             for r in 0..BUILD_READERS {
-                let (tx, rx) = mpsc::sync_channel::<Result<Vec<Prepared>, StoreError>>(BUILD_PAGES_AHEAD);
-                pages.push(rx);
+                let (tx, rx) = mpsc::sync_channel::<Result<Page, StoreError>>(BUILD_PAGES_AHEAD);
+                pages.push((rx, ReaderTerms::default()));
                 s.spawn(move || {
                     let mut k = r as u64;
+                    let mut words = ReaderWords::default();
                     while page_start(k) <= head {
                         let limit = (head + 1 - page_start(k)).min(BUILD_PAGE_EVENTS as u64) as usize;
-                        let page = read_prepared(store, page_start(k), limit);
+                        let page = read_prepared(store, page_start(k), limit, &mut words);
                         if tx.send(page).is_err() {
                             break;
                         }
@@ -289,10 +332,9 @@ impl NotesIndex {
                 if page_start(k) > head {
                     break;
                 }
-                let Ok(page) = pages[k as usize % BUILD_READERS].recv() else { break };
-                for p in page? {
-                    self.apply(store, p)?;
-                }
+                let (rx, terms) = &mut pages[k as usize % BUILD_READERS];
+                let Ok(page) = rx.recv() else { break };
+                self.apply_page(store, page?, terms)?;
             }
             Ok(())
         })
@@ -301,12 +343,11 @@ impl NotesIndex {
     /// Applies every event after `head` up to the store's head. Returns how many.
     pub fn catch_up<S: EventStore + ?Sized>(&mut self, store: &S) -> Result<u64, StoreError> {
         let mut applied = 0;
+        let (mut words, mut terms) = (ReaderWords::default(), ReaderTerms::default());
         loop {
-            let page = read_prepared(store, self.head + 1, BUILD_PAGE_EVENTS)?;
-            let n = page.len();
-            for p in page {
-                self.apply(store, p)?;
-            }
+            let page = read_prepared(store, self.head + 1, BUILD_PAGE_EVENTS, &mut words)?;
+            let n = page.events.len();
+            self.apply_page(store, page, &mut terms)?;
             applied += n as u64;
             if n < BUILD_PAGE_EVENTS {
                 return Ok(applied);
@@ -339,8 +380,29 @@ impl NotesIndex {
         self.words.len()
     }
 
-    /// Applies one prepared event (the next position).
-    fn apply<S: EventStore + ?Sized>(&mut self, store: &S, p: Prepared) -> Result<(), StoreError> {
+    /// Applies a page of prepared events read by the reader whose numbers `terms` maps.
+    fn apply_page<S: EventStore + ?Sized>(
+        &mut self,
+        store: &S,
+        page: Page,
+        terms: &mut ReaderTerms,
+    ) -> Result<(), StoreError> {
+        let Page { events, new_words, terms: mut ids } = page;
+        for w in &new_words {
+            let t = self.term(w);
+            terms.0.push(t);
+        }
+        for t in &mut ids {
+            *t = terms.0[*t as usize];
+        }
+        for p in events {
+            self.apply(store, p, &ids)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one prepared event (the next position); `ids`: its page's terms, as term numbers.
+    fn apply<S: EventStore + ?Sized>(&mut self, store: &S, p: Prepared, ids: &[u32]) -> Result<(), StoreError> {
         let Prepared { event: e, data, sealed, note } = p;
         debug_assert_eq!(e.position.0, self.head + 1, "the index sees every position once, in order");
         self.head = e.position.0;
@@ -384,8 +446,11 @@ impl NotesIndex {
                 self.labels[n as usize] = Some(r.label.as_str().into());
             }
             DomainEvent::ObservationRecorded(_) | DomainEvent::ReflectionRecorded(_) | DomainEvent::MemoWritten(_) => {
-                let (terms, chars) = note.unwrap_or_default();
-                self.add_note(&e, &data, sealed.unwrap_or(SealedView::None), terms, chars);
+                let (open, sealed_ids, chars) = match &note {
+                    Some(n) => (&ids[n.open.clone()], &ids[n.sealed.clone()], n.chars),
+                    None => (&[][..], &[][..], 0),
+                };
+                self.add_note(&e, &data, sealed.unwrap_or(SealedView::None), open, sealed_ids, chars);
             }
             DomainEvent::ExcerptCoded(x) => {
                 if let Some(&Target::Note(doc)) = self.by_id.get(&x.source) {
@@ -486,7 +551,15 @@ impl NotesIndex {
         self.docs[doc as usize].codes = codes.into_boxed_slice();
     }
 
-    fn add_note(&mut self, e: &RecordedEvent, data: &DomainEvent, sealed: SealedView, terms: Terms, chars: u32) {
+    fn add_note(
+        &mut self,
+        e: &RecordedEvent,
+        data: &DomainEvent,
+        sealed: SealedView,
+        open: &[u32],
+        sealed_terms: &[u32],
+        chars: u32,
+    ) {
         let kind = NoteKind::of(e.kind).expect("a note kind");
         let doc = self.docs.len() as u32;
         let author = self.participant(e.author.as_str());
@@ -513,7 +586,15 @@ impl NotesIndex {
         });
         self.set_fields(doc, e.stream.as_str(), data);
         self.by_id.insert(e.id, Target::Note(doc));
-        self.add_terms(doc, &terms, true);
+        // The newest note: it goes last in each of its words' lists.
+        for (terms, lists) in [(open, &mut self.open), (sealed_terms, &mut self.sealed)] {
+            for &t in terms {
+                let list = &mut lists[t as usize];
+                if list.last() != Some(&doc) {
+                    list.push(doc);
+                }
+            }
+        }
     }
 
     /// An amendment of a note: its new payload (and sealed part, if it carries one) become the
@@ -537,9 +618,9 @@ impl NotesIndex {
             _ => old.sealed,
         };
         let new_terms = note_terms(&new, opened(&new_sealed));
-        let chars = note_text(&new, opened(&new_sealed)).map_or(0, |t| t.chars().count() as u32);
+        let chars = note_chars(&new, opened(&new_sealed));
         self.remove_terms(doc, &old_terms);
-        self.add_terms(doc, &new_terms, false);
+        self.add_terms(doc, &new_terms);
         let stream = old.event.stream.clone();
         self.set_fields(doc, stream.as_str(), &new);
         let d = &mut self.docs[doc as usize];
@@ -606,16 +687,14 @@ impl NotesIndex {
         self.sorted_live = true;
     }
 
-    /// Adds the note's words; `fresh`: it is the note just added (not an amended one).
-    fn add_terms(&mut self, doc: u32, terms: &Terms, fresh: bool) {
+    /// Adds the words of an amended note.
+    fn add_terms(&mut self, doc: u32, terms: &Terms) {
         for (words, sealed) in [(&terms.open, false), (&terms.sealed, true)] {
             for w in words.lines() {
                 let t = self.term(w);
                 let list = if sealed { &mut self.sealed[t as usize] } else { &mut self.open[t as usize] };
-                // New notes come last; an amended one goes back into its place.
+                // An amended note goes back into its place.
                 match list.last() {
-                    // A word a new note has more than once.
-                    Some(&last) if last == doc && fresh => {}
                     Some(&last) if last >= doc => match &mut self.pending {
                         Some(ops) => ops.push((t, sealed, doc, true)),
                         None => {
@@ -902,10 +981,25 @@ pub(crate) fn note_text(data: &DomainEvent, sealed: Option<&str>) -> Option<Stri
     }
 }
 
-/// The words a note is found by: of its open fields (topic; summary and insights; title and
-/// text) and of its sealed text.
-pub(crate) fn note_terms(data: &DomainEvent, sealed: Option<&str>) -> Terms {
-    let open: Vec<&str> = match data {
+/// The length of `note_text` in Unicode code points, without making it.
+fn note_chars(data: &DomainEvent, sealed: Option<&str>) -> u32 {
+    let n = |s: &str| s.chars().count() as u32;
+    match data {
+        DomainEvent::ObservationRecorded(_) => sealed.map_or(0, n),
+        DomainEvent::ReflectionRecorded(r) => match (r.summary.as_ref().map(|s| s.as_str()), sealed) {
+            (Some(a), Some(b)) => n(a) + 2 + n(b),
+            (Some(a), None) => n(a),
+            (None, b) => b.map_or(0, n),
+        },
+        DomainEvent::MemoWritten(m) => n(m.text.as_str()),
+        _ => 0,
+    }
+}
+
+/// The texts of a note's open fields that it is found by (topic; summary and insights; title
+/// and text).
+fn open_texts(data: &DomainEvent) -> Vec<&str> {
+    match data {
         DomainEvent::ObservationRecorded(o) => o.topic.iter().map(|t| t.as_str()).collect(),
         DomainEvent::ReflectionRecorded(r) => r
             .summary
@@ -919,8 +1013,13 @@ pub(crate) fn note_terms(data: &DomainEvent, sealed: Option<&str>) -> Terms {
             .collect(),
         DomainEvent::MemoWritten(m) => vec![m.title.as_str(), m.text.as_str()],
         _ => Vec::new(),
-    };
-    Terms { open: text::terms(open), sealed: text::terms(sealed) }
+    }
+}
+
+/// The words a note is found by: of its open fields (topic; summary and insights; title and
+/// text) and of its sealed text.
+pub(crate) fn note_terms(data: &DomainEvent, sealed: Option<&str>) -> Terms {
+    Terms { open: text::terms(open_texts(data)), sealed: text::terms(sealed) }
 }
 
 fn event_at<S: EventStore + ?Sized>(store: &S, p: u64) -> Result<Option<RecordedEvent>, StoreError> {
@@ -928,27 +1027,46 @@ fn event_at<S: EventStore + ?Sized>(store: &S, p: u64) -> Result<Option<Recorded
 }
 
 /// Reads a page and prepares it: payloads parsed, sealed parts of notes and amendments opened,
-/// notes' words split.
-fn read_prepared<S: EventStore + ?Sized>(store: &S, from: u64, limit: usize) -> Result<Vec<Prepared>, StoreError> {
-    let page = store.read_from(Position(from), limit)?;
+/// notes' words split and numbered (`words`: the reader's, kept from page to page).
+fn read_prepared<S: EventStore + ?Sized>(
+    store: &S,
+    from: u64,
+    limit: usize,
+    words: &mut ReaderWords,
+) -> Result<Page, StoreError> {
+    let wants_sealed = |e: &RecordedEvent| NoteKind::of(e.kind).is_some() || e.kind == EventKind::EventAmended;
+    let page = store.read_from_unsealed(Position(from), limit, &wants_sealed)?;
     let mut out = Vec::with_capacity(page.len());
-    for event in page {
+    let (mut new_words, mut terms) = (Vec::new(), Vec::new());
+    // Each word of a note once: its numbers sorted and repeats dropped.
+    let mut split = |texts: &mut dyn Iterator<Item = &str>, terms: &mut Vec<u32>| {
+        let start = terms.len();
+        for t in texts {
+            text::words(t, |w| terms.push(words.id(w, &mut new_words)));
+        }
+        terms[start..].sort_unstable();
+        let mut kept = start;
+        for i in start..terms.len() {
+            if kept == start || terms[i] != terms[kept - 1] {
+                terms[kept] = terms[i];
+                kept += 1;
+            }
+        }
+        terms.truncate(kept);
+        start..kept
+    };
+    for (event, sealed) in page {
         let data = event.domain().ok();
-        let wants_sealed = NoteKind::of(event.kind).is_some() || event.kind == EventKind::EventAmended;
-        let sealed = match (&event.sealed, wants_sealed) {
-            (Some(_), true) => Some(store.unseal(&event)?),
-            (None, true) => Some(SealedView::None),
-            _ => None,
-        };
         let note = match (&data, NoteKind::of(event.kind)) {
             (Some(d), Some(_)) => {
                 let text = sealed.as_ref().and_then(opened);
-                let chars = note_text(d, text).map_or(0, |t| t.chars().count() as u32);
-                Some((note_terms(d, text), chars))
+                let open = split(&mut open_texts(d).into_iter(), &mut terms);
+                let sealed = split(&mut text.into_iter(), &mut terms);
+                Some(NoteWords { open, sealed, chars: note_chars(d, text) })
             }
             _ => None,
         };
         out.push(Prepared { event, data, sealed, note });
     }
-    Ok(out)
+    Ok(Page { events: out, new_words, terms })
 }

@@ -29,6 +29,7 @@ both_backends!(
     the_same_subject_in_two_studies_is_forgotten_in_one_only,
     an_old_export_brings_no_forgotten_key_or_data_back,
     an_export_imports_with_its_hashes_and_a_second_import_adds_nothing,
+    a_page_read_with_its_sealed_parts_opens_them_as_unseal_does,
 );
 
 fn subject(s: &str) -> SubjectId {
@@ -199,6 +200,37 @@ fn forgetting_a_subject_destroys_its_key_and_data_and_keeps_the_chain(b: Backend
     assert_eq!(t.store().unseal(&at(&t, 4)).expect("unseal"), forgotten);
     assert!(unsealed_text(&t, 7).contains(&m.r2));
     assert_eq!(all_events(t.store()).len(), 8, "no event is removed by forgetting");
+}
+
+/// `read_from_unsealed` (what the notes index reads with) takes the sealed bytes from the same
+/// read on the embedded store: it must open what `unseal` opens, and nothing once forgotten.
+fn a_page_read_with_its_sealed_parts_opens_them_as_unseal_does(b: Backend) {
+    let m = Markers::new();
+    let Some(t) = store_with_sealed_notes(b, &m) else { return };
+    let check = |t: &TestStore| {
+        let page = t.store().read_from_unsealed(Position(1), 100, &|e| e.position.0 != 5).expect("read");
+        assert_eq!(page.len() as u64, t.store().head().position.0);
+        for (e, sealed) in &page {
+            assert_eq!(e, &at(t, e.position.0));
+            match sealed {
+                None => assert_eq!(e.position.0, 5, "only what was asked for is opened"),
+                Some(s) => assert_eq!(s, &t.store().unseal(e).expect("unseal"), "position {}", e.position),
+            }
+        }
+        page
+    };
+    let page = check(&t);
+    assert!(matches!(&page[3].1, Some(SealedView::Open(_))), "position 4 opens");
+    t.store().forget(&subject("resident:r-1"), &by(), None).expect("forget");
+    let page = check(&t);
+    for p in [4, 6] {
+        assert!(
+            matches!(&page[p - 1].1, Some(SealedView::Forgotten { .. })),
+            "position {p} named resident:r-1: {:?}",
+            page[p - 1].1
+        );
+    }
+    assert!(matches!(&page[6].1, Some(SealedView::Open(_))), "resident:r-2's own part still opens");
 }
 
 fn a_forgotten_subject_cannot_be_named_again(b: Backend) {
