@@ -368,6 +368,48 @@ fn head_rows(db: &PgDatabase, study: &str) -> Result<(Recorded, Option<LastRow>)
 
 /// The last event the database holds for a study, checked against its hash and against the head
 /// its writer recorded.
+/// Checks that `keys_dir` is the key folder of a study kept in PostgreSQL; its marker file.
+fn key_folder_marker(keys_dir: &Path) -> Result<PathBuf, StoreError> {
+    let marker = keys_dir.join(MARKER_FILE);
+    match std::fs::read_to_string(&marker) {
+        Ok(t) if t == PG_KEYS_MARKER_TEXT => Ok(marker),
+        Ok(_) => Err(StoreError::Corrupt(format!(
+            "{} is not the key folder of a study kept in PostgreSQL",
+            keys_dir.display()
+        ))),
+        Err(_) => Err(StoreError::NotInitialised(keys_dir.display().to_string())),
+    }
+}
+
+impl PgShared {
+    /// The state of a study the database holds, at its head as the database has it now, with
+    /// the keys `keys` opens for that head (for writing or for reading) and the subjects the log
+    /// has forgotten. Shared by the writer's open and the read-only open.
+    fn load(
+        db: &PgDatabase,
+        study: &StudySlug,
+        keys: impl FnOnce(&Head) -> Result<Keys, StoreError>,
+    ) -> Result<PgShared, StoreError> {
+        if db.study_events(study)?.is_none() {
+            return Err(StoreError::NotInitialised(format!("study {study} in {}", db.shown())));
+        }
+        let head = db_head(db, study.as_str())?;
+        let keys = keys(&head)?;
+        let (head_tx, _) = watch::channel(head.position.0);
+        let shared = PgShared {
+            db: db.clone(),
+            study: study.to_string(),
+            durable: AtomicU64::new(head.position.0),
+            head: Mutex::new(head),
+            head_tx,
+            keys: Mutex::new(keys),
+            forgotten: Mutex::new(HashMap::new()),
+        };
+        *shared.forgotten.lock().expect("forgotten lock") = shared.db_forgotten()?;
+        Ok(shared)
+    }
+}
+
 fn db_head(db: &PgDatabase, study: &str) -> Result<Head, StoreError> {
     let (recorded, last) = head_rows(db, study)?;
     let head = match last {
@@ -598,39 +640,20 @@ impl PgStore {
         keys_dir: &Path,
         options: &StoreOptions,
     ) -> Result<PgStore, StoreError> {
-        let marker = keys_dir.join(MARKER_FILE);
-        match std::fs::read_to_string(&marker) {
-            Ok(t) if t == PG_KEYS_MARKER_TEXT => {}
-            Ok(_) => {
-                return Err(StoreError::Corrupt(format!(
-                    "{} is not the key folder of a study kept in PostgreSQL",
-                    keys_dir.display()
-                )))
-            }
-            Err(_) => return Err(StoreError::NotInitialised(keys_dir.display().to_string())),
-        }
+        let marker = key_folder_marker(keys_dir)?;
         crate::store::folder::tighten_permissions(keys_dir)?;
         let lock = std::fs::File::open(&marker)?;
         // SAFETY: flock on a descriptor this function owns; no memory is involved.
         if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             return Err(StoreError::Locked(format!("{} (study {study})", keys_dir.display())));
         }
-        if db.study_events(study)?.is_none() {
-            return Err(StoreError::NotInitialised(format!("study {study} in {}", db.shown())));
-        }
-        let head = db_head(db, study.as_str())?;
-        let (keys, opened) = KeyFile::open(keys_dir, &options.master_key, head.position.0 == 0)?;
-        let (head_tx, _) = watch::channel(head.position.0);
-        let shared = PgShared {
-            db: db.clone(),
-            study: study.to_string(),
-            durable: AtomicU64::new(head.position.0),
-            head: Mutex::new(head),
-            head_tx,
-            keys: Mutex::new(Keys::Writable(keys)),
-            forgotten: Mutex::new(HashMap::new()),
-        };
-        *shared.forgotten.lock().expect("forgotten lock") = shared.db_forgotten()?;
+        let mut opened = None;
+        let shared = PgShared::load(db, study, |head| {
+            let (keys, o) = KeyFile::open(keys_dir, &options.master_key, head.position.0 == 0)?;
+            opened = Some(o);
+            Ok(Keys::Writable(keys))
+        })?;
+        let opened = opened.expect("the keys are opened when the study loads");
         let shared = Arc::new(shared);
         writer::finish_forgetting(&shared)?;
         let (tx, rx) = mpsc::channel(WRITER_QUEUE_APPENDS_MAX);
@@ -658,34 +681,11 @@ impl PgStore {
         keys_dir: &Path,
         options: &StoreOptions,
     ) -> Result<PgStore, StoreError> {
-        match std::fs::read_to_string(keys_dir.join(MARKER_FILE)) {
-            Ok(t) if t == PG_KEYS_MARKER_TEXT => {}
-            Ok(_) => {
-                return Err(StoreError::Corrupt(format!(
-                    "{} is not the key folder of a study kept in PostgreSQL",
-                    keys_dir.display()
-                )))
-            }
-            Err(_) => return Err(StoreError::NotInitialised(keys_dir.display().to_string())),
-        }
-        if db.study_events(study)?.is_none() {
-            return Err(StoreError::NotInitialised(format!("study {study} in {}", db.shown())));
-        }
-        let head = db_head(db, study.as_str())?;
+        key_folder_marker(keys_dir)?;
         // What the key files hold that opens; damage in them is `verify`'s to report, and the
         // writer's to mend when it opens them.
-        let (_, keys) = KeyFile::check(keys_dir, &options.master_key)?;
-        let (head_tx, _) = watch::channel(head.position.0);
-        let shared = PgShared {
-            db: db.clone(),
-            study: study.to_string(),
-            durable: AtomicU64::new(head.position.0),
-            head: Mutex::new(head),
-            head_tx,
-            keys: Mutex::new(Keys::ReadOnly(keys)),
-            forgotten: Mutex::new(HashMap::new()),
-        };
-        *shared.forgotten.lock().expect("forgotten lock") = shared.db_forgotten()?;
+        let shared =
+            PgShared::load(db, study, |_| Ok(Keys::ReadOnly(KeyFile::check(keys_dir, &options.master_key)?.1)))?;
         Ok(PgStore {
             shared: Arc::new(shared),
             tx: None,
